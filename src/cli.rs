@@ -1,0 +1,426 @@
+//! The command line: clap's raw flags, and the one function that checks them
+//! and builds the library's [`Config`]. Only this file and `main.rs` know clap.
+
+use crate::app::{Command, Config, OutputConfig};
+use crate::input::{Format, LoadOptions};
+use crate::plan::{Objective, PlanConfig};
+use crate::report::ReportFormat;
+use crate::sphere::{Radius, parse_distance_km, parse_speed};
+use anyhow::{Result, bail};
+use clap::{Args as ClapArgs, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+const ABOUT: &str = "Plan and check service-outlet networks: how much demand is within reach of an outlet, and where to open new ones.";
+
+const AFTER: &str = "\
+Inputs are CSV (header row) or GeoJSON (Point/MultiPoint features), WGS84 lon/lat in degrees.
+Columns are found by name, case-insensitive: lon|lng|long|longitude|x, lat|latitude|y,
+weight|sales|demand|population|pop (default 1), id|name (default the row number),
+region|province|group|state|country; candidate files may carry cost and capacity.
+
+Exit codes: 0 success; 1 the run worked but a gate failed (--min-coverage, an unreachable
+--target); 2 bad usage, bad input or an I/O error (the message names the file, line or
+feature, column and value).";
+
+/// outpost: plan and check service-outlet networks.
+#[derive(Debug, Parser)]
+#[command(name = "outpost", version, about = ABOUT, after_help = AFTER)]
+pub struct Args {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Cmd,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Coverage of an existing network: share of demand within each radius, distances,
+    /// load per outlet, per-group breakdown, the largest uncovered places.
+    #[command(
+        after_help = "Example:\n  outpost evaluate --demand data/china_cities.csv --sites data/china_outlets.csv --radius 200km,400km\n  outpost evaluate --demand d.csv --sites s.csv --radius 4h --speed 60km/h --min-coverage 80% --format json"
+    )]
+    Evaluate(EvaluateArgs),
+    /// Propose outlet sites: maximal coverage, fewest sites for a target, p-median, p-center,
+    /// with existing sites, budgets and capacities, and a bound on how far from optimal the answer is.
+    #[command(
+        after_help = "Examples:\n  outpost plan --demand data/china_cities.csv --existing data/china_outlets.csv --radius 150km --add 10\n  outpost plan --demand d.csv --objective min-sites --target 95% --radius 100km\n  outpost plan --demand d.csv --objective distance --add 20\n  outpost plan --demand d.csv --objective max-distance --add 8"
+    )]
+    Plan(PlanArgs),
+}
+
+/// Input flags shared by every command.
+#[derive(Debug, ClapArgs)]
+pub struct InputArgs {
+    /// Demand points (customers, sales): CSV or GeoJSON; `-` reads stdin. Repeat for several files.
+    #[arg(long, required = true, value_name = "FILE")]
+    pub demand: Vec<PathBuf>,
+    /// Longitude column (default: lon, lng, long, longitude or x).
+    #[arg(long, value_name = "NAME", help_heading = "Columns")]
+    pub lon_col: Option<String>,
+    /// Latitude column (default: lat, latitude or y).
+    #[arg(long, value_name = "NAME", help_heading = "Columns")]
+    pub lat_col: Option<String>,
+    /// Weight column (default: weight, sales, demand, population or pop; else every point weighs 1).
+    #[arg(long, value_name = "NAME", help_heading = "Columns")]
+    pub weight_col: Option<String>,
+    /// Id column (default: id or name; else the row number).
+    #[arg(long, value_name = "NAME", help_heading = "Columns")]
+    pub id_col: Option<String>,
+    /// Group column for the per-region breakdown (default: region, province, group, state or country).
+    #[arg(long, value_name = "NAME", help_heading = "Columns")]
+    pub group_col: Option<String>,
+    /// Read inputs as this format instead of deciding by extension (.geojson/.json = GeoJSON, else CSV).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<InputFormat>,
+    /// Skip invalid rows instead of failing; the report says how many and shows the first few.
+    #[arg(long)]
+    pub skip_invalid: bool,
+}
+
+/// Radius flags.
+#[derive(Debug, ClapArgs)]
+pub struct RadiusArgs {
+    /// Service radius, or several comma-separated tiers (the first is the main one):
+    /// 50km, 30mi, 800m, or a travel time such as 4h or 90min with --speed.
+    #[arg(long, required = true, value_delimiter = ',', value_name = "R[,R...]")]
+    pub radius: Vec<String>,
+    /// Travel speed that turns a time radius into a distance (60km/h, 40mph).
+    #[arg(long, value_name = "SPEED")]
+    pub speed: Option<String>,
+}
+
+/// Output flags shared by every command.
+#[derive(Debug, ClapArgs)]
+pub struct OutputArgs {
+    /// Report format (default: from --output's extension, else table).
+    #[arg(long, value_enum, help_heading = "Output")]
+    pub format: Option<OutFormat>,
+    /// Write the report to FILE instead of stdout (written atomically).
+    #[arg(long, short = 'o', value_name = "FILE", help_heading = "Output")]
+    pub output: Option<PathBuf>,
+    /// Write the open sites to FILE (.csv or .geojson).
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub sites_out: Option<PathBuf>,
+    /// Write every demand point with its nearest open site, distance and coverage per tier (.csv).
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub assignments_out: Option<PathBuf>,
+    /// How many of the largest uncovered places to list.
+    #[arg(long, default_value_t = 10, value_name = "N", help_heading = "Output")]
+    pub top: usize,
+    /// Exit 1 when coverage within the first radius is below F (0.95 or 95%).
+    #[arg(long, value_name = "F")]
+    pub min_coverage: Option<String>,
+    /// No progress messages on stderr.
+    #[arg(long, short = 'q', help_heading = "Output")]
+    pub quiet: bool,
+}
+
+/// `outpost evaluate`.
+#[derive(Debug, ClapArgs)]
+pub struct EvaluateArgs {
+    #[command(flatten)]
+    inputs: InputArgs,
+    /// Open outlets (CSV or GeoJSON).
+    #[arg(long, visible_alias = "existing", required = true, value_name = "FILE")]
+    sites: PathBuf,
+    #[command(flatten)]
+    radius: RadiusArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+/// `outpost plan`.
+#[derive(Debug, ClapArgs)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    inputs: InputArgs,
+    /// Candidate sites (default: the demand locations); may carry `cost` and `capacity` columns.
+    #[arg(long, value_name = "FILE")]
+    candidates: Option<PathBuf>,
+    /// Outlets that are open and stay open in every plan (head office, stations).
+    #[arg(long, visible_alias = "sites", value_name = "FILE")]
+    existing: Option<PathBuf>,
+    #[command(flatten)]
+    radius: RadiusArgs,
+    /// What to optimise.
+    #[arg(long, value_enum, default_value_t = ObjectiveArg::Coverage, help_heading = "Objective")]
+    objective: ObjectiveArg,
+    /// Number of new sites to open (coverage, distance, max-distance).
+    #[arg(long, value_name = "N", help_heading = "Objective")]
+    add: Option<usize>,
+    /// Coverage fraction to reach with the fewest sites (min-sites): 0.95 or 95%.
+    #[arg(long, value_name = "F", help_heading = "Objective")]
+    target: Option<String>,
+    /// Most the new sites may cost in total (candidates need a `cost` column).
+    #[arg(long, value_name = "B", help_heading = "Constraints")]
+    budget: Option<f64>,
+    /// Capacity of every site, in weight units (overrides a `capacity` column where it is missing).
+    #[arg(long, value_name = "W", help_heading = "Constraints")]
+    capacity: Option<f64>,
+    /// Weight one engineer can serve: reports engineers needed per site.
+    #[arg(long, value_name = "W", help_heading = "Constraints")]
+    per_engineer: Option<f64>,
+    /// max-distance: weight the distances (minimise the largest weight x distance).
+    #[arg(long, help_heading = "Objective")]
+    weighted: bool,
+    /// distance: sites considered per demand point (its K nearest). Default: 5 x sites / (new +
+    /// existing sites), between 32 and 1024, and at most 64 million / demand points, to bound memory.
+    #[arg(long, value_name = "K", help_heading = "Solver")]
+    k_nearest: Option<usize>,
+    /// Stop local search after this many seconds (the answer so far is reported).
+    #[arg(
+        long,
+        default_value_t = 60.0,
+        value_name = "SECONDS",
+        help_heading = "Solver"
+    )]
+    time_limit: f64,
+    /// Seed for every random choice; the same inputs and seed give the same bytes.
+    #[arg(long, default_value_t = 0, help_heading = "Solver")]
+    seed: u64,
+    /// Skip the bound computation (faster; the report then has no gap).
+    #[arg(long, help_heading = "Solver")]
+    no_bound: bool,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+/// Input formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum InputFormat {
+    /// CSV with a header row.
+    Csv,
+    /// GeoJSON FeatureCollection.
+    Geojson,
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OutFormat {
+    /// Aligned text.
+    Table,
+    /// JSON (stable field names).
+    Json,
+    /// Markdown.
+    Markdown,
+    /// Long-form CSV (section,key,field,value).
+    Csv,
+}
+
+/// Objectives.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ObjectiveArg {
+    /// Maximal covering: most weight within the radius with --add N new sites.
+    Coverage,
+    /// Fewest new sites to reach --target.
+    MinSites,
+    /// p-median: least weighted distance to the nearest outlet with --add N new sites.
+    Distance,
+    /// p-center: least largest distance to the nearest outlet with --add N new sites.
+    MaxDistance,
+}
+
+/// Reads a fraction: `0.95`, `95%`.
+///
+/// # Errors
+/// When it is not a number in [0, 1].
+pub fn parse_fraction(flag: &str, s: &str) -> Result<f64> {
+    let t = s.trim();
+    let v = if let Some(p) = t.strip_suffix('%') {
+        p.trim().parse::<f64>().map(|v| v / 100.0)
+    } else {
+        t.parse::<f64>()
+    };
+    match v {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        Ok(v) if v > 1.0 && v <= 100.0 && !t.ends_with('%') => {
+            bail!("{flag} {s:?} is above 1: write a fraction (0.95) or a percentage (95%)")
+        }
+        _ => bail!("{flag} {s:?} is not a fraction: write 0.95 or 95%"),
+    }
+}
+
+fn radii(args: &RadiusArgs) -> Result<Vec<Radius>> {
+    let speed = args.speed.as_deref().map(parse_speed).transpose()?;
+    let mut out = Vec::new();
+    for r in &args.radius {
+        let km = parse_distance_km(r, speed).map_err(|e| anyhow::anyhow!("--radius: {e}"))?;
+        out.push(Radius::from_km(km));
+    }
+    Ok(out)
+}
+
+fn load_options(a: &InputArgs) -> LoadOptions {
+    LoadOptions {
+        lon_col: a.lon_col.clone(),
+        lat_col: a.lat_col.clone(),
+        weight_col: a.weight_col.clone(),
+        id_col: a.id_col.clone(),
+        group_col: a.group_col.clone(),
+        format: a.input_format.map(|f| match f {
+            InputFormat::Csv => Format::Csv,
+            InputFormat::Geojson => Format::GeoJson,
+        }),
+        skip_invalid: a.skip_invalid,
+    }
+}
+
+fn output_config(a: &OutputArgs) -> OutputConfig {
+    OutputConfig {
+        format: a.format.map(|f| match f {
+            OutFormat::Table => ReportFormat::Table,
+            OutFormat::Json => ReportFormat::Json,
+            OutFormat::Markdown => ReportFormat::Markdown,
+            OutFormat::Csv => ReportFormat::Csv,
+        }),
+        output: a.output.clone(),
+        sites_out: a.sites_out.clone(),
+        assignments_out: a.assignments_out.clone(),
+        top: a.top,
+        quiet: a.quiet,
+    }
+}
+
+fn check_stdin(inputs: &[&PathBuf]) -> Result<()> {
+    if inputs.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        bail!("only one input can be read from stdin (`-`)");
+    }
+    Ok(())
+}
+
+/// Checks the flags and builds the run's configuration.
+///
+/// # Errors
+/// Flags that are inconsistent or unreadable (exit code 2).
+pub fn into_config(args: Args) -> Result<Config> {
+    match args.command {
+        Cmd::Evaluate(a) => {
+            let mut all: Vec<&PathBuf> = a.inputs.demand.iter().collect();
+            all.push(&a.sites);
+            check_stdin(&all)?;
+            Ok(Config {
+                command: Command::Evaluate,
+                demand: a.inputs.demand.clone(),
+                sites: Some(a.sites.clone()),
+                candidates: None,
+                load: load_options(&a.inputs),
+                radii: radii(&a.radius)?,
+                min_coverage: a
+                    .output
+                    .min_coverage
+                    .as_deref()
+                    .map(|s| parse_fraction("--min-coverage", s))
+                    .transpose()?,
+                output: output_config(&a.output),
+            })
+        }
+        Cmd::Plan(a) => {
+            let mut all: Vec<&PathBuf> = a.inputs.demand.iter().collect();
+            all.extend(a.candidates.iter());
+            all.extend(a.existing.iter());
+            check_stdin(&all)?;
+            let objective = match a.objective {
+                ObjectiveArg::Coverage => Objective::Coverage,
+                ObjectiveArg::MinSites => Objective::MinSites,
+                ObjectiveArg::Distance => Objective::Distance,
+                ObjectiveArg::MaxDistance => Objective::MaxDistance,
+            };
+            let target = a
+                .target
+                .as_deref()
+                .map(|s| parse_fraction("--target", s))
+                .transpose()?;
+            match objective {
+                Objective::MinSites => {
+                    if target.is_none() {
+                        bail!("--objective min-sites needs --target F (e.g. --target 95%)");
+                    }
+                    if a.add.is_some() {
+                        bail!("--objective min-sites finds the number of sites itself: drop --add");
+                    }
+                }
+                _ => {
+                    if a.add.is_none() && a.budget.is_none() {
+                        bail!(
+                            "--objective {} needs --add N (the number of new sites){}",
+                            objective.name(),
+                            if objective == Objective::Coverage {
+                                " or --budget B"
+                            } else {
+                                ""
+                            }
+                        );
+                    }
+                    if target.is_some() {
+                        bail!("--target goes with --objective min-sites");
+                    }
+                }
+            }
+            if a.budget.is_some() && objective != Objective::Coverage {
+                bail!("--budget goes with --objective coverage");
+            }
+            for (flag, v) in [
+                ("--budget", a.budget),
+                ("--capacity", a.capacity),
+                ("--per-engineer", a.per_engineer),
+            ] {
+                if let Some(v) = v
+                    && !(v.is_finite() && v >= 0.0)
+                {
+                    bail!("{flag} {v} must be a non-negative number");
+                }
+            }
+            if a.per_engineer == Some(0.0) {
+                bail!("--per-engineer must be above zero");
+            }
+            if a.k_nearest == Some(0) {
+                bail!("--k-nearest must be at least 1");
+            }
+            if !(a.time_limit.is_finite() && a.time_limit > 0.0) {
+                bail!("--time-limit must be a positive number of seconds");
+            }
+            let radii = radii(&a.radius)?;
+            Ok(Config {
+                command: Command::Plan(PlanConfig {
+                    objective,
+                    add: a.add,
+                    target,
+                    budget: a.budget,
+                    capacity: a.capacity,
+                    per_engineer: a.per_engineer,
+                    weighted: a.weighted,
+                    k_nearest: a.k_nearest,
+                    time_limit: std::time::Duration::from_secs_f64(a.time_limit),
+                    seed: a.seed,
+                    bound: !a.no_bound,
+                }),
+                demand: a.inputs.demand.clone(),
+                sites: a.existing.clone(),
+                candidates: a.candidates.clone(),
+                load: load_options(&a.inputs),
+                radii,
+                min_coverage: a
+                    .output
+                    .min_coverage
+                    .as_deref()
+                    .map(|s| parse_fraction("--min-coverage", s))
+                    .transpose()?,
+                output: output_config(&a.output),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fractions() {
+        assert_eq!(parse_fraction("--x", "0.95").unwrap(), 0.95);
+        assert!((parse_fraction("--x", "95%").unwrap() - 0.95).abs() < 1e-12);
+        assert!(parse_fraction("--x", "95").is_err());
+        assert!(parse_fraction("--x", "abc").is_err());
+        assert!(parse_fraction("--x", "-0.1").is_err());
+    }
+}

@@ -1,0 +1,279 @@
+//! Coverage of a given set of open sites: the pure evaluation that every
+//! command reports through, so `evaluate` and `plan` can never disagree.
+//!
+//! Work is split into fixed-size chunks of demand, evaluated in parallel and
+//! reduced in chunk order, so sums are identical whatever the thread count.
+
+use crate::index::PointIndex;
+use crate::sphere::{Radius, UnitVector, km_for_chord2};
+use rayon::prelude::*;
+
+/// Demand points per parallel work unit; fixed so float sums do not depend on threads.
+pub const CHUNK: usize = 4096;
+
+/// Sentinel for "no site".
+pub const NO_SITE: u32 = u32::MAX;
+
+/// Demand as the evaluator needs it: positions, weights and groups.
+#[derive(Debug, Clone, Copy)]
+pub struct DemandView<'a> {
+    /// Unit vectors.
+    pub units: &'a [UnitVector],
+    /// Weights.
+    pub weights: &'a [f64],
+    /// Group index per point (`u32::MAX` for none).
+    pub groups: &'a [u32],
+    /// Number of groups.
+    pub n_groups: usize,
+}
+
+/// Weighted distance statistics, in kilometres.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+pub struct DistanceStats {
+    /// Weighted mean.
+    pub mean: f64,
+    /// Weighted median.
+    pub p50: f64,
+    /// Weighted 90th percentile.
+    pub p90: f64,
+    /// Largest.
+    pub max: f64,
+}
+
+/// Totals for one service radius.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TierTotals {
+    /// The radius.
+    pub radius: Radius,
+    /// Weight within the radius of an open site.
+    pub covered_weight: f64,
+    /// Points within the radius of an open site.
+    pub covered_points: u64,
+}
+
+/// Totals for one group, at the first radius.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GroupTotals {
+    /// Total weight.
+    pub total_weight: f64,
+    /// Covered weight.
+    pub covered_weight: f64,
+    /// Points.
+    pub points: u64,
+    /// Covered points.
+    pub covered_points: u64,
+}
+
+/// The result of evaluating open sites against demand.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    /// Per demand point: its nearest open site and the great-circle distance in km.
+    pub nearest: Vec<(u32, f64)>,
+    /// Per demand point: squared chord to its nearest open site (the coverage test).
+    pub nearest_chord2: Vec<f64>,
+    /// Per tier totals, in the order the radii were given.
+    pub tiers: Vec<TierTotals>,
+    /// Per site: weight for which it is the nearest open site.
+    pub site_assigned: Vec<f64>,
+    /// Per site: weight within the first radius of it.
+    pub site_covered: Vec<f64>,
+    /// Per group totals at the first radius.
+    pub groups: Vec<GroupTotals>,
+    /// Total demand weight.
+    pub total_weight: f64,
+    /// Weighted distance to the nearest open site.
+    pub distance: Option<DistanceStats>,
+}
+
+impl Evaluation {
+    /// Whether demand point `i` is within `radius` of an open site.
+    pub fn covered(&self, i: usize, radius: &Radius) -> bool {
+        self.nearest_chord2[i] <= radius.chord2
+    }
+}
+
+#[derive(Clone)]
+struct Partial {
+    tiers_w: Vec<f64>,
+    tiers_n: Vec<u64>,
+    site_assigned: Vec<f64>,
+    site_covered: Vec<f64>,
+    groups: Vec<GroupTotals>,
+    total: f64,
+}
+
+/// Evaluates open `sites` against `demand` for each radius in `radii` (at least one).
+///
+/// # Panics
+/// If `radii` is empty (the CLI always supplies one).
+pub fn evaluate(demand: DemandView<'_>, sites: &[UnitVector], radii: &[Radius]) -> Evaluation {
+    assert!(!radii.is_empty(), "at least one radius");
+    let index = PointIndex::new(sites);
+    let n_sites = sites.len();
+    let first = radii[0];
+    let nearest: Vec<(u32, f64)> = demand
+        .units
+        .par_chunks(CHUNK)
+        .flat_map_iter(|chunk| {
+            chunk
+                .iter()
+                .map(|u| match index.nearest(u) {
+                    Some((s, c2)) => (s, c2),
+                    None => (NO_SITE, f64::INFINITY),
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+
+    let partials: Vec<Partial> = (0..demand.units.len().div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|c| {
+            let lo = c * CHUNK;
+            let hi = (lo + CHUNK).min(demand.units.len());
+            let mut p = Partial {
+                tiers_w: vec![0.0; radii.len()],
+                tiers_n: vec![0; radii.len()],
+                site_assigned: vec![0.0; n_sites],
+                site_covered: vec![0.0; n_sites],
+                groups: vec![GroupTotals::default(); demand.n_groups],
+                total: 0.0,
+            };
+            for i in lo..hi {
+                let w = demand.weights[i];
+                let (s, c2) = nearest[i];
+                p.total += w;
+                for (t, r) in radii.iter().enumerate() {
+                    if c2 <= r.chord2 {
+                        p.tiers_w[t] += w;
+                        p.tiers_n[t] += 1;
+                    }
+                }
+                if s != NO_SITE {
+                    p.site_assigned[s as usize] += w;
+                    for j in index.locate_within(&demand.units[i], first.chord2) {
+                        p.site_covered[j as usize] += w;
+                    }
+                }
+                let g = demand.groups[i];
+                if g != u32::MAX {
+                    let gt = &mut p.groups[g as usize];
+                    gt.total_weight += w;
+                    gt.points += 1;
+                    if c2 <= first.chord2 {
+                        gt.covered_weight += w;
+                        gt.covered_points += 1;
+                    }
+                }
+            }
+            p
+        })
+        .collect();
+
+    let mut total = Partial {
+        tiers_w: vec![0.0; radii.len()],
+        tiers_n: vec![0; radii.len()],
+        site_assigned: vec![0.0; n_sites],
+        site_covered: vec![0.0; n_sites],
+        groups: vec![GroupTotals::default(); demand.n_groups],
+        total: 0.0,
+    };
+    for p in &partials {
+        total.total += p.total;
+        for t in 0..radii.len() {
+            total.tiers_w[t] += p.tiers_w[t];
+            total.tiers_n[t] += p.tiers_n[t];
+        }
+        for s in 0..n_sites {
+            total.site_assigned[s] += p.site_assigned[s];
+            total.site_covered[s] += p.site_covered[s];
+        }
+        for (g, pg) in total.groups.iter_mut().zip(&p.groups) {
+            g.total_weight += pg.total_weight;
+            g.covered_weight += pg.covered_weight;
+            g.points += pg.points;
+            g.covered_points += pg.covered_points;
+        }
+    }
+
+    let nearest_chord2: Vec<f64> = nearest.iter().map(|&(_, c2)| c2).collect();
+    let nearest: Vec<(u32, f64)> = nearest
+        .into_iter()
+        .map(|(s, c2)| {
+            (
+                s,
+                if s == NO_SITE {
+                    f64::INFINITY
+                } else {
+                    km_for_chord2(c2)
+                },
+            )
+        })
+        .collect();
+    let distance = distance_stats(&nearest, demand.weights);
+    Evaluation {
+        tiers: radii
+            .iter()
+            .enumerate()
+            .map(|(t, r)| TierTotals {
+                radius: *r,
+                covered_weight: total.tiers_w[t],
+                covered_points: total.tiers_n[t],
+            })
+            .collect(),
+        nearest,
+        nearest_chord2,
+        site_assigned: total.site_assigned,
+        site_covered: total.site_covered,
+        groups: total.groups,
+        total_weight: total.total,
+        distance,
+    }
+}
+
+/// Weighted mean and percentiles of the nearest-site distances.
+///
+/// Percentiles are the smallest distance at which the cumulative weight reaches
+/// the share; with all weights zero, every point counts once.
+pub fn distance_stats(nearest: &[(u32, f64)], weights: &[f64]) -> Option<DistanceStats> {
+    if nearest.is_empty() || nearest.iter().any(|(s, _)| *s == NO_SITE) {
+        return None;
+    }
+    let total: f64 = weights.iter().sum();
+    let unweighted = total <= 0.0;
+    let w = |i: usize| if unweighted { 1.0 } else { weights[i] };
+    let total = if unweighted {
+        nearest.len() as f64
+    } else {
+        total
+    };
+    let mut order: Vec<u32> = (0..nearest.len() as u32).collect();
+    order.par_sort_unstable_by(|&a, &b| {
+        nearest[a as usize]
+            .1
+            .total_cmp(&nearest[b as usize].1)
+            .then(a.cmp(&b))
+    });
+    let mean = nearest
+        .iter()
+        .enumerate()
+        .map(|(i, (_, d))| w(i) * d)
+        .sum::<f64>()
+        / total;
+    let quantile = |q: f64| {
+        let goal = q * total;
+        let mut acc = 0.0;
+        for &i in &order {
+            acc += w(i as usize);
+            if acc >= goal {
+                return nearest[i as usize].1;
+            }
+        }
+        nearest[*order.last().expect("non-empty") as usize].1
+    };
+    Some(DistanceStats {
+        mean,
+        p50: quantile(0.5),
+        p90: quantile(0.9),
+        max: nearest[*order.last().expect("non-empty") as usize].1,
+    })
+}

@@ -1,0 +1,147 @@
+//! The spatial index: an `rstar` R-tree of unit vectors in 3-D.
+//!
+//! Because every point lies on the unit sphere, a Euclidean ball query with the
+//! chord of a great-circle radius returns exactly the points within that
+//! great-circle distance, and the Euclidean nearest neighbour is the
+//! great-circle nearest neighbour.
+
+use crate::sphere::{UnitVector, chord2};
+use rstar::RTree;
+use rstar::primitives::GeomWithData;
+
+type Entry = GeomWithData<UnitVector, u32>;
+
+/// An R-tree over places, returning their indices.
+pub struct PointIndex {
+    tree: RTree<Entry>,
+}
+
+impl PointIndex {
+    /// Bulk-loads the index; point `i` is returned as index `i`.
+    pub fn new(points: &[UnitVector]) -> Self {
+        let entries = points
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Entry::new(*p, i as u32))
+            .collect();
+        PointIndex {
+            tree: RTree::bulk_load(entries),
+        }
+    }
+
+    /// Number of indexed points.
+    pub fn len(&self) -> usize {
+        self.tree.size()
+    }
+
+    /// Whether the index is empty.
+    pub fn is_empty(&self) -> bool {
+        self.tree.size() == 0
+    }
+
+    /// Indices of the points within squared chord `max_chord2` of `q` (unordered).
+    ///
+    /// # Units
+    /// `max_chord2` is a squared chord on the unit sphere (see [`crate::sphere::Radius`]).
+    pub fn locate_within(&self, q: &UnitVector, max_chord2: f64) -> impl Iterator<Item = u32> + '_ {
+        let q = *q;
+        // rstar computes the same squared distance; the explicit re-check keeps
+        // every caller on the one formula in `sphere::chord2`.
+        self.tree
+            .locate_within_distance(q, max_chord2)
+            .filter(move |e| chord2(e.geom(), &q) <= max_chord2)
+            .map(|e| e.data)
+    }
+
+    /// The nearest point to `q` and its squared chord, ties broken by the lower index.
+    pub fn nearest(&self, q: &UnitVector) -> Option<(u32, f64)> {
+        let mut iter = self.tree.nearest_neighbor_iter_with_distance_2(*q);
+        let (first, d) = iter.next()?;
+        let mut best = (first.data, chord2(first.geom(), q));
+        // Equal distances come out in tree order; take the lowest index among them.
+        for (e, d2) in iter {
+            if d2 > d {
+                break;
+            }
+            if e.data < best.0 {
+                best = (e.data, chord2(e.geom(), q));
+            }
+        }
+        Some(best)
+    }
+
+    /// The `k` nearest points to `q`, nearest first, with squared chords (ties by index).
+    pub fn nearest_k(&self, q: &UnitVector, k: usize) -> Vec<(u32, f64)> {
+        let mut out: Vec<(u32, f64)> = Vec::with_capacity(k + 4);
+        let mut last = f64::NEG_INFINITY;
+        for (e, d2) in self.tree.nearest_neighbor_iter_with_distance_2(*q) {
+            if out.len() >= k && d2 > last {
+                break;
+            }
+            out.push((e.data, chord2(e.geom(), q)));
+            last = d2;
+        }
+        out.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+        out.truncate(k);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sphere::{Radius, haversine_km, to_unit};
+    use proptest::prelude::*;
+
+    fn globe_point() -> impl Strategy<Value = (f64, f64)> {
+        // Uniform on the sphere, with extra mass near the poles and the antimeridian.
+        prop_oneof![
+            (-180.0f64..=180.0, -1.0f64..=1.0).prop_map(|(lon, z)| (lon, z.asin().to_degrees())),
+            (179.0f64..=180.0, -90.0f64..=90.0),
+            (-180.0f64..=-179.0, -90.0f64..=90.0),
+            (-180.0f64..=180.0, 88.0f64..=90.0),
+            (-180.0f64..=180.0, -90.0f64..=-88.0),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn within_matches_brute_force_haversine(
+            points in proptest::collection::vec(globe_point(), 1..300),
+            q in globe_point(),
+            km in 1.0f64..3000.0,
+        ) {
+            let units: Vec<_> = points.iter().map(|&(lon, lat)| to_unit(lon, lat)).collect();
+            let index = PointIndex::new(&units);
+            let r = Radius::from_km(km);
+            let mut got: Vec<u32> = index.locate_within(&to_unit(q.0, q.1), r.chord2).collect();
+            got.sort_unstable();
+            let want: Vec<u32> = points
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| {
+                    let d = haversine_km(q.0, q.1, p.0, p.1);
+                    // Skip points within rounding of the boundary: both answers are right there.
+                    prop_assume!((d - km).abs() > 1e-7 * km);
+                    d <= km
+                })
+                .map(|(i, _)| i as u32)
+                .collect();
+            prop_assert_eq!(got, want);
+        }
+
+        #[test]
+        fn nearest_matches_brute_force(
+            points in proptest::collection::vec(globe_point(), 1..200),
+            q in globe_point(),
+        ) {
+            let units: Vec<_> = points.iter().map(|&(lon, lat)| to_unit(lon, lat)).collect();
+            let index = PointIndex::new(&units);
+            let (i, c2) = index.nearest(&to_unit(q.0, q.1)).unwrap();
+            let best = points.iter().map(|p| haversine_km(q.0, q.1, p.0, p.1)).fold(f64::INFINITY, f64::min);
+            let got = crate::sphere::km_for_chord2(c2);
+            prop_assert!((got - best).abs() <= 1e-9 * best.max(1.0), "{} vs {}", got, best);
+            prop_assert!((haversine_km(q.0, q.1, points[i as usize].0, points[i as usize].1) - best).abs() <= 1e-6);
+        }
+    }
+}

@@ -1,0 +1,645 @@
+//! Loading places (demand points, candidate sites, open outlets) from CSV or
+//! GeoJSON, with the checks that turn a bad file into a message a planner can act on.
+//!
+//! Both loaders produce the same [`PlaceSet`]; everything downstream works on it
+//! and never sees a file format.
+
+mod csv;
+mod geojson;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// What a file holds; decides which columns are required and whether ids must be unique.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Customers or sales, weighted.
+    Demand,
+    /// Possible new sites.
+    Candidates,
+    /// Outlets that are open.
+    Sites,
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Role::Demand => "demand",
+            Role::Candidates => "candidate",
+            Role::Sites => "site",
+        })
+    }
+}
+
+/// The file format of an input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Comma-separated values with a header row.
+    Csv,
+    /// A GeoJSON FeatureCollection of Point/MultiPoint features.
+    GeoJson,
+}
+
+/// Column-name overrides and loading policy, shared by every input.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Longitude column name.
+    pub lon_col: Option<String>,
+    /// Latitude column name.
+    pub lat_col: Option<String>,
+    /// Weight column name.
+    pub weight_col: Option<String>,
+    /// Id column name.
+    pub id_col: Option<String>,
+    /// Group (region) column name.
+    pub group_col: Option<String>,
+    /// Force a format instead of deciding by extension.
+    pub format: Option<Format>,
+    /// Skip bad rows instead of failing.
+    pub skip_invalid: bool,
+}
+
+/// One located, weighted place.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Place {
+    /// Identifier (the id column, else the row or feature number).
+    pub id: String,
+    /// Display name, where the file has a `name` column distinct from the id.
+    pub name: Option<String>,
+    /// Longitude, degrees.
+    pub lon: f64,
+    /// Latitude, degrees.
+    pub lat: f64,
+    /// Weight (sales, population); 1 when the file has none.
+    pub weight: f64,
+    /// Index into [`PlaceSet::groups`], if the place has a group.
+    pub group: Option<u32>,
+    /// Set-up cost, for candidates.
+    pub cost: Option<f64>,
+    /// Capacity in weight units, for candidates and sites.
+    pub capacity: Option<f64>,
+}
+
+impl Place {
+    /// The name if there is one, else the id.
+    pub fn label(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.id)
+    }
+}
+
+/// A row or feature that was skipped under `--skip-invalid`.
+#[derive(Debug, Clone)]
+pub struct Skipped {
+    /// Why, as the error message would have said it.
+    pub reason: String,
+}
+
+/// The places of one input file.
+#[derive(Debug, Clone, Default)]
+pub struct PlaceSet {
+    /// Where they came from, for messages.
+    pub source: String,
+    /// The places, in file order.
+    pub places: Vec<Place>,
+    /// Group names; [`Place::group`] indexes into this.
+    pub groups: Vec<String>,
+    /// Rows skipped under `--skip-invalid`.
+    pub skipped: Vec<Skipped>,
+}
+
+impl PlaceSet {
+    /// Total weight.
+    pub fn total_weight(&self) -> f64 {
+        self.places.iter().map(|p| p.weight).sum()
+    }
+
+    /// The group name of a place.
+    pub fn group_name(&self, place: &Place) -> Option<&str> {
+        place.group.map(|g| self.groups[g as usize].as_str())
+    }
+
+    /// Appends the places of `other`, remapping groups.
+    pub fn extend(&mut self, other: PlaceSet) {
+        let mut map: HashMap<String, u32> = self
+            .groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (g.clone(), i as u32))
+            .collect();
+        let remap: Vec<u32> = other
+            .groups
+            .iter()
+            .map(|g| {
+                let next = self.groups.len() as u32;
+                *map.entry(g.clone()).or_insert_with(|| {
+                    self.groups.push(g.clone());
+                    next
+                })
+            })
+            .collect();
+        self.places.extend(other.places.into_iter().map(|mut p| {
+            p.group = p.group.map(|g| remap[g as usize]);
+            p
+        }));
+        self.skipped.extend(other.skipped);
+    }
+}
+
+/// Where in a file a problem is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Location {
+    /// A CSV line (1-based, the header is line 1).
+    Line(u64),
+    /// A GeoJSON feature (0-based index in `features`).
+    Feature(usize),
+    /// The file as a whole.
+    File,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Line(l) => write!(f, "line {l}"),
+            Location::Feature(i) => write!(f, "feature {i}"),
+            Location::File => Ok(()),
+        }
+    }
+}
+
+/// Everything that can be wrong with an input file.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    /// The file could not be opened or read.
+    #[error("{path}: cannot read the file: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The system's reason.
+        source: std::io::Error,
+    },
+    /// Nothing in it.
+    #[error(
+        "{path}: the file is empty: a {role} file needs a header row and at least one row of places"
+    )]
+    Empty {
+        /// The file.
+        path: PathBuf,
+        /// What it was loaded as.
+        role: Role,
+    },
+    /// A header but no data rows / a collection with no features.
+    #[error("{path}: no {role} places in the file (only a header, or an empty FeatureCollection)")]
+    NoPlaces {
+        /// The file.
+        path: PathBuf,
+        /// What it was loaded as.
+        role: Role,
+    },
+    /// A needed column is missing.
+    #[error(
+        "{path}: no {what} column: looked for {looked_for}; the header has {found}. Name the column with {flag}"
+    )]
+    MissingColumn {
+        /// The file.
+        path: PathBuf,
+        /// lon/lat/...
+        what: &'static str,
+        /// Names tried.
+        looked_for: String,
+        /// Names present.
+        found: String,
+        /// The override flag.
+        flag: &'static str,
+    },
+    /// An override names a column that is not there.
+    #[error("{path}: {flag} {name:?} names no column; the header has {found}")]
+    NoSuchColumn {
+        /// The file.
+        path: PathBuf,
+        /// The flag.
+        flag: &'static str,
+        /// The name given.
+        name: String,
+        /// Names present.
+        found: String,
+    },
+    /// A value that is wrong, with where and how to fix it.
+    #[error("{path}:{location}: column `{column}`: {problem}: {value:?}{hint}")]
+    BadValue {
+        /// The file.
+        path: PathBuf,
+        /// Line or feature.
+        location: Location,
+        /// Column or property.
+        column: String,
+        /// The text found.
+        value: String,
+        /// What is wrong with it.
+        problem: String,
+        /// How to fix it (starts with "; " when present).
+        hint: String,
+    },
+    /// Not valid CSV (e.g. a row with the wrong number of fields).
+    #[error("{path}:{location}: not valid CSV: {message}")]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// Where.
+        location: Location,
+        /// The parser's words.
+        message: String,
+    },
+    /// Not valid JSON or not GeoJSON.
+    #[error("{path}{location}: not valid GeoJSON: {message}")]
+    GeoJson {
+        /// The file.
+        path: PathBuf,
+        /// Where (line/column of the JSON, or a feature).
+        location: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A geometry that is not a point.
+    #[error(
+        "{path}: feature {index} is a {found}; outpost reads Point and MultiPoint features (use a centroid for areas)"
+    )]
+    UnsupportedGeometry {
+        /// The file.
+        path: PathBuf,
+        /// Feature index.
+        index: usize,
+        /// The geometry kind.
+        found: String,
+    },
+    /// Two sites share an id.
+    #[error(
+        "{path}:{second}: duplicate {role} id {id:?} (first seen at {first}); site ids must be unique so reports can name them"
+    )]
+    DuplicateId {
+        /// The file.
+        path: PathBuf,
+        /// What it was loaded as.
+        role: Role,
+        /// The id.
+        id: String,
+        /// Where first seen.
+        first: Location,
+        /// Where seen again.
+        second: Location,
+    },
+}
+
+impl InputError {
+    fn path(&self) -> &Path {
+        match self {
+            InputError::Io { path, .. }
+            | InputError::Empty { path, .. }
+            | InputError::NoPlaces { path, .. }
+            | InputError::MissingColumn { path, .. }
+            | InputError::NoSuchColumn { path, .. }
+            | InputError::BadValue { path, .. }
+            | InputError::Csv { path, .. }
+            | InputError::GeoJson { path, .. }
+            | InputError::UnsupportedGeometry { path, .. }
+            | InputError::DuplicateId { path, .. } => path,
+        }
+    }
+
+    /// Whether this error concerns one row only, so `--skip-invalid` may skip it.
+    fn is_row_level(&self) -> bool {
+        matches!(
+            self,
+            InputError::BadValue { .. }
+                | InputError::UnsupportedGeometry { .. }
+                | InputError::Csv { .. }
+        )
+    }
+}
+
+/// Names looked for, in order, for each field.
+pub(crate) const LON_NAMES: &[&str] = &["lon", "lng", "long", "longitude", "x"];
+pub(crate) const LAT_NAMES: &[&str] = &["lat", "latitude", "y"];
+pub(crate) const WEIGHT_NAMES: &[&str] = &["weight", "sales", "demand", "population", "pop"];
+pub(crate) const ID_NAMES: &[&str] = &["id", "name"];
+pub(crate) const GROUP_NAMES: &[&str] = &["region", "province", "group", "state", "country"];
+
+/// The raw text of one record's fields, before checks.
+pub(crate) struct RawPlace<'a> {
+    pub lon: Option<&'a str>,
+    pub lat: Option<&'a str>,
+    pub weight: Option<&'a str>,
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub group: Option<String>,
+    pub cost: Option<&'a str>,
+    pub capacity: Option<&'a str>,
+}
+
+/// Builds places from raw records, checking every value; shared by both formats.
+pub(crate) struct Builder<'o> {
+    pub path: PathBuf,
+    pub role: Role,
+    pub opts: &'o LoadOptions,
+    pub set: PlaceSet,
+    group_ids: HashMap<String, u32>,
+    seen_ids: HashMap<String, Location>,
+    /// Column names actually used, for messages.
+    pub cols: ColumnNames,
+}
+
+/// The column names a file's fields were found under.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ColumnNames {
+    pub lon: String,
+    pub lat: String,
+    pub weight: String,
+    pub cost: String,
+    pub capacity: String,
+}
+
+impl<'o> Builder<'o> {
+    pub fn new(path: PathBuf, role: Role, opts: &'o LoadOptions) -> Self {
+        let source = path.display().to_string();
+        Builder {
+            path,
+            role,
+            opts,
+            set: PlaceSet {
+                source,
+                ..PlaceSet::default()
+            },
+            group_ids: HashMap::new(),
+            seen_ids: HashMap::new(),
+            cols: ColumnNames::default(),
+        }
+    }
+
+    fn bad(
+        &self,
+        loc: &Location,
+        column: &str,
+        value: &str,
+        problem: &str,
+        hint: &str,
+    ) -> InputError {
+        InputError::BadValue {
+            path: self.path.clone(),
+            location: loc.clone(),
+            column: column.to_string(),
+            value: value.to_string(),
+            problem: problem.to_string(),
+            hint: if hint.is_empty() {
+                String::new()
+            } else {
+                format!("; {hint}")
+            },
+        }
+    }
+
+    fn number(&self, loc: &Location, column: &str, text: &str) -> Result<f64, InputError> {
+        let t = text.trim();
+        let v: f64 = t.parse().map_err(|_| {
+            let hint = if t.contains(',') && t.replace(',', "").parse::<f64>().is_ok() {
+                "write numbers without thousands separators, with `.` as the decimal point"
+            } else if t.is_empty() {
+                "fill in the value, or pass --skip-invalid to skip such rows"
+            } else {
+                "write a decimal number"
+            };
+            self.bad(loc, column, text, "not a number", hint)
+        })?;
+        if !v.is_finite() {
+            return Err(self.bad(
+                loc,
+                column,
+                text,
+                "not a finite number",
+                "write a decimal number",
+            ));
+        }
+        Ok(v)
+    }
+
+    /// Checks one record and adds its place (or records the skip).
+    pub fn push(&mut self, loc: Location, raw: RawPlace<'_>) -> Result<(), InputError> {
+        match self.check(&loc, raw) {
+            Ok(place) => {
+                if self.role != Role::Demand {
+                    if let Some(first) = self.seen_ids.get(&place.id) {
+                        return Err(InputError::DuplicateId {
+                            path: self.path.clone(),
+                            role: self.role,
+                            id: place.id.clone(),
+                            first: first.clone(),
+                            second: loc,
+                        });
+                    }
+                    self.seen_ids.insert(place.id.clone(), loc);
+                }
+                self.set.places.push(place);
+                Ok(())
+            }
+            Err(e) => self.skip_or_fail(e),
+        }
+    }
+
+    /// Records a row-level error as skipped under `--skip-invalid`, else returns it.
+    pub fn skip_or_fail(&mut self, e: InputError) -> Result<(), InputError> {
+        if self.opts.skip_invalid && e.is_row_level() {
+            self.set.skipped.push(Skipped {
+                reason: e.to_string(),
+            });
+            Ok(())
+        } else {
+            Err(e)
+        }
+    }
+
+    fn check(&mut self, loc: &Location, raw: RawPlace<'_>) -> Result<Place, InputError> {
+        let cols = self.cols.clone();
+        let lon_t = raw.lon.unwrap_or("");
+        let lat_t = raw.lat.unwrap_or("");
+        let lon = self.number(loc, &cols.lon, lon_t)?;
+        let lat = self.number(loc, &cols.lat, lat_t)?;
+        if lon.abs() > 1000.0 || lat.abs() > 1000.0 {
+            let (col, val) = if lat.abs() > 1000.0 {
+                (&cols.lat, lat_t)
+            } else {
+                (&cols.lon, lon_t)
+            };
+            return Err(self.bad(
+                loc,
+                col,
+                val,
+                "out of range for degrees",
+                "the values look like projected metres (e.g. Web Mercator or UTM); outpost needs WGS84 longitude/latitude in degrees (EPSG:4326)",
+            ));
+        }
+        if !(-90.0..=90.0).contains(&lat) {
+            let hint = if (-90.0..=90.0).contains(&lon) && (-180.0..=180.0).contains(&lat) {
+                format!(
+                    "longitude and latitude look swapped ({lon_col}={lon_t}, {lat_col}={lat_t}); check the column order or name them with --lon-col/--lat-col",
+                    lon_col = cols.lon,
+                    lat_col = cols.lat
+                )
+            } else {
+                "latitude must be within [-90, 90]".to_string()
+            };
+            return Err(self.bad(loc, &cols.lat, lat_t, "latitude outside [-90, 90]", &hint));
+        }
+        if !(-180.0..=180.0).contains(&lon) {
+            return Err(self.bad(
+                loc,
+                &cols.lon,
+                lon_t,
+                "longitude outside [-180, 180]",
+                "longitude must be within [-180, 180] (wrap values such as 190 to -170)",
+            ));
+        }
+        let weight = match raw.weight {
+            None => 1.0,
+            Some(t) => {
+                let w = self.number(loc, &cols.weight, t)?;
+                if w < 0.0 {
+                    return Err(self.bad(
+                        loc,
+                        &cols.weight,
+                        t,
+                        "negative weight",
+                        "weights are sales or population and must be zero or more",
+                    ));
+                }
+                w
+            }
+        };
+        let positive =
+            |b: &Self, col: &str, t: Option<&str>, what: &str| -> Result<Option<f64>, InputError> {
+                match t {
+                    None => Ok(None),
+                    Some(t) if t.trim().is_empty() => Ok(None),
+                    Some(t) => {
+                        let v = b.number(loc, col, t)?;
+                        if v < 0.0 {
+                            return Err(b.bad(
+                                loc,
+                                col,
+                                t,
+                                &format!("negative {what}"),
+                                &format!("a {what} must be zero or more"),
+                            ));
+                        }
+                        Ok(Some(v))
+                    }
+                }
+            };
+        let cost = positive(self, &cols.cost, raw.cost, "cost")?;
+        let capacity = positive(self, &cols.capacity, raw.capacity, "capacity")?;
+        let id = match raw.id {
+            Some(id) if !id.trim().is_empty() => id.trim().to_string(),
+            _ => match loc {
+                Location::Line(l) => format!("line{l}"),
+                Location::Feature(i) => format!("feature{i}"),
+                Location::File => format!("{}", self.set.places.len()),
+            },
+        };
+        let group = raw.group.filter(|g| !g.trim().is_empty()).map(|g| {
+            let next = self.set.groups.len() as u32;
+            *self.group_ids.entry(g.clone()).or_insert_with(|| {
+                self.set.groups.push(g);
+                next
+            })
+        });
+        let name = raw.name.filter(|n| !n.is_empty() && *n != id);
+        Ok(Place {
+            id,
+            name,
+            lon,
+            lat,
+            weight,
+            group,
+            cost,
+            capacity,
+        })
+    }
+
+    pub fn finish(self) -> Result<PlaceSet, InputError> {
+        if self.set.places.is_empty() && self.set.skipped.is_empty() {
+            return Err(InputError::NoPlaces {
+                path: self.path,
+                role: self.role,
+            });
+        }
+        if self.set.places.is_empty() {
+            return Err(InputError::NoPlaces {
+                path: self.path,
+                role: self.role,
+            });
+        }
+        Ok(self.set)
+    }
+}
+
+/// Decides the format of a path: `--input-format`, else the extension, else CSV.
+pub fn format_of(path: &Path, forced: Option<Format>) -> Format {
+    if let Some(f) = forced {
+        return f;
+    }
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+        .as_deref()
+    {
+        Some("geojson" | "json") => Format::GeoJson,
+        _ => Format::Csv,
+    }
+}
+
+/// Loads places from a file (`-` is standard input).
+///
+/// # Errors
+/// [`InputError`] naming the file, the line or feature, the column and the value.
+pub fn load(path: &Path, role: Role, opts: &LoadOptions) -> Result<PlaceSet, InputError> {
+    let mut bytes = Vec::new();
+    let read = if path == Path::new("-") {
+        std::io::stdin().lock().read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes))
+    };
+    read.map_err(|source| InputError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    load_bytes(path, &bytes, role, opts)
+}
+
+/// Loads places from bytes already read; `path` names them in messages and picks the format.
+///
+/// # Errors
+/// As [`load`].
+pub fn load_bytes(
+    path: &Path,
+    bytes: &[u8],
+    role: Role,
+    opts: &LoadOptions,
+) -> Result<PlaceSet, InputError> {
+    let display = if path == Path::new("-") {
+        PathBuf::from("<stdin>")
+    } else {
+        path.to_path_buf()
+    };
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(InputError::Empty {
+            path: display,
+            role,
+        });
+    }
+    let result = match format_of(path, opts.format) {
+        Format::Csv => csv::load(&display, bytes, role, opts),
+        Format::GeoJson => geojson::load(&display, bytes, role, opts),
+    };
+    debug_assert!(result.as_ref().err().is_none_or(|e| e.path() == display));
+    result
+}

@@ -1,0 +1,23 @@
+//! outpost plans and checks service-outlet networks: where to put after-sales
+//! outlets so that customers, weighted by sales, are within a service radius of one.
+//!
+//! The crate is a library with a thin command line. Data flows one way:
+//! [`input`] (CSV, GeoJSON) → [`sphere`] and [`index`] (exact great-circle
+//! geometry on an R-tree) → [`evaluate`] (coverage of open sites) and
+//! [`coverage`] / [`solve`] (planning) → [`report`] (one model, many writers).
+#![deny(missing_docs)]
+
+pub mod app;
+pub mod cli;
+pub mod coverage;
+pub mod evaluate;
+pub mod index;
+pub mod input;
+pub mod output;
+pub mod plan;
+pub mod progress;
+pub mod report;
+pub mod solve;
+pub mod sphere;
+
+pub use app::{Config, Outcome, run};

@@ -1,0 +1,590 @@
+//! `outpost plan`: choose new sites for an objective, then report them through
+//! the same evaluation as `outpost evaluate`, with the bound that says how far
+//! from optimal the answer can be.
+
+use crate::app::{Config, Loaded, OpenSite, build_report};
+use crate::coverage::{self, CoverageModel};
+use crate::evaluate::{Evaluation, evaluate};
+use crate::input::{self, Place, PlaceSet, Role};
+use crate::progress::Progress;
+use crate::report::{BoundReport, BudgetReport, CapacityReport, ObjectiveValue, Report, fmt_pct};
+use crate::solve::mclp::{Limits, exact_small, greedy, local_search};
+use crate::solve::{bound, capacity, minsites, pcenter, pmedian, rank_by_marginal};
+use crate::sphere::{UnitVector, to_unit};
+use anyhow::{Context, Result, bail};
+use std::time::{Duration, Instant};
+
+/// What a plan optimises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Objective {
+    /// Most weight within the radius.
+    Coverage,
+    /// Fewest sites reaching a coverage target.
+    MinSites,
+    /// Least weighted distance (p-median).
+    Distance,
+    /// Least largest distance (p-center).
+    MaxDistance,
+}
+
+impl Objective {
+    /// The name used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Objective::Coverage => "coverage",
+            Objective::MinSites => "min-sites",
+            Objective::Distance => "distance",
+            Objective::MaxDistance => "max-distance",
+        }
+    }
+}
+
+/// Settings of a plan.
+#[derive(Debug, Clone)]
+pub struct PlanConfig {
+    /// The objective.
+    pub objective: Objective,
+    /// New sites to open.
+    pub add: Option<usize>,
+    /// Coverage target (min-sites).
+    pub target: Option<f64>,
+    /// Budget for new sites.
+    pub budget: Option<f64>,
+    /// Capacity for sites without a `capacity` column.
+    pub capacity: Option<f64>,
+    /// Weight one engineer serves.
+    pub per_engineer: Option<f64>,
+    /// p-center on weight x distance.
+    pub weighted: bool,
+    /// Sites per demand point for p-median (`None`: automatic).
+    pub k_nearest: Option<usize>,
+    /// Local search time limit.
+    pub time_limit: Duration,
+    /// Seed for random choices (the current solvers make none; kept so runs stay reproducible as they grow).
+    pub seed: u64,
+    /// Compute the bound.
+    pub bound: bool,
+}
+
+/// What a plan run produces.
+pub struct PlanOutput {
+    /// The report.
+    pub report: Report,
+    /// Open sites, existing then new.
+    pub open: Vec<OpenSite>,
+    /// Their evaluation.
+    pub eval: Evaluation,
+    /// False when a target was unreachable.
+    pub passed: bool,
+}
+
+/// Largest number of search nodes for the exhaustive path on small instances.
+const EXACT_NODES: u64 = 2_000_000;
+/// Candidates up to which the exhaustive path is tried.
+const EXACT_MAX_CANDIDATES: usize = 24;
+
+fn candidates_from_demand(demand: &PlaceSet) -> PlaceSet {
+    PlaceSet {
+        source: format!("{} (demand locations)", demand.source),
+        places: demand
+            .places
+            .iter()
+            .map(|p| Place {
+                weight: 1.0,
+                group: None,
+                cost: None,
+                capacity: None,
+                ..p.clone()
+            })
+            .collect(),
+        groups: Vec::new(),
+        skipped: Vec::new(),
+    }
+}
+
+struct Chosen {
+    /// New sites (candidate indices), any order.
+    set: Vec<u32>,
+    bound: Option<BoundReport>,
+    objective: Option<ObjectiveValue>,
+    passed: bool,
+    notes: Vec<String>,
+}
+
+/// Runs `outpost plan`.
+///
+/// # Errors
+/// Input errors, or inputs that cannot support the objective (e.g. `--budget` without costs).
+pub fn run_plan(
+    cfg: &Config,
+    pc: &PlanConfig,
+    loaded: &Loaded,
+    progress: &Progress,
+) -> Result<PlanOutput> {
+    let cands = match &cfg.candidates {
+        Some(p) => {
+            let mut opts = cfg.load.clone();
+            opts.weight_col = None;
+            opts.group_col = None;
+            input::load(p, Role::Candidates, &opts).context("loading candidate places")?
+        }
+        None => candidates_from_demand(&loaded.demand),
+    };
+    let costs: Vec<f64> = if pc.budget.is_some() {
+        let mut c = Vec::with_capacity(cands.places.len());
+        for p in &cands.places {
+            match p.cost {
+                Some(v) => c.push(v),
+                None => bail!(
+                    "{}: candidate {:?} has no cost: --budget needs a `cost` column with a value for every candidate",
+                    cands.source,
+                    p.id
+                ),
+            }
+        }
+        c
+    } else {
+        cands.places.iter().map(|p| p.cost.unwrap_or(0.0)).collect()
+    };
+    let capacitated = pc.capacity.is_some()
+        || cands.places.iter().any(|p| p.capacity.is_some())
+        || loaded.existing.places.iter().any(|p| p.capacity.is_some());
+    if pc.per_engineer.is_some() && !capacitated && pc.objective == Objective::MinSites {
+        // Engineers are still reported from the nearest-site load; nothing to check.
+    }
+    let fixed_units: Vec<UnitVector> = loaded
+        .existing
+        .places
+        .iter()
+        .map(|p| to_unit(p.lon, p.lat))
+        .collect();
+    let cand_units: Vec<UnitVector> = cands.places.iter().map(|p| to_unit(p.lon, p.lat)).collect();
+    let allowed = vec![true; cand_units.len()];
+    let deadline = Instant::now() + pc.time_limit;
+    let r0 = cfg.radii[0];
+
+    progress.stage("building the coverage structure");
+    let model = coverage::build(
+        &loaded.units,
+        &loaded.weights,
+        &fixed_units,
+        &cand_units,
+        r0,
+    );
+    let total = model.total_weight;
+    let limits = Limits {
+        max_sites: pc.add,
+        budget: pc.budget.map(|b| (b, costs.clone())),
+    };
+
+    let chosen = match pc.objective {
+        Objective::Coverage => plan_coverage(&model, &limits, &allowed, pc, deadline, progress),
+        Objective::MinSites => plan_min_sites(&model, &allowed, pc, deadline, progress),
+        Objective::Distance => {
+            progress.stage("finding nearest candidates");
+            let all: Vec<UnitVector> = fixed_units.iter().chain(&cand_units).copied().collect();
+            let p = pc.add.expect("checked by the CLI");
+            let k = pc
+                .k_nearest
+                .unwrap_or_else(|| auto_k(all.len(), p + fixed_units.len(), loaded.units.len()));
+            let nl = pmedian::NearestLists::build(
+                &loaded.units,
+                &loaded.weights,
+                &all,
+                fixed_units.len(),
+                k,
+            );
+            let nf = fixed_units.len() as u32;
+            progress.stage("greedy");
+            let g = pmedian::greedy(&nl, p, &allowed);
+            progress.stage("local search");
+            let (set, moves, timed_out) =
+                pmedian::local_search(&nl, &loaded.units, &all, &g, &allowed, deadline);
+            let mut notes = vec![format!(
+                "p-median on each point's {} nearest sites; greedy then {moves} improving swaps{}",
+                nl.k,
+                if timed_out {
+                    " (stopped at --time-limit)"
+                } else {
+                    ""
+                }
+            )];
+            let bound = if pc.bound {
+                progress.stage("lower bound");
+                let mut open = vec![false; nl.n_sites];
+                open[..nl.n_fixed].iter_mut().for_each(|o| *o = true);
+                set.iter().for_each(|&j| open[j as usize] = true);
+                let upper = nl.cost(&open);
+                let lb = pmedian::lower_bound(
+                    &nl,
+                    p,
+                    &allowed,
+                    &set,
+                    upper,
+                    400,
+                    deadline + Duration::from_secs(30),
+                );
+                Some(lb)
+            } else {
+                None
+            };
+            if timed_out {
+                notes.push("local search stopped at the time limit".into());
+            }
+            Chosen {
+                set: set.into_iter().map(|j| j - nf).collect(),
+                bound: bound.map(|lb| BoundReport {
+                    value: lb,
+                    gap: 0.0,
+                    method: "Lagrangian relaxation of the assignment constraints (lower bound)"
+                        .into(),
+                    achieved: 0.0,
+                }),
+                objective: None,
+                passed: true,
+                notes,
+            }
+        }
+        Objective::MaxDistance => {
+            progress.stage("p-center radius search");
+            let p = pc.add.expect("checked by the CLI");
+            let res = pcenter::solve(
+                &loaded.units,
+                &loaded.weights,
+                &fixed_units,
+                &cand_units,
+                &allowed,
+                p,
+                pc.weighted,
+                deadline,
+            );
+            Chosen {
+                set: res.chosen,
+                bound: Some(BoundReport {
+                    value: res.lower_bound,
+                    gap: 0.0,
+                    method: "radius proven infeasible (lower bound)".into(),
+                    achieved: 0.0,
+                }),
+                objective: None,
+                passed: true,
+                notes: vec![format!(
+                    "p-center: farthest-first start, then {} radius tests",
+                    res.tests
+                )],
+            }
+        }
+    };
+
+    progress.stage("evaluating the plan");
+    let ranked = rank_by_marginal(&model, &chosen.set);
+    let mut open: Vec<OpenSite> = loaded
+        .existing
+        .places
+        .iter()
+        .map(|p| OpenSite {
+            place: p.clone(),
+            status: "existing",
+            rank: None,
+            marginal: None,
+        })
+        .collect();
+    for (k, (&j, &m)) in ranked.chosen.iter().zip(&ranked.marginal).enumerate() {
+        open.push(OpenSite {
+            place: cands.places[j as usize].clone(),
+            status: "new",
+            rank: Some(k as u32 + 1),
+            marginal: Some(m),
+        });
+    }
+    let open_units: Vec<UnitVector> = open
+        .iter()
+        .map(|s| to_unit(s.place.lon, s.place.lat))
+        .collect();
+    let eval = evaluate(loaded.view(), &open_units, &cfg.radii);
+    let mut report = build_report(
+        "plan",
+        Some(pc.objective.name()),
+        loaded,
+        &open,
+        &eval,
+        cands.places.len() as u64,
+        cfg.output.top,
+    );
+    report.notes.extend(chosen.notes);
+
+    // The objective as measured by the evaluator, and the bound against it.
+    let achieved = match pc.objective {
+        Objective::Coverage => eval.tiers[0].covered_weight,
+        Objective::MinSites => ranked.chosen.len() as f64,
+        Objective::Distance => eval
+            .distance
+            .map_or(0.0, |d| d.mean * total_or_count(&eval, loaded)),
+        Objective::MaxDistance => {
+            if pc.weighted {
+                pcenter::objective(&loaded.units, &loaded.weights, &open_units, true)
+            } else {
+                eval.distance.map_or(0.0, |d| d.max)
+            }
+        }
+    };
+    let measure = match pc.objective {
+        Objective::Coverage => "covered_weight",
+        Objective::MinSites => "new_sites",
+        Objective::Distance => "weighted_distance_km",
+        Objective::MaxDistance => {
+            if pc.weighted {
+                "max_weighted_distance"
+            } else {
+                "max_distance_km"
+            }
+        }
+    };
+    report.objective_value = chosen.objective.or(Some(ObjectiveValue {
+        measure,
+        value: achieved,
+    }));
+    report.bound = chosen.bound.map(|mut b| {
+        b.achieved = achieved;
+        b.gap = match pc.objective {
+            Objective::Coverage => {
+                if b.value > 0.0 {
+                    ((b.value - achieved) / b.value).max(0.0)
+                } else {
+                    0.0
+                }
+            }
+            _ => {
+                if achieved > 0.0 {
+                    ((achieved - b.value) / achieved).max(0.0)
+                } else {
+                    0.0
+                }
+            }
+        };
+        b
+    });
+    if let Some(b) = pc.budget {
+        let spent: f64 = ranked.chosen.iter().map(|&j| costs[j as usize]).sum();
+        report.budget = Some(BudgetReport {
+            budget: b,
+            spent,
+            remaining: b - spent,
+        });
+    }
+    if capacitated {
+        progress.stage("assigning demand within capacities");
+        apply_capacities(&mut report, loaded, &open_units, &open, cfg, pc);
+    } else if let Some(per) = pc.per_engineer {
+        for s in &mut report.sites {
+            s.engineers = Some((s.assigned_weight / per).ceil() as u64);
+        }
+        report.capacity = None;
+    }
+    let _ = total;
+    Ok(PlanOutput {
+        report,
+        open,
+        eval,
+        passed: chosen.passed,
+    })
+}
+
+/// Default K for p-median: about five times the sites each open site would
+/// serve on average, within [32, 1024], and small enough that the lists stay
+/// under about 64 million entries.
+fn auto_k(n_sites: usize, open: usize, n_demand: usize) -> usize {
+    let k = (5 * n_sites).div_ceil(open.max(1)).clamp(32, 1024);
+    let by_memory = (64_000_000 / n_demand.max(1)).max(32);
+    k.min(by_memory).min(n_sites.max(1))
+}
+
+fn total_or_count(eval: &Evaluation, loaded: &Loaded) -> f64 {
+    if eval.total_weight > 0.0 {
+        eval.total_weight
+    } else {
+        loaded.units.len() as f64
+    }
+}
+
+fn plan_coverage(
+    model: &CoverageModel,
+    limits: &Limits,
+    allowed: &[bool],
+    pc: &PlanConfig,
+    deadline: Instant,
+    progress: &Progress,
+) -> Chosen {
+    let useful = (0..model.n_candidates)
+        .filter(|&j| !model.rows_of(j).is_empty())
+        .count();
+    if useful <= EXACT_MAX_CANDIDATES
+        && let Some(set) = exact_small(model, limits, allowed, EXACT_NODES)
+    {
+        let mut open = vec![false; model.n_candidates];
+        set.iter().for_each(|&j| open[j as usize] = true);
+        let value = model.fixed_weight + model.covered_by(&open);
+        return Chosen {
+            set,
+            bound: Some(BoundReport {
+                value,
+                gap: 0.0,
+                method: "exhaustive search (proven optimal)".into(),
+                achieved: value,
+            }),
+            objective: None,
+            passed: true,
+            notes: Vec::new(),
+        };
+    }
+    progress.stage("greedy");
+    let g = greedy(model, limits, allowed);
+    progress.stage("local search");
+    let (set, stats) = local_search(model, limits, allowed, &g.chosen, deadline);
+    let mut open = vec![false; model.n_candidates];
+    set.iter().for_each(|&j| open[j as usize] = true);
+    let covered = model.covered_by(&open);
+    let mut notes = vec![format!(
+        "coverage: {} rows from {} pairs; greedy {}, then {} improving moves{}",
+        model.n_rows(),
+        model.pairs,
+        crate::report::fmt_weight(model.fixed_weight + g.marginal.iter().sum::<f64>()),
+        stats.moves,
+        if stats.timed_out {
+            " (stopped at --time-limit)"
+        } else {
+            ""
+        }
+    )];
+    let bound = pc.bound.then(|| {
+        progress.stage("upper bound");
+        let ub = bound::lagrangian(
+            model,
+            limits,
+            allowed,
+            &set,
+            covered,
+            2000,
+            1e-5,
+            Instant::now() + Duration::from_secs(60),
+        );
+        notes.push(format!(
+            "bound after {} subgradient iterations",
+            ub.iterations
+        ));
+        BoundReport {
+            value: model.fixed_weight + ub.value.max(covered),
+            gap: 0.0,
+            method: "Lagrangian relaxation of the coverage constraints (upper bound)".into(),
+            achieved: 0.0,
+        }
+    });
+    if let Some(b) = &bound {
+        let _ = fmt_pct(b.value);
+    }
+    Chosen {
+        set,
+        bound,
+        objective: None,
+        passed: true,
+        notes,
+    }
+}
+
+fn plan_min_sites(
+    model: &CoverageModel,
+    allowed: &[bool],
+    pc: &PlanConfig,
+    deadline: Instant,
+    progress: &Progress,
+) -> Chosen {
+    let target = pc.target.expect("checked by the CLI");
+    let total = model.total_weight;
+    let need = target * total - model.fixed_weight;
+    progress.stage("fewest sites");
+    match minsites::solve(model, allowed, need, deadline, pc.bound) {
+        Some(ms) => Chosen {
+            bound: Some(BoundReport {
+                value: ms.lower_bound as f64,
+                gap: 0.0,
+                method: "Lagrangian bound on coverage with fewer sites (lower bound on sites)"
+                    .into(),
+                achieved: 0.0,
+            }),
+            set: ms.chosen,
+            objective: None,
+            passed: true,
+            notes: Vec::new(),
+        },
+        None => {
+            let reachable = model.fixed_weight + model.coverable_weight();
+            let best = minsites::solve(model, allowed, model.coverable_weight(), deadline, false)
+                .expect("the coverable weight is reachable");
+            let most = if total > 0.0 { reachable / total } else { 0.0 };
+            eprintln!(
+                "outpost: --target {} cannot be reached: with every candidate open, coverage is at most {}; the plan below reaches it with {} new sites",
+                fmt_pct(target),
+                fmt_pct(most),
+                best.chosen.len()
+            );
+            Chosen {
+                set: best.chosen,
+                bound: None,
+                objective: None,
+                passed: false,
+                notes: vec![format!(
+                    "target {} unreachable: at most {} of the weight is within reach of any candidate",
+                    fmt_pct(target),
+                    fmt_pct(most)
+                )],
+            }
+        }
+    }
+}
+
+fn apply_capacities(
+    report: &mut Report,
+    loaded: &Loaded,
+    open_units: &[UnitVector],
+    open: &[OpenSite],
+    cfg: &Config,
+    pc: &PlanConfig,
+) {
+    let model = coverage::build(
+        &loaded.units,
+        &loaded.weights,
+        &[],
+        open_units,
+        cfg.radii[0],
+    );
+    let caps: Vec<f64> = open
+        .iter()
+        .map(|s| s.place.capacity.or(pc.capacity).unwrap_or(f64::INFINITY))
+        .collect();
+    let all: Vec<u32> = (0..open.len() as u32).collect();
+    let a = capacity::assign(&model, &all, &caps);
+    let mut engineers_total = 0;
+    for (k, s) in report.sites.iter_mut().enumerate() {
+        s.assigned_weight = a.load[k];
+        if caps[k].is_finite() {
+            s.capacity = Some(caps[k]);
+            s.utilisation = Some(if caps[k] > 0.0 {
+                a.load[k] / caps[k]
+            } else {
+                0.0
+            });
+        }
+        if let Some(per) = pc.per_engineer {
+            let e = (a.load[k] / per).ceil() as u64;
+            engineers_total += e;
+            s.engineers = Some(e);
+        }
+    }
+    report.capacity = Some(CapacityReport {
+        within_reach_weight: a.within_reach,
+        assigned_weight: a.assigned,
+        over_capacity_weight: (a.within_reach - a.assigned).max(0.0),
+        per_engineer: pc.per_engineer,
+        engineers: pc.per_engineer.map(|_| engineers_total),
+    });
+}

@@ -1,0 +1,292 @@
+//! One report model for every command, and the writers that render it.
+//!
+//! The JSON form is a public interface (see [`json`]): renaming a field is a
+//! breaking change.
+
+pub mod csv;
+pub mod geojson;
+pub mod json;
+pub mod markdown;
+pub mod table;
+
+use crate::evaluate::DistanceStats;
+use serde::Serialize;
+
+/// Output format of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    /// Aligned text for a terminal.
+    Table,
+    /// JSON (the public interface).
+    Json,
+    /// Markdown, for a CI bot's comment.
+    Markdown,
+    /// Long-form CSV: section, key, field, value.
+    Csv,
+}
+
+impl ReportFormat {
+    /// The format for an output file's extension, if it names one.
+    pub fn from_extension(path: &std::path::Path) -> Option<Self> {
+        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+            "json" => Some(ReportFormat::Json),
+            "md" | "markdown" => Some(ReportFormat::Markdown),
+            "csv" => Some(ReportFormat::Csv),
+            "txt" => Some(ReportFormat::Table),
+            _ => None,
+        }
+    }
+}
+
+/// Number of demand points and their weight.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DemandSummary {
+    /// Points loaded.
+    pub points: u64,
+    /// Their total weight.
+    pub total_weight: f64,
+    /// Rows skipped under `--skip-invalid`.
+    pub skipped: u64,
+}
+
+/// One open site in a report.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SiteReport {
+    /// Site id.
+    pub id: String,
+    /// Display name, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Longitude, degrees.
+    pub lon: f64,
+    /// Latitude, degrees.
+    pub lat: f64,
+    /// `existing` or `new`.
+    pub status: &'static str,
+    /// For new sites: the order a planner would open them in (1 = first).
+    pub rank: Option<u32>,
+    /// For new sites: covered weight gained by opening it, after the sites ranked before it.
+    pub marginal_weight: Option<f64>,
+    /// Weight within the first radius of this site.
+    pub covered_weight: f64,
+    /// Weight for which this is the nearest open site (or, with capacities, assigned to it).
+    pub assigned_weight: f64,
+    /// Set-up cost, where candidates carry one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<f64>,
+    /// Capacity, with capacities.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<f64>,
+    /// assigned / capacity, with capacities.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub utilisation: Option<f64>,
+    /// Engineers needed (assigned / `--per-engineer`, rounded up).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engineers: Option<u64>,
+}
+
+/// Coverage at the first radius.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CoverageSummary {
+    /// Weight within the radius of an open site (with capacities: assigned within capacity).
+    pub covered_weight: f64,
+    /// covered_weight / total weight.
+    pub covered_fraction: f64,
+    /// Points covered.
+    pub covered_points: u64,
+}
+
+/// Coverage at one radius tier.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TierReport {
+    /// The radius, km.
+    pub radius_km: f64,
+    /// Covered weight.
+    pub covered_weight: f64,
+    /// Covered share of the weight.
+    pub covered_fraction: f64,
+    /// Covered points.
+    pub covered_points: u64,
+}
+
+/// Coverage of one group (region), at the first radius.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct GroupReport {
+    /// Group name.
+    pub group: String,
+    /// Points in the group.
+    pub points: u64,
+    /// Total weight.
+    pub total_weight: f64,
+    /// Covered weight.
+    pub covered_weight: f64,
+    /// Covered share.
+    pub covered_fraction: f64,
+}
+
+/// A demand point outside the first radius of every open site.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct UncoveredPlace {
+    /// Demand id.
+    pub id: String,
+    /// Display name, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Longitude.
+    pub lon: f64,
+    /// Latitude.
+    pub lat: f64,
+    /// Weight.
+    pub weight: f64,
+    /// Group, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// Distance to the nearest open site, km.
+    pub distance_km: Option<f64>,
+}
+
+/// A proven bound on the objective and the gap of the answer to it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BoundReport {
+    /// The bound (an upper bound for coverage, a lower bound for distance and site counts).
+    pub value: f64,
+    /// |bound - achieved| / |bound| (0 when proven optimal).
+    pub gap: f64,
+    /// How it was computed.
+    pub method: String,
+    /// The objective value the bound is compared with.
+    pub achieved: f64,
+}
+
+/// Spending against `--budget`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BudgetReport {
+    /// The budget.
+    pub budget: f64,
+    /// Cost of the new sites.
+    pub spent: f64,
+    /// budget - spent.
+    pub remaining: f64,
+}
+
+/// Capacity summary.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CapacityReport {
+    /// Weight within reach of an open site.
+    pub within_reach_weight: f64,
+    /// Of that, weight assigned within capacities.
+    pub assigned_weight: f64,
+    /// Weight within reach but over capacity.
+    pub over_capacity_weight: f64,
+    /// Weight per engineer, if given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_engineer: Option<f64>,
+    /// Engineers in total, if `--per-engineer` is given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engineers: Option<u64>,
+}
+
+/// A `--min-coverage` or `--target` gate.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct GateReport {
+    /// What was asked (a fraction).
+    pub min_coverage: f64,
+    /// What was reached.
+    pub reached: f64,
+    /// Whether the run passes.
+    pub passed: bool,
+}
+
+/// The report of one run.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Report {
+    /// `evaluate` or `plan`.
+    pub command: String,
+    /// The objective (`coverage`, `min-sites`, `distance`, `max-distance`); `null` for evaluate.
+    pub objective: Option<String>,
+    /// The first (main) radius, km.
+    pub radius_km: f64,
+    /// Demand loaded.
+    pub demand: DemandSummary,
+    /// Candidate sites considered (0 for evaluate).
+    pub candidates: u64,
+    /// Open sites: existing first (file order), then new ones by rank.
+    pub sites: Vec<SiteReport>,
+    /// Coverage at the first radius.
+    pub coverage: CoverageSummary,
+    /// Coverage per radius tier.
+    pub tiers: Vec<TierReport>,
+    /// Weighted distance to the nearest open site.
+    pub distance_km: Option<DistanceStats>,
+    /// Per group, worst covered first.
+    pub groups: Vec<GroupReport>,
+    /// The largest uncovered places, heaviest first.
+    pub uncovered: Vec<UncoveredPlace>,
+    /// Bound and gap (plan).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bound: Option<BoundReport>,
+    /// Budget use (plan with `--budget`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget: Option<BudgetReport>,
+    /// Capacities (plan with capacities).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<CapacityReport>,
+    /// The objective's value, with its unit (plan).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub objective_value: Option<ObjectiveValue>,
+    /// Gate, if one was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gate: Option<GateReport>,
+    /// Notes for the reader (skipped rows, truncated searches).
+    pub notes: Vec<String>,
+    /// Wall time of the run, ms.
+    pub elapsed_ms: u64,
+}
+
+/// An objective value with its meaning.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ObjectiveValue {
+    /// What is measured: `covered_weight`, `sites`, `weighted_distance_km`, `max_distance_km`.
+    pub measure: &'static str,
+    /// The value.
+    pub value: f64,
+}
+
+/// Renders a report in a format.
+///
+/// # Errors
+/// I/O errors of the writer.
+pub fn write<W: std::io::Write>(
+    report: &Report,
+    format: ReportFormat,
+    out: W,
+) -> std::io::Result<()> {
+    match format {
+        ReportFormat::Table => table::write_table(report, out),
+        ReportFormat::Json => json::write_json(report, out),
+        ReportFormat::Markdown => markdown::write_markdown(report, out),
+        ReportFormat::Csv => csv::write_csv(report, out),
+    }
+}
+
+/// Formats a weight for people: thousands separators, no decimals for large values.
+pub fn fmt_weight(x: f64) -> String {
+    if x.abs() >= 1000.0 || x.fract() == 0.0 {
+        let s = format!("{:.0}", x.abs());
+        let mut out = String::new();
+        for (i, c) in s.chars().enumerate() {
+            if i > 0 && (s.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        if x < 0.0 { format!("-{out}") } else { out }
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+/// Formats a fraction as a percentage with two decimals.
+pub fn fmt_pct(x: f64) -> String {
+    format!("{:.2}%", 100.0 * x)
+}

@@ -1,0 +1,205 @@
+//! Upper bounds on coverable weight: Lagrangian relaxation of the coverage
+//! constraints, optimised by subgradient.
+//!
+//! With multipliers `λ_r = μ_r w_r`, `μ_r ∈ [0, 1]`, the relaxed problem is
+//!
+//! ```text
+//! L(μ) = Σ_r w_r (1 - μ_r) + max_{S feasible} Σ_{j ∈ S} v_j,   v_j = Σ_{r ∋ j} μ_r w_r
+//! ```
+//!
+//! and every `μ` gives a valid upper bound on the covered weight (Galvao &
+//! ReVelle 1996). "S feasible" is relaxed to the best `p` candidates and/or the
+//! fractional knapsack under the budget, each of which can only raise `L`.
+//! The search starts from the multipliers of the heuristic solution (uncovered
+//! rows at `μ = 1`, covered at 0: the "current + best gains" bound) and takes
+//! weight-scaled subgradient steps; the smallest `L` seen is reported.
+
+use super::mclp::Limits;
+use crate::coverage::CoverageModel;
+use rayon::prelude::*;
+use std::time::Instant;
+
+/// An upper bound and how much work it took.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct UpperBound {
+    /// Upper bound on the weight the candidates can cover (beyond fixed sites).
+    pub value: f64,
+    /// Subgradient iterations run.
+    pub iterations: u32,
+}
+
+fn relaxed_max(v: &[f64], limits: &Limits, allowed: &[bool], chosen: &mut [f64]) -> f64 {
+    // Value and the (possibly fractional) choice of the relaxed site problem.
+    let mut order: Vec<u32> = (0..v.len() as u32)
+        .filter(|&j| allowed[j as usize] && v[j as usize] > 0.0)
+        .collect();
+    chosen.iter_mut().for_each(|c| *c = 0.0);
+    let card = limits.max_sites.map(|p| {
+        if order.len() > p {
+            order.select_nth_unstable_by(p, |&a, &b| {
+                v[b as usize].total_cmp(&v[a as usize]).then(a.cmp(&b))
+            });
+        }
+        let top = &order[..p.min(order.len())];
+        (
+            top.iter().map(|&j| v[j as usize]).sum::<f64>(),
+            top.to_vec(),
+        )
+    });
+    let knap = limits.budget.as_ref().map(|(b, cost)| {
+        let mut o: Vec<u32> = (0..v.len() as u32)
+            .filter(|&j| allowed[j as usize] && v[j as usize] > 0.0)
+            .collect();
+        let ratio = |j: u32| {
+            let c = cost[j as usize];
+            if c <= 0.0 {
+                f64::INFINITY
+            } else {
+                v[j as usize] / c
+            }
+        };
+        o.sort_by(|&a, &bb| ratio(bb).total_cmp(&ratio(a)).then(a.cmp(&bb)));
+        let mut left = *b;
+        let mut val = 0.0;
+        let mut pick = Vec::new();
+        for j in o {
+            let c = cost[j as usize];
+            if c <= left {
+                left -= c;
+                val += v[j as usize];
+                pick.push((j, 1.0));
+            } else {
+                let f = if c > 0.0 { left / c } else { 1.0 };
+                val += f * v[j as usize];
+                pick.push((j, f));
+                break;
+            }
+        }
+        (val, pick)
+    });
+    match (card, knap) {
+        (Some((cv, cp)), Some((kv, kp))) => {
+            if cv <= kv {
+                cp.iter().for_each(|&j| chosen[j as usize] = 1.0);
+                cv
+            } else {
+                kp.iter().for_each(|&(j, f)| chosen[j as usize] = f);
+                kv
+            }
+        }
+        (Some((cv, cp)), None) => {
+            cp.iter().for_each(|&j| chosen[j as usize] = 1.0);
+            cv
+        }
+        (None, Some((kv, kp))) => {
+            kp.iter().for_each(|&(j, f)| chosen[j as usize] = f);
+            kv
+        }
+        (None, None) => {
+            // No limit: every candidate may open.
+            order.iter().for_each(|&j| chosen[j as usize] = 1.0);
+            order.iter().map(|&j| v[j as usize]).sum()
+        }
+    }
+}
+
+/// Lagrangian upper bound on the weight coverable by candidates within `limits`.
+///
+/// `solution` (open candidates of a heuristic) seeds the multipliers and
+/// `lower` (its covered weight) steers the step size. Stops after
+/// `max_iters`, at `deadline`, or when the gap to `lower` is below `tol`.
+pub fn lagrangian(
+    m: &CoverageModel,
+    limits: &Limits,
+    allowed: &[bool],
+    solution: &[u32],
+    lower: f64,
+    max_iters: u32,
+    tol: f64,
+    deadline: Instant,
+) -> UpperBound {
+    let nr = m.n_rows();
+    let mut covered = vec![false; nr];
+    for &j in solution {
+        for &r in m.rows_of(j as usize) {
+            covered[r as usize] = true;
+        }
+    }
+    let mut mu: Vec<f64> = covered.iter().map(|&c| if c { 0.0 } else { 1.0 }).collect();
+    let mut best = f64::INFINITY;
+    let mut theta = 1.0;
+    let mut since = 0u32;
+    let mut chosen = vec![0.0f64; m.n_candidates];
+    let mut it = 0;
+    let coverable = m.coverable_weight();
+    while it < max_iters {
+        it += 1;
+        let v: Vec<f64> = (0..m.n_candidates)
+            .into_par_iter()
+            .with_min_len(256)
+            .map(|j| {
+                if !allowed[j] {
+                    return 0.0;
+                }
+                m.rows_of(j)
+                    .iter()
+                    .map(|&r| mu[r as usize] * m.row_weight[r as usize])
+                    .sum()
+            })
+            .collect();
+        let sites = relaxed_max(&v, limits, allowed, &mut chosen);
+        let own: f64 = m
+            .row_weight
+            .iter()
+            .zip(&mu)
+            .map(|(w, u)| w * (1.0 - u))
+            .sum();
+        let l = own + sites;
+        if std::env::var_os("OUTPOST_DEBUG").is_some() {
+            eprintln!("it {it} L {l} own {own} sites {sites} theta {theta}");
+        }
+        if !best.is_finite() || l < best - 1e-12 * best.abs() {
+            best = l;
+            since = 0;
+        } else {
+            since += 1;
+            if since >= 20 {
+                theta /= 2.0;
+                since = 0;
+            }
+        }
+        if best.min(coverable) - lower <= tol * best.min(coverable).max(1e-300)
+            || Instant::now() >= deadline
+            || theta < 1e-6
+        {
+            break;
+        }
+        // Subgradient in μ: c_r - 1 where c_r is how much of r the relaxed choice covers.
+        let g: Vec<f64> = (0..nr)
+            .into_par_iter()
+            .with_min_len(1024)
+            .map(|r| {
+                let c: f64 = m.cands_of(r).iter().map(|&j| chosen[j as usize]).sum();
+                let g = c - 1.0;
+                // Project: μ cannot leave [0, 1].
+                if (mu[r] >= 1.0 && g < 0.0) || (mu[r] <= 0.0 && g > 0.0) {
+                    0.0
+                } else {
+                    g
+                }
+            })
+            .collect();
+        let norm: f64 = g.iter().zip(&m.row_weight).map(|(g, w)| w * g * g).sum();
+        if norm <= 0.0 {
+            break;
+        }
+        let step = theta * (l - lower).max(1e-9 * l.abs()) / norm;
+        mu.par_iter_mut().zip(&g).for_each(|(u, g)| {
+            *u = (*u - step * g).clamp(0.0, 1.0);
+        });
+    }
+    UpperBound {
+        value: best.min(coverable),
+        iterations: it,
+    }
+}

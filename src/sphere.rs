@@ -1,0 +1,260 @@
+//! Geometry on the sphere: lon/lat to unit vectors, great-circle distances and
+//! the chord lengths that make an R-tree query exact at any latitude.
+//!
+//! A great-circle distance `d` on a sphere of radius `R` corresponds to the
+//! straight-line chord `c = 2 sin(d / 2R)` between the two unit vectors. The
+//! chord grows monotonically with `d` up to the antipode, so "within `d`" is the
+//! same test as "chord within `c`", with no projection and no special case at
+//! the poles or across the antimeridian.
+
+use std::fmt;
+
+/// Mean Earth radius (IUGG), in kilometres.
+pub const EARTH_RADIUS_KM: f64 = 6371.0088;
+
+/// A point on the unit sphere, as Cartesian coordinates.
+pub type UnitVector = [f64; 3];
+
+/// Converts longitude and latitude in degrees (WGS84) to a unit vector.
+pub fn to_unit(lon_deg: f64, lat_deg: f64) -> UnitVector {
+    let (lon, lat) = (lon_deg.to_radians(), lat_deg.to_radians());
+    let (slat, clat) = lat.sin_cos();
+    let (slon, clon) = lon.sin_cos();
+    [clat * clon, clat * slon, slat]
+}
+
+/// Squared straight-line distance between two unit vectors.
+///
+/// This is the one formula every coverage test in outpost goes through, so the
+/// index, the evaluator and the solvers always agree on who is covered.
+#[inline]
+pub fn chord2(a: &UnitVector, b: &UnitVector) -> f64 {
+    let dx = a[0] - b[0];
+    let dy = a[1] - b[1];
+    let dz = a[2] - b[2];
+    dx * dx + dy * dy + dz * dz
+}
+
+/// Squared chord length for a great-circle distance.
+///
+/// # Units
+/// `km` is a great-circle distance in kilometres; the result is on the unit sphere.
+/// Distances at or beyond half the circumference give 4 (the antipode).
+pub fn chord2_for_km(km: f64) -> f64 {
+    let half_angle = (km / (2.0 * EARTH_RADIUS_KM)).min(std::f64::consts::FRAC_PI_2);
+    let c = 2.0 * half_angle.sin();
+    c * c
+}
+
+/// Great-circle distance in kilometres for a squared chord length.
+pub fn km_for_chord2(c2: f64) -> f64 {
+    let half = (c2.max(0.0).sqrt() / 2.0).min(1.0);
+    2.0 * EARTH_RADIUS_KM * half.asin()
+}
+
+/// Great-circle distance in kilometres by the haversine formula.
+///
+/// Independent of the chord path; the tests use it as the reference.
+pub fn haversine_km(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let dp = p2 - p1;
+    let dl = (lon2 - lon1).to_radians();
+    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * EARTH_RADIUS_KM * a.min(1.0).sqrt().asin()
+}
+
+/// A service radius, as a great-circle distance.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Radius {
+    /// Great-circle distance in kilometres.
+    pub km: f64,
+    /// Squared chord on the unit sphere, computed once.
+    pub chord2: f64,
+}
+
+impl Radius {
+    /// A radius of `km` kilometres.
+    pub fn from_km(km: f64) -> Self {
+        Radius {
+            km,
+            chord2: chord2_for_km(km),
+        }
+    }
+
+    /// Whether two unit vectors are within this radius of each other.
+    #[inline]
+    pub fn contains(&self, a: &UnitVector, b: &UnitVector) -> bool {
+        chord2(a, b) <= self.chord2
+    }
+}
+
+impl fmt::Display for Radius {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} km", trim_float(self.km))
+    }
+}
+
+/// Formats a float without trailing zeros (`50`, `80.5`).
+pub fn trim_float(x: f64) -> String {
+    let s = format!("{x:.6}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.to_string()
+}
+
+/// Why a distance, time or speed could not be read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum UnitError {
+    /// The text has no number or an unknown unit.
+    #[error("cannot read {value:?} as a {what}: write a number and a unit, e.g. {example}")]
+    Unreadable {
+        /// What was being read (distance, speed).
+        what: &'static str,
+        /// The text given.
+        value: String,
+        /// Examples of valid input.
+        example: &'static str,
+    },
+    /// A time was given but no speed to turn it into a distance.
+    #[error(
+        "{value:?} is a travel time: add --speed (e.g. --speed 60km/h) to turn it into a distance"
+    )]
+    TimeWithoutSpeed {
+        /// The text given.
+        value: String,
+    },
+    /// Zero, negative or non-finite.
+    #[error("{what} {value:?} must be a positive, finite number")]
+    NotPositive {
+        /// What was being read.
+        what: &'static str,
+        /// The text given.
+        value: String,
+    },
+}
+
+fn split_number(s: &str) -> Option<(f64, String)> {
+    let s = s.trim();
+    let end = s
+        .find(|c: char| {
+            !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E')
+        })
+        .unwrap_or(s.len());
+    // `e` may start a unit name; only accept it as an exponent when digits follow.
+    let (mut num, mut unit) = (&s[..end], &s[end..]);
+    while num.ends_with(['e', 'E']) {
+        num = &num[..num.len() - 1];
+        unit = &s[num.len()..];
+    }
+    let value: f64 = num.parse().ok()?;
+    Some((value, unit.trim().to_ascii_lowercase()))
+}
+
+/// Reads a speed such as `60km/h`, `40mph` or `15m/s`, in km per hour.
+///
+/// # Errors
+/// [`UnitError`] when the text is not a positive speed with a known unit.
+pub fn parse_speed(s: &str) -> Result<f64, UnitError> {
+    let bad = || UnitError::Unreadable {
+        what: "speed",
+        value: s.to_string(),
+        example: "60km/h, 40mph, 15m/s",
+    };
+    let (v, unit) = split_number(s).ok_or_else(bad)?;
+    let kmh = match unit.as_str() {
+        "km/h" | "kmh" | "kph" | "" => v,
+        "mph" | "mi/h" => v * 1.609344,
+        "m/s" => v * 3.6,
+        _ => return Err(bad()),
+    };
+    if !(kmh.is_finite() && kmh > 0.0) {
+        return Err(UnitError::NotPositive {
+            what: "speed",
+            value: s.to_string(),
+        });
+    }
+    Ok(kmh)
+}
+
+/// Reads a distance (`50km`, `30mi`, `800m`, a bare number is km) or a travel
+/// time (`4h`, `90min`) turned into a distance by `speed_kmh`.
+///
+/// # Errors
+/// [`UnitError`] when the text is unreadable, not positive, or a time without a speed.
+pub fn parse_distance_km(s: &str, speed_kmh: Option<f64>) -> Result<f64, UnitError> {
+    let bad = || UnitError::Unreadable {
+        what: "distance",
+        value: s.to_string(),
+        example: "50km, 30mi, 800m, or a time such as 4h or 90min with --speed",
+    };
+    let (v, unit) = split_number(s).ok_or_else(bad)?;
+    let hours = match unit.as_str() {
+        "h" | "hr" | "hrs" | "hour" | "hours" => Some(v),
+        "min" | "mins" | "minute" | "minutes" => Some(v / 60.0),
+        _ => None,
+    };
+    let km = if let Some(h) = hours {
+        let speed = speed_kmh.ok_or_else(|| UnitError::TimeWithoutSpeed {
+            value: s.to_string(),
+        })?;
+        h * speed
+    } else {
+        match unit.as_str() {
+            "km" | "" => v,
+            "m" => v / 1000.0,
+            "mi" | "mile" | "miles" => v * 1.609344,
+            "nmi" => v * 1.852,
+            _ => return Err(bad()),
+        }
+    };
+    if !(km.is_finite() && km > 0.0) {
+        return Err(UnitError::NotPositive {
+            what: "distance",
+            value: s.to_string(),
+        });
+    }
+    Ok(km)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_relative_eq;
+
+    #[test]
+    fn chord_round_trip() {
+        for km in [0.001, 1.0, 50.0, 1000.0, 15000.0] {
+            assert_relative_eq!(km_for_chord2(chord2_for_km(km)), km, max_relative = 1e-9);
+        }
+    }
+
+    #[test]
+    fn chord_matches_haversine_across_antimeridian_and_poles() {
+        let pairs = [
+            (179.9, 10.0, -179.9, 10.0),
+            (0.0, 89.99, 180.0, 89.99),
+            (10.0, -45.0, 11.0, -46.0),
+        ];
+        for (a, b, c, d) in pairs {
+            let km = km_for_chord2(chord2(&to_unit(a, b), &to_unit(c, d)));
+            assert_relative_eq!(km, haversine_km(a, b, c, d), max_relative = 1e-9);
+        }
+    }
+
+    #[test]
+    fn parses_units() {
+        assert_eq!(parse_distance_km("50km", None), Ok(50.0));
+        assert_eq!(parse_distance_km("800m", None), Ok(0.8));
+        assert_relative_eq!(parse_distance_km("30mi", None).unwrap(), 48.28032);
+        assert_eq!(parse_distance_km("4h", Some(60.0)), Ok(240.0));
+        assert_eq!(parse_distance_km("90min", Some(60.0)), Ok(90.0));
+        assert_eq!(parse_distance_km("1.5e2km", None), Ok(150.0));
+        assert!(matches!(
+            parse_distance_km("4h", None),
+            Err(UnitError::TimeWithoutSpeed { .. })
+        ));
+        assert!(parse_distance_km("-5km", None).is_err());
+        assert!(parse_distance_km("fifty", None).is_err());
+        assert!(parse_distance_km("5 parsecs", None).is_err());
+        assert_relative_eq!(parse_speed("40mph").unwrap(), 64.37376);
+    }
+}
