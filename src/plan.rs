@@ -9,7 +9,7 @@ use crate::input::{self, Place, PlaceSet, Role};
 use crate::progress::Progress;
 use crate::report::{BoundReport, BudgetReport, CapacityReport, ObjectiveValue, Report, fmt_pct};
 use crate::solve::mclp::{Limits, exact_small, greedy, local_search};
-use crate::solve::{bound, capacity, minsites, pcenter, pmedian, rank_by_marginal};
+use crate::solve::{bound, capacity, exhaustive, minsites, pcenter, pmedian, rank_by_marginal};
 use crate::sphere::{UnitVector, to_unit};
 use anyhow::{Context, Result, bail};
 use std::time::{Duration, Instant};
@@ -180,6 +180,26 @@ pub fn run_plan(
     let chosen = match pc.objective {
         Objective::Coverage => plan_coverage(&model, &limits, &allowed, pc, deadline, progress),
         Objective::MinSites => plan_min_sites(&model, &allowed, pc, deadline, progress),
+        Objective::Distance | Objective::MaxDistance
+            if tiny(loaded.units.len(), cand_units.len(), pc.add.unwrap_or(0)) =>
+        {
+            let p = pc.add.expect("checked by the CLI");
+            let sum = pc.objective == Objective::Distance;
+            let (set, value) =
+                exhaustive::best_subset(&loaded.units, &loaded.weights, &fixed_units, &cand_units, p, sum, pc.weighted);
+            Chosen {
+                set,
+                bound: Some(BoundReport {
+                    value,
+                    gap: 0.0,
+                    method: "exhaustive search (proven optimal)".into(),
+                    achieved: 0.0,
+                }),
+                objective: None,
+                passed: true,
+                notes: Vec::new(),
+            }
+        }
         Objective::Distance => {
             progress.stage("finding nearest candidates");
             let all: Vec<UnitVector> = fixed_units.iter().chain(&cand_units).copied().collect();
@@ -399,6 +419,12 @@ fn auto_k(n_sites: usize, open: usize, n_demand: usize) -> usize {
     k.min(by_memory).min(n_sites.max(1))
 }
 
+/// Whether enumerating every set of `p` candidates is cheap enough to prove optimality.
+fn tiny(n_demand: usize, n_cands: usize, p: usize) -> bool {
+    let sets = exhaustive::binomial(n_cands, p.min(n_cands));
+    n_cands <= 24 && sets.saturating_mul((n_demand * p.max(1)) as u64) <= 50_000_000
+}
+
 fn total_or_count(eval: &Evaluation, loaded: &Loaded) -> f64 {
     if eval.total_weight > 0.0 {
         eval.total_weight
@@ -456,21 +482,35 @@ fn plan_coverage(
             ""
         }
     )];
+    let (mut set, mut covered) = (set, covered);
     let bound = pc.bound.then(|| {
         progress.stage("upper bound");
-        let ub = bound::lagrangian(
-            model,
-            limits,
-            allowed,
-            &set,
-            covered,
-            2000,
-            1e-5,
-            Instant::now() + Duration::from_secs(60),
-        );
+        let ub = bound::lagrangian(model, limits, allowed, &set, covered, 2000, 1e-5, Instant::now() + Duration::from_secs(60));
+        // Lagrangian heuristic: the relaxed problem's site choices, polished by local search.
+        let mut improved = 0;
+        for hint in ub.hints.iter().rev() {
+            if Instant::now() >= deadline {
+                break;
+            }
+            let spend: f64 = hint.iter().map(|&j| limits.budget.as_ref().map_or(0.0, |(_, c)| c[j as usize])).sum();
+            if limits.max_sites.is_some_and(|p| hint.len() > p) || limits.budget.as_ref().is_some_and(|(b, _)| spend > *b) {
+                continue;
+            }
+            let (cand, _) = local_search(model, limits, allowed, hint, deadline);
+            let mut open = vec![false; model.n_candidates];
+            cand.iter().for_each(|&j| open[j as usize] = true);
+            let c = model.covered_by(&open);
+            if c > covered * (1.0 + 1e-12) {
+                covered = c;
+                set = cand;
+                improved += 1;
+            }
+        }
         notes.push(format!(
-            "bound after {} subgradient iterations",
-            ub.iterations
+            "bound after {} subgradient iterations; {} of {} Lagrangian starts improved the answer",
+            ub.iterations,
+            improved,
+            ub.hints.len()
         ));
         BoundReport {
             value: model.fixed_weight + ub.value.max(covered),
@@ -479,9 +519,6 @@ fn plan_coverage(
             achieved: 0.0,
         }
     });
-    if let Some(b) = &bound {
-        let _ = fmt_pct(b.value);
-    }
     Chosen {
         set,
         bound,
@@ -502,6 +539,40 @@ fn plan_min_sites(
     let total = model.total_weight;
     let need = target * total - model.fixed_weight;
     progress.stage("fewest sites");
+    let useful = (0..model.n_candidates).filter(|&j| !model.rows_of(j).is_empty()).count();
+    if useful <= EXACT_MAX_CANDIDATES && model.coverable_weight() >= need * (1.0 - 1e-12) {
+        // Smallest k whose best k sites reach the target, by exhaustive search.
+        let mut proven: Option<Vec<u32>> = None;
+        for k in 0..=useful {
+            let limits = Limits { max_sites: Some(k), budget: None };
+            match exact_small(model, &limits, allowed, EXACT_NODES) {
+                Some(set) => {
+                    let mut open = vec![false; model.n_candidates];
+                    set.iter().for_each(|&j| open[j as usize] = true);
+                    if model.covered_by(&open) >= need - 1e-12 * need.abs() {
+                        proven = Some(set);
+                        break;
+                    }
+                }
+                None => break,
+            }
+        }
+        if let Some(set) = proven {
+            let n = set.len() as f64;
+            return Chosen {
+                set,
+                bound: Some(BoundReport {
+                    value: n,
+                    gap: 0.0,
+                    method: "exhaustive search (proven optimal)".into(),
+                    achieved: n,
+                }),
+                objective: None,
+                passed: true,
+                notes: Vec::new(),
+            };
+        }
+    }
     match minsites::solve(model, allowed, need, deadline, pc.bound) {
         Some(ms) => Chosen {
             bound: Some(BoundReport {

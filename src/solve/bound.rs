@@ -20,12 +20,15 @@ use rayon::prelude::*;
 use std::time::Instant;
 
 /// An upper bound and how much work it took.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UpperBound {
     /// Upper bound on the weight the candidates can cover (beyond fixed sites).
     pub value: f64,
     /// Subgradient iterations run.
     pub iterations: u32,
+    /// Whole-site choices of the relaxed problem seen along the way (the last
+    /// few improving ones): good starting points for local search.
+    pub hints: Vec<Vec<u32>>,
 }
 
 fn relaxed_max(v: &[f64], limits: &Limits, allowed: &[bool], chosen: &mut [f64]) -> f64 {
@@ -132,6 +135,7 @@ pub fn lagrangian(
     let mut chosen = vec![0.0f64; m.n_candidates];
     let mut it = 0;
     let coverable = m.coverable_weight();
+    let mut hints: Vec<Vec<u32>> = Vec::new();
     while it < max_iters {
         it += 1;
         let v: Vec<f64> = (0..m.n_candidates)
@@ -161,6 +165,15 @@ pub fn lagrangian(
         if !best.is_finite() || l < best - 1e-12 * best.abs() {
             best = l;
             since = 0;
+            if it % 10 == 0 || it > 20 {
+                let hint: Vec<u32> = (0..m.n_candidates as u32).filter(|&j| chosen[j as usize] >= 1.0).collect();
+                if hints.last() != Some(&hint) {
+                    hints.push(hint);
+                    if hints.len() > 6 {
+                        hints.remove(0);
+                    }
+                }
+            }
         } else {
             since += 1;
             if since >= 20 {
@@ -201,5 +214,6 @@ pub fn lagrangian(
     UpperBound {
         value: best.min(coverable),
         iterations: it,
+        hints,
     }
 }
