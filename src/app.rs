@@ -340,8 +340,9 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     }
     check_outputs(&inputs, &outputs)?;
 
-    let loaded = load_inputs(cfg)?;
     let progress = crate::progress::Progress::new(cfg.output.quiet);
+    progress.stage("loading inputs");
+    let loaded = load_inputs(cfg)?;
     let (mut report, open, eval, mut passed) = match &cfg.command {
         Command::Evaluate => {
             progress.stage("evaluating coverage");
@@ -371,7 +372,7 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     };
     passed &= apply_gate(&mut report, cfg.min_coverage);
     report.elapsed_ms = start.elapsed().as_millis() as u64;
-    progress.done();
+    progress.stage("writing outputs");
 
     if let Some(path) = &cfg.output.sites_out {
         write_atomic(path, |w| write_sites(path, &report, w))?;
@@ -400,16 +401,17 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
             lock.flush()?;
         }
     }
-    if let Some(g) = &report.gate {
-        if !g.passed {
-            eprintln!(
-                "outpost: coverage {} within {} km is below --min-coverage {} (short by {} points)",
-                report::fmt_pct(g.reached),
-                trim_float(report.radius_km),
-                report::fmt_pct(g.min_coverage),
-                format!("{:.2}", 100.0 * (g.min_coverage - g.reached)),
-            );
-        }
+    progress.done();
+    if let Some(g) = &report.gate
+        && !g.passed
+    {
+        eprintln!(
+            "outpost: coverage {} within {} km is below --min-coverage {} (short by {:.2} points)",
+            report::fmt_pct(g.reached),
+            trim_float(report.radius_km),
+            report::fmt_pct(g.min_coverage),
+            100.0 * (g.min_coverage - g.reached),
+        );
     }
     Ok(if passed {
         Outcome::Success

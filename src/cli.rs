@@ -178,6 +178,10 @@ pub struct PlanArgs {
     /// Seed for every random choice; the same inputs and seed give the same bytes.
     #[arg(long, default_value_t = 0, help_heading = "Solver")]
     seed: u64,
+    /// coverage: extra rounds of iterated local search (close a few random sites, refill, search
+    /// again) after the Lagrangian starts; more rounds may find a better answer, never a worse one.
+    #[arg(long, default_value_t = 0, value_name = "N", help_heading = "Solver")]
+    perturb: u32,
     /// Skip the bound computation (faster; the report then has no gap).
     #[arg(long, help_heading = "Solver")]
     no_bound: bool,
@@ -392,6 +396,7 @@ pub fn into_config(args: Args) -> Result<Config> {
                     k_nearest: a.k_nearest,
                     time_limit: std::time::Duration::from_secs_f64(a.time_limit),
                     seed: a.seed,
+                    perturb: a.perturb,
                     bound: !a.no_bound,
                 }),
                 demand: a.inputs.demand.clone(),

@@ -138,9 +138,8 @@ pub fn evaluate(demand: DemandView<'_>, sites: &[UnitVector], radii: &[Radius]) 
                 groups: vec![GroupTotals::default(); demand.n_groups],
                 total: 0.0,
             };
-            for i in lo..hi {
+            for (i, &(s, c2)) in nearest.iter().enumerate().take(hi).skip(lo) {
                 let w = demand.weights[i];
-                let (s, c2) = nearest[i];
                 p.total += w;
                 for (t, r) in radii.iter().enumerate() {
                     if c2 <= r.chord2 {

@@ -8,7 +8,7 @@ use crate::evaluate::{Evaluation, evaluate};
 use crate::input::{self, Place, PlaceSet, Role};
 use crate::progress::Progress;
 use crate::report::{BoundReport, BudgetReport, CapacityReport, ObjectiveValue, Report, fmt_pct};
-use crate::solve::mclp::{Limits, exact_small, greedy, local_search};
+use crate::solve::mclp::{Limits, exact_small, greedy, iterated_search, local_search};
 use crate::solve::{bound, capacity, exhaustive, minsites, pcenter, pmedian, rank_by_marginal};
 use crate::sphere::{UnitVector, to_unit};
 use anyhow::{Context, Result, bail};
@@ -60,8 +60,10 @@ pub struct PlanConfig {
     pub k_nearest: Option<usize>,
     /// Local search time limit.
     pub time_limit: Duration,
-    /// Seed for random choices (the current solvers make none; kept so runs stay reproducible as they grow).
+    /// Seed for the perturbation moves.
     pub seed: u64,
+    /// Rounds of iterated local search after the Lagrangian starts (coverage).
+    pub perturb: u32,
     /// Compute the bound.
     pub bound: bool,
 }
@@ -80,6 +82,8 @@ pub struct PlanOutput {
 
 /// Largest number of search nodes for the exhaustive path on small instances.
 const EXACT_NODES: u64 = 2_000_000;
+/// How many of the Lagrangian relaxation's site choices are polished by local search.
+const LAGRANGIAN_STARTS: usize = 4;
 /// Candidates up to which the exhaustive path is tried.
 const EXACT_MAX_CANDIDATES: usize = 24;
 
@@ -185,8 +189,15 @@ pub fn run_plan(
         {
             let p = pc.add.expect("checked by the CLI");
             let sum = pc.objective == Objective::Distance;
-            let (set, value) =
-                exhaustive::best_subset(&loaded.units, &loaded.weights, &fixed_units, &cand_units, p, sum, pc.weighted);
+            let (set, value) = exhaustive::best_subset(
+                &loaded.units,
+                &loaded.weights,
+                &fixed_units,
+                &cand_units,
+                p,
+                sum,
+                pc.weighted,
+            );
             Chosen {
                 set,
                 bound: Some(BoundReport {
@@ -485,15 +496,41 @@ fn plan_coverage(
     let (mut set, mut covered) = (set, covered);
     let bound = pc.bound.then(|| {
         progress.stage("upper bound");
-        let ub = bound::lagrangian(model, limits, allowed, &set, covered, 2000, 1e-5, Instant::now() + Duration::from_secs(60));
+        let ub = bound::lagrangian(
+            model,
+            limits,
+            allowed,
+            &set,
+            covered,
+            2000,
+            1e-5,
+            Instant::now() + Duration::from_secs(60),
+        );
+        progress.stage("Lagrangian starts");
         // Lagrangian heuristic: the relaxed problem's site choices, polished by local search.
         let mut improved = 0;
-        for hint in ub.hints.iter().rev() {
+        // Polish the two hints that already cover the most.
+        let mut hints: Vec<(f64, &Vec<u32>)> = ub
+            .hints
+            .iter()
+            .map(|h| {
+                let mut open = vec![false; model.n_candidates];
+                h.iter().for_each(|&j| open[j as usize] = true);
+                (model.covered_by(&open), h)
+            })
+            .collect();
+        hints.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (_, hint) in hints.into_iter().take(LAGRANGIAN_STARTS) {
             if Instant::now() >= deadline {
                 break;
             }
-            let spend: f64 = hint.iter().map(|&j| limits.budget.as_ref().map_or(0.0, |(_, c)| c[j as usize])).sum();
-            if limits.max_sites.is_some_and(|p| hint.len() > p) || limits.budget.as_ref().is_some_and(|(b, _)| spend > *b) {
+            let spend: f64 = hint
+                .iter()
+                .map(|&j| limits.budget.as_ref().map_or(0.0, |(_, c)| c[j as usize]))
+                .sum();
+            if limits.max_sites.is_some_and(|p| hint.len() > p)
+                || limits.budget.as_ref().is_some_and(|(b, _)| spend > *b)
+            {
                 continue;
             }
             let (cand, _) = local_search(model, limits, allowed, hint, deadline);
@@ -505,6 +542,21 @@ fn plan_coverage(
                 set = cand;
                 improved += 1;
             }
+        }
+        progress.stage("iterated local search");
+        if pc.perturb > 0 {
+            let (kicked, wins) =
+                iterated_search(model, limits, allowed, &set, pc.perturb, pc.seed, deadline);
+            if wins > 0 {
+                set = kicked;
+                let mut open = vec![false; model.n_candidates];
+                set.iter().for_each(|&j| open[j as usize] = true);
+                covered = model.covered_by(&open);
+            }
+            notes.push(format!(
+                "{} perturbation rounds (seed {}), {wins} improved the answer",
+                pc.perturb, pc.seed
+            ));
         }
         notes.push(format!(
             "bound after {} subgradient iterations; {} of {} Lagrangian starts improved the answer",
@@ -539,12 +591,17 @@ fn plan_min_sites(
     let total = model.total_weight;
     let need = target * total - model.fixed_weight;
     progress.stage("fewest sites");
-    let useful = (0..model.n_candidates).filter(|&j| !model.rows_of(j).is_empty()).count();
+    let useful = (0..model.n_candidates)
+        .filter(|&j| !model.rows_of(j).is_empty())
+        .count();
     if useful <= EXACT_MAX_CANDIDATES && model.coverable_weight() >= need * (1.0 - 1e-12) {
         // Smallest k whose best k sites reach the target, by exhaustive search.
         let mut proven: Option<Vec<u32>> = None;
         for k in 0..=useful {
-            let limits = Limits { max_sites: Some(k), budget: None };
+            let limits = Limits {
+                max_sites: Some(k),
+                budget: None,
+            };
             match exact_small(model, &limits, allowed, EXACT_NODES) {
                 Some(set) => {
                     let mut open = vec![false; model.n_candidates];

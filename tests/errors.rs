@@ -37,40 +37,83 @@ fn expect_error(name: &str, demand_text: &str, extra: &[&str], needles: &[&str])
     }
     assert!(err.contains(name), "file not named: {err}");
     assert!(!report.exists(), "a report was written");
-    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(left.len(), 1, "left behind: {left:?}");
 }
 
 #[test]
 fn not_a_number() {
-    expect_error("d.csv", "id,lon,lat,weight\na,10,20,5\nb,abc,20,5\n", &[], &["line 3", "`lon`", "\"abc\"", "not a number"]);
+    expect_error(
+        "d.csv",
+        "id,lon,lat,weight\na,10,20,5\nb,abc,20,5\n",
+        &[],
+        &["line 3", "`lon`", "\"abc\"", "not a number"],
+    );
 }
 
 #[test]
 fn thousands_separator_hint() {
-    expect_error("d.csv", "id,lon,lat,weight\na,10,20,\"1,000\"\n", &[], &["line 2", "`weight`", "thousands separators"]);
+    expect_error(
+        "d.csv",
+        "id,lon,lat,weight\na,10,20,\"1,000\"\n",
+        &[],
+        &["line 2", "`weight`", "thousands separators"],
+    );
 }
 
 #[test]
 fn nan_and_infinity() {
-    expect_error("d.csv", "id,lon,lat,weight\na,10,20,NaN\n", &[], &["line 2", "`weight`", "not a finite number"]);
-    expect_error("d.csv", "id,lon,lat,weight\na,inf,20,1\n", &[], &["line 2", "`lon`", "\"inf\""]);
+    expect_error(
+        "d.csv",
+        "id,lon,lat,weight\na,10,20,NaN\n",
+        &[],
+        &["line 2", "`weight`", "not a finite number"],
+    );
+    expect_error(
+        "d.csv",
+        "id,lon,lat,weight\na,inf,20,1\n",
+        &[],
+        &["line 2", "`lon`", "\"inf\""],
+    );
 }
 
 #[test]
 fn latitude_out_of_range_suggests_swapped_columns() {
-    expect_error("d.csv", "id,lon,lat\na,45.5,120.3\n", &[], &["line 2", "`lat`", "\"120.3\"", "swapped"]);
-    expect_error("d.csv", "id,lon,lat\na,-190,10\n", &[], &["`lon`", "\"-190\"", "[-180, 180]"]);
+    expect_error(
+        "d.csv",
+        "id,lon,lat\na,45.5,120.3\n",
+        &[],
+        &["line 2", "`lat`", "\"120.3\"", "swapped"],
+    );
+    expect_error(
+        "d.csv",
+        "id,lon,lat\na,-190,10\n",
+        &[],
+        &["`lon`", "\"-190\"", "[-180, 180]"],
+    );
 }
 
 #[test]
 fn projected_metres_are_recognised() {
-    expect_error("d.csv", "id,x,y\na,11584402.5,3590434.1\n", &[], &["line 2", "projected metres", "EPSG:4326"]);
+    expect_error(
+        "d.csv",
+        "id,x,y\na,11584402.5,3590434.1\n",
+        &[],
+        &["line 2", "projected metres", "EPSG:4326"],
+    );
 }
 
 #[test]
 fn negative_weight() {
-    expect_error("d.csv", "id,lon,lat,sales\na,10,20,-3\n", &[], &["line 2", "`sales`", "\"-3\"", "negative weight"]);
+    expect_error(
+        "d.csv",
+        "id,lon,lat,sales\na,10,20,-3\n",
+        &[],
+        &["line 2", "`sales`", "\"-3\"", "negative weight"],
+    );
 }
 
 #[test]
@@ -81,18 +124,43 @@ fn empty_file_and_header_only() {
 
 #[test]
 fn missing_columns_list_what_was_found() {
-    expect_error("d.csv", "id,east,north\na,1,2\n", &[], &["no longitude column", "`east`, `north`", "`lon`", "--lon-col"]);
-    expect_error("d.csv", "id,lon,lat\na,1,2\n", &["--weight-col", "revenue"], &["--weight-col \"revenue\" names no column"]);
+    expect_error(
+        "d.csv",
+        "id,east,north\na,1,2\n",
+        &[],
+        &[
+            "no longitude column",
+            "`east`, `north`",
+            "`lon`",
+            "--lon-col",
+        ],
+    );
+    expect_error(
+        "d.csv",
+        "id,lon,lat\na,1,2\n",
+        &["--weight-col", "revenue"],
+        &["--weight-col \"revenue\" names no column"],
+    );
 }
 
 #[test]
 fn ragged_rows() {
-    expect_error("d.csv", "id,lon,lat\na,1,2\nb,1,2,3\n", &[], &["line 3", "4 fields but the header has 3", "quote"]);
+    expect_error(
+        "d.csv",
+        "id,lon,lat\na,1,2\nb,1,2,3\n",
+        &[],
+        &["line 3", "4 fields but the header has 3", "quote"],
+    );
 }
 
 #[test]
 fn malformed_geojson() {
-    expect_error("d.geojson", "{\"type\": \"FeatureCollection\", \"features\": [", &[], &["not valid GeoJSON", ":1:"]);
+    expect_error(
+        "d.geojson",
+        "{\"type\": \"FeatureCollection\", \"features\": [",
+        &[],
+        &["not valid GeoJSON", ":1:"],
+    );
     expect_error("d.geojson", "{\"type\": \"Topology\"}", &[], &["Topology"]);
 }
 
@@ -101,14 +169,24 @@ fn non_point_geometry_names_the_kind() {
     let fc = r#"{"type":"FeatureCollection","features":[
         {"type":"Feature","geometry":{"type":"Point","coordinates":[10,20]},"properties":{"weight":3}},
         {"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]},"properties":{}}]}"#;
-    expect_error("d.geojson", fc, &[], &["feature 1", "Polygon", "Point and MultiPoint"]);
+    expect_error(
+        "d.geojson",
+        fc,
+        &[],
+        &["feature 1", "Polygon", "Point and MultiPoint"],
+    );
 }
 
 #[test]
 fn bad_geojson_property_names_feature_and_property() {
     let fc = r#"{"type":"FeatureCollection","features":[
         {"type":"Feature","geometry":{"type":"Point","coordinates":[10,20]},"properties":{"population":"many"}}]}"#;
-    expect_error("d.geojson", fc, &[], &["feature 0", "`population`", "\"many\""]);
+    expect_error(
+        "d.geojson",
+        fc,
+        &[],
+        &["feature 0", "`population`", "\"many\""],
+    );
 }
 
 #[test]
@@ -123,16 +201,30 @@ fn duplicate_site_ids() {
         .arg(&s)
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("line 4: duplicate site id \"X\" (first seen at line 2)"));
+        .stderr(predicates::str::contains(
+            "line 4: duplicate site id \"X\" (first seen at line 2)",
+        ));
 }
 
 #[test]
 fn skip_invalid_skips_and_reports() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().join("d.csv");
-    std::fs::write(&d, "id,lon,lat,weight\na,104,30,5\nb,abc,20,5\nc,104.1,30.1,-1\nd,104.2,30.2,2\n").unwrap();
+    std::fs::write(
+        &d,
+        "id,lon,lat,weight\na,104,30,5\nb,abc,20,5\nc,104.1,30.1,-1\nd,104.2,30.2,2\n",
+    )
+    .unwrap();
     let out = outpost()
-        .args(["evaluate", "--radius", "100km", "--format", "json", "--skip-invalid", "--demand"])
+        .args([
+            "evaluate",
+            "--radius",
+            "100km",
+            "--format",
+            "json",
+            "--skip-invalid",
+            "--demand",
+        ])
         .arg(&d)
         .arg("--sites")
         .arg(sites())
@@ -145,13 +237,23 @@ fn skip_invalid_skips_and_reports() {
     assert_eq!(j["demand"]["points"], 2);
     assert_eq!(j["demand"]["skipped"], 2);
     let notes = j["notes"].to_string();
-    assert!(notes.contains("2 invalid demand rows skipped") && notes.contains("line 3"), "{notes}");
+    assert!(
+        notes.contains("2 invalid demand rows skipped") && notes.contains("line 3"),
+        "{notes}"
+    );
 }
 
 #[test]
 fn missing_file_and_output_over_input() {
     outpost()
-        .args(["evaluate", "--radius", "100km", "--demand", "no/such/file.csv", "--sites"])
+        .args([
+            "evaluate",
+            "--radius",
+            "100km",
+            "--demand",
+            "no/such/file.csv",
+            "--sites",
+        ])
         .arg(sites())
         .assert()
         .code(2)
@@ -177,9 +279,15 @@ fn missing_file_and_output_over_input() {
 #[test]
 fn bad_flags() {
     for (args, needle) in [
-        (&["--radius", "fifty"][..], "cannot read \"fifty\" as a distance"),
+        (
+            &["--radius", "fifty"][..],
+            "cannot read \"fifty\" as a distance",
+        ),
         (&["--radius=-5km"][..], "must be a positive"),
-        (&["--radius", "50km", "--min-coverage", "95"][..], "percentage (95%)"),
+        (
+            &["--radius", "50km", "--min-coverage", "95"][..],
+            "percentage (95%)",
+        ),
     ] {
         outpost()
             .args(["evaluate", "--demand"])
@@ -197,7 +305,11 @@ fn all_loads(bytes: &[u8]) {
     for (name, format) in [("x.csv", Format::Csv), ("x.geojson", Format::GeoJson)] {
         for role in [Role::Demand, Role::Candidates, Role::Sites] {
             for skip in [false, true] {
-                let opts = LoadOptions { format: Some(format), skip_invalid: skip, ..LoadOptions::default() };
+                let opts = LoadOptions {
+                    format: Some(format),
+                    skip_invalid: skip,
+                    ..LoadOptions::default()
+                };
                 // Any result is fine; a panic fails the test.
                 let _ = load_bytes(Path::new(name), bytes, role, &opts);
             }

@@ -19,10 +19,16 @@ fn reference(demand: &[Row], sites: &[Row]) -> Reference {
                 .iter()
                 .enumerate()
                 .map(|(j, s)| (j, haversine(d.lon, d.lat, s.lon, s.lat)))
-                .fold((usize::MAX, f64::INFINITY), |a, b| if b.1 < a.1 { b } else { a })
+                .fold(
+                    (usize::MAX, f64::INFINITY),
+                    |a, b| if b.1 < a.1 { b } else { a },
+                )
         })
         .collect();
-    Reference { nearest, total: demand.iter().map(|d| d.weight).sum() }
+    Reference {
+        nearest,
+        total: demand.iter().map(|d| d.weight).sum(),
+    }
 }
 
 fn weighted_quantile(pairs: &mut [(f64, f64)], q: f64) -> f64 {
@@ -38,11 +44,23 @@ fn weighted_quantile(pairs: &mut [(f64, f64)], q: f64) -> f64 {
     pairs.last().unwrap().0
 }
 
-fn check_against_reference(demand: &[Row], sites: &[Row], radii: &[f64], report: &serde_json::Value) {
+fn check_against_reference(
+    demand: &[Row],
+    sites: &[Row],
+    radii: &[f64],
+    report: &serde_json::Value,
+) {
     let r = reference(demand, sites);
     let tol = 1e-9;
-    assert_eq!(report["demand"]["points"].as_u64().unwrap() as usize, demand.len());
-    assert!(rel_close(report["demand"]["total_weight"].as_f64().unwrap(), r.total, tol));
+    assert_eq!(
+        report["demand"]["points"].as_u64().unwrap() as usize,
+        demand.len()
+    );
+    assert!(rel_close(
+        report["demand"]["total_weight"].as_f64().unwrap(),
+        r.total,
+        tol
+    ));
     for (t, &km) in radii.iter().enumerate() {
         let (w, n) = demand
             .iter()
@@ -51,30 +69,83 @@ fn check_against_reference(demand: &[Row], sites: &[Row], radii: &[f64], report:
             .fold((0.0, 0u64), |(w, n), (p, _)| (w + p.weight, n + 1));
         let tier = &report["tiers"][t];
         assert_eq!(tier["radius_km"].as_f64().unwrap(), km);
-        assert!(rel_close(tier["covered_weight"].as_f64().unwrap(), w, tol), "tier {km}: {} vs {w}", tier["covered_weight"]);
+        assert!(
+            rel_close(tier["covered_weight"].as_f64().unwrap(), w, tol),
+            "tier {km}: {} vs {w}",
+            tier["covered_weight"]
+        );
         assert_eq!(tier["covered_points"].as_u64().unwrap(), n);
     }
-    let mean = demand.iter().zip(&r.nearest).map(|(p, (_, d))| p.weight * d).sum::<f64>() / r.total;
-    let mut pairs: Vec<(f64, f64)> = demand.iter().zip(&r.nearest).map(|(p, (_, d))| (*d, p.weight)).collect();
+    let mean = demand
+        .iter()
+        .zip(&r.nearest)
+        .map(|(p, (_, d))| p.weight * d)
+        .sum::<f64>()
+        / r.total;
+    let mut pairs: Vec<(f64, f64)> = demand
+        .iter()
+        .zip(&r.nearest)
+        .map(|(p, (_, d))| (*d, p.weight))
+        .collect();
     let dist = &report["distance_km"];
     assert!(rel_close(dist["mean"].as_f64().unwrap(), mean, tol));
-    assert!(rel_close(dist["p50"].as_f64().unwrap(), weighted_quantile(&mut pairs, 0.5), tol));
-    assert!(rel_close(dist["p90"].as_f64().unwrap(), weighted_quantile(&mut pairs, 0.9), tol));
-    assert!(rel_close(dist["max"].as_f64().unwrap(), pairs.iter().map(|p| p.0).fold(0.0, f64::max), tol));
+    assert!(rel_close(
+        dist["p50"].as_f64().unwrap(),
+        weighted_quantile(&mut pairs, 0.5),
+        tol
+    ));
+    assert!(rel_close(
+        dist["p90"].as_f64().unwrap(),
+        weighted_quantile(&mut pairs, 0.9),
+        tol
+    ));
+    assert!(rel_close(
+        dist["max"].as_f64().unwrap(),
+        pairs.iter().map(|p| p.0).fold(0.0, f64::max),
+        tol
+    ));
     // Per site: weight for which it is nearest, and weight within the first radius.
     for (j, s) in sites.iter().enumerate() {
-        let site = report["sites"].as_array().unwrap().iter().find(|x| x["id"] == s.id.as_str()).unwrap();
-        let assigned: f64 = demand.iter().zip(&r.nearest).filter(|(_, (k, _))| *k == j).map(|(p, _)| p.weight).sum();
-        let covered: f64 = demand.iter().filter(|p| haversine(p.lon, p.lat, s.lon, s.lat) <= radii[0]).map(|p| p.weight).sum();
-        assert!(rel_close(site["assigned_weight"].as_f64().unwrap(), assigned, tol), "site {}", s.id);
-        assert!(rel_close(site["covered_weight"].as_f64().unwrap(), covered, tol) || covered == 0.0, "site {}", s.id);
+        let site = report["sites"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == s.id.as_str())
+            .unwrap();
+        let assigned: f64 = demand
+            .iter()
+            .zip(&r.nearest)
+            .filter(|(_, (k, _))| *k == j)
+            .map(|(p, _)| p.weight)
+            .sum();
+        let covered: f64 = demand
+            .iter()
+            .filter(|p| haversine(p.lon, p.lat, s.lon, s.lat) <= radii[0])
+            .map(|p| p.weight)
+            .sum();
+        assert!(
+            rel_close(site["assigned_weight"].as_f64().unwrap(), assigned, tol),
+            "site {}",
+            s.id
+        );
+        assert!(
+            rel_close(site["covered_weight"].as_f64().unwrap(), covered, tol) || covered == 0.0,
+            "site {}",
+            s.id
+        );
     }
     // Per group.
     for g in report["groups"].as_array().unwrap() {
         let name = g["group"].as_str().unwrap();
-        let members: Vec<usize> = (0..demand.len()).filter(|&i| demand[i].group == name).collect();
+        let members: Vec<usize> = (0..demand.len())
+            .filter(|&i| demand[i].group == name)
+            .collect();
         let total: f64 = members.iter().map(|&i| demand[i].weight).sum();
-        let covered: f64 = members.iter().filter(|&&i| r.nearest[i].1 <= radii[0]).map(|&i| demand[i].weight).sum();
+        let covered: f64 = members
+            .iter()
+            .filter(|&&i| r.nearest[i].1 <= radii[0])
+            .map(|&i| demand[i].weight)
+            .sum();
         assert!(rel_close(g["total_weight"].as_f64().unwrap(), total, tol));
         assert!(rel_close(g["covered_weight"].as_f64().unwrap(), covered, tol) || covered == 0.0);
         assert_eq!(g["points"].as_u64().unwrap() as usize, members.len());
@@ -95,19 +166,35 @@ fn china_evaluation_matches_brute_force_haversine() {
         .stdout
         .clone();
     let report = json_of(&out);
-    let demand = read_rows(&data("china_cities.csv"), Some("population"), Some("province"));
+    let demand = read_rows(
+        &data("china_cities.csv"),
+        Some("population"),
+        Some("province"),
+    );
     let sites = read_rows(&data("china_outlets.csv"), None, None);
     check_against_reference(&demand, &sites, &[100.0, 250.0, 500.0], &report);
     // Worst group first.
-    let fr: Vec<f64> = report["groups"].as_array().unwrap().iter().map(|g| g["covered_fraction"].as_f64().unwrap()).collect();
+    let fr: Vec<f64> = report["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["covered_fraction"].as_f64().unwrap())
+        .collect();
     assert!(fr.windows(2).all(|w| w[0] <= w[1]));
 }
 
 #[test]
 fn polar_and_antimeridian_evaluation_matches_brute_force() {
     // World cities above 55°N or within 20° of the antimeridian; sites among them.
-    let all = read_rows(&data("world_cities.csv"), Some("population"), Some("country"));
-    let demand: Vec<Row> = all.into_iter().filter(|r| r.lat.abs() > 55.0 || r.lon.abs() > 160.0).collect();
+    let all = read_rows(
+        &data("world_cities.csv"),
+        Some("population"),
+        Some("country"),
+    );
+    let demand: Vec<Row> = all
+        .into_iter()
+        .filter(|r| r.lat.abs() > 55.0 || r.lon.abs() > 160.0)
+        .collect();
     assert!(demand.len() > 500);
     let sites: Vec<Row> = demand.iter().step_by(37).cloned().collect();
     let dir = tempfile::tempdir().unwrap();
@@ -142,7 +229,11 @@ fn same_bytes_whatever_the_thread_count() {
             .args(cmd)
             .arg("--demand")
             .arg(data("world_cities.csv"))
-            .arg(if cmd[0] == "evaluate" { "--sites" } else { "--candidates" })
+            .arg(if cmd[0] == "evaluate" {
+                "--sites"
+            } else {
+                "--candidates"
+            })
             .arg(data("china_cities.csv"))
             .args(["--radius", "50km,150km", "--format", "json"])
             .assert()
@@ -151,8 +242,15 @@ fn same_bytes_whatever_the_thread_count() {
             .stdout
             .clone()
     };
-    for cmd in [&["evaluate"][..], &["plan", "--add", "30", "--time-limit", "100"][..]] {
-        assert_eq!(strip_elapsed(&run("1", cmd)), strip_elapsed(&run("2", cmd)), "{cmd:?}");
+    for cmd in [
+        &["evaluate"][..],
+        &["plan", "--add", "30", "--time-limit", "100"][..],
+    ] {
+        assert_eq!(
+            strip_elapsed(&run("1", cmd)),
+            strip_elapsed(&run("2", cmd)),
+            "{cmd:?}"
+        );
     }
 }
 
@@ -178,7 +276,12 @@ fn min_coverage_gate_exit_codes() {
 #[test]
 fn every_format_and_output_file() {
     let dir = tempfile::tempdir().unwrap();
-    for (ext, needle) in [("json", "\"covered_fraction\""), ("md", "| radius km |"), ("csv", "tier,200,covered_weight"), ("txt", "Coverage by radius")] {
+    for (ext, needle) in [
+        ("json", "\"covered_fraction\""),
+        ("md", "| radius km |"),
+        ("csv", "tier,200,covered_weight"),
+        ("txt", "Coverage by radius"),
+    ] {
         let out = dir.path().join(format!("report.{ext}"));
         outpost()
             .args(["evaluate", "--demand"])
@@ -194,7 +297,10 @@ fn every_format_and_output_file() {
         assert!(text.contains(needle), "{ext}: {text}");
     }
     // Sites and assignments.
-    let (so, ao) = (dir.path().join("sites.geojson"), dir.path().join("assign.csv"));
+    let (so, ao) = (
+        dir.path().join("sites.geojson"),
+        dir.path().join("assign.csv"),
+    );
     outpost()
         .args(["evaluate", "--demand"])
         .arg(data("china_cities.csv"))
@@ -211,9 +317,28 @@ fn every_format_and_output_file() {
     let rows = read_rows(&ao, Some("weight"), None);
     assert_eq!(rows.len(), 2106);
     let mut r = csv::Reader::from_path(&ao).unwrap();
-    assert_eq!(r.headers().unwrap().iter().collect::<Vec<_>>(), ["id", "lon", "lat", "weight", "group", "site_id", "distance_km", "covered_200km", "covered_400km"]);
+    assert_eq!(
+        r.headers().unwrap().iter().collect::<Vec<_>>(),
+        [
+            "id",
+            "lon",
+            "lat",
+            "weight",
+            "group",
+            "site_id",
+            "distance_km",
+            "covered_200km",
+            "covered_400km"
+        ]
+    );
     // No temporary files left behind.
-    assert!(std::fs::read_dir(dir.path()).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().ends_with(".tmp")));
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().all(|e| !e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".tmp"))
+    );
 }
 
 #[test]
@@ -225,22 +350,38 @@ fn geojson_and_stdin_inputs_give_the_same_answer() {
         .map(|s| serde_json::json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [s.lon, s.lat]}, "properties": {"id": s.id}}))
         .collect();
     let gp = dir.path().join("outlets.geojson");
-    std::fs::write(&gp, serde_json::json!({"type": "FeatureCollection", "features": features}).to_string()).unwrap();
+    std::fs::write(
+        &gp,
+        serde_json::json!({"type": "FeatureCollection", "features": features}).to_string(),
+    )
+    .unwrap();
     let run = |sites: &std::path::Path, stdin: bool| {
         let mut c = outpost();
-        c.args(["evaluate", "--radius", "150km", "--format", "json", "--sites"]).arg(sites).arg("--demand");
+        c.args([
+            "evaluate", "--radius", "150km", "--format", "json", "--sites",
+        ])
+        .arg(sites)
+        .arg("--demand");
         if stdin {
-            c.arg("-").write_stdin(std::fs::read(data("china_cities.csv")).unwrap());
+            c.arg("-")
+                .write_stdin(std::fs::read(data("china_cities.csv")).unwrap());
         } else {
             c.arg(data("china_cities.csv"));
         }
         let mut j = json_of(&c.assert().success().get_output().stdout);
         j["elapsed_ms"] = serde_json::Value::Null;
         // Display names differ (the GeoJSON has ids only); compare the numbers.
-        (j["tiers"].clone(), j["distance_km"].clone(), j["groups"].clone())
+        (
+            j["tiers"].clone(),
+            j["distance_km"].clone(),
+            j["groups"].clone(),
+        )
     };
     assert_eq!(run(&data("china_outlets.csv"), false), run(&gp, false));
-    assert_eq!(run(&data("china_outlets.csv"), false), run(&data("china_outlets.csv"), true));
+    assert_eq!(
+        run(&data("china_outlets.csv"), false),
+        run(&data("china_outlets.csv"), true)
+    );
 }
 
 #[test]

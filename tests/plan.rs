@@ -17,15 +17,35 @@ fn tiny(seed: u64, n_cands: usize, n_fixed: usize) -> Tiny {
         id: format!("p{i}"),
         lon: g.range(100.0, 106.0),
         lat: g.range(28.0, 33.0),
-        weight: if w { (g.range(1.0, 100.0)).floor() } else { 1.0 },
+        weight: if w {
+            (g.range(1.0, 100.0)).floor()
+        } else {
+            1.0
+        },
         group: String::new(),
         cost: (g.range(1.0, 6.0)).floor(),
         capacity: f64::INFINITY,
     };
     let demand = (0..40).map(|i| pt(i, true, &mut g)).collect();
-    let cands = (0..n_cands).map(|i| { let mut r = pt(i, false, &mut g); r.id = format!("c{i}"); r }).collect();
-    let fixed = (0..n_fixed).map(|i| { let mut r = pt(i, false, &mut g); r.id = format!("f{i}"); r }).collect();
-    Tiny { demand, cands, fixed }
+    let cands = (0..n_cands)
+        .map(|i| {
+            let mut r = pt(i, false, &mut g);
+            r.id = format!("c{i}");
+            r
+        })
+        .collect();
+    let fixed = (0..n_fixed)
+        .map(|i| {
+            let mut r = pt(i, false, &mut g);
+            r.id = format!("f{i}");
+            r
+        })
+        .collect();
+    Tiny {
+        demand,
+        cands,
+        fixed,
+    }
 }
 
 fn subsets(n: usize) -> impl Iterator<Item = Vec<usize>> {
@@ -42,22 +62,36 @@ fn nearest(t: &Tiny, set: &[usize], i: usize) -> f64 {
 }
 
 fn covered(t: &Tiny, set: &[usize], km: f64) -> f64 {
-    (0..t.demand.len()).filter(|&i| nearest(t, set, i) <= km).map(|i| t.demand[i].weight).sum()
+    (0..t.demand.len())
+        .filter(|&i| nearest(t, set, i) <= km)
+        .map(|i| t.demand[i].weight)
+        .sum()
 }
 
 fn run_plan(t: &Tiny, args: &[&str]) -> (serde_json::Value, i32) {
     let dir = tempfile::tempdir().unwrap();
-    let (d, c, f) = (dir.path().join("d.csv"), dir.path().join("c.csv"), dir.path().join("f.csv"));
+    let (d, c, f) = (
+        dir.path().join("d.csv"),
+        dir.path().join("c.csv"),
+        dir.path().join("f.csv"),
+    );
     write_rows(&d, &t.demand);
     write_rows(&c, &t.cands);
     let mut cmd = outpost();
-    cmd.args(["plan", "--format", "json", "--demand"]).arg(&d).arg("--candidates").arg(&c);
+    cmd.args(["plan", "--format", "json", "--demand"])
+        .arg(&d)
+        .arg("--candidates")
+        .arg(&c);
     if !t.fixed.is_empty() {
         write_rows(&f, &t.fixed);
         cmd.arg("--existing").arg(&f);
     }
     let out = cmd.args(args).output().unwrap();
-    assert!(out.status.code() != Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.code() != Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     (json_of(&out.stdout), out.status.code().unwrap())
 }
 
@@ -67,7 +101,12 @@ fn new_ids(j: &serde_json::Value, t: &Tiny) -> Vec<usize> {
         .unwrap()
         .iter()
         .filter(|s| s["status"] == "new")
-        .map(|s| t.cands.iter().position(|c| c.id == s["id"].as_str().unwrap()).unwrap())
+        .map(|s| {
+            t.cands
+                .iter()
+                .position(|c| c.id == s["id"].as_str().unwrap())
+                .unwrap()
+        })
         .collect()
 }
 
@@ -83,10 +122,16 @@ fn tiny_instances_match_exhaustive_search_for_every_objective() {
         let total: f64 = t.demand.iter().map(|d| d.weight).sum();
 
         // Maximal coverage.
-        let opt = subsets(n).filter(|s| s.len() <= p).map(|s| covered(&t, &s, km)).fold(0.0, f64::max);
+        let opt = subsets(n)
+            .filter(|s| s.len() <= p)
+            .map(|s| covered(&t, &s, km))
+            .fold(0.0, f64::max);
         let (j, _) = run_plan(&t, &["--radius", &r, "--add", &ps]);
         let got = j["coverage"]["covered_weight"].as_f64().unwrap();
-        assert!(rel_close(got, opt, 1e-9), "seed {seed}: coverage {got} vs {opt}");
+        assert!(
+            rel_close(got, opt, 1e-9),
+            "seed {seed}: coverage {got} vs {opt}"
+        );
         assert!(j["bound"]["value"].as_f64().unwrap() >= opt - 1e-6);
         assert!(rel_close(covered(&t, &new_ids(&j, &t), km), got, 1e-9));
 
@@ -97,13 +142,39 @@ fn tiny_instances_match_exhaustive_search_for_every_objective() {
             .map(|s| covered(&t, &s, km))
             .fold(0.0, f64::max);
         let (j, _) = run_plan(&t, &["--radius", &r, "--budget", "5"]);
-        assert!(rel_close(j["coverage"]["covered_weight"].as_f64().unwrap(), opt_b, 1e-9), "seed {seed}: budget");
-        assert!(new_ids(&j, &t).iter().map(|&k| t.cands[k].cost).sum::<f64>() <= budget);
+        assert!(
+            rel_close(
+                j["coverage"]["covered_weight"].as_f64().unwrap(),
+                opt_b,
+                1e-9
+            ),
+            "seed {seed}: budget"
+        );
+        assert!(
+            new_ids(&j, &t)
+                .iter()
+                .map(|&k| t.cands[k].cost)
+                .sum::<f64>()
+                <= budget
+        );
 
         // Fewest sites for a target.
         let target = 0.6;
-        let best_k = subsets(n).filter(|s| covered(&t, s, km) >= target * total).map(|s| s.len()).min();
-        let (j, code) = run_plan(&t, &["--radius", &r, "--objective", "min-sites", "--target", "0.6"]);
+        let best_k = subsets(n)
+            .filter(|s| covered(&t, s, km) >= target * total)
+            .map(|s| s.len())
+            .min();
+        let (j, code) = run_plan(
+            &t,
+            &[
+                "--radius",
+                &r,
+                "--objective",
+                "min-sites",
+                "--target",
+                "0.6",
+            ],
+        );
         match best_k {
             Some(k) => {
                 assert_eq!(code, 0);
@@ -115,11 +186,24 @@ fn tiny_instances_match_exhaustive_search_for_every_objective() {
         }
 
         // p-median.
-        let cost = |s: &[usize]| (0..t.demand.len()).map(|i| t.demand[i].weight * nearest(&t, s, i)).sum::<f64>();
-        let opt_d = subsets(n).filter(|s| s.len() == p).map(|s| cost(&s)).fold(f64::INFINITY, f64::min);
-        let (j, _) = run_plan(&t, &["--radius", &r, "--objective", "distance", "--add", &ps]);
+        let cost = |s: &[usize]| {
+            (0..t.demand.len())
+                .map(|i| t.demand[i].weight * nearest(&t, s, i))
+                .sum::<f64>()
+        };
+        let opt_d = subsets(n)
+            .filter(|s| s.len() == p)
+            .map(|s| cost(&s))
+            .fold(f64::INFINITY, f64::min);
+        let (j, _) = run_plan(
+            &t,
+            &["--radius", &r, "--objective", "distance", "--add", &ps],
+        );
         let got = j["objective_value"]["value"].as_f64().unwrap();
-        assert!(rel_close(got, opt_d, 1e-9), "seed {seed}: p-median {got} vs {opt_d}");
+        assert!(
+            rel_close(got, opt_d, 1e-9),
+            "seed {seed}: p-median {got} vs {opt_d}"
+        );
         assert!(j["bound"]["value"].as_f64().unwrap() <= opt_d * (1.0 + 1e-9));
 
         // p-center, plain and weighted.
@@ -129,14 +213,20 @@ fn tiny_instances_match_exhaustive_search_for_every_objective() {
                     .map(|i| nearest(&t, s, i) * if weighted { t.demand[i].weight } else { 1.0 })
                     .fold(0.0, f64::max)
             };
-            let opt_c = subsets(n).filter(|s| s.len() == p).map(|s| worst(&s)).fold(f64::INFINITY, f64::min);
+            let opt_c = subsets(n)
+                .filter(|s| s.len() == p)
+                .map(|s| worst(&s))
+                .fold(f64::INFINITY, f64::min);
             let mut args = vec!["--radius", &r, "--objective", "max-distance", "--add", &ps];
             if weighted {
                 args.push("--weighted");
             }
             let (j, _) = run_plan(&t, &args);
             let got = j["objective_value"]["value"].as_f64().unwrap();
-            assert!(rel_close(got, opt_c, 1e-9), "seed {seed}: p-center weighted={weighted}: {got} vs {opt_c}");
+            assert!(
+                rel_close(got, opt_c, 1e-9),
+                "seed {seed}: p-center weighted={weighted}: {got} vs {opt_c}"
+            );
             assert!(j["bound"]["value"].as_f64().unwrap() <= opt_c * (1.0 + 1e-9));
         }
     }
@@ -174,11 +264,26 @@ fn china_coverage_is_near_the_proven_optimum_with_a_valid_bound() {
         let j = china_plan(&args);
         let got = j["coverage"]["covered_weight"].as_f64().unwrap();
         let bound = j["bound"]["value"].as_f64().unwrap();
-        assert!(got <= opt + 0.5, "{r} p={p}: {got} above the optimum {opt}?");
+        assert!(
+            got <= opt + 0.5,
+            "{r} p={p}: {got} above the optimum {opt}?"
+        );
         assert!(got >= 0.995 * opt, "{r} p={p}: {got} vs optimum {opt}");
-        assert!(bound >= opt - 0.5, "{r} p={p}: bound {bound} below the optimum {opt}");
-        assert!(j["bound"]["gap"].as_f64().unwrap() < 0.01, "{r} p={p}: gap {}", j["bound"]["gap"]);
-        let existing = j["sites"].as_array().unwrap().iter().filter(|s| s["status"] == "existing").count();
+        assert!(
+            bound >= opt - 0.5,
+            "{r} p={p}: bound {bound} below the optimum {opt}"
+        );
+        assert!(
+            j["bound"]["gap"].as_f64().unwrap() < 0.01,
+            "{r} p={p}: gap {}",
+            j["bound"]["gap"]
+        );
+        let existing = j["sites"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["status"] == "existing")
+            .count();
         assert_eq!(existing, if fixed { 4 } else { 0 });
     }
 }
@@ -187,33 +292,59 @@ fn china_coverage_is_near_the_proven_optimum_with_a_valid_bound() {
 fn budget_capacity_and_existing_hold_in_the_written_files() {
     let dir = tempfile::tempdir().unwrap();
     // Candidates: the cities of 500,000+, cost 1-5 by id, capacity by population.
-    let cities = read_rows(&data("china_cities.csv"), Some("population"), Some("province"));
+    let cities = read_rows(
+        &data("china_cities.csv"),
+        Some("population"),
+        Some("province"),
+    );
     let cands: Vec<Row> = cities
         .iter()
         .filter(|c| c.weight >= 500_000.0)
-        .map(|c| Row { cost: 1.0 + (c.id.parse::<u64>().unwrap() % 5) as f64, capacity: f64::INFINITY, ..c.clone() })
+        .map(|c| Row {
+            cost: 1.0 + (c.id.parse::<u64>().unwrap() % 5) as f64,
+            capacity: f64::INFINITY,
+            ..c.clone()
+        })
         .collect();
     let cp = dir.path().join("cands.csv");
     write_rows(&cp, &cands);
     let so = dir.path().join("sites.csv");
     let j = china_plan(&[
-        "--candidates", cp.to_str().unwrap(),
-        "--existing", data("china_outlets.csv").to_str().unwrap(),
-        "--radius", "150km", "--budget", "12", "--capacity", "30000000", "--per-engineer", "2000000",
-        "--sites-out", so.to_str().unwrap(),
+        "--candidates",
+        cp.to_str().unwrap(),
+        "--existing",
+        data("china_outlets.csv").to_str().unwrap(),
+        "--radius",
+        "150km",
+        "--budget",
+        "12",
+        "--capacity",
+        "30000000",
+        "--per-engineer",
+        "2000000",
+        "--sites-out",
+        so.to_str().unwrap(),
     ]);
     let mut r = csv::Reader::from_path(&so).unwrap();
     let h = r.headers().unwrap().clone();
     let col = |n: &str| h.iter().position(|x| x == n).unwrap();
     let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
-    let existing: Vec<&str> = rows.iter().filter(|x| &x[col("status")] == "existing").map(|x| x.get(col("id")).unwrap()).collect();
+    let existing: Vec<&str> = rows
+        .iter()
+        .filter(|x| &x[col("status")] == "existing")
+        .map(|x| x.get(col("id")).unwrap())
+        .collect();
     assert_eq!(existing, ["Chengdu", "Xi'an", "Jinan", "Changzhou"]);
     let mut spent = 0.0;
     let mut load_sum = 0.0;
     for x in &rows {
         let load: f64 = x[col("load")].parse().unwrap();
         let cap: f64 = x[col("capacity")].parse().unwrap();
-        assert!(load <= cap * (1.0 + 1e-9), "site {} over capacity", &x[col("id")]);
+        assert!(
+            load <= cap * (1.0 + 1e-9),
+            "site {} over capacity",
+            &x[col("id")]
+        );
         let eng: u64 = x[col("engineers")].parse().unwrap();
         assert_eq!(eng, (load / 2_000_000.0).ceil() as u64);
         load_sum += load;
@@ -225,9 +356,19 @@ fn budget_capacity_and_existing_hold_in_the_written_files() {
     assert!(spent <= 12.0, "spent {spent}");
     assert_eq!(j["budget"]["spent"].as_f64().unwrap(), spent);
     let cap = &j["capacity"];
-    assert!(rel_close(cap["assigned_weight"].as_f64().unwrap(), load_sum, 1e-9));
-    assert!(cap["assigned_weight"].as_f64().unwrap() <= cap["within_reach_weight"].as_f64().unwrap() + 1e-6);
-    assert!(cap["over_capacity_weight"].as_f64().unwrap() > 0.0, "30M capacity should bind somewhere");
+    assert!(rel_close(
+        cap["assigned_weight"].as_f64().unwrap(),
+        load_sum,
+        1e-9
+    ));
+    assert!(
+        cap["assigned_weight"].as_f64().unwrap()
+            <= cap["within_reach_weight"].as_f64().unwrap() + 1e-6
+    );
+    assert!(
+        cap["over_capacity_weight"].as_f64().unwrap() > 0.0,
+        "30M capacity should bind somewhere"
+    );
 }
 
 #[test]
@@ -237,21 +378,51 @@ fn unreachable_target_exits_1_and_says_the_most_reachable() {
         .arg(data("china_cities.csv"))
         .arg("--candidates")
         .arg(data("china_outlets.csv"))
-        .args(["--radius", "100km", "--objective", "min-sites", "--target", "90%"])
+        .args([
+            "--radius",
+            "100km",
+            "--objective",
+            "min-sites",
+            "--target",
+            "90%",
+        ])
         .assert()
         .code(1)
-        .stderr(predicates::str::contains("cannot be reached").and(predicates::str::contains("at most")));
+        .stderr(
+            predicates::str::contains("cannot be reached")
+                .and(predicates::str::contains("at most")),
+        );
 }
 
 #[test]
 fn min_sites_reaches_the_target_with_a_lower_bound() {
-    let j = china_plan(&["--radius", "100km", "--objective", "min-sites", "--target", "80%", "--existing", data("china_outlets.csv").to_str().unwrap()]);
-    let n = j["sites"].as_array().unwrap().iter().filter(|s| s["status"] == "new").count() as f64;
+    let j = china_plan(&[
+        "--radius",
+        "100km",
+        "--objective",
+        "min-sites",
+        "--target",
+        "80%",
+        "--existing",
+        data("china_outlets.csv").to_str().unwrap(),
+    ]);
+    let n = j["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] == "new")
+        .count() as f64;
     assert!(j["coverage"]["covered_fraction"].as_f64().unwrap() >= 0.8);
     let lb = j["bound"]["value"].as_f64().unwrap();
     assert!(lb <= n && lb >= 1.0);
     // Ranks are 1..n in order and marginal gains never increase.
-    let m: Vec<f64> = j["sites"].as_array().unwrap().iter().filter(|s| s["status"] == "new").map(|s| s["marginal_weight"].as_f64().unwrap()).collect();
+    let m: Vec<f64> = j["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] == "new")
+        .map(|s| s["marginal_weight"].as_f64().unwrap())
+        .collect();
     assert!(m.windows(2).all(|w| w[0] >= w[1]));
 }
 

@@ -67,17 +67,19 @@ pub fn summary_lines(r: &Report) -> Vec<String> {
             d.mean, d.p50, d.p90, d.max
         ));
     }
+    let measure = r.objective_value.as_ref().map_or("", |v| v.measure);
+    let value = |x: f64| match measure {
+        "covered_weight" | "weighted_distance_km" => fmt_weight(x),
+        "new_sites" => format!("{x:.0}"),
+        _ => format!("{x:.3}"),
+    };
     if let Some(v) = &r.objective_value {
-        lines.push(format!(
-            "objective: {} = {}",
-            v.measure,
-            trim_float(v.value)
-        ));
+        lines.push(format!("objective: {} = {}", v.measure, value(v.value)));
     }
     if let Some(b) = &r.bound {
         lines.push(format!(
             "bound: {} ({}), gap {}",
-            trim_float(b.value),
+            value(b.value),
             b.method,
             fmt_pct(b.gap)
         ));

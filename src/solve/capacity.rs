@@ -140,7 +140,8 @@ pub fn assign(model: &CoverageModel, open: &[u32], capacity: &[f64]) -> Assignme
         let reach: Vec<usize> = model
             .cands_of(r)
             .iter()
-            .filter_map(|&j| (slot[j as usize] != usize::MAX).then(|| slot[j as usize]))
+            .map(|&j| slot[j as usize])
+            .filter(|&k| k != usize::MAX)
             .collect();
         if reach.is_empty() {
             continue;

@@ -36,9 +36,17 @@ pub fn best_subset(
     let p = p.min(n);
     let base: Vec<f64> = demand
         .iter()
-        .map(|u| fixed.iter().map(|f| km_for_chord2(chord2(u, f))).fold(f64::INFINITY, f64::min))
+        .map(|u| {
+            fixed
+                .iter()
+                .map(|f| km_for_chord2(chord2(u, f)))
+                .fold(f64::INFINITY, f64::min)
+        })
         .collect();
-    let d: Vec<Vec<f64>> = cands.iter().map(|c| demand.iter().map(|u| km_for_chord2(chord2(u, c))).collect()).collect();
+    let d: Vec<Vec<f64>> = cands
+        .iter()
+        .map(|c| demand.iter().map(|u| km_for_chord2(chord2(u, c))).collect())
+        .collect();
     let score = |set: &[usize]| -> f64 {
         let mut acc = 0.0f64;
         for i in 0..demand.len() {

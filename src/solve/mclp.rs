@@ -185,6 +185,7 @@ pub fn local_search(
             stats.timed_out = true;
             break;
         }
+
         // gain of closed candidates, loss of open ones: exact, recomputed each round.
         let score: Vec<f64> = (0..n)
             .into_par_iter()
@@ -201,6 +202,7 @@ pub fn local_search(
                     .sum()
             })
             .collect();
+        let n_open = open.iter().filter(|&&o| o).count();
         let open_list: Vec<u32> = (0..n as u32).filter(|&j| open[j as usize]).collect();
         // Closed candidates by gain, best first (ties by index), for the "no overlap" case.
         let mut by_gain: Vec<u32> = (0..n as u32)
@@ -214,10 +216,10 @@ pub fn local_search(
         let remaining = limits.budget.as_ref().map(|(b, _)| b - spend);
 
         // Pure additions, when the limits leave room.
-        if limits.within(open_list.len() + 1, spend) {
+        if limits.within(n_open + 1, spend) {
             let add = by_gain
                 .iter()
-                .find(|&&i| limits.within(open_list.len() + 1, spend + limits.cost(i as usize)))
+                .find(|&&i| limits.within(n_open + 1, spend + limits.cost(i as usize)))
                 .copied();
             if let Some(i) = add
                 && score[i as usize] > eps
@@ -232,8 +234,10 @@ pub fn local_search(
             }
         }
 
+        // At most 8 work units per round, so each allocates its buffers once.
         let best = open_list
             .par_iter()
+            .with_min_len(open_list.len().div_ceil(8).max(1))
             .map_init(
                 || (vec![0.0f64; n], Vec::<u32>::new()),
                 |(extra, touched), &j| {
@@ -292,7 +296,7 @@ pub fn local_search(
                 },
             );
         let (profit, out, inn) = best;
-        if !(profit > eps) || inn == u32::MAX {
+        if inn == u32::MAX || profit.partial_cmp(&eps) != Some(Ordering::Greater) {
             break;
         }
         open[out as usize] = false;
@@ -309,74 +313,6 @@ pub fn local_search(
     }
     let chosen = (0..n as u32).filter(|&j| open[j as usize]).collect();
     (chosen, stats)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::coverage::build;
-    use crate::sphere::{Radius, to_unit};
-    use proptest::prelude::*;
-
-    fn best_exhaustive(m: &CoverageModel, p: usize, cost: Option<(&[f64], f64)>) -> f64 {
-        let n = m.n_candidates;
-        let mut best = 0.0f64;
-        for mask in 0u32..(1 << n) {
-            if mask.count_ones() as usize > p {
-                continue;
-            }
-            if let Some((c, b)) = cost {
-                let s: f64 = (0..n).filter(|j| mask & (1 << j) != 0).map(|j| c[j]).sum();
-                if s > b {
-                    continue;
-                }
-            }
-            let open: Vec<bool> = (0..n).map(|j| mask & (1 << j) != 0).collect();
-            best = best.max(m.covered_by(&open));
-        }
-        best
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(64))]
-        #[test]
-        fn local_search_is_feasible_and_near_exhaustive(
-            pts in proptest::collection::vec((0.0f64..10.0, 0.0f64..10.0, 1u32..100), 5..80),
-            cands in proptest::collection::vec((0.0f64..10.0, 0.0f64..10.0, 1u32..10), 2..12),
-            p in 1usize..5,
-            km in 80.0f64..400.0,
-            use_budget in any::<bool>(),
-        ) {
-            let units: Vec<_> = pts.iter().map(|p| to_unit(p.0, p.1)).collect();
-            let w: Vec<f64> = pts.iter().map(|p| p.2 as f64).collect();
-            let cu: Vec<_> = cands.iter().map(|c| to_unit(c.0, c.1)).collect();
-            let costs: Vec<f64> = cands.iter().map(|c| c.2 as f64).collect();
-            let m = build(&units, &w, &[], &cu, Radius::from_km(km));
-            let budget = 12.0;
-            let limits = Limits {
-                max_sites: Some(p),
-                budget: use_budget.then(|| (budget, costs.clone())),
-            };
-            let allowed = vec![true; m.n_candidates];
-            let g = greedy(&m, &limits, &allowed);
-            let far = Instant::now() + std::time::Duration::from_secs(10);
-            let (set, _) = local_search(&m, &limits, &allowed, &g.chosen, far);
-            prop_assert!(set.len() <= p);
-            if use_budget {
-                prop_assert!(set.iter().map(|&j| costs[j as usize]).sum::<f64>() <= budget);
-            }
-            let mut open = vec![false; m.n_candidates];
-            for &j in &set { open[j as usize] = true; }
-            let got = m.covered_by(&open);
-            let opt = best_exhaustive(&m, p, use_budget.then_some((&costs[..], budget)));
-            prop_assert!(got <= opt + 1e-9);
-            // Local search from greedy is not exact in theory; it must at least keep the greedy guarantee.
-            let factor = if use_budget { 0.5 * (1.0 - (-1.0f64).exp()) } else { 1.0 - (-1.0f64).exp() };
-            prop_assert!(got >= factor * opt - 1e-9, "{} vs opt {}", got, opt);
-            let gsum: f64 = g.marginal.iter().sum();
-            prop_assert!(got >= gsum - 1e-9);
-        }
-    }
 }
 
 /// Exact maximal covering by depth-first enumeration, for small instances.
@@ -463,5 +399,165 @@ pub fn exact_small(
         Some(d.best.1)
     } else {
         None
+    }
+}
+
+/// A small deterministic generator (SplitMix64) for the perturbation moves.
+pub struct SplitMix(pub u64);
+
+impl SplitMix {
+    /// Next value.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform index below `n` (n > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+}
+
+/// Iterated local search: `kicks` times, close a few random open sites of the
+/// best answer, refill greedily, run local search, and keep the result if it
+/// covers more. The moves depend only on `seed`, never on time or threads.
+pub fn iterated_search(
+    m: &CoverageModel,
+    limits: &Limits,
+    allowed: &[bool],
+    start: &[u32],
+    kicks: u32,
+    seed: u64,
+    deadline: Instant,
+) -> (Vec<u32>, u32) {
+    let value = |set: &[u32]| {
+        let mut open = vec![false; m.n_candidates];
+        set.iter().for_each(|&j| open[j as usize] = true);
+        m.covered_by(&open)
+    };
+    let mut best = start.to_vec();
+    let mut best_value = value(&best);
+    let mut rng = SplitMix(seed ^ 0x6F75_7470_6F73_7421);
+    let mut wins = 0;
+    for _ in 0..kicks {
+        if Instant::now() >= deadline || best.len() < 2 {
+            break;
+        }
+        let k = (best.len() / 10).clamp(2, 25);
+        let mut set = best.clone();
+        for _ in 0..k {
+            let i = rng.below(set.len());
+            set.swap_remove(i);
+        }
+        set.sort_unstable();
+        // Refill: greedy on what the remaining sites leave uncovered (candidates just closed excluded).
+        let mut count = vec![0u32; m.n_rows()];
+        for &j in &set {
+            for &r in m.rows_of(j as usize) {
+                count[r as usize] += 1;
+            }
+        }
+        let mut spend: f64 = set.iter().map(|&j| limits.cost(j as usize)).sum();
+        let closed: Vec<u32> = best.iter().filter(|j| !set.contains(j)).copied().collect();
+        loop {
+            let mut pick: Option<(f64, usize)> = None;
+            for (j, &ok) in allowed.iter().enumerate() {
+                if !ok || set.contains(&(j as u32)) || closed.contains(&(j as u32)) {
+                    continue;
+                }
+                if !limits.within(set.len() + 1, spend + limits.cost(j)) {
+                    continue;
+                }
+                let g = gain_of(m, &count, j);
+                if g > 0.0 && pick.is_none_or(|(pg, _)| g > pg) {
+                    pick = Some((g, j));
+                }
+            }
+            let Some((_, j)) = pick else { break };
+            for &r in m.rows_of(j) {
+                count[r as usize] += 1;
+            }
+            spend += limits.cost(j);
+            set.push(j as u32);
+        }
+        let (cand, _) = local_search(m, limits, allowed, &set, deadline);
+        let v = value(&cand);
+        if v > best_value * (1.0 + 1e-12) {
+            best = cand;
+            best_value = v;
+            wins += 1;
+        }
+    }
+    (best, wins)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::coverage::build;
+    use crate::sphere::{Radius, to_unit};
+    use proptest::prelude::*;
+
+    fn best_exhaustive(m: &CoverageModel, p: usize, cost: Option<(&[f64], f64)>) -> f64 {
+        let n = m.n_candidates;
+        let mut best = 0.0f64;
+        for mask in 0u32..(1 << n) {
+            if mask.count_ones() as usize > p {
+                continue;
+            }
+            if let Some((c, b)) = cost {
+                let s: f64 = (0..n).filter(|j| mask & (1 << j) != 0).map(|j| c[j]).sum();
+                if s > b {
+                    continue;
+                }
+            }
+            let open: Vec<bool> = (0..n).map(|j| mask & (1 << j) != 0).collect();
+            best = best.max(m.covered_by(&open));
+        }
+        best
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn local_search_is_feasible_and_near_exhaustive(
+            pts in proptest::collection::vec((0.0f64..10.0, 0.0f64..10.0, 1u32..100), 5..80),
+            cands in proptest::collection::vec((0.0f64..10.0, 0.0f64..10.0, 1u32..10), 2..12),
+            p in 1usize..5,
+            km in 80.0f64..400.0,
+            use_budget in any::<bool>(),
+        ) {
+            let units: Vec<_> = pts.iter().map(|p| to_unit(p.0, p.1)).collect();
+            let w: Vec<f64> = pts.iter().map(|p| p.2 as f64).collect();
+            let cu: Vec<_> = cands.iter().map(|c| to_unit(c.0, c.1)).collect();
+            let costs: Vec<f64> = cands.iter().map(|c| c.2 as f64).collect();
+            let m = build(&units, &w, &[], &cu, Radius::from_km(km));
+            let budget = 12.0;
+            let limits = Limits {
+                max_sites: Some(p),
+                budget: use_budget.then(|| (budget, costs.clone())),
+            };
+            let allowed = vec![true; m.n_candidates];
+            let g = greedy(&m, &limits, &allowed);
+            let far = Instant::now() + std::time::Duration::from_secs(10);
+            let (set, _) = local_search(&m, &limits, &allowed, &g.chosen, far);
+            prop_assert!(set.len() <= p);
+            if use_budget {
+                prop_assert!(set.iter().map(|&j| costs[j as usize]).sum::<f64>() <= budget);
+            }
+            let mut open = vec![false; m.n_candidates];
+            for &j in &set { open[j as usize] = true; }
+            let got = m.covered_by(&open);
+            let opt = best_exhaustive(&m, p, use_budget.then_some((&costs[..], budget)));
+            prop_assert!(got <= opt + 1e-9);
+            // Local search from greedy is not exact in theory; it must at least keep the greedy guarantee.
+            let factor = if use_budget { 0.5 * (1.0 - (-1.0f64).exp()) } else { 1.0 - (-1.0f64).exp() };
+            prop_assert!(got >= factor * opt - 1e-9, "{} vs opt {}", got, opt);
+            let gsum: f64 = g.marginal.iter().sum();
+            prop_assert!(got >= gsum - 1e-9);
+        }
     }
 }

@@ -323,8 +323,10 @@ pub fn local_search(
         if best_gain.1 == NONE {
             break;
         }
+        // At most 8 work units per round, so each allocates its buffers once.
         let best = open_free
             .par_iter()
+            .with_min_len(open_free.len().div_ceil(8).max(1))
             .map_init(
                 || (vec![0.0f64; ns], Vec::<u32>::new()),
                 |(extra, touched), &out| {
@@ -378,7 +380,8 @@ pub fn local_search(
                 },
             );
         let (profit, out, inn) = best;
-        if !(profit > 1e-12 * total_cost_scale) || inn == NONE {
+        if profit.partial_cmp(&(1e-12 * total_cost_scale)) != Some(Ordering::Greater) || inn == NONE
+        {
             break;
         }
         open[out as usize] = false;
