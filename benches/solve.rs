@@ -22,33 +22,67 @@ struct World {
 
 fn world() -> World {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/world_cities.csv");
-    let set = load(&path, Role::Demand, &LoadOptions::default()).expect("data/world_cities.csv loads");
+    let set =
+        load(&path, Role::Demand, &LoadOptions::default()).expect("data/world_cities.csv loads");
     let units: Vec<UnitVector> = set.places.iter().map(|p| to_unit(p.lon, p.lat)).collect();
     let weights: Vec<f64> = set.places.iter().map(|p| p.weight).collect();
-    let cands = set.places.iter().filter(|p| p.weight >= 200_000.0).map(|p| to_unit(p.lon, p.lat)).collect();
-    World { groups: vec![u32::MAX; units.len()], units, weights, cands }
+    let cands = set
+        .places
+        .iter()
+        .filter(|p| p.weight >= 200_000.0)
+        .map(|p| to_unit(p.lon, p.lat))
+        .collect();
+    World {
+        groups: vec![u32::MAX; units.len()],
+        units,
+        weights,
+        cands,
+    }
 }
 
 fn benches(c: &mut Criterion) {
     let w = world();
     let r50 = Radius::from_km(50.0);
-    c.bench_function("index build (34k cities)", |b| b.iter(|| PointIndex::new(black_box(&w.units))));
+    c.bench_function("index build (34k cities)", |b| {
+        b.iter(|| PointIndex::new(black_box(&w.units)))
+    });
     let index = PointIndex::new(&w.units);
     c.bench_function("index: 3k radius queries at 50 km", |b| {
-        b.iter(|| w.cands.iter().map(|q| index.locate_within(q, r50.chord2).count()).sum::<usize>())
+        b.iter(|| {
+            w.cands
+                .iter()
+                .map(|q| index.locate_within(q, r50.chord2).count())
+                .sum::<usize>()
+        })
     });
-    let view = DemandView { units: &w.units, weights: &w.weights, groups: &w.groups, n_groups: 0 };
+    let view = DemandView {
+        units: &w.units,
+        weights: &w.weights,
+        groups: &w.groups,
+        n_groups: 0,
+    };
     let sites: Vec<UnitVector> = w.cands.iter().step_by(3).copied().collect();
     c.bench_function("evaluate 34k x 1k sites, 3 radii", |b| {
-        b.iter(|| evaluate(view, &sites, &[r50, Radius::from_km(100.0), Radius::from_km(200.0)]))
+        b.iter(|| {
+            evaluate(
+                view,
+                &sites,
+                &[r50, Radius::from_km(100.0), Radius::from_km(200.0)],
+            )
+        })
     });
     c.bench_function("coverage build 34k x 3k at 150 km", |b| {
         b.iter(|| coverage::build(&w.units, &w.weights, &[], &w.cands, Radius::from_km(150.0)))
     });
     let model = coverage::build(&w.units, &w.weights, &[], &w.cands, Radius::from_km(150.0));
     let allowed = vec![true; model.n_candidates];
-    let limits = Limits { max_sites: Some(100), budget: None };
-    c.bench_function("greedy p=100 at 150 km", |b| b.iter(|| greedy(&model, &limits, &allowed)));
+    let limits = Limits {
+        max_sites: Some(100),
+        budget: None,
+    };
+    c.bench_function("greedy p=100 at 150 km", |b| {
+        b.iter(|| greedy(&model, &limits, &allowed))
+    });
     let g = greedy(&model, &limits, &allowed);
     let far = || Instant::now() + Duration::from_secs(60);
     c.bench_function("local search p=100 at 150 km", |b| {

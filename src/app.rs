@@ -52,6 +52,14 @@ pub struct OutputConfig {
     pub assignments_out: Option<PathBuf>,
     /// How many uncovered places to list.
     pub top: usize,
+    /// Coverage map (.svg or .png).
+    pub map: Option<PathBuf>,
+    /// Base map for `map`.
+    pub basemap: crate::render::basemap::BaseMap,
+    /// Map title (default: from the command).
+    pub map_title: Option<String>,
+    /// Attribution line for the data on maps.
+    pub credit: Option<String>,
     /// No progress messages.
     pub quiet: bool,
 }
@@ -84,6 +92,8 @@ pub enum Command {
     Evaluate,
     /// Propose sites.
     Plan(crate::plan::PlanConfig),
+    /// Coverage curve over numbers of sites and radii.
+    Sweep(crate::sweep::SweepConfig),
 }
 
 /// Inputs loaded and converted once.
@@ -325,6 +335,20 @@ pub fn apply_gate(report: &mut Report, min: Option<f64>) -> bool {
 /// Bad input, bad usage or I/O errors (exit code 2).
 pub fn run(cfg: &Config) -> Result<Outcome> {
     let start = Instant::now();
+    if let Command::Sweep(sc) = &cfg.command {
+        let mut inputs: Vec<&Path> = cfg.demand.iter().map(PathBuf::as_path).collect();
+        inputs.extend(cfg.sites.as_deref());
+        inputs.extend(cfg.candidates.as_deref());
+        let outputs: Vec<(&str, &Path)> = [
+            ("--output", cfg.output.output.as_deref()),
+            ("--chart", sc.chart.as_deref()),
+        ]
+        .into_iter()
+        .filter_map(|(f, p)| p.map(|p| (f, p)))
+        .collect();
+        check_outputs(&inputs, &outputs)?;
+        return crate::sweep::run_sweep(cfg, sc);
+    }
     let mut inputs: Vec<&Path> = cfg.demand.iter().map(PathBuf::as_path).collect();
     inputs.extend(cfg.sites.as_deref());
     inputs.extend(cfg.candidates.as_deref());
@@ -337,6 +361,9 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     }
     if let Some(p) = &cfg.output.assignments_out {
         outputs.push(("--assignments-out", p));
+    }
+    if let Some(p) = &cfg.output.map {
+        outputs.push(("--map", p));
     }
     check_outputs(&inputs, &outputs)?;
 
@@ -369,6 +396,7 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
             let out = crate::plan::run_plan(cfg, plan_cfg, &loaded, &progress)?;
             (out.report, out.open, out.eval, out.passed)
         }
+        Command::Sweep(_) => unreachable!("handled above"),
     };
     passed &= apply_gate(&mut report, cfg.min_coverage);
     report.elapsed_ms = start.elapsed().as_millis() as u64;
@@ -381,6 +409,10 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         write_atomic(path, |w| {
             write_assignments(&loaded, &open, &eval, &cfg.radii, w)
         })?;
+    }
+    if let Some(path) = &cfg.output.map {
+        progress.stage("drawing the map");
+        write_map(path, cfg, &report, &loaded, &eval)?;
     }
     let format = cfg
         .output
@@ -418,6 +450,53 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     } else {
         Outcome::GateFailed
     })
+}
+
+fn write_map(
+    path: &Path,
+    cfg: &Config,
+    report: &Report,
+    loaded: &Loaded,
+    eval: &Evaluation,
+) -> Result<()> {
+    use crate::render::map::{DemandDot, MapSpec, render_map};
+    let first = &cfg.radii[0];
+    let demand: Vec<DemandDot> = loaded
+        .demand
+        .places
+        .iter()
+        .enumerate()
+        .map(|(i, p)| DemandDot {
+            lon: p.lon,
+            lat: p.lat,
+            weight: p.weight,
+            covered: eval.covered(i, first),
+        })
+        .collect();
+    let title = cfg
+        .output
+        .map_title
+        .clone()
+        .unwrap_or_else(|| match &report.objective {
+            Some(o) => format!(
+                "outpost plan ({o}): {} outlets, service radius {} km",
+                report.sites.len(),
+                trim_float(first.km)
+            ),
+            None => format!(
+                "outpost evaluate: {} outlets, service radius {} km",
+                report.sites.len(),
+                trim_float(first.km)
+            ),
+        });
+    let spec = MapSpec {
+        title,
+        demand: &demand,
+        basemap: &cfg.output.basemap,
+        data_credit: cfg.output.credit.clone().unwrap_or_default(),
+    };
+    let svg = render_map(report, &spec)?;
+    crate::render::write_image(path, &svg)
 }
 
 fn write_sites(path: &Path, report: &Report, w: &mut dyn Write) -> std::io::Result<()> {

@@ -4,6 +4,7 @@
 use crate::app::{Command, Config, OutputConfig};
 use crate::input::{Format, LoadOptions};
 use crate::plan::{Objective, PlanConfig};
+use crate::render::basemap::BaseMap;
 use crate::report::ReportFormat;
 use crate::sphere::{Radius, parse_distance_km, parse_speed};
 use anyhow::{Result, bail};
@@ -46,6 +47,58 @@ pub enum Cmd {
         after_help = "Examples:\n  outpost plan --demand data/china_cities.csv --existing data/china_outlets.csv --radius 150km --add 10\n  outpost plan --demand d.csv --objective min-sites --target 95% --radius 100km\n  outpost plan --demand d.csv --objective distance --add 20\n  outpost plan --demand d.csv --objective max-distance --add 8"
     )]
     Plan(PlanArgs),
+    /// The coverage curve: best coverage for 1..N new sites, over one or several radii, as a
+    /// table and a chart ("how many outlets do we need?").
+    #[command(
+        after_help = "Examples:\n  outpost sweep --demand data/china_cities.csv --existing data/china_outlets.csv --radius 150km --add 1..20 --chart curve.svg\n  outpost sweep --demand d.csv --radius 50km..300km:50km --add 10 --format csv"
+    )]
+    Sweep(SweepArgs),
+}
+
+/// `outpost sweep`.
+#[derive(Debug, ClapArgs)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    inputs: InputArgs,
+    /// Candidate sites (default: the demand locations).
+    #[arg(long, value_name = "FILE")]
+    candidates: Option<PathBuf>,
+    /// Outlets open at every point of the curve.
+    #[arg(long, visible_alias = "sites", value_name = "FILE")]
+    existing: Option<PathBuf>,
+    /// Radii, one curve each: a list (100km,150km) and/or ranges FROM..TO:STEP (50km..300km:50km).
+    #[arg(long, required = true, value_delimiter = ',', value_name = "R[,R...]")]
+    radius: Vec<String>,
+    /// Travel speed for time radii (60km/h).
+    #[arg(long, value_name = "SPEED")]
+    speed: Option<String>,
+    /// New sites: N (meaning 1..N) or FROM..TO.
+    #[arg(long, required = true, value_name = "N|FROM..TO")]
+    add: String,
+    /// Draw the curve to FILE (.svg or .png).
+    #[arg(long, value_name = "FILE")]
+    chart: Option<PathBuf>,
+    /// Chart title.
+    #[arg(long, value_name = "TEXT")]
+    title: Option<String>,
+    /// Skip the bounds (faster; no band on the chart).
+    #[arg(long)]
+    no_bound: bool,
+    /// Local search time limit per point, seconds.
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+    time_limit: f64,
+    /// Seed for random choices.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Report format (default: from --output's extension, else table).
+    #[arg(long, value_enum)]
+    format: Option<OutFormat>,
+    /// Write the table to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// No progress messages.
+    #[arg(long, short = 'q')]
+    quiet: bool,
 }
 
 /// Input flags shared by every command.
@@ -107,6 +160,27 @@ pub struct OutputArgs {
     /// How many of the largest uncovered places to list.
     #[arg(long, default_value_t = 10, value_name = "N", help_heading = "Output")]
     pub top: usize,
+    /// Draw a coverage map to FILE (.svg, or .png): base map, service areas, demand, outlets, legend.
+    #[arg(long, value_name = "FILE", help_heading = "Map")]
+    pub map: Option<PathBuf>,
+    /// Base map polygons for --map from a GeoJSON file (default: country outlines, with provinces
+    /// or states for data in China or the USA).
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Map",
+        conflicts_with = "no_basemap"
+    )]
+    pub basemap: Option<PathBuf>,
+    /// Draw --map without a base map.
+    #[arg(long, help_heading = "Map")]
+    pub no_basemap: bool,
+    /// Title of --map.
+    #[arg(long, value_name = "TEXT", help_heading = "Map")]
+    pub map_title: Option<String>,
+    /// Attribution line for your data on --map, e.g. "demand: GeoNames (CC BY 4.0)".
+    #[arg(long, value_name = "TEXT", help_heading = "Map")]
+    pub credit: Option<String>,
     /// Exit 1 when coverage within the first radius is below F (0.95 or 95%).
     #[arg(long, value_name = "F")]
     pub min_coverage: Option<String>,
@@ -244,6 +318,58 @@ pub fn parse_fraction(flag: &str, s: &str) -> Result<f64> {
     }
 }
 
+/// Reads `N` (1..N) or `FROM..TO` for `--add`.
+fn add_range(s: &str) -> Result<(usize, usize)> {
+    let bad = || {
+        anyhow::anyhow!(
+            "--add {s:?}: write a number of sites (20, meaning 1..20) or a range (5..20)"
+        )
+    };
+    let (lo, hi) = match s.split_once("..") {
+        Some((a, b)) => (
+            a.trim().parse().map_err(|_| bad())?,
+            b.trim().parse().map_err(|_| bad())?,
+        ),
+        None => (1, s.trim().parse().map_err(|_| bad())?),
+    };
+    if lo == 0 || hi < lo {
+        bail!("--add {s:?}: the range must run from 1 or more up to at least its start");
+    }
+    if hi - lo > 500 {
+        bail!("--add {s:?}: at most 501 points per curve");
+    }
+    Ok((lo, hi))
+}
+
+/// Expands radius items, each a distance or a range FROM..TO:STEP.
+fn radius_list(items: &[String], speed: Option<f64>) -> Result<Vec<Radius>> {
+    let mut out = Vec::new();
+    for item in items {
+        let one =
+            |t: &str| parse_distance_km(t, speed).map_err(|e| anyhow::anyhow!("--radius: {e}"));
+        match item.split_once("..") {
+            Some((lo, rest)) => {
+                let (hi, step) = rest.split_once(':').ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "--radius {item:?}: a range needs a step, e.g. 50km..300km:50km"
+                    )
+                })?;
+                let (lo, hi, step) = (one(lo)?, one(hi)?, one(step)?);
+                if hi < lo {
+                    bail!("--radius {item:?}: the range ends before it starts");
+                }
+                let n = ((hi - lo) / step + 1e-9).floor() as usize;
+                if n > 50 {
+                    bail!("--radius {item:?}: at most 51 radii");
+                }
+                out.extend((0..=n).map(|k| Radius::from_km(lo + k as f64 * step)));
+            }
+            None => out.push(Radius::from_km(one(item)?)),
+        }
+    }
+    Ok(out)
+}
+
 fn radii(args: &RadiusArgs) -> Result<Vec<Radius>> {
     let speed = args.speed.as_deref().map(parse_speed).transpose()?;
     let mut out = Vec::new();
@@ -282,6 +408,14 @@ fn output_config(a: &OutputArgs) -> OutputConfig {
         assignments_out: a.assignments_out.clone(),
         top: a.top,
         quiet: a.quiet,
+        map: a.map.clone(),
+        basemap: match (&a.basemap, a.no_basemap) {
+            (_, true) => BaseMap::None,
+            (Some(p), false) => BaseMap::File(p.clone()),
+            (None, false) => BaseMap::Auto,
+        },
+        map_title: a.map_title.clone(),
+        credit: a.credit.clone(),
     }
 }
 
@@ -316,6 +450,57 @@ pub fn into_config(args: Args) -> Result<Config> {
                     .map(|s| parse_fraction("--min-coverage", s))
                     .transpose()?,
                 output: output_config(&a.output),
+            })
+        }
+        Cmd::Sweep(a) => {
+            let mut all: Vec<&PathBuf> = a.inputs.demand.iter().collect();
+            all.extend(a.candidates.iter());
+            all.extend(a.existing.iter());
+            check_stdin(&all)?;
+            if !(a.time_limit.is_finite() && a.time_limit > 0.0) {
+                bail!("--time-limit must be a positive number of seconds");
+            }
+            let speed = a.speed.as_deref().map(parse_speed).transpose()?;
+            let adds = add_range(&a.add)?;
+            let solver = PlanConfig {
+                objective: Objective::Coverage,
+                add: Some(adds.1),
+                target: None,
+                budget: None,
+                capacity: None,
+                per_engineer: None,
+                weighted: false,
+                k_nearest: None,
+                time_limit: std::time::Duration::from_secs_f64(a.time_limit),
+                seed: a.seed,
+                perturb: 0,
+                bound: !a.no_bound,
+            };
+            Ok(Config {
+                command: Command::Sweep(crate::sweep::SweepConfig {
+                    adds,
+                    bound: !a.no_bound,
+                    chart: a.chart.clone(),
+                    solver,
+                }),
+                demand: a.inputs.demand.clone(),
+                sites: a.existing.clone(),
+                candidates: a.candidates.clone(),
+                load: load_options(&a.inputs),
+                radii: radius_list(&a.radius, speed)?,
+                min_coverage: None,
+                output: OutputConfig {
+                    format: a.format.map(|f| match f {
+                        OutFormat::Table => ReportFormat::Table,
+                        OutFormat::Json => ReportFormat::Json,
+                        OutFormat::Markdown => ReportFormat::Markdown,
+                        OutFormat::Csv => ReportFormat::Csv,
+                    }),
+                    output: a.output.clone(),
+                    quiet: a.quiet,
+                    map_title: a.title.clone(),
+                    ..OutputConfig::default()
+                },
             })
         }
         Cmd::Plan(a) => {

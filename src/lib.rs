@@ -16,8 +16,10 @@ pub mod input;
 pub mod output;
 pub mod plan;
 pub mod progress;
+pub mod render;
 pub mod report;
 pub mod solve;
 pub mod sphere;
+pub mod sweep;
 
 pub use app::{Config, Outcome, run};

@@ -75,6 +75,14 @@ where
             .with_context(|| format!("writing {}", path.display()))?;
     }
     tmp.as_file().sync_all().ok();
+    // Temporary files are private; a finished output gets the usual permissions.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .ok();
+    }
     tmp.persist(path)
         .map_err(|e| e.error)
         .with_context(|| format!("cannot write {}", path.display()))?;

@@ -106,13 +106,30 @@ fn candidates_from_demand(demand: &PlaceSet) -> PlaceSet {
     }
 }
 
-struct Chosen {
+/// A solver's answer before it is evaluated and reported.
+pub(crate) struct Chosen {
     /// New sites (candidate indices), any order.
-    set: Vec<u32>,
-    bound: Option<BoundReport>,
+    pub(crate) set: Vec<u32>,
+    pub(crate) bound: Option<BoundReport>,
     objective: Option<ObjectiveValue>,
     passed: bool,
     notes: Vec<String>,
+}
+
+/// The candidate sites: `--candidates`, else the demand locations.
+///
+/// # Errors
+/// Input errors of the candidate file.
+pub(crate) fn load_candidates(cfg: &Config, loaded: &Loaded) -> Result<PlaceSet> {
+    Ok(match &cfg.candidates {
+        Some(p) => {
+            let mut opts = cfg.load.clone();
+            opts.weight_col = None;
+            opts.group_col = None;
+            input::load(p, Role::Candidates, &opts).context("loading candidate places")?
+        }
+        None => candidates_from_demand(&loaded.demand),
+    })
 }
 
 /// Runs `outpost plan`.
@@ -125,15 +142,7 @@ pub fn run_plan(
     loaded: &Loaded,
     progress: &Progress,
 ) -> Result<PlanOutput> {
-    let cands = match &cfg.candidates {
-        Some(p) => {
-            let mut opts = cfg.load.clone();
-            opts.weight_col = None;
-            opts.group_col = None;
-            input::load(p, Role::Candidates, &opts).context("loading candidate places")?
-        }
-        None => candidates_from_demand(&loaded.demand),
-    };
+    let cands = load_candidates(cfg, loaded)?;
     let costs: Vec<f64> = if pc.budget.is_some() {
         let mut c = Vec::with_capacity(cands.places.len());
         for p in &cands.places {
@@ -444,7 +453,7 @@ fn total_or_count(eval: &Evaluation, loaded: &Loaded) -> f64 {
     }
 }
 
-fn plan_coverage(
+pub(crate) fn plan_coverage(
     model: &CoverageModel,
     limits: &Limits,
     allowed: &[bool],

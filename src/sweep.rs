@@ -1,0 +1,370 @@
+//! `outpost sweep`: the coverage curve — the best coverage for 1..N new sites,
+//! over one or several radii — as a table and a chart. It answers "how many
+//! outlets do we need?".
+//!
+//! # How each point is computed
+//! Every (radius, N) point is an independent solve with the same solver as
+//! `outpost plan --objective coverage --add N` (greedy, swap local search,
+//! local search from the Lagrangian relaxation's choices), so the curve agrees
+//! with `plan` run alone. Should a solve come out below the point before it
+//! (heuristics are not monotone by nature), the previous answer plus its best
+//! additional site is polished by local search and used instead, marked
+//! `extended`: the curve never goes down. The bound band uses, at each N, the
+//! smallest bound found at any N' >= N (optimal coverage grows with N, so each
+//! is valid for N as well).
+
+use crate::app::{Config, Outcome, load_inputs};
+use crate::coverage;
+use crate::output::write_atomic;
+use crate::plan::{PlanConfig, load_candidates, plan_coverage};
+use crate::progress::Progress;
+use crate::report::{ReportFormat, fmt_pct, fmt_weight};
+use crate::solve::mclp::{Limits, local_search};
+use crate::sphere::{UnitVector, to_unit, trim_float};
+use anyhow::Result;
+use serde::Serialize;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Settings of a sweep.
+#[derive(Debug, Clone)]
+pub struct SweepConfig {
+    /// Smallest and largest number of new sites.
+    pub adds: (usize, usize),
+    /// Compute bounds.
+    pub bound: bool,
+    /// Chart file (.svg or .png).
+    pub chart: Option<PathBuf>,
+    /// Solver settings shared with `plan`.
+    pub solver: PlanConfig,
+}
+
+/// One point of the curve.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SweepPoint {
+    /// Radius, km.
+    pub radius_km: f64,
+    /// New sites.
+    pub sites: usize,
+    /// Covered weight (existing sites included).
+    pub covered_weight: f64,
+    /// Covered share of the total weight.
+    pub covered_fraction: f64,
+    /// Gain over the point with one site fewer (over the existing sites alone for the first).
+    pub marginal_weight: f64,
+    /// Upper bound on the covered weight at this N, if computed.
+    pub bound: Option<f64>,
+    /// (bound - covered) / bound.
+    pub gap: Option<f64>,
+    /// `solved` or `extended` (see the module docs).
+    pub method: &'static str,
+    /// Ids of the new sites, by rank.
+    pub site_ids: Vec<String>,
+}
+
+/// The sweep report.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SweepReport {
+    /// Always `sweep`.
+    pub command: &'static str,
+    /// Demand points.
+    pub demand_points: u64,
+    /// Total demand weight.
+    pub total_weight: f64,
+    /// Candidate sites.
+    pub candidates: u64,
+    /// Existing sites (open at every point).
+    pub existing: u64,
+    /// Coverage of the existing sites alone, per radius.
+    pub baseline: Vec<(f64, f64)>,
+    /// The curve, by radius then N.
+    pub points: Vec<SweepPoint>,
+    /// How the points were computed.
+    pub method: String,
+    /// Wall time, ms.
+    pub elapsed_ms: u64,
+}
+
+/// Runs a sweep.
+///
+/// # Errors
+/// Input and I/O errors.
+pub fn run_sweep(cfg: &Config, sc: &SweepConfig) -> Result<Outcome> {
+    let start = Instant::now();
+    let progress = Progress::new(cfg.output.quiet);
+    progress.stage("loading inputs");
+    let loaded = load_inputs(cfg)?;
+    let cands = load_candidates(cfg, &loaded)?;
+    let fixed: Vec<UnitVector> = loaded
+        .existing
+        .places
+        .iter()
+        .map(|p| to_unit(p.lon, p.lat))
+        .collect();
+    let cand_units: Vec<UnitVector> = cands.places.iter().map(|p| to_unit(p.lon, p.lat)).collect();
+    let allowed = vec![true; cand_units.len()];
+    let total: f64 = loaded.weights.iter().sum();
+    let frac = |w: f64| if total > 0.0 { w / total } else { 0.0 };
+    let mut points = Vec::new();
+    let mut baseline = Vec::new();
+    for radius in &cfg.radii {
+        progress.stage(&format!("coverage structure at {radius}"));
+        let model = coverage::build(&loaded.units, &loaded.weights, &fixed, &cand_units, *radius);
+        baseline.push((radius.km, frac(model.fixed_weight)));
+        let mut curve: Vec<SweepPoint> = Vec::new();
+        let mut prev: Option<(Vec<u32>, f64)> = None;
+        for k in sc.adds.0..=sc.adds.1 {
+            progress.stage(&format!("{radius}, {k} new sites"));
+            let limits = Limits {
+                max_sites: Some(k),
+                budget: None,
+            };
+            let mut pc = sc.solver.clone();
+            pc.bound = sc.bound;
+            pc.add = Some(k);
+            let deadline = Instant::now() + pc.time_limit;
+            let chosen = plan_coverage(&model, &limits, &allowed, &pc, deadline, &progress);
+            let value = |set: &[u32]| {
+                let mut open = vec![false; model.n_candidates];
+                set.iter().for_each(|&j| open[j as usize] = true);
+                model.fixed_weight + model.covered_by(&open)
+            };
+            let mut set = chosen.set;
+            let mut covered = value(&set);
+            let mut method = "solved";
+            if let Some((pset, pval)) = &prev
+                && covered < *pval
+            {
+                // Extend the previous answer by its best extra site, then polish.
+                let (ext, _) = local_search(&model, &limits, &allowed, pset, deadline);
+                let ext_val = value(&ext);
+                if ext_val >= *pval {
+                    set = ext;
+                    covered = ext_val;
+                    method = "extended";
+                } else {
+                    set = pset.clone();
+                    covered = *pval;
+                    method = "extended";
+                }
+            }
+            let ranked = crate::solve::rank_by_marginal(&model, &set);
+            let marginal = covered - prev.as_ref().map_or(model.fixed_weight, |p| p.1);
+            curve.push(SweepPoint {
+                radius_km: radius.km,
+                sites: k,
+                covered_weight: covered,
+                covered_fraction: frac(covered),
+                marginal_weight: marginal,
+                bound: chosen.bound.map(|b| b.value.max(covered)),
+                gap: None,
+                method,
+                site_ids: ranked
+                    .chosen
+                    .iter()
+                    .map(|&j| cands.places[j as usize].id.clone())
+                    .collect(),
+            });
+            prev = Some((set, covered));
+        }
+        // A bound at a larger N is a bound here too: keep the smallest from the right.
+        let mut best: Option<f64> = None;
+        for p in curve.iter_mut().rev() {
+            if let Some(b) = p.bound {
+                best = Some(best.map_or(b, |x: f64| x.min(b)));
+            }
+            if let Some(b) = best {
+                let b = b.max(p.covered_weight);
+                p.bound = Some(b);
+                p.gap = Some(if b > 0.0 {
+                    (b - p.covered_weight) / b
+                } else {
+                    0.0
+                });
+            }
+        }
+        points.extend(curve);
+    }
+    let report = SweepReport {
+        command: "sweep",
+        demand_points: loaded.units.len() as u64,
+        total_weight: total,
+        candidates: cands.places.len() as u64,
+        existing: loaded.existing.places.len() as u64,
+        baseline,
+        points,
+        method: "independent solve per point (greedy, swap local search, Lagrangian starts), as plan --add N; \
+                 'extended' where the previous point plus one site was better; bound band = smallest bound at any N' >= N"
+            .to_string(),
+        elapsed_ms: start.elapsed().as_millis() as u64,
+    };
+    if let Some(path) = &sc.chart {
+        progress.stage("drawing the chart");
+        let svg = crate::render::chart::render_sweep(&report, cfg.output.map_title.as_deref())?;
+        crate::render::write_image(path, &svg)?;
+    }
+    progress.done();
+    let format = cfg
+        .output
+        .format
+        .or_else(|| {
+            cfg.output
+                .output
+                .as_deref()
+                .and_then(ReportFormat::from_extension)
+        })
+        .unwrap_or(ReportFormat::Table);
+    match &cfg.output.output {
+        Some(path) => write_atomic(path, |w| write_sweep(&report, format, w))?,
+        None => {
+            let stdout = std::io::stdout();
+            let mut lock = std::io::BufWriter::new(stdout.lock());
+            write_sweep(&report, format, &mut lock)?;
+            lock.flush()?;
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+/// Writes the sweep in a format.
+///
+/// # Errors
+/// I/O errors.
+pub fn write_sweep<W: Write + ?Sized>(
+    r: &SweepReport,
+    format: ReportFormat,
+    out: &mut W,
+) -> std::io::Result<()> {
+    let headers = [
+        "radius km",
+        "new sites",
+        "covered weight",
+        "covered",
+        "marginal",
+        "bound",
+        "gap",
+        "method",
+    ];
+    let rows: Vec<Vec<String>> = r
+        .points
+        .iter()
+        .map(|p| {
+            vec![
+                trim_float(p.radius_km),
+                p.sites.to_string(),
+                fmt_weight(p.covered_weight),
+                fmt_pct(p.covered_fraction),
+                fmt_weight(p.marginal_weight),
+                p.bound.map_or("-".into(), fmt_weight),
+                p.gap.map_or("-".into(), fmt_pct),
+                p.method.to_string(),
+            ]
+        })
+        .collect();
+    match format {
+        ReportFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, r)?;
+            writeln!(out)
+        }
+        ReportFormat::Csv => {
+            let mut w = ::csv::Writer::from_writer(out);
+            w.write_record([
+                "radius_km",
+                "sites",
+                "covered_weight",
+                "covered_fraction",
+                "marginal_weight",
+                "bound",
+                "gap",
+                "method",
+                "site_ids",
+            ])?;
+            for p in &r.points {
+                w.write_record([
+                    p.radius_km.to_string(),
+                    p.sites.to_string(),
+                    p.covered_weight.to_string(),
+                    p.covered_fraction.to_string(),
+                    p.marginal_weight.to_string(),
+                    p.bound.map_or(String::new(), |b| b.to_string()),
+                    p.gap.map_or(String::new(), |g| g.to_string()),
+                    p.method.to_string(),
+                    p.site_ids.join(" "),
+                ])?;
+            }
+            w.flush()
+        }
+        ReportFormat::Markdown => {
+            writeln!(out, "## outpost sweep\n")?;
+            writeln!(
+                out,
+                "- demand: {} points, weight {}",
+                r.demand_points,
+                fmt_weight(r.total_weight)
+            )?;
+            writeln!(
+                out,
+                "- {} candidates, {} existing sites",
+                r.candidates, r.existing
+            )?;
+            writeln!(out, "- {}\n", r.method)?;
+            writeln!(out, "| {} |", headers.join(" | "))?;
+            writeln!(out, "|---|{}|", vec!["---:"; headers.len() - 1].join("|"))?;
+            for row in rows {
+                writeln!(out, "| {} |", row.join(" | "))?;
+            }
+            Ok(())
+        }
+        ReportFormat::Table => {
+            writeln!(out, "outpost sweep")?;
+            writeln!(
+                out,
+                "demand: {} points, weight {}",
+                r.demand_points,
+                fmt_weight(r.total_weight)
+            )?;
+            writeln!(
+                out,
+                "sites: {} candidates, {} existing",
+                r.candidates, r.existing
+            )?;
+            for (km, f) in &r.baseline {
+                writeln!(
+                    out,
+                    "existing sites alone within {} km: {}",
+                    trim_float(*km),
+                    fmt_pct(*f)
+                )?;
+            }
+            writeln!(out, "method: {}", r.method)?;
+            let widths: Vec<usize> = (0..headers.len())
+                .map(|c| {
+                    rows.iter()
+                        .map(|row| row[c].chars().count())
+                        .chain([headers[c].len()])
+                        .max()
+                        .unwrap_or(0)
+                })
+                .collect();
+            let line = |cells: Vec<String>| {
+                cells
+                    .iter()
+                    .enumerate()
+                    .map(|(c, v)| format!("{v:>w$}", w = widths[c]))
+                    .collect::<Vec<_>>()
+                    .join("  ")
+            };
+            writeln!(out)?;
+            writeln!(
+                out,
+                "  {}",
+                line(headers.iter().map(|h| h.to_string()).collect())
+            )?;
+            for row in rows {
+                writeln!(out, "  {}", line(row))?;
+            }
+            Ok(())
+        }
+    }
+}
