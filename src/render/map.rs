@@ -15,7 +15,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// Above this many demand points, dots are aggregated on a pixel grid.
-pub const AGGREGATE_ABOVE: usize = 20_000;
+pub const AGGREGATE_ABOVE: usize = 50_000;
 /// Grid cell of the aggregation, pixels.
 const CELL_PX: f64 = 5.0;
 
@@ -331,7 +331,7 @@ pub fn render_map(report: &Report, spec: &MapSpec<'_>) -> Result<String> {
         }
         let mut reserved = Vec::new();
         // Legend, summary and scale bar are placed before labels so labels avoid them.
-        let legend_w = 250.0;
+        let legend_w = 300.0;
         let mut entries: Vec<(&str, String)> = vec![
             (
                 "covered",
