@@ -94,6 +94,8 @@ pub enum Command {
     Plan(crate::plan::PlanConfig),
     /// Coverage curve over numbers of sites and radii.
     Sweep(crate::sweep::SweepConfig),
+    /// What-if scenarios from a file.
+    Scenarios(crate::scenarios::ScenariosConfig),
 }
 
 /// Inputs loaded and converted once.
@@ -140,34 +142,55 @@ pub fn load_inputs(cfg: &Config) -> Result<Loaded> {
             demand.extend(set);
         }
     }
-    let existing = match &cfg.sites {
+    Ok(Loaded::new(demand, load_existing(cfg)?))
+}
+
+/// Loads the open sites (`--sites`/`--existing`), or none.
+///
+/// # Errors
+/// Input errors with the file, line and value.
+pub fn load_existing(cfg: &Config) -> Result<PlaceSet> {
+    Ok(match &cfg.sites {
         Some(p) => {
-            // Sites files need no weight column; group names come from their own file.
+            // Sites files need no weight column.
             let mut opts = cfg.load.clone();
             opts.weight_col = None;
-            opts.group_col = None;
             load_set(p, Role::Sites, &opts)?
         }
         None => PlaceSet::default(),
-    };
-    let units = demand
-        .places
-        .iter()
-        .map(|p| to_unit(p.lon, p.lat))
-        .collect();
-    let weights = demand.places.iter().map(|p| p.weight).collect();
-    let groups = demand
-        .places
-        .iter()
-        .map(|p| p.group.unwrap_or(u32::MAX))
-        .collect();
-    Ok(Loaded {
-        demand,
-        units,
-        weights,
-        groups,
-        existing,
     })
+}
+
+/// Loads one demand file.
+///
+/// # Errors
+/// Input errors with the file, line and value.
+pub fn load_demand(path: &Path, opts: &LoadOptions) -> Result<PlaceSet> {
+    load_set(path, Role::Demand, opts)
+}
+
+impl Loaded {
+    /// Converts demand once for every later use.
+    pub fn new(demand: PlaceSet, existing: PlaceSet) -> Self {
+        let units = demand
+            .places
+            .iter()
+            .map(|p| to_unit(p.lon, p.lat))
+            .collect();
+        let weights = demand.places.iter().map(|p| p.weight).collect();
+        let groups = demand
+            .places
+            .iter()
+            .map(|p| p.group.unwrap_or(u32::MAX))
+            .collect();
+        Loaded {
+            demand,
+            units,
+            weights,
+            groups,
+            existing,
+        }
+    }
 }
 
 /// One open site as the report shows it.
@@ -316,6 +339,110 @@ fn skipped_notes(loaded: &Loaded) -> Vec<String> {
     notes
 }
 
+/// Expands glob patterns among the demand paths (for shells that do not), in sorted order.
+///
+/// # Errors
+/// A pattern that is malformed or matches nothing.
+pub fn expand_globs(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        let text = p.to_string_lossy();
+        if p.exists() || text == "-" || !text.contains(['*', '?', '[']) {
+            out.push(p.clone());
+            continue;
+        }
+        let mut matched: Vec<PathBuf> = glob::glob(&text)
+            .map_err(|e| anyhow::anyhow!("--demand {text:?}: not a valid pattern: {e}"))?
+            .filter_map(|r| r.ok())
+            .collect();
+        matched.sort();
+        if matched.is_empty() {
+            anyhow::bail!("--demand {text:?}: no file matches the pattern");
+        }
+        out.extend(matched);
+    }
+    Ok(out)
+}
+
+/// Runs evaluate or plan on inputs already loaded.
+///
+/// # Errors
+/// As [`crate::plan::plan_with`].
+pub fn run_one(
+    cfg: &Config,
+    loaded: &Loaded,
+    candidates: Option<&PlaceSet>,
+    progress: &crate::progress::Progress,
+) -> Result<(Report, Vec<OpenSite>, Evaluation, bool)> {
+    match &cfg.command {
+        Command::Plan(pc) => {
+            let cands = candidates.expect("plans load their candidates");
+            let out =
+                crate::plan::plan_with(&cfg.radii, cfg.output.top, pc, loaded, cands, progress)?;
+            Ok((out.report, out.open, out.eval, out.passed))
+        }
+        _ => {
+            progress.stage("evaluating coverage");
+            let (report, open, eval) = evaluate_network(loaded, &cfg.radii, cfg.output.top);
+            Ok((report, open, eval, true))
+        }
+    }
+}
+
+/// Writes `--sites-out`, `--assignments-out` and `--map` as `out` names them.
+///
+/// # Errors
+/// I/O errors.
+pub fn write_extras(
+    cfg: &Config,
+    out: &OutputConfig,
+    report: &Report,
+    loaded: &Loaded,
+    open: &[OpenSite],
+    eval: &Evaluation,
+    progress: &crate::progress::Progress,
+) -> Result<()> {
+    if let Some(path) = &out.sites_out {
+        write_atomic(path, |w| write_sites(path, report, w))?;
+    }
+    if let Some(path) = &out.assignments_out {
+        write_atomic(path, |w| {
+            write_assignments(loaded, open, eval, &cfg.radii, w)
+        })?;
+    }
+    if let Some(path) = &out.map {
+        progress.stage("drawing the map");
+        write_map(path, cfg, report, loaded, eval)?;
+    }
+    Ok(())
+}
+
+/// Evaluates the open sites of `loaded` (its `existing` set): the core of `evaluate`.
+pub fn evaluate_network(
+    loaded: &Loaded,
+    radii: &[Radius],
+    top: usize,
+) -> (Report, Vec<OpenSite>, Evaluation) {
+    let open: Vec<OpenSite> = loaded
+        .existing
+        .places
+        .iter()
+        .map(|p| OpenSite {
+            place: p.clone(),
+            status: "existing",
+            rank: None,
+            marginal: None,
+        })
+        .collect();
+    let units: Vec<UnitVector> = open
+        .iter()
+        .map(|s| to_unit(s.place.lon, s.place.lat))
+        .collect();
+    let eval = evaluate(loaded.view(), &units, radii);
+    let report = build_report("evaluate", None, loaded, &open, &eval, 0, top);
+    (report, open, eval)
+}
+
 /// Applies `--min-coverage` to a report; returns whether it passed.
 pub fn apply_gate(report: &mut Report, min: Option<f64>) -> bool {
     let Some(min) = min else { return true };
@@ -335,6 +462,17 @@ pub fn apply_gate(report: &mut Report, min: Option<f64>) -> bool {
 /// Bad input, bad usage or I/O errors (exit code 2).
 pub fn run(cfg: &Config) -> Result<Outcome> {
     let start = Instant::now();
+    if let Command::Scenarios(sc) = &cfg.command {
+        if let Some(out) = &sc.output
+            && sc.file.canonicalize().ok() == out.canonicalize().ok()
+        {
+            anyhow::bail!(
+                "--output {} is the scenario file; outpost never overwrites an input",
+                out.display()
+            );
+        }
+        return crate::scenarios::run_scenarios(sc);
+    }
     if let Command::Sweep(sc) = &cfg.command {
         let mut inputs: Vec<&Path> = cfg.demand.iter().map(PathBuf::as_path).collect();
         inputs.extend(cfg.sites.as_deref());
@@ -348,6 +486,10 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         .collect();
         check_outputs(&inputs, &outputs)?;
         return crate::sweep::run_sweep(cfg, sc);
+    }
+    let files = expand_globs(&cfg.demand)?;
+    if files.len() > 1 {
+        return crate::batch::run_batch(cfg, &files);
     }
     let mut inputs: Vec<&Path> = cfg.demand.iter().map(PathBuf::as_path).collect();
     inputs.extend(cfg.sites.as_deref());
@@ -370,50 +512,16 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     let progress = crate::progress::Progress::new(cfg.output.quiet);
     progress.stage("loading inputs");
     let loaded = load_inputs(cfg)?;
-    let (mut report, open, eval, mut passed) = match &cfg.command {
-        Command::Evaluate => {
-            progress.stage("evaluating coverage");
-            let open: Vec<OpenSite> = loaded
-                .existing
-                .places
-                .iter()
-                .map(|p| OpenSite {
-                    place: p.clone(),
-                    status: "existing",
-                    rank: None,
-                    marginal: None,
-                })
-                .collect();
-            let units: Vec<UnitVector> = open
-                .iter()
-                .map(|s| to_unit(s.place.lon, s.place.lat))
-                .collect();
-            let eval = evaluate(loaded.view(), &units, &cfg.radii);
-            let report = build_report("evaluate", None, &loaded, &open, &eval, 0, cfg.output.top);
-            (report, open, eval, true)
-        }
-        Command::Plan(plan_cfg) => {
-            let out = crate::plan::run_plan(cfg, plan_cfg, &loaded, &progress)?;
-            (out.report, out.open, out.eval, out.passed)
-        }
-        Command::Sweep(_) => unreachable!("handled above"),
+    let candidates = match &cfg.command {
+        Command::Plan(_) => Some(crate::plan::load_candidates(cfg, &loaded)?),
+        _ => None,
     };
+    let (mut report, open, eval, mut passed) =
+        run_one(cfg, &loaded, candidates.as_ref(), &progress)?;
     passed &= apply_gate(&mut report, cfg.min_coverage);
     report.elapsed_ms = start.elapsed().as_millis() as u64;
     progress.stage("writing outputs");
-
-    if let Some(path) = &cfg.output.sites_out {
-        write_atomic(path, |w| write_sites(path, &report, w))?;
-    }
-    if let Some(path) = &cfg.output.assignments_out {
-        write_atomic(path, |w| {
-            write_assignments(&loaded, &open, &eval, &cfg.radii, w)
-        })?;
-    }
-    if let Some(path) = &cfg.output.map {
-        progress.stage("drawing the map");
-        write_map(path, cfg, &report, &loaded, &eval)?;
-    }
+    write_extras(cfg, &cfg.output, &report, &loaded, &open, &eval, &progress)?;
     let format = cfg
         .output
         .format

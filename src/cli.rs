@@ -53,6 +53,35 @@ pub enum Cmd {
         after_help = "Examples:\n  outpost sweep --demand data/china_cities.csv --existing data/china_outlets.csv --radius 150km --add 1..20 --chart curve.svg\n  outpost sweep --demand d.csv --radius 50km..300km:50km --add 10 --format csv"
     )]
     Sweep(SweepArgs),
+    /// What-if scenarios from a TOML file over shared inputs (loaded once), compared side by
+    /// side against a baseline; exits 1 when a scenario's min_coverage gate fails.
+    #[command(
+        after_help = "Example:\n  outpost scenarios examples/china_scenarios.toml\n  outpost scenarios examples/china_scenarios.toml --output-dir out --map --format markdown\n\nSee examples/china_scenarios.toml for every key."
+    )]
+    Scenarios(ScenariosArgs),
+}
+
+/// `outpost scenarios`.
+#[derive(Debug, ClapArgs)]
+pub struct ScenariosArgs {
+    /// The scenario file (TOML).
+    file: PathBuf,
+    /// Write each scenario's report.json and sites.csv (and map.svg with --map) into
+    /// DIR/<scenario>/, and the comparison as DIR/comparison.{md,json,csv}.
+    #[arg(long, value_name = "DIR")]
+    output_dir: Option<PathBuf>,
+    /// With --output-dir: draw a map per scenario.
+    #[arg(long, requires = "output_dir")]
+    map: bool,
+    /// Comparison format (default: from --output's extension, else table).
+    #[arg(long, value_enum)]
+    format: Option<OutFormat>,
+    /// Write the comparison to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// No progress messages.
+    #[arg(long, short = 'q')]
+    quiet: bool,
 }
 
 /// `outpost sweep`.
@@ -104,8 +133,9 @@ pub struct SweepArgs {
 /// Input flags shared by every command.
 #[derive(Debug, ClapArgs)]
 pub struct InputArgs {
-    /// Demand points (customers, sales): CSV or GeoJSON; `-` reads stdin. Repeat for several files.
-    #[arg(long, required = true, value_name = "FILE")]
+    /// Demand points (customers, sales): CSV or GeoJSON; `-` reads stdin. Several files (repeat
+    /// the flag, or a glob such as 'regions/*.csv') run one by one: one row per file plus a total.
+    #[arg(long, required = true, value_name = "FILE", num_args = 1..)]
     pub demand: Vec<PathBuf>,
     /// Longitude column (default: lon, lng, long, longitude or x).
     #[arg(long, value_name = "NAME", help_heading = "Columns")]
@@ -128,6 +158,10 @@ pub struct InputArgs {
     /// Skip invalid rows instead of failing; the report says how many and shows the first few.
     #[arg(long)]
     pub skip_invalid: bool,
+    /// With several demand files: stop at the first file that cannot be used (default: report
+    /// it and go on with the others).
+    #[arg(long)]
+    pub fail_fast: bool,
 }
 
 /// Radius flags.
@@ -392,6 +426,7 @@ fn load_options(a: &InputArgs) -> LoadOptions {
             InputFormat::Geojson => Format::GeoJson,
         }),
         skip_invalid: a.skip_invalid,
+        fail_fast: a.fail_fast,
     }
 }
 
@@ -452,6 +487,28 @@ pub fn into_config(args: Args) -> Result<Config> {
                 output: output_config(&a.output),
             })
         }
+        Cmd::Scenarios(a) => Ok(Config {
+            command: Command::Scenarios(crate::scenarios::ScenariosConfig {
+                file: a.file.clone(),
+                output_dir: a.output_dir.clone(),
+                maps: a.map,
+                format: a.format.map(|f| match f {
+                    OutFormat::Table => ReportFormat::Table,
+                    OutFormat::Json => ReportFormat::Json,
+                    OutFormat::Markdown => ReportFormat::Markdown,
+                    OutFormat::Csv => ReportFormat::Csv,
+                }),
+                output: a.output.clone(),
+                quiet: a.quiet,
+            }),
+            demand: Vec::new(),
+            sites: None,
+            candidates: None,
+            load: LoadOptions::default(),
+            radii: Vec::new(),
+            min_coverage: None,
+            output: OutputConfig::default(),
+        }),
         Cmd::Sweep(a) => {
             let mut all: Vec<&PathBuf> = a.inputs.demand.iter().collect();
             all.extend(a.candidates.iter());

@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 pub mod app;
+pub mod batch;
 pub mod cli;
 pub mod coverage;
 pub mod evaluate;
@@ -18,6 +19,7 @@ pub mod plan;
 pub mod progress;
 pub mod render;
 pub mod report;
+pub mod scenarios;
 pub mod solve;
 pub mod sphere;
 pub mod sweep;

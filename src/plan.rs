@@ -10,7 +10,7 @@ use crate::progress::Progress;
 use crate::report::{BoundReport, BudgetReport, CapacityReport, ObjectiveValue, Report, fmt_pct};
 use crate::solve::mclp::{Limits, exact_small, greedy, iterated_search, local_search};
 use crate::solve::{bound, capacity, exhaustive, minsites, pcenter, pmedian, rank_by_marginal};
-use crate::sphere::{UnitVector, to_unit};
+use crate::sphere::{Radius, UnitVector, to_unit};
 use anyhow::{Context, Result, bail};
 use std::time::{Duration, Instant};
 
@@ -95,13 +95,12 @@ fn candidates_from_demand(demand: &PlaceSet) -> PlaceSet {
             .iter()
             .map(|p| Place {
                 weight: 1.0,
-                group: None,
                 cost: None,
                 capacity: None,
                 ..p.clone()
             })
             .collect(),
-        groups: Vec::new(),
+        groups: demand.groups.clone(),
         skipped: Vec::new(),
     }
 }
@@ -125,7 +124,6 @@ pub(crate) fn load_candidates(cfg: &Config, loaded: &Loaded) -> Result<PlaceSet>
         Some(p) => {
             let mut opts = cfg.load.clone();
             opts.weight_col = None;
-            opts.group_col = None;
             input::load(p, Role::Candidates, &opts).context("loading candidate places")?
         }
         None => candidates_from_demand(&loaded.demand),
@@ -143,6 +141,21 @@ pub fn run_plan(
     progress: &Progress,
 ) -> Result<PlanOutput> {
     let cands = load_candidates(cfg, loaded)?;
+    plan_with(&cfg.radii, cfg.output.top, pc, loaded, &cands, progress)
+}
+
+/// Plans on inputs already loaded: the core of `plan`, shared with scenarios.
+///
+/// # Errors
+/// Inputs that cannot support the objective (e.g. `--budget` without costs).
+pub fn plan_with(
+    radii: &[Radius],
+    top: usize,
+    pc: &PlanConfig,
+    loaded: &Loaded,
+    cands: &PlaceSet,
+    progress: &Progress,
+) -> Result<PlanOutput> {
     let costs: Vec<f64> = if pc.budget.is_some() {
         let mut c = Vec::with_capacity(cands.places.len());
         for p in &cands.places {
@@ -174,7 +187,7 @@ pub fn run_plan(
     let cand_units: Vec<UnitVector> = cands.places.iter().map(|p| to_unit(p.lon, p.lat)).collect();
     let allowed = vec![true; cand_units.len()];
     let deadline = Instant::now() + pc.time_limit;
-    let r0 = cfg.radii[0];
+    let r0 = radii[0];
 
     progress.stage("building the coverage structure");
     let model = coverage::build(
@@ -341,7 +354,7 @@ pub fn run_plan(
         .iter()
         .map(|s| to_unit(s.place.lon, s.place.lat))
         .collect();
-    let eval = evaluate(loaded.view(), &open_units, &cfg.radii);
+    let eval = evaluate(loaded.view(), &open_units, radii);
     let mut report = build_report(
         "plan",
         Some(pc.objective.name()),
@@ -349,7 +362,7 @@ pub fn run_plan(
         &open,
         &eval,
         cands.places.len() as u64,
-        cfg.output.top,
+        top,
     );
     report.notes.extend(chosen.notes);
 
@@ -414,7 +427,7 @@ pub fn run_plan(
     }
     if capacitated {
         progress.stage("assigning demand within capacities");
-        apply_capacities(&mut report, loaded, &open_units, &open, cfg, pc);
+        apply_capacities(&mut report, loaded, &open_units, &open, radii[0], pc);
     } else if let Some(per) = pc.per_engineer {
         for s in &mut report.sites {
             s.engineers = Some((s.assigned_weight / per).ceil() as u64);
@@ -684,16 +697,10 @@ fn apply_capacities(
     loaded: &Loaded,
     open_units: &[UnitVector],
     open: &[OpenSite],
-    cfg: &Config,
+    radius: Radius,
     pc: &PlanConfig,
 ) {
-    let model = coverage::build(
-        &loaded.units,
-        &loaded.weights,
-        &[],
-        open_units,
-        cfg.radii[0],
-    );
+    let model = coverage::build(&loaded.units, &loaded.weights, &[], open_units, radius);
     let caps: Vec<f64> = open
         .iter()
         .map(|s| s.place.capacity.or(pc.capacity).unwrap_or(f64::INFINITY))

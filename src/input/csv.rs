@@ -118,13 +118,21 @@ pub(super) fn load(
     };
     let id = column(path, &headers, opts.id_col.as_ref(), ID_NAMES, "--id-col")?;
     let name = find(&headers, &["name"]);
-    let group = column(
-        path,
-        &headers,
-        opts.group_col.as_ref(),
-        GROUP_NAMES,
-        "--group-col",
-    )?;
+    // Only demand must have an overridden group column; sites use it where they have it.
+    let group = if role == Role::Demand {
+        column(
+            path,
+            &headers,
+            opts.group_col.as_ref(),
+            GROUP_NAMES,
+            "--group-col",
+        )?
+    } else {
+        match &opts.group_col {
+            Some(g) => find(&headers, &[g.as_str()]),
+            None => find(&headers, GROUP_NAMES),
+        }
+    };
     let cost = find(&headers, &["cost"]);
     let capacity = find(&headers, &["capacity"]);
 

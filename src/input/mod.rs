@@ -59,6 +59,8 @@ pub struct LoadOptions {
     pub format: Option<Format>,
     /// Skip bad rows instead of failing.
     pub skip_invalid: bool,
+    /// In a batch of files, stop at the first bad file.
+    pub fail_fast: bool,
 }
 
 /// One located, weighted place.

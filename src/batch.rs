@@ -1,0 +1,426 @@
+//! Batch runs: `evaluate` or `plan` over several demand files (repeated
+//! `--demand`, or a glob), one row per file plus a total. Sites and candidates
+//! are loaded once; a file with bad input is reported with its name and does
+//! not stop the others unless `--fail-fast`.
+
+use crate::app::{
+    Command, Config, Loaded, Outcome, apply_gate, load_demand, load_existing, run_one, write_extras,
+};
+use crate::output::{check_outputs, write_atomic};
+use crate::progress::Progress;
+use crate::report::{ReportFormat, fmt_pct, fmt_weight};
+use anyhow::{Result, bail};
+use serde::Serialize;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// One file's row.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BatchRow {
+    /// The demand file.
+    pub file: String,
+    /// Demand points.
+    pub points: u64,
+    /// Total weight.
+    pub total_weight: f64,
+    /// Covered weight at the first radius.
+    pub covered_weight: f64,
+    /// Covered share.
+    pub covered_fraction: f64,
+    /// Open sites.
+    pub sites: usize,
+    /// New sites (plans).
+    pub opened: usize,
+    /// Gap to the bound (plans).
+    pub gap: Option<f64>,
+    /// Gate result, with `--min-coverage` or `--target`.
+    pub gate: Option<bool>,
+    /// The error, when the file could not be used.
+    pub error: Option<String>,
+}
+
+/// The batch report.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BatchReport {
+    /// `evaluate` or `plan`.
+    pub command: String,
+    /// Main radius, km.
+    pub radius_km: f64,
+    /// One row per file, in the order given.
+    pub rows: Vec<BatchRow>,
+    /// All files that worked, summed.
+    pub total: BatchRow,
+    /// Files whose gate failed.
+    pub failed_gates: Vec<String>,
+    /// Files with errors.
+    pub errors: Vec<String>,
+    /// Wall time, ms.
+    pub elapsed_ms: u64,
+}
+
+/// Puts the file's stem where `{name}` stands.
+fn per_file(path: &Option<PathBuf>, file: &Path) -> Option<PathBuf> {
+    let stem = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
+    path.as_ref()
+        .map(|p| PathBuf::from(p.to_string_lossy().replace("{name}", &stem)))
+}
+
+/// Runs the command once per demand file.
+///
+/// # Errors
+/// Bad usage, or the first bad file under `--fail-fast`.
+pub fn run_batch(cfg: &Config, files: &[PathBuf]) -> Result<Outcome> {
+    let start = Instant::now();
+    for (flag, p) in [
+        ("--sites-out", &cfg.output.sites_out),
+        ("--assignments-out", &cfg.output.assignments_out),
+        ("--map", &cfg.output.map),
+    ] {
+        if let Some(p) = p
+            && !p.to_string_lossy().contains("{name}")
+        {
+            bail!(
+                "{flag} {}: with several demand files, put {{name}} in the path (e.g. out/{{name}}.svg) so each file gets its own",
+                p.display()
+            );
+        }
+    }
+    if files.iter().filter(|f| f.as_os_str() == "-").count() > 0 {
+        bail!("a batch of demand files cannot read stdin (`-`)");
+    }
+    let mut inputs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    inputs.extend(cfg.sites.as_deref());
+    inputs.extend(cfg.candidates.as_deref());
+    let mut outputs: Vec<(String, PathBuf)> = Vec::new();
+    if let Some(p) = &cfg.output.output {
+        outputs.push(("--output".into(), p.clone()));
+    }
+    for f in files {
+        for (flag, p) in [
+            ("--sites-out", &cfg.output.sites_out),
+            ("--assignments-out", &cfg.output.assignments_out),
+            ("--map", &cfg.output.map),
+        ] {
+            if let Some(p) = per_file(p, f) {
+                outputs.push((flag.to_string(), p));
+            }
+        }
+    }
+    let outs: Vec<(&str, &Path)> = outputs
+        .iter()
+        .map(|(f, p)| (f.as_str(), p.as_path()))
+        .collect();
+    check_outputs(&inputs, &outs)?;
+
+    let progress = Progress::new(cfg.output.quiet);
+    progress.stage("loading sites");
+    let existing = load_existing(cfg)?;
+    let shared_cands = match (&cfg.command, &cfg.candidates) {
+        (Command::Plan(_), Some(p)) => {
+            let mut opts = cfg.load.clone();
+            opts.weight_col = None;
+            Some(crate::input::load(
+                p,
+                crate::input::Role::Candidates,
+                &opts,
+            )?)
+        }
+        _ => None,
+    };
+    let command = match &cfg.command {
+        Command::Plan(_) => "plan",
+        _ => "evaluate",
+    };
+    let mut rows = Vec::new();
+    let mut errors = Vec::new();
+    let mut failed = Vec::new();
+    for f in files {
+        progress.stage(&format!("{}", f.display()));
+        let name = f.display().to_string();
+        let result = (|| -> Result<BatchRow> {
+            let demand = load_demand(f, &cfg.load)?;
+            let loaded = Loaded::new(demand, existing.clone());
+            let cands = match &cfg.command {
+                Command::Plan(_) => Some(match &shared_cands {
+                    Some(c) => c.clone(),
+                    None => crate::plan::load_candidates(cfg, &loaded)?,
+                }),
+                _ => None,
+            };
+            let (mut report, open, eval, mut passed) =
+                run_one(cfg, &loaded, cands.as_ref(), &Progress::new(true))?;
+            passed &= apply_gate(&mut report, cfg.min_coverage);
+            let mut out = cfg.output.clone();
+            out.sites_out = per_file(&cfg.output.sites_out, f);
+            out.assignments_out = per_file(&cfg.output.assignments_out, f);
+            out.map = per_file(&cfg.output.map, f);
+            write_extras(
+                cfg,
+                &out,
+                &report,
+                &loaded,
+                &open,
+                &eval,
+                &Progress::new(true),
+            )?;
+            let gated = cfg.min_coverage.is_some() || !passed;
+            Ok(BatchRow {
+                file: name.clone(),
+                points: report.demand.points,
+                total_weight: report.demand.total_weight,
+                covered_weight: report.coverage.covered_weight,
+                covered_fraction: report.coverage.covered_fraction,
+                sites: report.sites.len(),
+                opened: report.sites.iter().filter(|s| s.status == "new").count(),
+                gap: report.bound.as_ref().map(|b| b.gap),
+                gate: gated.then_some(passed),
+                error: None,
+            })
+        })();
+        match result {
+            Ok(row) => {
+                if row.gate == Some(false) {
+                    failed.push(name.clone());
+                }
+                rows.push(row);
+            }
+            Err(e) => {
+                if cfg.load.fail_fast {
+                    return Err(e);
+                }
+                let msg = format!("{e:#}");
+                eprintln!("outpost: {msg}");
+                errors.push(name.clone());
+                rows.push(BatchRow {
+                    file: name,
+                    points: 0,
+                    total_weight: 0.0,
+                    covered_weight: 0.0,
+                    covered_fraction: 0.0,
+                    sites: 0,
+                    opened: 0,
+                    gap: None,
+                    gate: None,
+                    error: Some(msg),
+                });
+            }
+        }
+    }
+    let ok: Vec<&BatchRow> = rows.iter().filter(|r| r.error.is_none()).collect();
+    let tw: f64 = ok.iter().map(|r| r.total_weight).sum();
+    let cw: f64 = ok.iter().map(|r| r.covered_weight).sum();
+    let total = BatchRow {
+        file: "total".into(),
+        points: ok.iter().map(|r| r.points).sum(),
+        total_weight: tw,
+        covered_weight: cw,
+        covered_fraction: if tw > 0.0 { cw / tw } else { 0.0 },
+        sites: ok.iter().map(|r| r.sites).sum(),
+        opened: ok.iter().map(|r| r.opened).sum(),
+        gap: None,
+        gate: cfg.min_coverage.map(|_| failed.is_empty()),
+        error: None,
+    };
+    let report = BatchReport {
+        command: command.into(),
+        radius_km: cfg.radii[0].km,
+        rows,
+        total,
+        failed_gates: failed.clone(),
+        errors: errors.clone(),
+        elapsed_ms: start.elapsed().as_millis() as u64,
+    };
+    progress.done();
+    let format = cfg
+        .output
+        .format
+        .or_else(|| {
+            cfg.output
+                .output
+                .as_deref()
+                .and_then(ReportFormat::from_extension)
+        })
+        .unwrap_or(ReportFormat::Table);
+    match &cfg.output.output {
+        Some(p) => write_atomic(p, |w| write_batch(&report, format, w))?,
+        None => {
+            let stdout = std::io::stdout();
+            let mut lock = std::io::BufWriter::new(stdout.lock());
+            write_batch(&report, format, &mut lock)?;
+            lock.flush()?;
+        }
+    }
+    if !errors.is_empty() {
+        bail!(
+            "{} of {} demand files could not be used: {}",
+            errors.len(),
+            files.len(),
+            errors.join(", ")
+        );
+    }
+    if !failed.is_empty() {
+        eprintln!(
+            "outpost: the coverage gate failed for {} file(s): {}",
+            failed.len(),
+            failed.join(", ")
+        );
+        return Ok(Outcome::GateFailed);
+    }
+    Ok(Outcome::Success)
+}
+
+/// Writes the batch report in a format.
+///
+/// # Errors
+/// I/O errors.
+pub fn write_batch<W: Write + ?Sized>(
+    r: &BatchReport,
+    format: ReportFormat,
+    out: &mut W,
+) -> std::io::Result<()> {
+    let headers = [
+        "file",
+        "points",
+        "weight",
+        "covered weight",
+        "covered",
+        "sites",
+        "new",
+        "gap",
+        "gate",
+    ];
+    let cells = |x: &BatchRow| -> Vec<String> {
+        match &x.error {
+            Some(e) => vec![
+                x.file.clone(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+                format!("ERROR: {e}"),
+            ],
+            None => vec![
+                x.file.clone(),
+                x.points.to_string(),
+                fmt_weight(x.total_weight),
+                fmt_weight(x.covered_weight),
+                fmt_pct(x.covered_fraction),
+                x.sites.to_string(),
+                x.opened.to_string(),
+                x.gap.map_or("-".into(), fmt_pct),
+                x.gate.map_or(
+                    "-".into(),
+                    |g| if g { "pass".into() } else { "FAIL".into() },
+                ),
+            ],
+        }
+    };
+    let mut rows: Vec<Vec<String>> = r.rows.iter().map(cells).collect();
+    rows.push(cells(&r.total));
+    match format {
+        ReportFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, r)?;
+            writeln!(out)
+        }
+        ReportFormat::Csv => {
+            let mut w = ::csv::Writer::from_writer(out);
+            w.write_record([
+                "file",
+                "points",
+                "total_weight",
+                "covered_weight",
+                "covered_fraction",
+                "sites",
+                "opened",
+                "gap",
+                "gate",
+                "error",
+            ])?;
+            for x in r.rows.iter().chain(std::iter::once(&r.total)) {
+                w.write_record([
+                    x.file.clone(),
+                    x.points.to_string(),
+                    x.total_weight.to_string(),
+                    x.covered_weight.to_string(),
+                    x.covered_fraction.to_string(),
+                    x.sites.to_string(),
+                    x.opened.to_string(),
+                    x.gap.map_or(String::new(), |g| g.to_string()),
+                    x.gate.map_or(String::new(), |g| g.to_string()),
+                    x.error.clone().unwrap_or_default(),
+                ])?;
+            }
+            w.flush()
+        }
+        ReportFormat::Markdown => {
+            writeln!(
+                out,
+                "## outpost {} over {} files (radius {} km)\n",
+                r.command,
+                r.rows.len(),
+                crate::sphere::trim_float(r.radius_km)
+            )?;
+            writeln!(out, "| {} |", headers.join(" | "))?;
+            writeln!(out, "|---|{}|", vec!["---:"; headers.len() - 1].join("|"))?;
+            for row in rows {
+                writeln!(
+                    out,
+                    "| {} |",
+                    row.iter()
+                        .map(|v| v.replace('|', "\\|"))
+                        .collect::<Vec<_>>()
+                        .join(" | ")
+                )?;
+            }
+            Ok(())
+        }
+        ReportFormat::Table => {
+            writeln!(
+                out,
+                "outpost {} over {} files, radius {} km",
+                r.command,
+                r.rows.len(),
+                crate::sphere::trim_float(r.radius_km)
+            )?;
+            let widths: Vec<usize> = (0..headers.len())
+                .map(|k| {
+                    rows.iter()
+                        .map(|x| x[k].chars().count())
+                        .chain([headers[k].len()])
+                        .max()
+                        .unwrap_or(0)
+                })
+                .collect();
+            let line = |c: &[String]| {
+                c.iter()
+                    .enumerate()
+                    .map(|(k, v)| {
+                        let pad = " ".repeat(widths[k] - v.chars().count());
+                        if k == 0 || k == 8 {
+                            format!("{v}{pad}")
+                        } else {
+                            format!("{pad}{v}")
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("  ")
+            };
+            writeln!(
+                out,
+                "  {}",
+                line(&headers.iter().map(|h| h.to_string()).collect::<Vec<_>>()).trim_end()
+            )?;
+            for row in &rows {
+                writeln!(out, "  {}", line(row).trim_end())?;
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,984 @@
+//! `outpost scenarios FILE.toml`: what-if scenarios over shared inputs, run
+//! after loading the inputs once, compared side by side against a baseline.
+//!
+//! # File format
+//! ```toml
+//! [inputs]                       # shared by every scenario; paths relative to this file
+//! demand = "data/china_cities.csv"
+//! existing = "data/china_outlets.csv"
+//! candidates = "..."             # default: the demand locations
+//! radius = "150km"               # or ["150km", "300km"] (tiers)
+//!
+//! [baseline]                     # optional: default is the existing network, evaluated
+//! name = "today"
+//!
+//! [[scenario]]
+//! name = "add five outlets"
+//! add = 5
+//! ```
+//! Scenario keys (each overrides the baseline's): `name`, `objective`
+//! (`evaluate`, `coverage`, `min-sites`, `distance`, `max-distance`; default
+//! `evaluate`, or `coverage`/`min-sites` when `add`/`budget`/`target` is
+//! given), `radius`, `speed`, `add`, `target`, `budget`, `capacity`,
+//! `per_engineer`, `weighted`, `close` (existing site ids), `open`
+//! (candidate ids forced open), `exclude`/`keep` (candidate ids),
+//! `exclude_groups`/`keep_groups` (candidate groups), `demand_groups` (only
+//! demand in these groups), `min_coverage` (a gate).
+
+use crate::app::{Loaded, OpenSite, apply_gate, evaluate_network};
+use crate::evaluate::Evaluation;
+use crate::input::{self, LoadOptions, Place, PlaceSet, Role};
+use crate::output::write_atomic;
+use crate::plan::{Objective, PlanConfig, plan_with};
+use crate::progress::Progress;
+use crate::report::{self, Report, ReportFormat, fmt_pct, fmt_weight};
+use crate::sphere::{Radius, parse_distance_km, parse_speed, to_unit, trim_float};
+use anyhow::{Context, Result, anyhow, bail};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSpec {
+    inputs: Inputs,
+    #[serde(default)]
+    baseline: Option<Spec>,
+    #[serde(default, rename = "scenario")]
+    scenarios: Vec<Spec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Inputs {
+    demand: String,
+    candidates: Option<String>,
+    existing: Option<String>,
+    radius: OneOrMany,
+    speed: Option<String>,
+    lon_col: Option<String>,
+    lat_col: Option<String>,
+    weight_col: Option<String>,
+    id_col: Option<String>,
+    group_col: Option<String>,
+    top: Option<usize>,
+    time_limit: Option<f64>,
+    seed: Option<u64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn items(&self) -> Vec<String> {
+        match self {
+            OneOrMany::One(s) => vec![s.clone()],
+            OneOrMany::Many(v) => v.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum Fraction {
+    Number(f64),
+    Text(String),
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Spec {
+    name: Option<String>,
+    objective: Option<String>,
+    radius: Option<OneOrMany>,
+    speed: Option<String>,
+    add: Option<usize>,
+    target: Option<Fraction>,
+    budget: Option<f64>,
+    capacity: Option<f64>,
+    per_engineer: Option<f64>,
+    weighted: Option<bool>,
+    #[serde(default)]
+    close: Vec<String>,
+    #[serde(default)]
+    open: Vec<String>,
+    #[serde(default)]
+    exclude: Vec<String>,
+    #[serde(default)]
+    keep: Vec<String>,
+    #[serde(default)]
+    exclude_groups: Vec<String>,
+    #[serde(default)]
+    keep_groups: Vec<String>,
+    #[serde(default)]
+    demand_groups: Vec<String>,
+    min_coverage: Option<Fraction>,
+}
+
+impl Spec {
+    /// This spec's fields over `base`'s.
+    fn over(&self, base: &Spec) -> Spec {
+        fn pick<T: Clone>(a: &Option<T>, b: &Option<T>) -> Option<T> {
+            a.clone().or_else(|| b.clone())
+        }
+        fn list(a: &[String], b: &[String]) -> Vec<String> {
+            if a.is_empty() { b.to_vec() } else { a.to_vec() }
+        }
+        Spec {
+            name: self.name.clone(),
+            objective: pick(&self.objective, &base.objective),
+            radius: pick(&self.radius, &base.radius),
+            speed: pick(&self.speed, &base.speed),
+            add: pick(&self.add, &base.add),
+            target: pick(&self.target, &base.target),
+            budget: pick(&self.budget, &base.budget),
+            capacity: pick(&self.capacity, &base.capacity),
+            per_engineer: pick(&self.per_engineer, &base.per_engineer),
+            weighted: pick(&self.weighted, &base.weighted),
+            close: list(&self.close, &base.close),
+            open: list(&self.open, &base.open),
+            exclude: list(&self.exclude, &base.exclude),
+            keep: list(&self.keep, &base.keep),
+            exclude_groups: list(&self.exclude_groups, &base.exclude_groups),
+            keep_groups: list(&self.keep_groups, &base.keep_groups),
+            demand_groups: list(&self.demand_groups, &base.demand_groups),
+            min_coverage: pick(&self.min_coverage, &base.min_coverage),
+        }
+    }
+}
+
+/// Settings of a scenarios run.
+#[derive(Debug, Clone)]
+pub struct ScenariosConfig {
+    /// The TOML file.
+    pub file: PathBuf,
+    /// Folder for each scenario's report, sites and map, and the comparison.
+    pub output_dir: Option<PathBuf>,
+    /// Draw a map per scenario (needs `output_dir`).
+    pub maps: bool,
+    /// Comparison format.
+    pub format: Option<ReportFormat>,
+    /// Comparison file.
+    pub output: Option<PathBuf>,
+    /// No progress.
+    pub quiet: bool,
+}
+
+/// One row of the comparison.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ComparisonRow {
+    /// Scenario name.
+    pub scenario: String,
+    /// `evaluate` or the plan objective.
+    pub objective: String,
+    /// Main radius, km.
+    pub radius_km: f64,
+    /// Covered share per tier.
+    pub tiers: Vec<(f64, f64)>,
+    /// Covered weight at the main radius.
+    pub covered_weight: f64,
+    /// Covered share at the main radius.
+    pub covered_fraction: f64,
+    /// Change in covered share against the baseline, percentage points.
+    pub delta_pp: f64,
+    /// Open sites.
+    pub sites: usize,
+    /// New sites opened.
+    pub opened: usize,
+    /// Existing sites closed.
+    pub closed: usize,
+    /// Cost of the new sites, with a budget.
+    pub spend: Option<f64>,
+    /// Objective value (plans).
+    pub objective_value: Option<f64>,
+    /// Gap to the bound (plans).
+    pub gap: Option<f64>,
+    /// Weighted mean distance to the nearest outlet, km.
+    pub mean_distance_km: Option<f64>,
+    /// The gate, if any: passed?
+    pub gate: Option<bool>,
+    /// Demand points in the scenario.
+    pub demand_points: u64,
+}
+
+/// The comparison of all scenarios.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Comparison {
+    /// Always `scenarios`.
+    pub command: &'static str,
+    /// The scenario file.
+    pub file: String,
+    /// Baseline first, then scenarios in file order.
+    pub rows: Vec<ComparisonRow>,
+    /// Scenarios whose gate failed.
+    pub failed_gates: Vec<String>,
+    /// Wall time, ms.
+    pub elapsed_ms: u64,
+}
+
+fn fraction(file: &Path, scen: &str, key: &str, f: &Fraction) -> Result<f64> {
+    let v = match f {
+        Fraction::Number(x) => *x,
+        Fraction::Text(t) => match t.trim().strip_suffix('%') {
+            Some(p) => p
+                .trim()
+                .parse::<f64>()
+                .map(|v| v / 100.0)
+                .map_err(|_| anyhow!("not a fraction"))?,
+            None => t
+                .trim()
+                .parse::<f64>()
+                .map_err(|_| anyhow!("not a fraction"))?,
+        },
+    };
+    if !(0.0..=1.0).contains(&v) {
+        bail!(
+            "{}: scenario {scen:?}: key `{key}`: {v} is not a fraction in [0, 1] (write 0.95 or \"95%\")",
+            file.display()
+        );
+    }
+    Ok(v)
+}
+
+/// The scenario name in force at `line` (1-based) of the TOML text, for parse errors.
+fn scenario_at_line(text: &str, line: usize) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut start = None;
+    for i in (0..line.min(lines.len())).rev() {
+        let t = lines[i].trim();
+        if t.starts_with("[[scenario]]") || t.starts_with("[baseline]") || t.starts_with("[inputs]")
+        {
+            start = Some(i);
+            break;
+        }
+    }
+    let s = start?;
+    if lines[s].trim().starts_with("[inputs]") {
+        return Some("[inputs]".into());
+    }
+    for l in &lines[s + 1..] {
+        let t = l.trim();
+        if t.starts_with('[') {
+            break;
+        }
+        if let Some(v) = t.strip_prefix("name") {
+            let v = v.trim_start().strip_prefix('=')?.trim().trim_matches('"');
+            return Some(v.to_string());
+        }
+    }
+    Some(if lines[s].trim().starts_with("[baseline]") {
+        "baseline".into()
+    } else {
+        "(unnamed)".into()
+    })
+}
+
+fn parse_file(path: &Path) -> Result<FileSpec> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read the scenario file", path.display()))?;
+    toml::from_str::<FileSpec>(&text).map_err(|e| {
+        let (line, col) = e
+            .span()
+            .map(|sp| {
+                let before = &text[..sp.start.min(text.len())];
+                (
+                    before.matches('\n').count() + 1,
+                    before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1,
+                )
+            })
+            .unwrap_or((0, 0));
+        let scen = scenario_at_line(&text, line)
+            .map(|s| format!(" (in {s})"))
+            .unwrap_or_default();
+        anyhow!("{}:{line}:{col}{scen}: {}", path.display(), e.message())
+    })
+}
+
+struct Shared {
+    demand: PlaceSet,
+    existing: PlaceSet,
+    cands: PlaceSet,
+    units: Vec<crate::sphere::UnitVector>,
+}
+
+/// Runs the scenarios and writes the comparison.
+///
+/// # Errors
+/// A bad scenario file or inputs (exit 2).
+pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::app::Outcome> {
+    let start = Instant::now();
+    let progress = Progress::new(sc.quiet);
+    progress.stage("reading the scenario file");
+    let file = &sc.file;
+    let spec = parse_file(file)?;
+    let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+    let resolve = |p: &str| {
+        if Path::new(p).is_absolute() {
+            PathBuf::from(p)
+        } else {
+            dir.join(p)
+        }
+    };
+    let inp = &spec.inputs;
+    let opts = LoadOptions {
+        lon_col: inp.lon_col.clone(),
+        lat_col: inp.lat_col.clone(),
+        weight_col: inp.weight_col.clone(),
+        id_col: inp.id_col.clone(),
+        group_col: inp.group_col.clone(),
+        format: None,
+        skip_invalid: false,
+        fail_fast: false,
+    };
+    let need = |key: &str, p: &str| -> Result<PathBuf> {
+        let path = resolve(p);
+        if !path.exists() {
+            bail!(
+                "{}: [inputs] key `{key}`: {} does not exist",
+                file.display(),
+                path.display()
+            );
+        }
+        Ok(path)
+    };
+    progress.stage("loading inputs");
+    let demand_path = need("demand", &inp.demand)?;
+    let demand = input::load(&demand_path, Role::Demand, &opts).context("loading demand places")?;
+    let site_opts = LoadOptions {
+        weight_col: None,
+        ..opts.clone()
+    };
+    let existing = match &inp.existing {
+        Some(p) => input::load(&need("existing", p)?, Role::Sites, &site_opts)
+            .context("loading existing sites")?,
+        None => PlaceSet::default(),
+    };
+    let cands = match &inp.candidates {
+        Some(p) => input::load(&need("candidates", p)?, Role::Candidates, &site_opts)
+            .context("loading candidate places")?,
+        None => PlaceSet {
+            source: format!("{} (demand locations)", demand.source),
+            places: demand
+                .places
+                .iter()
+                .map(|p| Place {
+                    weight: 1.0,
+                    cost: None,
+                    capacity: None,
+                    ..p.clone()
+                })
+                .collect(),
+            groups: demand.groups.clone(),
+            skipped: Vec::new(),
+        },
+    };
+    let units = demand
+        .places
+        .iter()
+        .map(|p| to_unit(p.lon, p.lat))
+        .collect();
+    let shared = Shared {
+        demand,
+        existing,
+        cands,
+        units,
+    };
+    let base = spec.baseline.clone().unwrap_or_default();
+    let mut all: Vec<(String, Spec)> = vec![(
+        base.name.clone().unwrap_or_else(|| "baseline".into()),
+        base.clone(),
+    )];
+    for (k, s) in spec.scenarios.iter().enumerate() {
+        let name = s
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("scenario {}", k + 1));
+        if all.iter().any(|(n, _)| *n == name) {
+            bail!(
+                "{}: scenario {name:?}: key `name`: the name is used twice; give each scenario its own name",
+                file.display()
+            );
+        }
+        all.push((name, s.over(&base)));
+    }
+    // Check every scenario before running any, so a typo fails fast.
+    let jobs: Vec<Job> = all
+        .iter()
+        .map(|(name, s)| job(file, inp, name, s, &shared))
+        .collect::<Result<_>>()?;
+    progress.stage(&format!("running {} scenarios", jobs.len()));
+    let top = inp.top.unwrap_or(10);
+    let results: Vec<Result<JobResult>> =
+        jobs.par_iter().map(|j| run_job(j, &shared, top)).collect();
+    let mut rows = Vec::new();
+    let mut failed = Vec::new();
+    let mut baseline_fraction = None;
+    for ((job, res), (name, _)) in jobs.iter().zip(results).zip(&all) {
+        let (mut report, open, eval, loaded) = res.with_context(|| format!("scenario {name:?}"))?;
+        let passed = apply_gate(&mut report, job.min_coverage);
+        if !passed {
+            failed.push(name.clone());
+        }
+        let frac = report.coverage.covered_fraction;
+        let base_f = *baseline_fraction.get_or_insert(frac);
+        rows.push(ComparisonRow {
+            scenario: name.clone(),
+            objective: report
+                .objective
+                .clone()
+                .unwrap_or_else(|| "evaluate".into()),
+            radius_km: report.radius_km,
+            tiers: report
+                .tiers
+                .iter()
+                .map(|t| (t.radius_km, t.covered_fraction))
+                .collect(),
+            covered_weight: report.coverage.covered_weight,
+            covered_fraction: frac,
+            delta_pp: 100.0 * (frac - base_f),
+            sites: report.sites.len(),
+            opened: report.sites.iter().filter(|s| s.status == "new").count(),
+            closed: job.closed,
+            spend: report.budget.as_ref().map(|b| b.spent),
+            objective_value: report.objective_value.as_ref().map(|v| v.value),
+            gap: report.bound.as_ref().map(|b| b.gap),
+            mean_distance_km: report.distance_km.map(|d| d.mean),
+            gate: report.gate.as_ref().map(|g| g.passed),
+            demand_points: report.demand.points,
+        });
+        if let Some(out) = &sc.output_dir {
+            let d = out.join(slug(name));
+            std::fs::create_dir_all(&d).with_context(|| format!("creating {}", d.display()))?;
+            report.elapsed_ms = 0;
+            write_atomic(&d.join("report.json"), |w| {
+                report::json::write_json(&report, w)
+            })?;
+            write_atomic(&d.join("sites.csv"), |w| {
+                report::csv::write_sites_csv(&report.sites, w)
+            })?;
+            if sc.maps {
+                let demand: Vec<crate::render::map::DemandDot> = loaded
+                    .demand
+                    .places
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| crate::render::map::DemandDot {
+                        lon: p.lon,
+                        lat: p.lat,
+                        weight: p.weight,
+                        covered: eval.covered(i, &job.radii[0]),
+                    })
+                    .collect();
+                let spec = crate::render::map::MapSpec {
+                    title: format!(
+                        "{name}: {} outlets, service radius {} km",
+                        open.len(),
+                        trim_float(job.radii[0].km)
+                    ),
+                    demand: &demand,
+                    basemap: &crate::render::basemap::BaseMap::Auto,
+                    data_credit: String::new(),
+                };
+                let svg = crate::render::map::render_map(&report, &spec)?;
+                crate::render::write_image(&d.join("map.svg"), &svg)?;
+            }
+        }
+    }
+    let cmp = Comparison {
+        command: "scenarios",
+        file: file.display().to_string(),
+        rows,
+        failed_gates: failed.clone(),
+        elapsed_ms: start.elapsed().as_millis() as u64,
+    };
+    progress.done();
+    if let Some(out) = &sc.output_dir {
+        write_atomic(&out.join("comparison.md"), |w| {
+            write_comparison(&cmp, ReportFormat::Markdown, w)
+        })?;
+        write_atomic(&out.join("comparison.json"), |w| {
+            write_comparison(&cmp, ReportFormat::Json, w)
+        })?;
+        write_atomic(&out.join("comparison.csv"), |w| {
+            write_comparison(&cmp, ReportFormat::Csv, w)
+        })?;
+    }
+    let format = sc
+        .format
+        .or_else(|| sc.output.as_deref().and_then(ReportFormat::from_extension))
+        .unwrap_or(ReportFormat::Table);
+    match &sc.output {
+        Some(p) => write_atomic(p, |w| write_comparison(&cmp, format, w))?,
+        None => {
+            let stdout = std::io::stdout();
+            let mut lock = std::io::BufWriter::new(stdout.lock());
+            write_comparison(&cmp, format, &mut lock)?;
+            lock.flush()?;
+        }
+    }
+    if !failed.is_empty() {
+        let detail: Vec<String> = cmp
+            .rows
+            .iter()
+            .filter(|r| r.gate == Some(false))
+            .map(|r| {
+                format!(
+                    "{:?} ({} of weight covered)",
+                    r.scenario,
+                    fmt_pct(r.covered_fraction)
+                )
+            })
+            .collect();
+        eprintln!(
+            "outpost: --min-coverage gate failed in {} scenario(s): {}",
+            failed.len(),
+            detail.join(", ")
+        );
+        return Ok(crate::app::Outcome::GateFailed);
+    }
+    Ok(crate::app::Outcome::Success)
+}
+
+fn slug(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    s.trim_matches('_').to_string()
+}
+
+struct Job {
+    radii: Vec<Radius>,
+    plan: Option<PlanConfig>,
+    min_coverage: Option<f64>,
+    closed: usize,
+    /// Demand indices in the scenario.
+    demand: Vec<u32>,
+    /// Open sites: existing minus closed, plus forced-open candidates.
+    existing: PlaceSet,
+    /// Candidate indices available.
+    cands: Vec<u32>,
+}
+
+fn job(file: &Path, inp: &Inputs, name: &str, s: &Spec, sh: &Shared) -> Result<Job> {
+    let where_ = |key: &str| format!("{}: scenario {name:?}: key `{key}`", file.display());
+    let speed = match s.speed.as_ref().or(inp.speed.as_ref()) {
+        Some(t) => Some(parse_speed(t).map_err(|e| anyhow!("{}: {e}", where_("speed")))?),
+        None => None,
+    };
+    let radius_items = s.radius.as_ref().unwrap_or(&inp.radius).items();
+    let radii = radius_items
+        .iter()
+        .map(|r| {
+            parse_distance_km(r, speed)
+                .map(Radius::from_km)
+                .map_err(|e| anyhow!("{}: {e}", where_("radius")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if radii.is_empty() {
+        bail!("{}: give at least one radius", where_("radius"));
+    }
+    let target = s
+        .target
+        .as_ref()
+        .map(|f| fraction(file, name, "target", f))
+        .transpose()?;
+    let min_coverage = s
+        .min_coverage
+        .as_ref()
+        .map(|f| fraction(file, name, "min_coverage", f))
+        .transpose()?;
+    let objective = match s.objective.as_deref() {
+        Some("evaluate") => None,
+        Some("coverage") => Some(Objective::Coverage),
+        Some("min-sites") => Some(Objective::MinSites),
+        Some("distance") => Some(Objective::Distance),
+        Some("max-distance") => Some(Objective::MaxDistance),
+        Some(other) => bail!(
+            "{}: unknown objective {other:?}; use evaluate, coverage, min-sites, distance or max-distance",
+            where_("objective")
+        ),
+        None if target.is_some() => Some(Objective::MinSites),
+        None if s.add.is_some() || s.budget.is_some() => Some(Objective::Coverage),
+        None => None,
+    };
+    if let Some(o) = objective {
+        match o {
+            Objective::MinSites if target.is_none() => {
+                bail!("{}: min-sites needs `target`", where_("objective"))
+            }
+            Objective::Coverage if s.add.is_none() && s.budget.is_none() => {
+                bail!("{}: coverage needs `add` or `budget`", where_("objective"))
+            }
+            Objective::Distance | Objective::MaxDistance if s.add.is_none() => {
+                bail!("{}: {} needs `add`", where_("objective"), o.name())
+            }
+            _ => {}
+        }
+    }
+    // Sites to close must exist; sites to open and candidates named must be candidates.
+    for id in &s.close {
+        if !sh
+            .existing
+            .places
+            .iter()
+            .any(|p| p.id == *id || p.name.as_deref() == Some(id))
+        {
+            let ids: Vec<&str> = sh.existing.places.iter().map(|p| p.id.as_str()).collect();
+            bail!(
+                "{}: no existing site is called {id:?}; existing sites: {}",
+                where_("close"),
+                ids.join(", ")
+            );
+        }
+    }
+    let cand_named = |id: &str| {
+        sh.cands
+            .places
+            .iter()
+            .position(|p| p.id == id || p.name.as_deref() == Some(id))
+    };
+    for (key, list) in [
+        ("open", &s.open),
+        ("exclude", &s.exclude),
+        ("keep", &s.keep),
+    ] {
+        for id in list {
+            if cand_named(id).is_none() {
+                bail!("{}: no candidate site is called {id:?}", where_(key));
+            }
+        }
+    }
+    let cand_groups = &sh.cands.groups;
+    for (key, list) in [
+        ("exclude_groups", &s.exclude_groups),
+        ("keep_groups", &s.keep_groups),
+    ] {
+        for g in list {
+            if !cand_groups.contains(g) {
+                bail!(
+                    "{}: no candidate is in group {g:?}; groups: {}",
+                    where_(key),
+                    cand_groups.join(", ")
+                );
+            }
+        }
+    }
+    for g in &s.demand_groups {
+        if !sh.demand.groups.contains(g) {
+            bail!(
+                "{}: no demand is in group {g:?}; groups: {}",
+                where_("demand_groups"),
+                sh.demand.groups.join(", ")
+            );
+        }
+    }
+    let demand: Vec<u32> = (0..sh.demand.places.len() as u32)
+        .filter(|&i| {
+            s.demand_groups.is_empty()
+                || sh
+                    .demand
+                    .group_name(&sh.demand.places[i as usize])
+                    .is_some_and(|g| s.demand_groups.iter().any(|x| x == g))
+        })
+        .collect();
+    if demand.is_empty() {
+        bail!("{}: the filter leaves no demand", where_("demand_groups"));
+    }
+    let forced: Vec<usize> = s.open.iter().filter_map(|id| cand_named(id)).collect();
+    let mut existing = PlaceSet {
+        source: sh.existing.source.clone(),
+        ..PlaceSet::default()
+    };
+    existing.places = sh
+        .existing
+        .places
+        .iter()
+        .filter(|p| {
+            !s.close
+                .iter()
+                .any(|c| *c == p.id || p.name.as_deref() == Some(c))
+        })
+        .cloned()
+        .collect();
+    existing
+        .places
+        .extend(forced.iter().map(|&j| sh.cands.places[j].clone()));
+    let in_group = |p: &Place, list: &[String]| {
+        sh.cands
+            .group_name(p)
+            .is_some_and(|g| list.iter().any(|x| x == g))
+    };
+    let cands: Vec<u32> = (0..sh.cands.places.len() as u32)
+        .filter(|&j| {
+            let p = &sh.cands.places[j as usize];
+            let named = |list: &[String]| {
+                list.iter()
+                    .any(|x| *x == p.id || p.name.as_deref() == Some(x))
+            };
+            !forced.contains(&(j as usize))
+                && !named(&s.exclude)
+                && (s.keep.is_empty() || named(&s.keep))
+                && !in_group(p, &s.exclude_groups)
+                && (s.keep_groups.is_empty() || in_group(p, &s.keep_groups))
+        })
+        .collect();
+    let plan = objective.map(|o| PlanConfig {
+        objective: o,
+        add: s.add,
+        target,
+        budget: s.budget,
+        capacity: s.capacity,
+        per_engineer: s.per_engineer,
+        weighted: s.weighted.unwrap_or(false),
+        k_nearest: None,
+        time_limit: Duration::from_secs_f64(inp.time_limit.unwrap_or(60.0)),
+        seed: inp.seed.unwrap_or(0),
+        perturb: 0,
+        bound: true,
+    });
+    Ok(Job {
+        radii,
+        plan,
+        min_coverage,
+        closed: s.close.len(),
+        demand,
+        existing,
+        cands,
+    })
+}
+
+/// A scenario's report, open sites, evaluation and the demand it ran on.
+type JobResult = (Report, Vec<OpenSite>, Evaluation, Loaded);
+
+fn run_job(j: &Job, sh: &Shared, top: usize) -> Result<JobResult> {
+    let mut demand = PlaceSet {
+        source: sh.demand.source.clone(),
+        groups: sh.demand.groups.clone(),
+        ..PlaceSet::default()
+    };
+    demand.places = j
+        .demand
+        .iter()
+        .map(|&i| sh.demand.places[i as usize].clone())
+        .collect();
+    let loaded = Loaded {
+        units: j.demand.iter().map(|&i| sh.units[i as usize]).collect(),
+        weights: demand.places.iter().map(|p| p.weight).collect(),
+        groups: demand
+            .places
+            .iter()
+            .map(|p| p.group.unwrap_or(u32::MAX))
+            .collect(),
+        demand,
+        existing: j.existing.clone(),
+    };
+    let quiet = Progress::new(true);
+    match &j.plan {
+        None => {
+            let (report, open, eval) = evaluate_network(&loaded, &j.radii, top);
+            Ok((report, open, eval, loaded))
+        }
+        Some(pc) => {
+            let mut cands = PlaceSet {
+                source: sh.cands.source.clone(),
+                groups: sh.cands.groups.clone(),
+                ..PlaceSet::default()
+            };
+            cands.places = j
+                .cands
+                .iter()
+                .map(|&c| sh.cands.places[c as usize].clone())
+                .collect();
+            let out = plan_with(&j.radii, top, pc, &loaded, &cands, &quiet)?;
+            Ok((out.report, out.open, out.eval, loaded))
+        }
+    }
+}
+
+/// Writes the comparison in a format.
+///
+/// # Errors
+/// I/O errors.
+pub fn write_comparison<W: Write + ?Sized>(
+    c: &Comparison,
+    format: ReportFormat,
+    out: &mut W,
+) -> std::io::Result<()> {
+    let tiers: Vec<f64> = c
+        .rows
+        .first()
+        .map(|r| r.tiers.iter().map(|t| t.0).collect())
+        .unwrap_or_default();
+    let mut headers: Vec<String> = vec!["scenario".into(), "objective".into(), "radius km".into()];
+    let same_tiers = c.rows.iter().all(|r| r.tiers.len() == tiers.len());
+    if same_tiers && tiers.len() > 1 {
+        headers.extend(tiers.iter().map(|t| format!("tier {} km", trim_float(*t))));
+    }
+    headers.extend(
+        [
+            "covered weight",
+            "covered",
+            "vs baseline",
+            "sites",
+            "opened",
+            "closed",
+            "spend",
+            "objective",
+            "gap",
+            "mean km",
+            "gate",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
+    let rows: Vec<Vec<String>> = c
+        .rows
+        .iter()
+        .map(|r| {
+            let mut row = vec![
+                r.scenario.clone(),
+                r.objective.clone(),
+                trim_float(r.radius_km),
+            ];
+            if same_tiers && tiers.len() > 1 {
+                row.extend(r.tiers.iter().map(|t| fmt_pct(t.1)));
+            }
+            row.extend([
+                fmt_weight(r.covered_weight),
+                fmt_pct(r.covered_fraction),
+                format!("{:+.2} pp", r.delta_pp),
+                r.sites.to_string(),
+                r.opened.to_string(),
+                r.closed.to_string(),
+                r.spend.map_or("-".into(), fmt_weight),
+                r.objective_value
+                    .map_or("-".into(), |v| trim_float((v * 1000.0).round() / 1000.0)),
+                r.gap.map_or("-".into(), fmt_pct),
+                r.mean_distance_km.map_or("-".into(), |d| format!("{d:.1}")),
+                r.gate.map_or(
+                    "-".into(),
+                    |g| if g { "pass".into() } else { "FAIL".into() },
+                ),
+            ]);
+            row
+        })
+        .collect();
+    match format {
+        ReportFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, c)?;
+            writeln!(out)
+        }
+        ReportFormat::Csv => {
+            let mut w = ::csv::Writer::from_writer(out);
+            w.write_record([
+                "scenario",
+                "objective",
+                "radius_km",
+                "covered_weight",
+                "covered_fraction",
+                "delta_pp",
+                "sites",
+                "opened",
+                "closed",
+                "spend",
+                "objective_value",
+                "gap",
+                "mean_distance_km",
+                "gate",
+                "demand_points",
+            ])?;
+            let o = |x: Option<f64>| x.map_or(String::new(), |v| v.to_string());
+            for r in &c.rows {
+                w.write_record([
+                    r.scenario.clone(),
+                    r.objective.clone(),
+                    r.radius_km.to_string(),
+                    r.covered_weight.to_string(),
+                    r.covered_fraction.to_string(),
+                    r.delta_pp.to_string(),
+                    r.sites.to_string(),
+                    r.opened.to_string(),
+                    r.closed.to_string(),
+                    o(r.spend),
+                    o(r.objective_value),
+                    o(r.gap),
+                    o(r.mean_distance_km),
+                    r.gate.map_or(String::new(), |g| g.to_string()),
+                    r.demand_points.to_string(),
+                ])?;
+            }
+            w.flush()
+        }
+        ReportFormat::Markdown => {
+            writeln!(out, "## outpost scenarios: {}\n", c.file)?;
+            writeln!(out, "| {} |", headers.join(" | "))?;
+            writeln!(
+                out,
+                "|---|---|{}|",
+                vec!["---:"; headers.len() - 2].join("|")
+            )?;
+            for row in rows {
+                writeln!(
+                    out,
+                    "| {} |",
+                    row.iter()
+                        .map(|v| v.replace('|', "\\|"))
+                        .collect::<Vec<_>>()
+                        .join(" | ")
+                )?;
+            }
+            if !c.failed_gates.is_empty() {
+                writeln!(out, "\nGate failed: {}", c.failed_gates.join(", "))?;
+            }
+            Ok(())
+        }
+        ReportFormat::Table => {
+            writeln!(out, "outpost scenarios: {}", c.file)?;
+            let widths: Vec<usize> = (0..headers.len())
+                .map(|k| {
+                    rows.iter()
+                        .map(|r| r[k].chars().count())
+                        .chain([headers[k].chars().count()])
+                        .max()
+                        .unwrap_or(0)
+                })
+                .collect();
+            let line = |cells: &[String]| {
+                cells
+                    .iter()
+                    .enumerate()
+                    .map(|(k, v)| {
+                        let pad = " ".repeat(widths[k] - v.chars().count());
+                        if k < 2 {
+                            format!("{v}{pad}")
+                        } else {
+                            format!("{pad}{v}")
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("  ")
+            };
+            writeln!(out, "  {}", line(&headers))?;
+            for r in &rows {
+                writeln!(out, "  {}", line(r))?;
+            }
+            if !c.failed_gates.is_empty() {
+                writeln!(out, "gate failed: {}", c.failed_gates.join(", "))?;
+            }
+            Ok(())
+        }
+    }
+}
