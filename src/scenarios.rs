@@ -201,6 +201,8 @@ pub struct ComparisonRow {
     pub gap: Option<f64>,
     /// Weighted mean distance to the nearest outlet, km.
     pub mean_distance_km: Option<f64>,
+    /// Weight within reach but over capacity (with capacities).
+    pub over_capacity_weight: Option<f64>,
     /// The gate, if any: passed?
     pub gate: Option<bool>,
     /// Demand points in the scenario.
@@ -449,6 +451,7 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::app::Outcome> {
             objective_value: report.objective_value.as_ref().map(|v| v.value),
             gap: report.bound.as_ref().map(|b| b.gap),
             mean_distance_km: report.distance_km.map(|d| d.mean),
+            over_capacity_weight: report.capacity.as_ref().map(|c| c.over_capacity_weight),
             gate: report.gate.as_ref().map(|g| g.passed),
             demand_points: report.demand.points,
         });
@@ -839,6 +842,7 @@ pub fn write_comparison<W: Write + ?Sized>(
             "objective",
             "gap",
             "mean km",
+            "over capacity",
             "gate",
         ]
         .iter()
@@ -864,10 +868,16 @@ pub fn write_comparison<W: Write + ?Sized>(
                 r.opened.to_string(),
                 r.closed.to_string(),
                 r.spend.map_or("-".into(), fmt_weight),
-                r.objective_value
-                    .map_or("-".into(), |v| trim_float((v * 1000.0).round() / 1000.0)),
+                r.objective_value.map_or("-".into(), |v| {
+                    if v.abs() >= 1000.0 {
+                        fmt_weight(v)
+                    } else {
+                        trim_float((v * 1000.0).round() / 1000.0)
+                    }
+                }),
                 r.gap.map_or("-".into(), fmt_pct),
                 r.mean_distance_km.map_or("-".into(), |d| format!("{d:.1}")),
+                r.over_capacity_weight.map_or("-".into(), fmt_weight),
                 r.gate.map_or(
                     "-".into(),
                     |g| if g { "pass".into() } else { "FAIL".into() },
