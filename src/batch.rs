@@ -220,7 +220,11 @@ pub fn run_batch(cfg: &Config, files: &[PathBuf]) -> Result<Outcome> {
         covered_weight: cw,
         covered_fraction: if tw > 0.0 { cw / tw } else { 0.0 },
         // Evaluations share one network; plans open their own sites per file.
-        sites: if command == "plan" { ok.iter().map(|r| r.sites).sum() } else { ok.first().map_or(0, |r| r.sites) },
+        sites: if command == "plan" {
+            ok.iter().map(|r| r.sites).sum()
+        } else {
+            ok.first().map_or(0, |r| r.sites)
+        },
         opened: ok.iter().map(|r| r.opened).sum(),
         gap: None,
         gate: cfg.min_coverage.map(|_| failed.is_empty()),

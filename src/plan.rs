@@ -84,6 +84,8 @@ pub struct PlanOutput {
 const EXACT_NODES: u64 = 2_000_000;
 /// How many of the Lagrangian relaxation's site choices are polished by local search.
 const LAGRANGIAN_STARTS: usize = 4;
+/// Pair visits (pairs x sites / 10 per start) the Lagrangian starts may spend; counted, never timed.
+const START_BUDGET: usize = 10_000_000;
 /// Candidates up to which the exhaustive path is tried.
 const EXACT_MAX_CANDIDATES: usize = 24;
 
@@ -542,7 +544,12 @@ pub(crate) fn plan_coverage(
             })
             .collect();
         hints.sort_by(|a, b| b.0.total_cmp(&a.0));
-        for (_, hint) in hints.into_iter().take(LAGRANGIAN_STARTS) {
+        // Small instances afford more starts. A start's local search costs about a pass over
+        // the pairs per move, and moves grow with the number of sites; spend START_BUDGET.
+        let per_start =
+            model.row_cands.len().max(1) * limits.max_sites.unwrap_or(10).div_ceil(10).max(1);
+        let starts = (START_BUDGET / per_start).clamp(LAGRANGIAN_STARTS, 32);
+        for (_, hint) in hints.into_iter().take(starts) {
             if Instant::now() >= deadline {
                 break;
             }

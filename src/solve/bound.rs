@@ -23,6 +23,9 @@ use std::time::Instant;
 /// world instances: 50 gave tighter bounds and better Lagrangian starts than 10-20).
 const PATIENCE: u32 = 50;
 
+/// Relaxed choices kept as starting points (the most recent improving ones).
+const MAX_HINTS: usize = 32;
+
 /// An upper bound and how much work it took.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UpperBound {
@@ -170,9 +173,6 @@ pub fn lagrangian(
             .map(|(w, u)| w * (1.0 - u))
             .sum();
         let l = own + sites;
-        if std::env::var_os("OUTPOST_DEBUG").is_some() {
-            eprintln!("it {it} L {l} own {own} sites {sites} theta {theta}");
-        }
         if !best.is_finite() || l < best - 1e-12 * best.abs() {
             best = l;
             since = 0;
@@ -180,9 +180,9 @@ pub fn lagrangian(
                 let hint: Vec<u32> = (0..m.n_candidates as u32)
                     .filter(|&j| chosen[j as usize] >= 1.0)
                     .collect();
-                if hints.last() != Some(&hint) {
+                if !hints.contains(&hint) {
                     hints.push(hint);
-                    if hints.len() > 6 {
+                    if hints.len() > MAX_HINTS {
                         hints.remove(0);
                     }
                 }

@@ -454,9 +454,6 @@ pub fn lower_bound(
             .map(|i| lambda[i] + (nl.weight[i] * nl.far[i] - lambda[i]).min(0.0))
             .sum();
         let l = site_part + point_part;
-        if std::env::var_os("OUTPOST_DEBUG").is_some() {
-            eprintln!("pm L {l} theta {theta}");
-        }
         if !best.is_finite() || l > best + 1e-12 * best.abs() {
             best = l;
             since = 0;
