@@ -522,25 +522,9 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     report.elapsed_ms = start.elapsed().as_millis() as u64;
     progress.stage("writing outputs");
     write_extras(cfg, &cfg.output, &report, &loaded, &open, &eval, &progress)?;
-    let format = cfg
-        .output
-        .format
-        .or_else(|| {
-            cfg.output
-                .output
-                .as_deref()
-                .and_then(ReportFormat::from_extension)
-        })
-        .unwrap_or(ReportFormat::Table);
-    match &cfg.output.output {
-        Some(path) => write_atomic(path, |w| report::write(&report, format, w))?,
-        None => {
-            let stdout = std::io::stdout();
-            let mut lock = std::io::BufWriter::new(stdout.lock());
-            report::write(&report, format, &mut lock)?;
-            lock.flush()?;
-        }
-    }
+    crate::output::emit(cfg.output.output.as_deref(), cfg.output.format, |f, w| {
+        report::write(&report, f, w)
+    })?;
     progress.done();
     if let Some(g) = &report.gate
         && !g.passed

@@ -6,7 +6,7 @@
 use crate::app::{
     Command, Config, Loaded, Outcome, apply_gate, load_demand, load_existing, run_one, write_extras,
 };
-use crate::output::{check_outputs, write_atomic};
+use crate::output::check_outputs;
 use crate::progress::Progress;
 use crate::report::{ReportFormat, fmt_pct, fmt_weight};
 use anyhow::{Result, bail};
@@ -240,25 +240,9 @@ pub fn run_batch(cfg: &Config, files: &[PathBuf]) -> Result<Outcome> {
         elapsed_ms: start.elapsed().as_millis() as u64,
     };
     progress.done();
-    let format = cfg
-        .output
-        .format
-        .or_else(|| {
-            cfg.output
-                .output
-                .as_deref()
-                .and_then(ReportFormat::from_extension)
-        })
-        .unwrap_or(ReportFormat::Table);
-    match &cfg.output.output {
-        Some(p) => write_atomic(p, |w| write_batch(&report, format, w))?,
-        None => {
-            let stdout = std::io::stdout();
-            let mut lock = std::io::BufWriter::new(stdout.lock());
-            write_batch(&report, format, &mut lock)?;
-            lock.flush()?;
-        }
-    }
+    crate::output::emit(cfg.output.output.as_deref(), cfg.output.format, |f, w| {
+        write_batch(&report, f, w)
+    })?;
     if !errors.is_empty() {
         bail!(
             "{} of {} demand files could not be used: {}",

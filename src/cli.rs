@@ -319,6 +319,17 @@ pub enum OutFormat {
     Csv,
 }
 
+impl From<OutFormat> for ReportFormat {
+    fn from(f: OutFormat) -> Self {
+        match f {
+            OutFormat::Table => ReportFormat::Table,
+            OutFormat::Json => ReportFormat::Json,
+            OutFormat::Markdown => ReportFormat::Markdown,
+            OutFormat::Csv => ReportFormat::Csv,
+        }
+    }
+}
+
 /// Objectives.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum ObjectiveArg {
@@ -432,12 +443,7 @@ fn load_options(a: &InputArgs) -> LoadOptions {
 
 fn output_config(a: &OutputArgs) -> OutputConfig {
     OutputConfig {
-        format: a.format.map(|f| match f {
-            OutFormat::Table => ReportFormat::Table,
-            OutFormat::Json => ReportFormat::Json,
-            OutFormat::Markdown => ReportFormat::Markdown,
-            OutFormat::Csv => ReportFormat::Csv,
-        }),
+        format: a.format.map(ReportFormat::from),
         output: a.output.clone(),
         sites_out: a.sites_out.clone(),
         assignments_out: a.assignments_out.clone(),
@@ -492,12 +498,7 @@ pub fn into_config(args: Args) -> Result<Config> {
                 file: a.file.clone(),
                 output_dir: a.output_dir.clone(),
                 maps: a.map,
-                format: a.format.map(|f| match f {
-                    OutFormat::Table => ReportFormat::Table,
-                    OutFormat::Json => ReportFormat::Json,
-                    OutFormat::Markdown => ReportFormat::Markdown,
-                    OutFormat::Csv => ReportFormat::Csv,
-                }),
+                format: a.format.map(ReportFormat::from),
                 output: a.output.clone(),
                 quiet: a.quiet,
             }),
@@ -547,12 +548,7 @@ pub fn into_config(args: Args) -> Result<Config> {
                 radii: radius_list(&a.radius, speed)?,
                 min_coverage: None,
                 output: OutputConfig {
-                    format: a.format.map(|f| match f {
-                        OutFormat::Table => ReportFormat::Table,
-                        OutFormat::Json => ReportFormat::Json,
-                        OutFormat::Markdown => ReportFormat::Markdown,
-                        OutFormat::Csv => ReportFormat::Csv,
-                    }),
+                    format: a.format.map(ReportFormat::from),
                     output: a.output.clone(),
                     quiet: a.quiet,
                     map_title: a.title.clone(),

@@ -85,6 +85,19 @@ pub struct Evaluation {
     pub distance: Option<DistanceStats>,
 }
 
+impl Partial {
+    fn zero(tiers: usize, sites: usize, groups: usize) -> Self {
+        Partial {
+            tiers_w: vec![0.0; tiers],
+            tiers_n: vec![0; tiers],
+            site_assigned: vec![0.0; sites],
+            site_covered: vec![0.0; sites],
+            groups: vec![GroupTotals::default(); groups],
+            total: 0.0,
+        }
+    }
+}
+
 impl Evaluation {
     /// Whether demand point `i` is within `radius` of an open site.
     pub fn covered(&self, i: usize, radius: &Radius) -> bool {
@@ -130,14 +143,7 @@ pub fn evaluate(demand: DemandView<'_>, sites: &[UnitVector], radii: &[Radius]) 
         .map(|c| {
             let lo = c * CHUNK;
             let hi = (lo + CHUNK).min(demand.units.len());
-            let mut p = Partial {
-                tiers_w: vec![0.0; radii.len()],
-                tiers_n: vec![0; radii.len()],
-                site_assigned: vec![0.0; n_sites],
-                site_covered: vec![0.0; n_sites],
-                groups: vec![GroupTotals::default(); demand.n_groups],
-                total: 0.0,
-            };
+            let mut p = Partial::zero(radii.len(), n_sites, demand.n_groups);
             for (i, &(s, c2)) in nearest.iter().enumerate().take(hi).skip(lo) {
                 let w = demand.weights[i];
                 p.total += w;
@@ -168,14 +174,7 @@ pub fn evaluate(demand: DemandView<'_>, sites: &[UnitVector], radii: &[Radius]) 
         })
         .collect();
 
-    let mut total = Partial {
-        tiers_w: vec![0.0; radii.len()],
-        tiers_n: vec![0; radii.len()],
-        site_assigned: vec![0.0; n_sites],
-        site_covered: vec![0.0; n_sites],
-        groups: vec![GroupTotals::default(); demand.n_groups],
-        total: 0.0,
-    };
+    let mut total = Partial::zero(radii.len(), n_sites, demand.n_groups);
     for p in &partials {
         total.total += p.total;
         for t in 0..radii.len() {

@@ -88,3 +88,32 @@ where
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
+
+/// Writes a report to `path` (atomically) or to buffered stdout, in `format`,
+/// else the format `path`'s extension names, else a table.
+///
+/// # Errors
+/// I/O errors, with the path.
+pub fn emit<F>(
+    path: Option<&Path>,
+    format: Option<crate::report::ReportFormat>,
+    write: F,
+) -> Result<()>
+where
+    F: Fn(crate::report::ReportFormat, &mut dyn Write) -> std::io::Result<()>,
+{
+    use crate::report::ReportFormat;
+    let format = format
+        .or_else(|| path.and_then(ReportFormat::from_extension))
+        .unwrap_or(ReportFormat::Table);
+    match path {
+        Some(p) => write_atomic(p, |w| write(format, w)),
+        None => {
+            let stdout = std::io::stdout();
+            let mut lock = BufWriter::new(stdout.lock());
+            write(format, &mut lock)?;
+            lock.flush()?;
+            Ok(())
+        }
+    }
+}

@@ -112,7 +112,6 @@ pub(crate) struct Chosen {
     /// New sites (candidate indices), any order.
     pub(crate) set: Vec<u32>,
     pub(crate) bound: Option<BoundReport>,
-    objective: Option<ObjectiveValue>,
     passed: bool,
     notes: Vec<String>,
 }
@@ -177,9 +176,6 @@ pub fn plan_with(
     let capacitated = pc.capacity.is_some()
         || cands.places.iter().any(|p| p.capacity.is_some())
         || loaded.existing.places.iter().any(|p| p.capacity.is_some());
-    if pc.per_engineer.is_some() && !capacitated && pc.objective == Objective::MinSites {
-        // Engineers are still reported from the nearest-site load; nothing to check.
-    }
     let fixed_units: Vec<UnitVector> = loaded
         .existing
         .places
@@ -199,7 +195,6 @@ pub fn plan_with(
         &cand_units,
         r0,
     );
-    let total = model.total_weight;
     let limits = Limits {
         max_sites: pc.add,
         budget: pc.budget.map(|b| (b, costs.clone())),
@@ -230,7 +225,6 @@ pub fn plan_with(
                     method: "exhaustive search (proven optimal)".into(),
                     achieved: 0.0,
                 }),
-                objective: None,
                 passed: true,
                 notes: Vec::new(),
             }
@@ -295,7 +289,6 @@ pub fn plan_with(
                         .into(),
                     achieved: 0.0,
                 }),
-                objective: None,
                 passed: true,
                 notes,
             }
@@ -321,7 +314,6 @@ pub fn plan_with(
                     method: "radius proven infeasible (lower bound)".into(),
                     achieved: 0.0,
                 }),
-                objective: None,
                 passed: true,
                 notes: vec![format!(
                     "p-center: farthest-first start, then {} radius tests",
@@ -395,10 +387,10 @@ pub fn plan_with(
             }
         }
     };
-    report.objective_value = chosen.objective.or(Some(ObjectiveValue {
+    report.objective_value = Some(ObjectiveValue {
         measure,
         value: achieved,
-    }));
+    });
     report.bound = chosen.bound.map(|mut b| {
         b.achieved = achieved;
         b.gap = match pc.objective {
@@ -436,7 +428,6 @@ pub fn plan_with(
         }
         report.capacity = None;
     }
-    let _ = total;
     Ok(PlanOutput {
         report,
         open,
@@ -493,7 +484,6 @@ pub(crate) fn plan_coverage(
                 method: "exhaustive search (proven optimal)".into(),
                 achieved: value,
             }),
-            objective: None,
             passed: true,
             notes: Vec::new(),
         };
@@ -603,7 +593,6 @@ pub(crate) fn plan_coverage(
     Chosen {
         set,
         bound,
-        objective: None,
         passed: true,
         notes,
     }
@@ -653,7 +642,6 @@ fn plan_min_sites(
                     method: "exhaustive search (proven optimal)".into(),
                     achieved: n,
                 }),
-                objective: None,
                 passed: true,
                 notes: Vec::new(),
             };
@@ -669,7 +657,6 @@ fn plan_min_sites(
                 achieved: 0.0,
             }),
             set: ms.chosen,
-            objective: None,
             passed: true,
             notes: Vec::new(),
         },
@@ -687,7 +674,6 @@ fn plan_min_sites(
             Chosen {
                 set: best.chosen,
                 bound: None,
-                objective: None,
                 passed: false,
                 notes: vec![format!(
                     "target {} unreachable: at most {} of the weight is within reach of any candidate",

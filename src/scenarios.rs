@@ -512,19 +512,9 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::app::Outcome> {
             write_comparison(&cmp, ReportFormat::Csv, w)
         })?;
     }
-    let format = sc
-        .format
-        .or_else(|| sc.output.as_deref().and_then(ReportFormat::from_extension))
-        .unwrap_or(ReportFormat::Table);
-    match &sc.output {
-        Some(p) => write_atomic(p, |w| write_comparison(&cmp, format, w))?,
-        None => {
-            let stdout = std::io::stdout();
-            let mut lock = std::io::BufWriter::new(stdout.lock());
-            write_comparison(&cmp, format, &mut lock)?;
-            lock.flush()?;
-        }
-    }
+    crate::output::emit(sc.output.as_deref(), sc.format, |f, w| {
+        write_comparison(&cmp, f, w)
+    })?;
     if !failed.is_empty() {
         let detail: Vec<String> = cmp
             .rows

@@ -15,7 +15,6 @@
 
 use crate::app::{Config, Outcome, load_inputs};
 use crate::coverage;
-use crate::output::write_atomic;
 use crate::plan::{PlanConfig, load_candidates, plan_coverage};
 use crate::progress::Progress;
 use crate::report::{ReportFormat, fmt_pct, fmt_weight};
@@ -205,25 +204,9 @@ pub fn run_sweep(cfg: &Config, sc: &SweepConfig) -> Result<Outcome> {
         crate::render::write_image(path, &svg)?;
     }
     progress.done();
-    let format = cfg
-        .output
-        .format
-        .or_else(|| {
-            cfg.output
-                .output
-                .as_deref()
-                .and_then(ReportFormat::from_extension)
-        })
-        .unwrap_or(ReportFormat::Table);
-    match &cfg.output.output {
-        Some(path) => write_atomic(path, |w| write_sweep(&report, format, w))?,
-        None => {
-            let stdout = std::io::stdout();
-            let mut lock = std::io::BufWriter::new(stdout.lock());
-            write_sweep(&report, format, &mut lock)?;
-            lock.flush()?;
-        }
-    }
+    crate::output::emit(cfg.output.output.as_deref(), cfg.output.format, |f, w| {
+        write_sweep(&report, f, w)
+    })?;
     Ok(Outcome::Success)
 }
 

@@ -283,17 +283,7 @@ pub fn local_search(
             )
             .reduce(
                 || (f64::NEG_INFINITY, u32::MAX, u32::MAX),
-                |a, b| match a.0.total_cmp(&b.0) {
-                    Ordering::Greater => a,
-                    Ordering::Less => b,
-                    Ordering::Equal => {
-                        if (a.1, a.2) <= (b.1, b.2) {
-                            a
-                        } else {
-                            b
-                        }
-                    }
-                },
+                super::better_move,
             );
         let (profit, out, inn) = best;
         if inn == u32::MAX || profit.partial_cmp(&eps) != Some(Ordering::Greater) {

@@ -50,3 +50,19 @@ pub fn rank_by_marginal(model: &crate::coverage::CoverageModel, set: &[u32]) -> 
     }
     Selection { chosen, marginal }
 }
+
+/// The better of two candidate moves `(profit, out, in)`: higher profit, then
+/// the lower indices, so parallel reductions pick the same move on any thread count.
+pub(crate) fn better_move(a: (f64, u32, u32), b: (f64, u32, u32)) -> (f64, u32, u32) {
+    match a.0.total_cmp(&b.0) {
+        std::cmp::Ordering::Greater => a,
+        std::cmp::Ordering::Less => b,
+        std::cmp::Ordering::Equal => {
+            if (a.1, a.2) <= (b.1, b.2) {
+                a
+            } else {
+                b
+            }
+        }
+    }
+}

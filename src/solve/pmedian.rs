@@ -365,20 +365,7 @@ pub fn local_search(
                     (best.0 - loss, out, best.1)
                 },
             )
-            .reduce(
-                || (f64::NEG_INFINITY, NONE, NONE),
-                |a, b| match a.0.total_cmp(&b.0) {
-                    Ordering::Greater => a,
-                    Ordering::Less => b,
-                    Ordering::Equal => {
-                        if (a.1, a.2) <= (b.1, b.2) {
-                            a
-                        } else {
-                            b
-                        }
-                    }
-                },
-            );
+            .reduce(|| (f64::NEG_INFINITY, NONE, NONE), super::better_move);
         let (profit, out, inn) = best;
         if profit.partial_cmp(&(1e-12 * total_cost_scale)) != Some(Ordering::Greater) || inn == NONE
         {
