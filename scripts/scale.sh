@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-bench-out}
-B=target/release/outpost
+B=${B:-target/release/outpost}
 cargo build --release --quiet
 [ -f "$OUT/jitter_1m.csv" ] || python3 scripts/instances.py "$OUT" >/dev/null
 run() { # label, then the outpost arguments

@@ -301,25 +301,39 @@ pub fn render_map(report: &Report, spec: &MapSpec<'_>) -> Result<String> {
             boxes: Vec::new(),
             bounds: (proj.x0, proj.y0, right, bottom),
         };
+        // Smaller markers when there are many sites, so the demand around them stays visible.
+        let m = match report.sites.len() {
+            0..=40 => 1.0,
+            41..=150 => 0.7,
+            _ => 0.45,
+        };
         for s in &report.sites {
             let (x, y) = proj.project(s.lon, s.lat);
-            labels.boxes.push((x - 6.0, y - 6.0, x + 6.0, y + 6.0));
+            labels
+                .boxes
+                .push((x - 6.0 * m, y - 6.0 * m, x + 6.0 * m, y + 6.0 * m));
             if s.status == "existing" {
                 root.draw(&Rectangle::new(
-                    [px((x - 6.0, y - 6.0)), px((x + 6.0, y + 6.0))],
+                    [
+                        px((x - 6.0 * m, y - 6.0 * m)),
+                        px((x + 6.0 * m, y + 6.0 * m)),
+                    ],
                     BLACK.filled(),
                 ))
                 .map_err(err)?;
                 root.draw(&Rectangle::new(
-                    [px((x - 3.0, y - 3.0)), px((x + 3.0, y + 3.0))],
+                    [
+                        px((x - 3.0 * m, y - 3.0 * m)),
+                        px((x + 3.0 * m, y + 3.0 * m)),
+                    ],
                     WHITE.filled(),
                 ))
                 .map_err(err)?;
             } else {
                 let tri = vec![
-                    px((x, y - 8.0)),
-                    px((x + 7.0, y + 5.0)),
-                    px((x - 7.0, y + 5.0)),
+                    px((x, y - 8.0 * m)),
+                    px((x + 7.0 * m, y + 5.0 * m)),
+                    px((x - 7.0 * m, y + 5.0 * m)),
                 ];
                 root.draw(&Polygon::new(tri.clone(), NEW_SITE.filled()))
                     .map_err(err)?;
@@ -387,12 +401,16 @@ pub fn render_map(report: &Report, spec: &MapSpec<'_>) -> Result<String> {
         reserved.push((sx, sy, sx + 330.0, sy + sh));
         labels.boxes.extend(reserved.iter().copied());
 
-        // Site labels: existing by name, new with rank (the first 40, so big plans stay readable).
-        for s in report
-            .sites
-            .iter()
-            .filter(|s| s.rank.is_none_or(|k| k <= 40))
-        {
+        // Site labels, at most 40 so big networks stay readable: new sites by rank, then
+        // existing ones by the weight they cover.
+        let mut order: Vec<&crate::report::SiteReport> = report.sites.iter().collect();
+        order.sort_by(|a, b| {
+            (a.rank.is_none(), a.rank)
+                .cmp(&(b.rank.is_none(), b.rank))
+                .then(b.covered_weight.total_cmp(&a.covered_weight))
+                .then(a.id.cmp(&b.id))
+        });
+        for s in order.into_iter().take(40) {
             let (x, y) = proj.project(s.lon, s.lat);
             let name = s.name.clone().unwrap_or_else(|| s.id.clone());
             let label = match s.rank {
