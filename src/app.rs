@@ -658,3 +658,14 @@ fn write_assignments(
     }
     out.flush()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes() {
+        assert_eq!(Outcome::Success.code(), 0);
+        assert_eq!(Outcome::GateFailed.code(), 1);
+    }
+}

@@ -5,9 +5,19 @@ use outpost::cli;
 use std::process::ExitCode;
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    use std::io::ErrorKind::BrokenPipe;
     err.chain()
         .filter_map(|e| e.downcast_ref::<std::io::Error>())
-        .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+        .any(|e| {
+            // CSV writers wrap the I/O error in their own, inside an io::Error of kind Other.
+            let wrapped = e
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<csv::Error>())
+                .is_some_and(
+                    |c| matches!(c.kind(), csv::ErrorKind::Io(io) if io.kind() == BrokenPipe),
+                );
+            e.kind() == BrokenPipe || wrapped
+        })
 }
 
 fn main() -> ExitCode {
