@@ -270,7 +270,8 @@ pub fn plan_with(
                     &allowed,
                     &set,
                     upper,
-                    400,
+                    // About 3e9 entry visits in all (two passes per iteration), 30 to 400 iterations.
+                    (1_500_000_000 / nl.site.len().max(1)).clamp(30, 400) as u32,
                     deadline + Duration::from_secs(30),
                 );
                 Some(lb)

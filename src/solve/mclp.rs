@@ -18,6 +18,9 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::time::Instant;
 
+/// Pairs the swap search may visit in all (rounds x pairs), about 1e10.
+const MOVE_BUDGET: u64 = 10_000_000_000;
+
 /// Limits on the set of new sites.
 #[derive(Debug, Clone)]
 pub struct Limits {
@@ -180,9 +183,15 @@ pub fn local_search(
     }
     let eps = 1e-12 * m.coverable_weight().max(1.0);
     let mut stats = SearchStats::default();
+    // Each round is about two passes over the pairs; cap the rounds by that work so the
+    // answer is the same on any machine (the deadline is only a safety stop).
+    let max_rounds = (MOVE_BUDGET / m.row_cands.len().max(1) as u64).clamp(50, 1_000_000);
     loop {
         if Instant::now() >= deadline {
             stats.timed_out = true;
+            break;
+        }
+        if stats.moves >= max_rounds {
             break;
         }
 

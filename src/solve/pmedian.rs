@@ -24,6 +24,9 @@ use std::time::Instant;
 
 const NONE: u32 = u32::MAX;
 
+/// List entries the swap search may visit in all (about 1.5e9: rounds x entries).
+const ROUND_BUDGET: u64 = 1_500_000_000;
+
 /// K-nearest lists of sites per demand point.
 pub struct NearestLists {
     /// Sites: `0..n_fixed` fixed, the rest candidates.
@@ -244,9 +247,17 @@ pub fn local_search(
     let mut timed_out = false;
     let total_cost_scale = nl.cost(&open).max(1e-300);
     let mut prev: Option<(f64, u32, u32)> = None;
+    // A round visits every list entry a few times; cap the rounds by that work, so the
+    // answer is the same on any machine (the deadline is only a safety stop).
+    let max_rounds = (ROUND_BUDGET / nl.site.len().max(1) as u64).clamp(30, 100_000);
+    let mut rounds = 0u64;
     loop {
         if Instant::now() >= deadline {
             timed_out = true;
+            break;
+        }
+        rounds += 1;
+        if rounds > max_rounds {
             break;
         }
         // Points none of whose listed sites is open are charged their true distance
