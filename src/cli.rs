@@ -275,7 +275,9 @@ pub struct PlanArgs {
     /// existing sites), between 32 and 1024, and at most 64 million / demand points, to bound memory.
     #[arg(long, value_name = "K", help_heading = "Solver")]
     k_nearest: Option<usize>,
-    /// Stop local search after this many seconds (the answer so far is reported).
+    /// Safety stop for the searches, in seconds (the answer so far is reported, with a note).
+    /// Searches normally end on their own after a fixed amount of work, so the answer does not
+    /// depend on the machine's speed.
     #[arg(
         long,
         default_value_t = 60.0,
