@@ -206,6 +206,18 @@ pub struct OpenSite {
     pub marginal: Option<f64>,
 }
 
+impl OpenSite {
+    /// An existing (always open) site.
+    pub fn existing(place: &Place) -> Self {
+        OpenSite {
+            place: place.clone(),
+            status: "existing",
+            rank: None,
+            marginal: None,
+        }
+    }
+}
+
 /// Builds the report from an evaluation of `open` sites.
 pub fn build_report(
     command: &str,
@@ -427,12 +439,7 @@ pub fn evaluate_network(
         .existing
         .places
         .iter()
-        .map(|p| OpenSite {
-            place: p.clone(),
-            status: "existing",
-            rank: None,
-            marginal: None,
-        })
+        .map(OpenSite::existing)
         .collect();
     let units: Vec<UnitVector> = open
         .iter()

@@ -89,7 +89,8 @@ const START_BUDGET: usize = 10_000_000;
 /// Candidates up to which the exhaustive path is tried.
 const EXACT_MAX_CANDIDATES: usize = 24;
 
-fn candidates_from_demand(demand: &PlaceSet) -> PlaceSet {
+/// Candidates at the demand locations (the default when no candidate file is given).
+pub(crate) fn candidates_from_demand(demand: &PlaceSet) -> PlaceSet {
     PlaceSet {
         source: format!("{} (demand locations)", demand.source),
         places: demand
@@ -330,12 +331,7 @@ pub fn plan_with(
         .existing
         .places
         .iter()
-        .map(|p| OpenSite {
-            place: p.clone(),
-            status: "existing",
-            rank: None,
-            marginal: None,
-        })
+        .map(OpenSite::existing)
         .collect();
     for (k, (&j, &m)) in ranked.chosen.iter().zip(&ranked.marginal).enumerate() {
         open.push(OpenSite {

@@ -364,21 +364,7 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::app::Outcome> {
     let cands = match &inp.candidates {
         Some(p) => input::load(&need("candidates", p)?, Role::Candidates, &site_opts)
             .context("loading candidate places")?,
-        None => PlaceSet {
-            source: format!("{} (demand locations)", demand.source),
-            places: demand
-                .places
-                .iter()
-                .map(|p| Place {
-                    weight: 1.0,
-                    cost: None,
-                    capacity: None,
-                    ..p.clone()
-                })
-                .collect(),
-            groups: demand.groups.clone(),
-            skipped: Vec::new(),
-        },
+        None => crate::plan::candidates_from_demand(&demand),
     };
     let units = demand
         .places
