@@ -361,9 +361,13 @@ pub fn plan_with(
     let achieved = match pc.objective {
         Objective::Coverage => eval.tiers[0].covered_weight,
         Objective::MinSites => ranked.chosen.len() as f64,
+        // The weighted sum of nearest-site distances, as p-median defines it.
         Objective::Distance => eval
-            .distance
-            .map_or(0.0, |d| d.mean * total_or_count(&eval, loaded)),
+            .nearest
+            .iter()
+            .zip(&loaded.weights)
+            .map(|(n, w)| w * n.1)
+            .sum(),
         Objective::MaxDistance => {
             if pc.weighted {
                 pcenter::objective(&loaded.units, &loaded.weights, &open_units, true)
@@ -446,14 +450,6 @@ fn auto_k(n_sites: usize, open: usize, n_demand: usize) -> usize {
 fn tiny(n_demand: usize, n_cands: usize, p: usize) -> bool {
     let sets = exhaustive::binomial(n_cands, p.min(n_cands));
     n_cands <= 24 && sets.saturating_mul((n_demand * p.max(1)) as u64) <= 50_000_000
-}
-
-fn total_or_count(eval: &Evaluation, loaded: &Loaded) -> f64 {
-    if eval.total_weight > 0.0 {
-        eval.total_weight
-    } else {
-        loaded.units.len() as f64
-    }
 }
 
 pub(crate) fn plan_coverage(
