@@ -114,7 +114,7 @@ pub(crate) struct Chosen {
     pub(crate) set: Vec<u32>,
     pub(crate) bound: Option<BoundReport>,
     passed: bool,
-    notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 /// The candidate sites: `--candidates`, else the demand locations.
@@ -325,6 +325,51 @@ pub fn plan_with(
         }
     };
 
+    // With capacities, the coverage objective is the weight served within capacity:
+    // also try a capacity-aware greedy and keep whichever serves more.
+    let mut chosen = chosen;
+    let mut served_bound = None;
+    if capacitated
+        && pc.objective == Objective::Coverage
+        && pc.budget.is_none()
+        && let Some(p) = pc.add
+    {
+        progress.stage("capacity-aware selection");
+        let nf = fixed_units.len();
+        let all_units: Vec<UnitVector> = fixed_units.iter().chain(&cand_units).copied().collect();
+        let m_all = coverage::build(&loaded.units, &loaded.weights, &[], &all_units, r0);
+        let caps: Vec<f64> = loaded
+            .existing
+            .places
+            .iter()
+            .chain(&cands.places)
+            .map(|s| s.capacity.or(pc.capacity).unwrap_or(f64::INFINITY))
+            .collect();
+        let served = |new: &[u32]| {
+            let open: Vec<u32> = (0..nf as u32).chain(new.iter().copied()).collect();
+            let c: Vec<f64> = open.iter().map(|&j| caps[j as usize]).collect();
+            capacity::assign(&m_all, &open, &c).assigned
+        };
+        let blind: Vec<u32> = chosen.set.iter().map(|&j| j + nf as u32).collect();
+        let aware = capacity::greedy_capacitated(&m_all, &caps, nf, p);
+        let (s_blind, s_aware) = (served(&blind), served(&aware));
+        if s_aware > s_blind * (1.0 + 1e-12) {
+            chosen.set = aware.iter().map(|&j| j - nf as u32).collect();
+            chosen.notes.push(format!(
+                "capacity-aware greedy serves {} against {} for the coverage-first choice; kept",
+                crate::report::fmt_weight(s_aware),
+                crate::report::fmt_weight(s_blind)
+            ));
+        } else {
+            chosen.notes.push(format!(
+                "the coverage-first choice serves {} within capacities, the capacity-aware greedy {}; kept the first",
+                crate::report::fmt_weight(s_blind),
+                crate::report::fmt_weight(s_aware)
+            ));
+        }
+        served_bound = Some(capacity::served_bound(&m_all, &caps, nf, p));
+    }
+
     progress.stage("evaluating the plan");
     let ranked = rank_by_marginal(&model, &chosen.set);
     let mut open: Vec<OpenSite> = loaded
@@ -423,6 +468,29 @@ pub fn plan_with(
     if capacitated {
         progress.stage("assigning demand within capacities");
         apply_capacities(&mut report, loaded, &open_units, &open, radii[0], pc);
+        if let (Some(cap_bound), Some(c)) = (served_bound, report.capacity.clone()) {
+            // The objective is the weight served; both bounds are valid for it, keep the smaller.
+            let served = c.assigned_weight;
+            report.objective_value = Some(ObjectiveValue {
+                measure: "served_weight",
+                value: served,
+            });
+            if let Some(b) = &mut report.bound {
+                if cap_bound < b.value {
+                    b.value = cap_bound;
+                    b.method =
+                        "capacities: each site serves at most min(capacity, weight within reach)"
+                            .into();
+                }
+                b.value = b.value.max(served);
+                b.achieved = served;
+                b.gap = if b.value > 0.0 {
+                    (b.value - served) / b.value
+                } else {
+                    0.0
+                };
+            }
+        }
     } else if let Some(per) = pc.per_engineer {
         for s in &mut report.sites {
             s.engineers = Some((s.assigned_weight / per).ceil() as u64);

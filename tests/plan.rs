@@ -427,3 +427,49 @@ fn min_sites_reaches_the_target_with_a_lower_bound() {
 }
 
 use predicates::prelude::*;
+
+#[test]
+fn capacitated_coverage_serves_within_capacities_under_its_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let so = dir.path().join("sites.csv");
+    let j = china_plan(&[
+        "--existing",
+        data("china_outlets.csv").to_str().unwrap(),
+        "--radius",
+        "150km",
+        "--add",
+        "10",
+        "--capacity",
+        "50000000",
+        "--sites-out",
+        so.to_str().unwrap(),
+    ]);
+    assert_eq!(j["objective_value"]["measure"], "served_weight");
+    let served = j["objective_value"]["value"].as_f64().unwrap();
+    assert_eq!(served, j["capacity"]["assigned_weight"].as_f64().unwrap());
+    assert!(j["bound"]["value"].as_f64().unwrap() >= served);
+    // The uncapacitated optimum of the same case bounds what capacities allow.
+    let free = china_plan(&[
+        "--existing",
+        data("china_outlets.csv").to_str().unwrap(),
+        "--radius",
+        "150km",
+        "--add",
+        "10",
+    ]);
+    assert!(served <= free["coverage"]["covered_weight"].as_f64().unwrap());
+    let mut r = csv::Reader::from_path(&so).unwrap();
+    let h = r.headers().unwrap().clone();
+    let (load, cap) = (
+        h.iter().position(|x| x == "load").unwrap(),
+        h.iter().position(|x| x == "capacity").unwrap(),
+    );
+    let mut sum = 0.0;
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        let (l, c): (f64, f64) = (rec[load].parse().unwrap(), rec[cap].parse().unwrap());
+        assert!(l <= c * (1.0 + 1e-9));
+        sum += l;
+    }
+    assert!(rel_close(sum, served, 1e-9));
+}

@@ -69,7 +69,7 @@ pub fn summary_lines(r: &Report) -> Vec<String> {
     }
     let measure = r.objective_value.as_ref().map_or("", |v| v.measure);
     let value = |x: f64| match measure {
-        "covered_weight" | "weighted_distance_km" => fmt_weight(x),
+        "covered_weight" | "served_weight" | "weighted_distance_km" => fmt_weight(x),
         "new_sites" => format!("{x:.0}"),
         _ => format!("{x:.3}"),
     };

@@ -173,6 +173,93 @@ pub fn assign(model: &CoverageModel, open: &[u32], capacity: &[f64]) -> Assignme
     }
 }
 
+/// Capacity-aware greedy: opens up to `p` candidates (indices `n_fixed..` of
+/// `model`, whose first `n_fixed` columns are sites already open), each time
+/// the one that can serve the most weight not yet served, counting at most
+/// its capacity. Opening a site takes the rows it reaches, those with the
+/// fewest other sites first, up to its capacity. The final service is then
+/// measured exactly by [`assign`].
+pub fn greedy_capacitated(
+    model: &CoverageModel,
+    caps: &[f64],
+    n_fixed: usize,
+    p: usize,
+) -> Vec<u32> {
+    let mut residual = model.row_weight.clone();
+    let take = |j: usize, residual: &mut [f64]| {
+        let mut rows: Vec<u32> = model.rows_of(j).to_vec();
+        rows.sort_by_key(|&r| (model.cands_of(r as usize).len(), r));
+        let mut left = caps[j];
+        for r in rows {
+            if left <= 0.0 {
+                break;
+            }
+            let t = residual[r as usize].min(left);
+            residual[r as usize] -= t;
+            left -= t;
+        }
+    };
+    for j in 0..n_fixed {
+        take(j, &mut residual);
+    }
+    let gain = |j: usize, residual: &[f64]| -> f64 {
+        let reach: f64 = model.rows_of(j).iter().map(|&r| residual[r as usize]).sum();
+        reach.min(caps[j])
+    };
+    #[derive(PartialEq)]
+    struct Key(f64, u32);
+    impl Eq for Key {}
+    impl PartialOrd for Key {
+        fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+            Some(self.cmp(o))
+        }
+    }
+    impl Ord for Key {
+        fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+            self.0.total_cmp(&o.0).then(o.1.cmp(&self.1))
+        }
+    }
+    let mut heap: std::collections::BinaryHeap<Key> = (n_fixed..model.n_candidates)
+        .map(|j| Key(gain(j, &residual), j as u32))
+        .collect();
+    let mut chosen = Vec::new();
+    while chosen.len() < p {
+        let Some(Key(_, j)) = heap.pop() else { break };
+        let g = gain(j as usize, &residual);
+        if let Some(top) = heap.peek()
+            && Key(g, j) < *top
+        {
+            heap.push(Key(g, j));
+            continue;
+        }
+        if g <= 0.0 {
+            break;
+        }
+        take(j as usize, &mut residual);
+        chosen.push(j);
+    }
+    chosen
+}
+
+/// Upper bound on the weight open sites can serve within capacities: each
+/// site serves at most the smaller of its capacity and the weight within its
+/// reach; the fixed sites plus the `p` best candidates.
+pub fn served_bound(model: &CoverageModel, caps: &[f64], n_fixed: usize, p: usize) -> f64 {
+    let each = |j: usize| -> f64 {
+        let reach: f64 = model
+            .rows_of(j)
+            .iter()
+            .map(|&r| model.row_weight[r as usize])
+            .sum();
+        reach.min(caps[j])
+    };
+    let fixed: f64 = (0..n_fixed).map(each).sum();
+    let mut rest: Vec<f64> = (n_fixed..model.n_candidates).map(each).collect();
+    rest.sort_by(|a, b| b.total_cmp(a));
+    let total: f64 = model.row_weight.iter().sum();
+    (fixed + rest.iter().take(p).sum::<f64>()).min(total)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
