@@ -85,6 +85,18 @@ pub struct Config {
     pub output: OutputConfig,
 }
 
+impl Config {
+    /// Every input a run reads: the demand files given, the sites and the candidates.
+    pub fn input_paths<'a>(&'a self, demand: &'a [PathBuf]) -> Vec<&'a Path> {
+        demand
+            .iter()
+            .map(PathBuf::as_path)
+            .chain(self.sites.as_deref())
+            .chain(self.candidates.as_deref())
+            .collect()
+    }
+}
+
 /// The subcommand.
 #[derive(Debug, Clone)]
 pub enum Command {
@@ -151,12 +163,7 @@ pub fn load_inputs(cfg: &Config) -> Result<Loaded> {
 /// Input errors with the file, line and value.
 pub fn load_existing(cfg: &Config) -> Result<PlaceSet> {
     Ok(match &cfg.sites {
-        Some(p) => {
-            // Sites files need no weight column.
-            let mut opts = cfg.load.clone();
-            opts.weight_col = None;
-            load_set(p, Role::Sites, &opts)?
-        }
+        Some(p) => load_set(p, Role::Sites, &cfg.load.for_sites())?,
         None => PlaceSet::default(),
     })
 }
@@ -172,11 +179,7 @@ pub fn load_demand(path: &Path, opts: &LoadOptions) -> Result<PlaceSet> {
 impl Loaded {
     /// Converts demand once for every later use.
     pub fn new(demand: PlaceSet, existing: PlaceSet) -> Self {
-        let units = demand
-            .places
-            .iter()
-            .map(|p| to_unit(p.lon, p.lat))
-            .collect();
+        let units = demand.units();
         let weights = demand.places.iter().map(|p| p.weight).collect();
         let groups = demand
             .places
@@ -481,9 +484,7 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         return crate::scenarios::run_scenarios(sc);
     }
     if let Command::Sweep(sc) = &cfg.command {
-        let mut inputs: Vec<&Path> = cfg.demand.iter().map(PathBuf::as_path).collect();
-        inputs.extend(cfg.sites.as_deref());
-        inputs.extend(cfg.candidates.as_deref());
+        let inputs = cfg.input_paths(&cfg.demand);
         let outputs: Vec<(&str, &Path)> = [
             ("--output", cfg.output.output.as_deref()),
             ("--chart", sc.chart.as_deref()),
@@ -498,9 +499,7 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     if files.len() > 1 {
         return crate::batch::run_batch(cfg, &files);
     }
-    let mut inputs: Vec<&Path> = cfg.demand.iter().map(PathBuf::as_path).collect();
-    inputs.extend(cfg.sites.as_deref());
-    inputs.extend(cfg.candidates.as_deref());
+    let inputs = cfg.input_paths(&cfg.demand);
     let mut outputs: Vec<(&str, &Path)> = Vec::new();
     if let Some(p) = &cfg.output.output {
         outputs.push(("--output", p));

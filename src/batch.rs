@@ -8,6 +8,8 @@ use crate::app::{
 };
 use crate::output::check_outputs;
 use crate::progress::Progress;
+use crate::report::markdown::write_md_table;
+use crate::report::table::write_aligned;
 use crate::report::{ReportFormat, fmt_pct, fmt_weight};
 use anyhow::{Result, bail};
 use serde::Serialize;
@@ -75,11 +77,12 @@ fn per_file(path: &Option<PathBuf>, file: &Path) -> Option<PathBuf> {
 /// Bad usage, or the first bad file under `--fail-fast`.
 pub fn run_batch(cfg: &Config, files: &[PathBuf]) -> Result<Outcome> {
     let start = Instant::now();
-    for (flag, p) in [
+    let per_file_outputs = [
         ("--sites-out", &cfg.output.sites_out),
         ("--assignments-out", &cfg.output.assignments_out),
         ("--map", &cfg.output.map),
-    ] {
+    ];
+    for (flag, p) in per_file_outputs {
         if let Some(p) = p
             && !p.to_string_lossy().contains("{name}")
         {
@@ -92,19 +95,13 @@ pub fn run_batch(cfg: &Config, files: &[PathBuf]) -> Result<Outcome> {
     if files.iter().filter(|f| f.as_os_str() == "-").count() > 0 {
         bail!("a batch of demand files cannot read stdin (`-`)");
     }
-    let mut inputs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
-    inputs.extend(cfg.sites.as_deref());
-    inputs.extend(cfg.candidates.as_deref());
+    let inputs = cfg.input_paths(files);
     let mut outputs: Vec<(String, PathBuf)> = Vec::new();
     if let Some(p) = &cfg.output.output {
         outputs.push(("--output".into(), p.clone()));
     }
     for f in files {
-        for (flag, p) in [
-            ("--sites-out", &cfg.output.sites_out),
-            ("--assignments-out", &cfg.output.assignments_out),
-            ("--map", &cfg.output.map),
-        ] {
+        for (flag, p) in per_file_outputs {
             if let Some(p) = per_file(p, f) {
                 outputs.push((flag.to_string(), p));
             }
@@ -119,16 +116,8 @@ pub fn run_batch(cfg: &Config, files: &[PathBuf]) -> Result<Outcome> {
     let progress = Progress::new(cfg.output.quiet);
     progress.stage("loading sites");
     let existing = load_existing(cfg)?;
-    let shared_cands = match (&cfg.command, &cfg.candidates) {
-        (Command::Plan(_), Some(p)) => {
-            let mut opts = cfg.load.clone();
-            opts.weight_col = None;
-            Some(crate::input::load(
-                p,
-                crate::input::Role::Candidates,
-                &opts,
-            )?)
-        }
+    let shared_cands = match &cfg.command {
+        Command::Plan(_) => crate::plan::load_candidate_file(cfg)?,
         _ => None,
     };
     let command = match &cfg.command {
@@ -147,7 +136,7 @@ pub fn run_batch(cfg: &Config, files: &[PathBuf]) -> Result<Outcome> {
             let cands = match &cfg.command {
                 Command::Plan(_) => Some(match &shared_cands {
                     Some(c) => c.clone(),
-                    None => crate::plan::load_candidates(cfg, &loaded)?,
+                    None => crate::plan::candidates_from_demand(&loaded.demand),
                 }),
                 _ => None,
             };
@@ -356,19 +345,7 @@ pub fn write_batch<W: Write + ?Sized>(
                 r.rows.len(),
                 crate::sphere::trim_float(r.radius_km)
             )?;
-            writeln!(out, "| {} |", headers.join(" | "))?;
-            writeln!(out, "|---|{}|", vec!["---:"; headers.len() - 1].join("|"))?;
-            for row in rows {
-                writeln!(
-                    out,
-                    "| {} |",
-                    row.iter()
-                        .map(|v| v.replace('|', "\\|"))
-                        .collect::<Vec<_>>()
-                        .join(" | ")
-                )?;
-            }
-            Ok(())
+            write_md_table(out, &headers, &rows, &[0])
         }
         ReportFormat::Table => {
             writeln!(
@@ -378,38 +355,7 @@ pub fn write_batch<W: Write + ?Sized>(
                 r.rows.len(),
                 crate::sphere::trim_float(r.radius_km)
             )?;
-            let widths: Vec<usize> = (0..headers.len())
-                .map(|k| {
-                    rows.iter()
-                        .map(|x| x[k].chars().count())
-                        .chain([headers[k].len()])
-                        .max()
-                        .unwrap_or(0)
-                })
-                .collect();
-            let line = |c: &[String]| {
-                c.iter()
-                    .enumerate()
-                    .map(|(k, v)| {
-                        let pad = " ".repeat(widths[k] - v.chars().count());
-                        if k == 0 || k == 8 {
-                            format!("{v}{pad}")
-                        } else {
-                            format!("{pad}{v}")
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join("  ")
-            };
-            writeln!(
-                out,
-                "  {}",
-                line(&headers.iter().map(|h| h.to_string()).collect::<Vec<_>>()).trim_end()
-            )?;
-            for row in &rows {
-                writeln!(out, "  {}", line(row).trim_end())?;
-            }
-            Ok(())
+            write_aligned(out, &headers, &rows, &[0, 8])
         }
     }
 }

@@ -122,14 +122,24 @@ pub(crate) struct Chosen {
 /// # Errors
 /// Input errors of the candidate file.
 pub(crate) fn load_candidates(cfg: &Config, loaded: &Loaded) -> Result<PlaceSet> {
-    Ok(match &cfg.candidates {
-        Some(p) => {
-            let mut opts = cfg.load.clone();
-            opts.weight_col = None;
-            input::load(p, Role::Candidates, &opts).context("loading candidate places")?
-        }
+    Ok(match load_candidate_file(cfg)? {
+        Some(c) => c,
         None => candidates_from_demand(&loaded.demand),
     })
+}
+
+/// The `--candidates` file, if one is given.
+///
+/// # Errors
+/// Input errors of the candidate file.
+pub(crate) fn load_candidate_file(cfg: &Config) -> Result<Option<PlaceSet>> {
+    cfg.candidates
+        .as_ref()
+        .map(|p| {
+            input::load(p, Role::Candidates, &cfg.load.for_sites())
+                .context("loading candidate places")
+        })
+        .transpose()
 }
 
 /// Runs `outpost plan`.
@@ -177,13 +187,8 @@ pub fn plan_with(
     let capacitated = pc.capacity.is_some()
         || cands.places.iter().any(|p| p.capacity.is_some())
         || loaded.existing.places.iter().any(|p| p.capacity.is_some());
-    let fixed_units: Vec<UnitVector> = loaded
-        .existing
-        .places
-        .iter()
-        .map(|p| to_unit(p.lon, p.lat))
-        .collect();
-    let cand_units: Vec<UnitVector> = cands.places.iter().map(|p| to_unit(p.lon, p.lat)).collect();
+    let fixed_units = loaded.existing.units();
+    let cand_units = cands.units();
     let allowed = vec![true; cand_units.len()];
     let deadline = Instant::now() + pc.time_limit;
     let r0 = radii[0];

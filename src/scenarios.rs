@@ -31,8 +31,10 @@ use crate::input::{self, LoadOptions, Place, PlaceSet, Role};
 use crate::output::write_atomic;
 use crate::plan::{Objective, PlanConfig, plan_with};
 use crate::progress::Progress;
+use crate::report::markdown::write_md_table;
+use crate::report::table::write_aligned;
 use crate::report::{self, Report, ReportFormat, fmt_pct, fmt_weight};
-use crate::sphere::{Radius, parse_distance_km, parse_speed, to_unit, trim_float};
+use crate::sphere::{Radius, parse_distance_km, parse_speed, trim_float};
 use anyhow::{Context, Result, anyhow, bail};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -225,27 +227,12 @@ pub struct Comparison {
 }
 
 fn fraction(file: &Path, scen: &str, key: &str, f: &Fraction) -> Result<f64> {
-    let v = match f {
-        Fraction::Number(x) => *x,
-        Fraction::Text(t) => match t.trim().strip_suffix('%') {
-            Some(p) => p
-                .trim()
-                .parse::<f64>()
-                .map(|v| v / 100.0)
-                .map_err(|_| anyhow!("not a fraction"))?,
-            None => t
-                .trim()
-                .parse::<f64>()
-                .map_err(|_| anyhow!("not a fraction"))?,
-        },
+    let text = match f {
+        Fraction::Number(x) => x.to_string(),
+        Fraction::Text(t) => t.clone(),
     };
-    if !(0.0..=1.0).contains(&v) {
-        bail!(
-            "{}: scenario {scen:?}: key `{key}`: {v} is not a fraction in [0, 1] (write 0.95 or \"95%\")",
-            file.display()
-        );
-    }
-    Ok(v)
+    crate::cli::parse_fraction(&format!("key `{key}`:"), &text)
+        .map_err(|e| anyhow!("{}: scenario {scen:?}: {e}", file.display()))
 }
 
 /// The scenario name in force at `line` (1-based) of the TOML text, for parse errors.
@@ -352,10 +339,7 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::app::Outcome> {
     progress.stage("loading inputs");
     let demand_path = need("demand", &inp.demand)?;
     let demand = input::load(&demand_path, Role::Demand, &opts).context("loading demand places")?;
-    let site_opts = LoadOptions {
-        weight_col: None,
-        ..opts.clone()
-    };
+    let site_opts = opts.for_sites();
     let existing = match &inp.existing {
         Some(p) => input::load(&need("existing", p)?, Role::Sites, &site_opts)
             .context("loading existing sites")?,
@@ -366,11 +350,7 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::app::Outcome> {
             .context("loading candidate places")?,
         None => crate::plan::candidates_from_demand(&demand),
     };
-    let units = demand
-        .places
-        .iter()
-        .map(|p| to_unit(p.lon, p.lat))
-        .collect();
+    let units = demand.units();
     let shared = Shared {
         demand,
         existing,
@@ -910,22 +890,7 @@ pub fn write_comparison<W: Write + ?Sized>(
         }
         ReportFormat::Markdown => {
             writeln!(out, "## outpost scenarios: {}\n", c.file)?;
-            writeln!(out, "| {} |", headers.join(" | "))?;
-            writeln!(
-                out,
-                "|---|---|{}|",
-                vec!["---:"; headers.len() - 2].join("|")
-            )?;
-            for row in rows {
-                writeln!(
-                    out,
-                    "| {} |",
-                    row.iter()
-                        .map(|v| v.replace('|', "\\|"))
-                        .collect::<Vec<_>>()
-                        .join(" | ")
-                )?;
-            }
+            write_md_table(out, &headers, &rows, &[0, 1])?;
             if !c.failed_gates.is_empty() {
                 writeln!(out, "\nGate failed: {}", c.failed_gates.join(", "))?;
             }
@@ -933,34 +898,7 @@ pub fn write_comparison<W: Write + ?Sized>(
         }
         ReportFormat::Table => {
             writeln!(out, "outpost scenarios: {}", c.file)?;
-            let widths: Vec<usize> = (0..headers.len())
-                .map(|k| {
-                    rows.iter()
-                        .map(|r| r[k].chars().count())
-                        .chain([headers[k].chars().count()])
-                        .max()
-                        .unwrap_or(0)
-                })
-                .collect();
-            let line = |cells: &[String]| {
-                cells
-                    .iter()
-                    .enumerate()
-                    .map(|(k, v)| {
-                        let pad = " ".repeat(widths[k] - v.chars().count());
-                        if k < 2 {
-                            format!("{v}{pad}")
-                        } else {
-                            format!("{pad}{v}")
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join("  ")
-            };
-            writeln!(out, "  {}", line(&headers))?;
-            for r in &rows {
-                writeln!(out, "  {}", line(r))?;
-            }
+            write_aligned(out, &headers, &rows, &[0, 1])?;
             if !c.failed_gates.is_empty() {
                 writeln!(out, "gate failed: {}", c.failed_gates.join(", "))?;
             }

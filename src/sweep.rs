@@ -17,9 +17,11 @@ use crate::app::{Config, Outcome, load_inputs};
 use crate::coverage;
 use crate::plan::{PlanConfig, load_candidates, plan_coverage};
 use crate::progress::Progress;
+use crate::report::markdown::write_md_table;
+use crate::report::table::write_aligned;
 use crate::report::{ReportFormat, fmt_pct, fmt_weight};
 use crate::solve::mclp::{Limits, local_search};
-use crate::sphere::{UnitVector, to_unit, trim_float};
+use crate::sphere::trim_float;
 use anyhow::Result;
 use serde::Serialize;
 use std::io::Write;
@@ -95,13 +97,8 @@ pub fn run_sweep(cfg: &Config, sc: &SweepConfig) -> Result<Outcome> {
     progress.stage("loading inputs");
     let loaded = load_inputs(cfg)?;
     let cands = load_candidates(cfg, &loaded)?;
-    let fixed: Vec<UnitVector> = loaded
-        .existing
-        .places
-        .iter()
-        .map(|p| to_unit(p.lon, p.lat))
-        .collect();
-    let cand_units: Vec<UnitVector> = cands.places.iter().map(|p| to_unit(p.lon, p.lat)).collect();
+    let fixed = loaded.existing.units();
+    let cand_units = cands.units();
     let allowed = vec![true; cand_units.len()];
     let total: f64 = loaded.weights.iter().sum();
     let frac = |w: f64| if total > 0.0 { w / total } else { 0.0 };
@@ -292,12 +289,7 @@ pub fn write_sweep<W: Write + ?Sized>(
                 r.candidates, r.existing
             )?;
             writeln!(out, "- {}\n", r.method)?;
-            writeln!(out, "| {} |", headers.join(" | "))?;
-            writeln!(out, "|---|{}|", vec!["---:"; headers.len() - 1].join("|"))?;
-            for row in rows {
-                writeln!(out, "| {} |", row.join(" | "))?;
-            }
-            Ok(())
+            write_md_table(out, &headers, &rows, &[0])
         }
         ReportFormat::Table => {
             writeln!(out, "outpost sweep")?;
@@ -321,33 +313,8 @@ pub fn write_sweep<W: Write + ?Sized>(
                 )?;
             }
             writeln!(out, "method: {}", r.method)?;
-            let widths: Vec<usize> = (0..headers.len())
-                .map(|c| {
-                    rows.iter()
-                        .map(|row| row[c].chars().count())
-                        .chain([headers[c].len()])
-                        .max()
-                        .unwrap_or(0)
-                })
-                .collect();
-            let line = |cells: Vec<String>| {
-                cells
-                    .iter()
-                    .enumerate()
-                    .map(|(c, v)| format!("{v:>w$}", w = widths[c]))
-                    .collect::<Vec<_>>()
-                    .join("  ")
-            };
             writeln!(out)?;
-            writeln!(
-                out,
-                "  {}",
-                line(headers.iter().map(|h| h.to_string()).collect())
-            )?;
-            for row in rows {
-                writeln!(out, "  {}", line(row))?;
-            }
-            Ok(())
+            write_aligned(out, &headers, &rows, &[])
         }
     }
 }

@@ -63,6 +63,16 @@ pub struct LoadOptions {
     pub fail_fast: bool,
 }
 
+impl LoadOptions {
+    /// The options for site files (existing outlets, candidates): sites carry no weight.
+    pub fn for_sites(&self) -> LoadOptions {
+        LoadOptions {
+            weight_col: None,
+            ..self.clone()
+        }
+    }
+}
+
 /// One located, weighted place.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Place {
@@ -112,6 +122,14 @@ pub struct PlaceSet {
 }
 
 impl PlaceSet {
+    /// The places as unit vectors, in order.
+    pub fn units(&self) -> Vec<crate::sphere::UnitVector> {
+        self.places
+            .iter()
+            .map(|p| crate::sphere::to_unit(p.lon, p.lat))
+            .collect()
+    }
+
     /// Total weight.
     pub fn total_weight(&self) -> f64 {
         self.places.iter().map(|p| p.weight).sum()

@@ -23,26 +23,38 @@ pub fn write_markdown<W: Write>(r: &Report, mut out: W) -> std::io::Result<()> {
     }
     for s in sections(r) {
         writeln!(out, "\n### {}\n", s.title)?;
+        write_md_table(&mut out, &s.headers, &s.rows, &[0])?;
+    }
+    Ok(())
+}
+
+/// Writes `rows` under `headers` as a Markdown table, the columns in `left`
+/// left-aligned and the rest right-aligned; `|` in cells is escaped.
+///
+/// # Errors
+/// I/O errors of the writer.
+pub fn write_md_table<W: Write + ?Sized, H: AsRef<str>>(
+    out: &mut W,
+    headers: &[H],
+    rows: &[Vec<String>],
+    left: &[usize],
+) -> std::io::Result<()> {
+    let line = |cells: Vec<&str>| cells.into_iter().map(cell).collect::<Vec<_>>().join(" | ");
+    writeln!(
+        out,
+        "| {} |",
+        line(headers.iter().map(AsRef::as_ref).collect())
+    )?;
+    let align: Vec<&str> = (0..headers.len())
+        .map(|c| if left.contains(&c) { "---" } else { "---:" })
+        .collect();
+    writeln!(out, "|{}|", align.join("|"))?;
+    for row in rows {
         writeln!(
             out,
             "| {} |",
-            s.headers
-                .iter()
-                .map(|h| cell(h))
-                .collect::<Vec<_>>()
-                .join(" | ")
+            line(row.iter().map(String::as_str).collect())
         )?;
-        let align: Vec<&str> = (0..s.headers.len())
-            .map(|c| if c == 0 { "---" } else { "---:" })
-            .collect();
-        writeln!(out, "|{}|", align.join("|"))?;
-        for row in &s.rows {
-            writeln!(
-                out,
-                "| {} |",
-                row.iter().map(|v| cell(v)).collect::<Vec<_>>().join(" | ")
-            )?;
-        }
     }
     Ok(())
 }

@@ -258,34 +258,51 @@ pub fn write_table<W: Write>(r: &Report, mut out: W) -> std::io::Result<()> {
     for s in sections(r) {
         writeln!(out)?;
         writeln!(out, "{}", s.title)?;
-        let width = |c: usize| {
-            s.rows
-                .iter()
-                .map(|row| row[c].chars().count())
-                .chain(std::iter::once(s.headers[c].chars().count()))
+        write_aligned(&mut out, &s.headers, &s.rows, &[0])?;
+    }
+    Ok(())
+}
+
+/// Writes `rows` under `headers` as aligned text, each line indented two spaces,
+/// the columns in `left` left-aligned and the rest right-aligned (widths in characters).
+///
+/// # Errors
+/// I/O errors of the writer.
+pub fn write_aligned<W: Write + ?Sized, H: AsRef<str>>(
+    out: &mut W,
+    headers: &[H],
+    rows: &[Vec<String>],
+    left: &[usize],
+) -> std::io::Result<()> {
+    let headers: Vec<&str> = headers.iter().map(AsRef::as_ref).collect();
+    let widths: Vec<usize> = (0..headers.len())
+        .map(|c| {
+            rows.iter()
+                .map(|r| r[c].chars().count())
+                .chain([headers[c].chars().count()])
                 .max()
                 .unwrap_or(0)
-        };
-        let widths: Vec<usize> = (0..s.headers.len()).map(width).collect();
-        let line = |cells: &[String]| {
-            cells
-                .iter()
-                .enumerate()
-                .map(|(c, v)| {
-                    let pad = widths[c] - v.chars().count();
-                    if c == 0 {
-                        format!("{v}{}", " ".repeat(pad))
-                    } else {
-                        format!("{}{v}", " ".repeat(pad))
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("  ")
-        };
-        writeln!(out, "  {}", line(&s.headers))?;
-        for row in &s.rows {
-            writeln!(out, "  {}", line(row))?;
-        }
+        })
+        .collect();
+    let line = |cells: &[&str]| {
+        cells
+            .iter()
+            .enumerate()
+            .map(|(c, v)| {
+                let pad = " ".repeat(widths[c] - v.chars().count());
+                if left.contains(&c) {
+                    format!("{v}{pad}")
+                } else {
+                    format!("{pad}{v}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    writeln!(out, "  {}", line(&headers).trim_end())?;
+    for row in rows {
+        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+        writeln!(out, "  {}", line(&cells).trim_end())?;
     }
     Ok(())
 }
