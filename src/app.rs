@@ -3,7 +3,7 @@
 
 use crate::evaluate::{DemandView, Evaluation, NO_SITE, evaluate};
 use crate::input::{self, LoadOptions, Place, PlaceSet, Role};
-use crate::output::{check_outputs, write_atomic};
+use crate::output::{OutputKind, OutputPlan, write_atomic};
 use crate::report::{
     self, CoverageSummary, DemandSummary, GateReport, GroupReport, Report, ReportFormat,
     SiteReport, TierReport, UncoveredPlace,
@@ -83,18 +83,6 @@ pub struct Config {
     pub min_coverage: Option<f64>,
     /// Outputs.
     pub output: OutputConfig,
-}
-
-impl Config {
-    /// Every input a run reads: the demand files given, the sites and the candidates.
-    pub fn input_paths<'a>(&'a self, demand: &'a [PathBuf]) -> Vec<&'a Path> {
-        demand
-            .iter()
-            .map(PathBuf::as_path)
-            .chain(self.sites.as_deref())
-            .chain(self.candidates.as_deref())
-            .collect()
-    }
 }
 
 /// The subcommand.
@@ -466,6 +454,93 @@ pub fn apply_gate(report: &mut Report, min: Option<f64>) -> bool {
     passed
 }
 
+/// Puts the demand file's stem where `{name}` stands in an output path
+/// (`stdin` for `-`).
+pub fn fill_name(path: &Path, demand_file: &Path) -> PathBuf {
+    let text = path.to_string_lossy();
+    if !text.contains("{name}") {
+        return path.to_path_buf();
+    }
+    let stem = if demand_file.as_os_str() == "-" {
+        "stdin".to_string()
+    } else {
+        demand_file
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_else(|| "demand".into())
+    };
+    PathBuf::from(text.replace("{name}", &stem))
+}
+
+impl OutputConfig {
+    /// The per-file outputs with `{name}` filled in for one demand file.
+    pub fn for_file(&self, demand_file: &Path) -> OutputConfig {
+        let fill = |p: &Option<PathBuf>| p.as_deref().map(|p| fill_name(p, demand_file));
+        OutputConfig {
+            sites_out: fill(&self.sites_out),
+            assignments_out: fill(&self.assignments_out),
+            map: fill(&self.map),
+            ..self.clone()
+        }
+    }
+}
+
+/// The one output plan of an evaluate, plan, sweep or batch run over the
+/// demand `files`: every input and every output path, `{name}` filled in per
+/// file, checked together before any work.
+pub fn output_plan(cfg: &Config, files: &[PathBuf]) -> OutputPlan {
+    let mut plan = OutputPlan::new();
+    for f in files {
+        plan.input("--demand", f);
+    }
+    let sites_flag = match cfg.command {
+        Command::Evaluate => "--sites",
+        _ => "--existing",
+    };
+    if let Some(p) = &cfg.sites {
+        plan.input(sites_flag, p);
+    }
+    if let Some(p) = &cfg.candidates {
+        plan.input("--candidates", p);
+    }
+    if let crate::render::basemap::BaseMap::File(p) = &cfg.output.basemap {
+        plan.input("--basemap", p);
+    }
+    let out = &cfg.output;
+    let single = files.len() == 1;
+    if let Some(p) = &out.output {
+        let p = match files.first() {
+            Some(f) if single => fill_name(p, f),
+            _ => p.clone(),
+        };
+        plan.output(
+            "--output",
+            &p,
+            OutputKind::Report {
+                format_given: out.format.is_some(),
+            },
+        );
+    }
+    for f in files {
+        let per = out.for_file(f);
+        if let Some(p) = &per.sites_out {
+            plan.output("--sites-out", p, OutputKind::Sites);
+        }
+        if let Some(p) = &per.assignments_out {
+            plan.output("--assignments-out", p, OutputKind::Assignments);
+        }
+        if let Some(p) = &per.map {
+            plan.output("--map", p, OutputKind::Image);
+        }
+    }
+    if let Command::Sweep(sc) = &cfg.command
+        && let Some(p) = &sc.chart
+    {
+        plan.output("--chart", p, OutputKind::Image);
+    }
+    plan
+}
+
 /// Runs a command.
 ///
 /// # Errors
@@ -473,47 +548,24 @@ pub fn apply_gate(report: &mut Report, min: Option<f64>) -> bool {
 pub fn run(cfg: &Config) -> Result<Outcome> {
     let start = Instant::now();
     if let Command::Scenarios(sc) = &cfg.command {
-        if let Some(out) = &sc.output
-            && sc.file.canonicalize().ok() == out.canonicalize().ok()
-        {
-            anyhow::bail!(
-                "--output {} is the scenario file; outpost never overwrites an input",
-                out.display()
-            );
-        }
         return crate::scenarios::run_scenarios(sc);
     }
     if let Command::Sweep(sc) = &cfg.command {
-        let inputs = cfg.input_paths(&cfg.demand);
-        let outputs: Vec<(&str, &Path)> = [
-            ("--output", cfg.output.output.as_deref()),
-            ("--chart", sc.chart.as_deref()),
-        ]
-        .into_iter()
-        .filter_map(|(f, p)| p.map(|p| (f, p)))
-        .collect();
-        check_outputs(&inputs, &outputs)?;
+        output_plan(cfg, &cfg.demand).check()?;
         return crate::sweep::run_sweep(cfg, sc);
     }
     let files = expand_globs(&cfg.demand)?;
     if files.len() > 1 {
         return crate::batch::run_batch(cfg, &files);
     }
-    let inputs = cfg.input_paths(&cfg.demand);
-    let mut outputs: Vec<(&str, &Path)> = Vec::new();
+    output_plan(cfg, &files).check()?;
+    let mut cfg = cfg.clone();
+    cfg.output = cfg.output.for_file(&files[0]);
     if let Some(p) = &cfg.output.output {
-        outputs.push(("--output", p));
+        cfg.output.output = Some(fill_name(p, &files[0]));
     }
-    if let Some(p) = &cfg.output.sites_out {
-        outputs.push(("--sites-out", p));
-    }
-    if let Some(p) = &cfg.output.assignments_out {
-        outputs.push(("--assignments-out", p));
-    }
-    if let Some(p) = &cfg.output.map {
-        outputs.push(("--map", p));
-    }
-    check_outputs(&inputs, &outputs)?;
+    cfg.demand = files;
+    let cfg = &cfg;
 
     let progress = crate::progress::Progress::new(cfg.output.quiet);
     progress.stage("loading inputs");
@@ -536,9 +588,9 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         && !g.passed
     {
         eprintln!(
-            "outpost: coverage {} within {} km is below --min-coverage {} (short by {:.2} points)",
+            "outpost: coverage {} within {} is below --min-coverage {} (short by {:.2} points)",
             report::fmt_pct(g.reached),
-            trim_float(report.radius_km),
+            cfg.radii[0],
             report::fmt_pct(g.min_coverage),
             100.0 * (g.min_coverage - g.reached),
         );

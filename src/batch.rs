@@ -6,7 +6,6 @@
 use crate::app::{
     Command, Config, Loaded, Outcome, apply_gate, load_demand, load_existing, run_one, write_extras,
 };
-use crate::output::check_outputs;
 use crate::progress::Progress;
 use crate::report::markdown::write_md_table;
 use crate::report::table::write_aligned;
@@ -14,7 +13,7 @@ use crate::report::{ReportFormat, fmt_pct, fmt_weight};
 use anyhow::{Result, bail};
 use serde::Serialize;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 /// One file's row.
@@ -61,16 +60,6 @@ pub struct BatchReport {
     pub elapsed_ms: u64,
 }
 
-/// Puts the file's stem where `{name}` stands.
-fn per_file(path: &Option<PathBuf>, file: &Path) -> Option<PathBuf> {
-    let stem = file
-        .file_stem()
-        .map(|s| s.to_string_lossy().to_string())
-        .unwrap_or_default();
-    path.as_ref()
-        .map(|p| PathBuf::from(p.to_string_lossy().replace("{name}", &stem)))
-}
-
 /// Runs the command once per demand file.
 ///
 /// # Errors
@@ -95,23 +84,7 @@ pub fn run_batch(cfg: &Config, files: &[PathBuf]) -> Result<Outcome> {
     if files.iter().filter(|f| f.as_os_str() == "-").count() > 0 {
         bail!("a batch of demand files cannot read stdin (`-`)");
     }
-    let inputs = cfg.input_paths(files);
-    let mut outputs: Vec<(String, PathBuf)> = Vec::new();
-    if let Some(p) = &cfg.output.output {
-        outputs.push(("--output".into(), p.clone()));
-    }
-    for f in files {
-        for (flag, p) in per_file_outputs {
-            if let Some(p) = per_file(p, f) {
-                outputs.push((flag.to_string(), p));
-            }
-        }
-    }
-    let outs: Vec<(&str, &Path)> = outputs
-        .iter()
-        .map(|(f, p)| (f.as_str(), p.as_path()))
-        .collect();
-    check_outputs(&inputs, &outs)?;
+    crate::app::output_plan(cfg, files).check()?;
 
     let progress = Progress::new(cfg.output.quiet);
     progress.stage("loading sites");
@@ -143,10 +116,7 @@ pub fn run_batch(cfg: &Config, files: &[PathBuf]) -> Result<Outcome> {
             let (mut report, open, eval, mut passed) =
                 run_one(cfg, &loaded, cands.as_ref(), &Progress::new(true))?;
             passed &= apply_gate(&mut report, cfg.min_coverage);
-            let mut out = cfg.output.clone();
-            out.sites_out = per_file(&cfg.output.sites_out, f);
-            out.assignments_out = per_file(&cfg.output.assignments_out, f);
-            out.map = per_file(&cfg.output.map, f);
+            let out = cfg.output.for_file(f);
             write_extras(
                 cfg,
                 &out,
@@ -216,7 +186,10 @@ pub fn run_batch(cfg: &Config, files: &[PathBuf]) -> Result<Outcome> {
         },
         opened: ok.iter().map(|r| r.opened).sum(),
         gap: None,
-        gate: cfg.min_coverage.map(|_| failed.is_empty()),
+        // A file that could not be used cannot pass a gate.
+        gate: cfg
+            .min_coverage
+            .map(|_| failed.is_empty() && errors.is_empty()),
         error: None,
     };
     let report = BatchReport {

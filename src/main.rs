@@ -22,6 +22,11 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 
 fn main() -> ExitCode {
     let args = cli::Args::parse();
+    // Interrupted runs remove their temporary files; failing to install the
+    // handlers only loses that cleanup, so the run goes on.
+    if let Err(err) = outpost::output::install_signal_cleanup() {
+        eprintln!("outpost: warning: {err:#}");
+    }
     match cli::into_config(args).and_then(|c| outpost::run(&c)) {
         Ok(outcome) => outcome.exit_code(),
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,

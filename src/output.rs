@@ -1,50 +1,400 @@
-//! Writing output files safely: every file is written to a temporary file in
-//! the same folder and renamed into place only when complete, and no output
-//! may name an input.
+//! Writing output files without ever losing data.
+//!
+//! Every command collects the paths it will write and the paths it reads into
+//! one [`OutputPlan`], checked once before any work: no output may be the same
+//! file as an input (compared as files: device and inode when the file exists,
+//! else the normalised absolute path, so `./d.csv` and `$PWD/d.csv` are one
+//! file), two outputs may not name one file, and each output's extension must
+//! name a format outpost writes.
+//!
+//! Regular files are written to a temporary file in the same folder and renamed
+//! into place only when complete ([`write_atomic`]); pending temporary files are
+//! registered so that SIGINT, SIGTERM and SIGHUP remove them before the process
+//! exits ([`install_signal_cleanup`]). An existing output that is not a regular
+//! file (`/dev/null`, `/dev/stdout`, a FIFO, a symlink to one) is opened and
+//! written in place, never replaced by a rename.
 
 use anyhow::{Context, Result, bail};
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => a == b,
+/// What kind of file an output is, which decides the extensions it accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputKind {
+    /// A report: `.txt` (table), `.json`, `.md`/`.markdown`, `.csv`; any name with `--format`.
+    Report {
+        /// Whether `--format` was given, so the extension need not say the format.
+        format_given: bool,
+    },
+    /// A map or chart: `.svg` or `.png`.
+    Image,
+    /// Open sites: `.csv`, `.geojson` or `.json`.
+    Sites,
+    /// Demand assignments: `.csv`.
+    Assignments,
+    /// Polygons: `.geojson` or `.json`.
+    Areas,
+    /// A file whose name outpost chooses (inside `--output-dir`).
+    Fixed,
+}
+
+impl OutputKind {
+    fn extensions(self) -> &'static [&'static str] {
+        match self {
+            OutputKind::Report { .. } => &["txt", "json", "md", "markdown", "csv"],
+            OutputKind::Image => &["svg", "png"],
+            OutputKind::Sites => &["csv", "geojson", "json"],
+            OutputKind::Assignments => &["csv"],
+            OutputKind::Areas => &["geojson", "json"],
+            OutputKind::Fixed => &[],
+        }
     }
 }
 
-/// Fails if any output path is an input path, or two outputs are the same file.
-///
-/// # Errors
-/// A message naming the clashing paths.
-pub fn check_outputs(inputs: &[&Path], outputs: &[(&str, &Path)]) -> Result<()> {
-    for (flag, out) in outputs {
-        if let Some(inp) = inputs
-            .iter()
-            .find(|i| **i != Path::new("-") && same_file(i, out))
-        {
-            bail!(
-                "{flag} {} is also an input ({}); outpost never overwrites an input: choose another output path",
-                out.display(),
-                inp.display()
-            );
+/// A file as the file system knows it, to compare paths by what they name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum FileId {
+    /// An existing file: device and inode (on Unix), else its canonical path.
+    Existing(u64, u64, PathBuf),
+    /// A path that does not exist yet, normalised.
+    Missing(PathBuf),
+}
+
+impl FileId {
+    fn same(&self, other: &FileId) -> bool {
+        match (self, other) {
+            (FileId::Existing(d1, i1, p1), FileId::Existing(d2, i2, p2)) => {
+                if cfg!(unix) {
+                    d1 == d2 && i1 == i2
+                } else {
+                    p1 == p2
+                }
+            }
+            (FileId::Missing(a), FileId::Missing(b)) => a == b,
+            _ => false,
         }
     }
-    for (i, (fa, a)) in outputs.iter().enumerate() {
-        for (fb, b) in &outputs[i + 1..] {
-            if same_file(a, b) {
+}
+
+/// Removes `.` and `..` components without touching the file system.
+fn normalise(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The absolute, normalised form of a path that may not exist: the longest
+/// existing ancestor is canonicalised (so symlinked folders compare equal) and
+/// the rest appended.
+fn absolute(path: &Path) -> PathBuf {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let abs = normalise(&abs);
+    let mut existing = abs.clone();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match (existing.file_name().map(|n| n.to_os_string()), existing.parent()) {
+            (Some(name), Some(parent)) => {
+                rest.push(name);
+                existing = parent.to_path_buf();
+            }
+            _ => return abs,
+        }
+    }
+    let mut out = existing.canonicalize().unwrap_or(existing);
+    for name in rest.into_iter().rev() {
+        out.push(name);
+    }
+    out
+}
+
+fn file_id(path: &Path) -> FileId {
+    match std::fs::metadata(path) {
+        Ok(meta) => {
+            let canonical = path.canonicalize().unwrap_or_else(|_| absolute(path));
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::MetadataExt;
+                FileId::Existing(meta.dev(), meta.ino(), canonical)
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = meta;
+                FileId::Existing(0, 0, canonical)
+            }
+        }
+        Err(_) => FileId::Missing(absolute(path)),
+    }
+}
+
+/// Whether `path` exists and is not a regular file or folder: a device, FIFO or
+/// socket (symlinks followed). Such outputs are written in place.
+pub fn is_special(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
+}
+
+/// Every input and output path of one run, checked together before any work.
+#[derive(Debug, Default)]
+pub struct OutputPlan {
+    inputs: Vec<(String, PathBuf)>,
+    outputs: Vec<(String, PathBuf, OutputKind)>,
+}
+
+impl OutputPlan {
+    /// An empty plan.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records a file the run reads; `what` names it in messages (`--demand`,
+    /// `the scenario file`). Stdin (`-`) is not a file and is skipped.
+    pub fn input(&mut self, what: impl Into<String>, path: &Path) {
+        if path.as_os_str() != "-" {
+            self.inputs.push((what.into(), path.to_path_buf()));
+        }
+    }
+
+    /// Records a file the run writes; `flag` names it in messages.
+    pub fn output(&mut self, flag: impl Into<String>, path: &Path, kind: OutputKind) {
+        self.outputs.push((flag.into(), path.to_path_buf(), kind));
+    }
+
+    /// The outputs recorded so far.
+    pub fn outputs(&self) -> impl Iterator<Item = &Path> {
+        self.outputs.iter().map(|(_, p, _)| p.as_path())
+    }
+
+    /// Checks the plan: extensions, outputs that are inputs, outputs that
+    /// name one file.
+    ///
+    /// # Errors
+    /// A message naming both flags and the file, and how to fix it.
+    pub fn check(&self) -> Result<()> {
+        for (flag, path, kind) in &self.outputs {
+            check_extension(flag, path, *kind)?;
+            if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
                 bail!(
-                    "{fa} and {fb} both name {}: give each output its own path",
-                    a.display()
+                    "{flag} {} is a folder: give a file name (e.g. {})",
+                    path.display(),
+                    path.join(example_name(*kind)).display()
                 );
             }
         }
+        // Devices and FIFOs are written in place and never replaced, and two
+        // reads or writes of /dev/null harm nothing: only files take part.
+        let files: Vec<(&str, &Path, FileId)> = self
+            .outputs
+            .iter()
+            .filter(|(_, p, _)| !is_special(p))
+            .map(|(f, p, _)| (f.as_str(), p.as_path(), file_id(p)))
+            .collect();
+        let inputs: Vec<(&str, &Path, FileId)> = self
+            .inputs
+            .iter()
+            .filter(|(_, p)| !is_special(p))
+            .map(|(w, p)| (w.as_str(), p.as_path(), file_id(p)))
+            .collect();
+        for (flag, out, oid) in &files {
+            if let Some((what, inp, _)) = inputs.iter().find(|(_, _, iid)| iid.same(oid)) {
+                bail!(
+                    "{flag} {} is the same file as {what} {}: outpost never overwrites an input; choose another output path",
+                    out.display(),
+                    inp.display()
+                );
+            }
+        }
+        for (i, (fa, a, ida)) in files.iter().enumerate() {
+            if let Some((fb, b, _)) = files[i + 1..].iter().find(|(_, _, idb)| idb.same(ida)) {
+                bail!(
+                    "{fa} {} and {fb} {} name the same file: give each output its own path",
+                    a.display(),
+                    b.display()
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+fn example_name(kind: OutputKind) -> &'static str {
+    match kind {
+        OutputKind::Report { .. } => "report.json",
+        OutputKind::Image => "map.svg",
+        OutputKind::Sites => "sites.csv",
+        OutputKind::Assignments => "assignments.csv",
+        OutputKind::Areas => "areas.geojson",
+        OutputKind::Fixed => "out",
+    }
+}
+
+fn check_extension(flag: &str, path: &Path, kind: OutputKind) -> Result<()> {
+    let allowed = kind.extensions();
+    if allowed.is_empty() || is_special(path) {
+        return Ok(());
+    }
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let known = ext.as_deref().is_some_and(|e| allowed.contains(&e));
+    let ok = match kind {
+        // With --format the name is free; without it a name with no extension is a table.
+        OutputKind::Report { format_given } => format_given || known || ext.is_none(),
+        _ => known,
+    };
+    if !ok {
+        let list: Vec<String> = allowed.iter().map(|e| format!(".{e}")).collect();
+        let got = match &ext {
+            Some(e) => format!("the extension .{e} is not one outpost writes"),
+            None => "the name has no extension".to_string(),
+        };
+        let hint = match kind {
+            OutputKind::Report { .. } => " (or give --format)",
+            _ => "",
+        };
+        bail!(
+            "{flag} {}: {got}; use {}{hint}",
+            path.display(),
+            list.join(", ")
+        );
     }
     Ok(())
 }
 
-/// Writes a file atomically: `fill` writes into a temporary file next to
-/// `path`, which is renamed over `path` only if `fill` succeeds.
+/// Temporary files being written, removed by the signal handler.
+static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    // A panic while holding the lock leaves the list intact; keep using it.
+    PENDING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Removes every pending temporary file. Called on SIGINT, SIGTERM and SIGHUP,
+/// and usable by tests.
+pub fn remove_pending() {
+    for p in pending().drain(..) {
+        let _ = std::fs::remove_file(&p);
+    }
+}
+
+/// Installs handlers for SIGINT, SIGTERM and SIGHUP that remove pending
+/// temporary files and exit with 128 + the signal number (130, 143, 129).
+///
+/// # Errors
+/// When the handlers cannot be registered.
+pub fn install_signal_cleanup() -> Result<()> {
+    #[cfg(unix)]
+    {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
+            .context("installing signal handlers")?;
+        std::thread::Builder::new()
+            .name("outpost-signals".into())
+            .spawn(move || {
+                if let Some(sig) = signals.forever().next() {
+                    // Hold the lock until exit so no rename can complete a file
+                    // after its temporary was removed.
+                    let mut list = pending();
+                    for p in list.drain(..) {
+                        let _ = std::fs::remove_file(&p);
+                    }
+                    std::process::exit(128 + sig);
+                }
+            })
+            .context("starting the signal thread")?;
+    }
+    Ok(())
+}
+
+/// A registered temporary file, removed on drop unless persisted.
+struct Pending {
+    path: PathBuf,
+    done: bool,
+}
+
+impl Pending {
+    fn create(dir: &Path) -> Result<(Pending, std::fs::File)> {
+        loop {
+            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let path = dir.join(format!(".outpost-{}-{n}.tmp", std::process::id()));
+            // Registered before it exists, so a signal at any moment removes it.
+            pending().push(path.clone());
+            let guard = Pending {
+                path: path.clone(),
+                done: false,
+            };
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                opts.mode(0o600);
+            }
+            match opts.open(&path) {
+                Ok(f) => return Ok((guard, f)),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => {
+                    return Err(e).with_context(|| {
+                        format!("cannot create a temporary file in {}", dir.display())
+                    });
+                }
+            }
+        }
+    }
+
+    /// Renames the temporary file over `target`, under the lock the signal
+    /// handler takes, so the file is either complete or gone.
+    fn persist(mut self, target: &Path) -> std::io::Result<()> {
+        let mut list = pending();
+        let result = std::fs::rename(&self.path, target);
+        list.retain(|p| *p != self.path);
+        if result.is_err() {
+            let _ = std::fs::remove_file(&self.path);
+        }
+        self.done = true;
+        result
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if !self.done {
+            let mut list = pending();
+            let _ = std::fs::remove_file(&self.path);
+            list.retain(|p| *p != self.path);
+        }
+    }
+}
+
+/// Where a write really goes: a symlink to a regular file is followed, so the
+/// link survives and its target is replaced.
+fn resolve_target(path: &Path) -> Result<PathBuf> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => path.canonicalize().with_context(|| {
+            format!(
+                "cannot write {}: it is a symlink to a file that does not exist",
+                path.display()
+            )
+        }),
+        _ => Ok(path.to_path_buf()),
+    }
+}
+
+/// Writes a file safely: `fill` writes into a temporary file next to `path`,
+/// which is renamed over `path` only if `fill` succeeds. Missing folders are
+/// created. An existing device, FIFO or socket is written in place.
 ///
 /// # Errors
 /// I/O errors, with the path.
@@ -52,44 +402,60 @@ pub fn write_atomic<F>(path: &Path, fill: F) -> Result<()>
 where
     F: FnOnce(&mut dyn Write) -> std::io::Result<()>,
 {
-    let dir: PathBuf = match path.parent() {
+    if is_special(path) {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .with_context(|| format!("cannot open {} for writing", path.display()))?;
+        let mut w = BufWriter::new(file);
+        fill(&mut w).with_context(|| format!("writing {}", path.display()))?;
+        w.flush()
+            .with_context(|| format!("writing {}", path.display()))?;
+        return Ok(());
+    }
+    let target = resolve_target(path)?;
+    if target.is_dir() {
+        bail!("cannot write {}: it is a folder", path.display());
+    }
+    let dir: PathBuf = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
     if !dir.is_dir() {
-        bail!(
-            "cannot write {}: the folder {} does not exist",
-            path.display(),
-            dir.display()
-        );
+        std::fs::create_dir_all(&dir).with_context(|| {
+            format!(
+                "cannot write {}: cannot create the folder {}",
+                path.display(),
+                dir.display()
+            )
+        })?;
     }
-    let tmp = tempfile::Builder::new()
-        .prefix(".outpost-")
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    {
-        let mut w = BufWriter::new(tmp.as_file());
-        fill(&mut w).with_context(|| format!("writing {}", path.display()))?;
-        w.flush()
-            .with_context(|| format!("writing {}", path.display()))?;
-    }
-    tmp.as_file().sync_all().ok();
-    // Temporary files are private; a finished output gets the usual permissions.
+    let (tmp, file) = Pending::create(&dir)?;
+    let mut w = BufWriter::new(file);
+    fill(&mut w).with_context(|| format!("writing {}", path.display()))?;
+    let file = w
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .with_context(|| format!("writing {}", path.display()))?;
+    file.sync_all().ok();
+    // Temporary files are private; a finished output keeps the permissions of
+    // the file it replaces, or gets the usual ones.
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
+        let mode = std::fs::metadata(&target)
+            .map(|m| m.permissions().mode() & 0o7777)
+            .unwrap_or(0o644);
+        file.set_permissions(std::fs::Permissions::from_mode(mode))
             .ok();
     }
-    tmp.persist(path)
-        .map_err(|e| e.error)
+    drop(file);
+    tmp.persist(&target)
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
 
-/// Writes a report to `path` (atomically) or to buffered stdout, in `format`,
+/// Writes a report to `path` (safely) or to buffered stdout, in `format`,
 /// else the format `path`'s extension names, else a table.
 ///
 /// # Errors
@@ -115,5 +481,72 @@ where
             lock.flush()?;
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spellings_of_one_file_are_one_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("d.csv");
+        std::fs::write(&f, "x").unwrap();
+        let other = dir.path().join("sub/../d.csv");
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        assert!(file_id(&f).same(&file_id(&other)));
+        let missing = dir.path().join("new/./x.csv");
+        let missing2 = dir.path().join("new/y/../x.csv");
+        assert!(file_id(&missing).same(&file_id(&missing2)));
+    }
+
+    #[test]
+    fn input_as_output_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("d.csv");
+        std::fs::write(&f, "x").unwrap();
+        let mut plan = OutputPlan::new();
+        plan.input("--demand", &f);
+        plan.output(
+            "--output",
+            &dir.path().join("./d.csv"),
+            OutputKind::Report {
+                format_given: false,
+            },
+        );
+        let err = plan.check().unwrap_err().to_string();
+        assert!(err.contains("--output") && err.contains("--demand"), "{err}");
+    }
+
+    #[test]
+    fn extensions_are_checked() {
+        let mut plan = OutputPlan::new();
+        plan.output("--map", Path::new("x.jpg"), OutputKind::Image);
+        let err = plan.check().unwrap_err().to_string();
+        assert!(err.contains(".svg, .png"), "{err}");
+    }
+
+    #[test]
+    fn failed_write_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("out.csv");
+        std::fs::write(&f, "old").unwrap();
+        let r = write_atomic(&f, |w| {
+            w.write_all(b"partial")?;
+            Err(std::io::Error::other("boom"))
+        });
+        assert!(r.is_err());
+        assert_eq!(std::fs::read_to_string(&f).unwrap(), "old");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        assert!(!pending().iter().any(|p| p.starts_with(dir.path())));
+    }
+
+    #[test]
+    fn missing_folders_are_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("a/b/out.csv");
+        write_atomic(&f, |w| w.write_all(b"ok")).unwrap();
+        assert_eq!(std::fs::read_to_string(&f).unwrap(), "ok");
     }
 }

@@ -28,7 +28,7 @@
 use crate::app::{Loaded, OpenSite, apply_gate, evaluate_network};
 use crate::evaluate::Evaluation;
 use crate::input::{self, LoadOptions, Place, PlaceSet, Role};
-use crate::output::write_atomic;
+use crate::output::{OutputKind, OutputPlan, write_atomic};
 use crate::plan::{Objective, PlanConfig, plan_with};
 use crate::progress::Progress;
 use crate::report::markdown::write_md_table;
@@ -375,6 +375,50 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::app::Outcome> {
         }
         all.push((name, s.over(&base)));
     }
+    let folders = unique_folders(&all.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>());
+    let mut plan = OutputPlan::new();
+    plan.input("the scenario file", file);
+    plan.input("[inputs] demand", &demand_path);
+    if let Some(p) = &inp.existing {
+        plan.input("[inputs] existing", &resolve(p));
+    }
+    if let Some(p) = &inp.candidates {
+        plan.input("[inputs] candidates", &resolve(p));
+    }
+    if let Some(p) = &sc.output {
+        plan.output(
+            "--output",
+            p,
+            OutputKind::Report {
+                format_given: sc.format.is_some(),
+            },
+        );
+    }
+    if let Some(out) = &sc.output_dir {
+        for ((name, _), folder) in all.iter().zip(&folders) {
+            let d = out.join(folder);
+            let flag = format!("--output-dir (scenario {name:?})");
+            plan.output(flag.clone(), &d.join("report.json"), OutputKind::Fixed);
+            plan.output(flag.clone(), &d.join("sites.csv"), OutputKind::Fixed);
+            if sc.maps {
+                plan.output(flag, &d.join("map.svg"), OutputKind::Fixed);
+            }
+        }
+        for f in ["comparison.md", "comparison.json", "comparison.csv"] {
+            plan.output("--output-dir", &out.join(f), OutputKind::Fixed);
+        }
+    }
+    plan.check()?;
+    for ((name, _), folder) in all.iter().zip(&folders) {
+        if *folder != slug(name)
+            && let Some(out) = &sc.output_dir
+        {
+            eprintln!(
+                "outpost: note: scenario {name:?} is written to {} (its plain folder name is empty or taken)",
+                out.join(folder).display()
+            );
+        }
+    }
     // Check every scenario before running any, so a typo fails fast.
     let jobs: Vec<Job> = all
         .iter()
@@ -387,7 +431,7 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::app::Outcome> {
     let mut rows = Vec::new();
     let mut failed = Vec::new();
     let mut baseline_fraction = None;
-    for ((job, res), (name, _)) in jobs.iter().zip(results).zip(&all) {
+    for (((job, res), (name, _)), folder) in jobs.iter().zip(results).zip(&all).zip(&folders) {
         let (mut report, open, eval, loaded) = res.with_context(|| format!("scenario {name:?}"))?;
         let passed = apply_gate(&mut report, job.min_coverage);
         if !passed {
@@ -422,8 +466,7 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::app::Outcome> {
             demand_points: report.demand.points,
         });
         if let Some(out) = &sc.output_dir {
-            let d = out.join(slug(name));
-            std::fs::create_dir_all(&d).with_context(|| format!("creating {}", d.display()))?;
+            let d = out.join(folder);
             report.elapsed_ms = 0;
             write_atomic(&d.join("report.json"), |w| {
                 report::json::write_json(&report, w)
@@ -516,6 +559,29 @@ fn slug(name: &str) -> String {
         })
         .collect();
     s.trim_matches('_').to_string()
+}
+
+/// One folder name per scenario: its slug, made unique ignoring case (for
+/// case-insensitive file systems) with `-2`, `-3`...; an empty slug becomes
+/// `scenario-N` (N its place in the file, the baseline being 0).
+fn unique_folders(names: &[&str]) -> Vec<String> {
+    let mut taken: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    for (k, name) in names.iter().enumerate() {
+        let mut base = slug(name);
+        if base.is_empty() {
+            base = format!("scenario-{k}");
+        }
+        let mut folder = base.clone();
+        let mut n = 2;
+        while taken.iter().any(|t| t.eq_ignore_ascii_case(&folder)) {
+            folder = format!("{base}-{n}");
+            n += 1;
+        }
+        taken.push(folder.clone());
+        out.push(folder);
+    }
+    out
 }
 
 struct Job {
