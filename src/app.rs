@@ -226,6 +226,7 @@ pub fn build_report(
         .iter()
         .map(|t| TierReport {
             radius_km: t.radius.km,
+            label: t.radius.to_string(),
             covered_weight: t.covered_weight,
             covered_fraction: frac(t.covered_weight),
             covered_points: t.covered_points,
@@ -303,6 +304,7 @@ pub fn build_report(
         command: command.to_string(),
         objective: objective.map(str::to_string),
         radius_km: first.radius.km,
+        radius_label: first.radius.to_string(),
         demand: DemandSummary {
             points: loaded.units.len() as u64,
             total_weight: total,
@@ -672,49 +674,106 @@ fn write_assignments(
     w: &mut dyn Write,
 ) -> std::io::Result<()> {
     let mut out = ::csv::Writer::from_writer(w);
-    let mut header: Vec<String> = [
-        "id",
-        "lon",
-        "lat",
-        "weight",
-        "group",
-        "site_id",
-        "distance_km",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    header.extend(
-        radii
-            .iter()
-            .map(|r| format!("covered_{}km", trim_float(r.km))),
-    );
+    let mut header: Vec<String> = ["id", "lon", "lat", "weight", "group", "site_id"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    if eval.allocation.is_some() {
+        header.extend(["assigned_weight", "share", "status"].map(String::from));
+    }
+    header.push("distance_km".into());
+    header.extend(radii.iter().map(|r| format!("covered_{}km", trim_float(r.km))));
     out.write_record(&header)?;
+    let site_units: Vec<UnitVector> = open
+        .iter()
+        .map(|s| to_unit(s.place.lon, s.place.lat))
+        .collect();
     for (i, p) in loaded.demand.places.iter().enumerate() {
-        let (s, d) = eval.nearest[i];
-        let mut rec = vec![
+        let base = [
             p.id.clone(),
             p.lon.to_string(),
             p.lat.to_string(),
             p.weight.to_string(),
             loaded.demand.group_name(p).unwrap_or("").to_string(),
         ];
-        if s == NO_SITE {
-            rec.extend([String::new(), String::new()]);
-        } else {
-            rec.push(open[s as usize].place.id.clone());
-            rec.push(format!("{d:.6}"));
-        }
-        for r in radii {
-            rec.push(if eval.covered(i, r) {
-                "1".into()
+        let covered: Vec<String> = radii
+            .iter()
+            .map(|r| if eval.covered(i, r) { "1" } else { "0" }.to_string())
+            .collect();
+        let Some(alloc) = &eval.allocation else {
+            let (s, d) = eval.nearest[i];
+            let mut rec = base.to_vec();
+            if s == NO_SITE {
+                rec.extend([String::new(), String::new()]);
+            } else {
+                rec.push(open[s as usize].place.id.clone());
+                rec.push(format!("{d:.6}"));
+            }
+            rec.extend(covered);
+            out.write_record(&rec)?;
+            continue;
+        };
+        // One row per site serving part of the point, then the unserved rest.
+        let parts = alloc.parts(i, p.weight);
+        let served: f64 = parts.iter().map(|x| x.1).sum();
+        let share = |x: f64| {
+            if p.weight > 0.0 {
+                round_sig(x / p.weight).to_string()
             } else {
                 "0".into()
-            });
+            }
+        };
+        for (k, part) in &parts {
+            let d = crate::sphere::km_for_chord2(crate::sphere::chord2(
+                &loaded.units[i],
+                &site_units[*k as usize],
+            ));
+            let mut rec = base.to_vec();
+            rec.extend([
+                open[*k as usize].place.id.clone(),
+                round_sig(*part).to_string(),
+                share(*part),
+                "served".into(),
+                format!("{d:.6}"),
+            ]);
+            rec.extend(covered.iter().cloned());
+            out.write_record(&rec)?;
         }
-        out.write_record(&rec)?;
+        let rest = p.weight - served;
+        if parts.is_empty() || rest > 1e-9 * p.weight.abs().max(1.0) {
+            let status = if alloc.demand_row[i] == u32::MAX {
+                "out_of_reach"
+            } else {
+                "over_capacity"
+            };
+            let mut rec = base.to_vec();
+            rec.extend([
+                String::new(),
+                round_sig(rest.max(0.0)).to_string(),
+                share(rest.max(0.0)),
+                status.into(),
+                String::new(),
+            ]);
+            rec.extend(covered.iter().cloned());
+            out.write_record(&rec)?;
+        }
     }
     out.flush()
+}
+
+/// Rounds to 12 significant digits: removes the float noise of sums and
+/// ratios (`30.000000000000004`) while keeping every digit a person reads.
+pub fn round_sig(x: f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let digits = 12 - (x.abs().log10().floor() as i32) - 1;
+    if !(-300..=300).contains(&digits) {
+        return x;
+    }
+    let f = 10f64.powi(digits);
+    let r = (x * f).round() / f;
+    if r.is_finite() { r } else { x }
 }
 
 #[cfg(test)]

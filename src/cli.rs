@@ -6,7 +6,8 @@ use crate::input::{Format, LoadOptions};
 use crate::plan::{Objective, PlanConfig};
 use crate::render::basemap::BaseMap;
 use crate::report::ReportFormat;
-use crate::sphere::{Radius, parse_distance_km, parse_speed};
+use crate::sphere::{Radius, Speed, parse_radius};
+use crate::units::seconds;
 use anyhow::{Result, bail};
 use clap::{Args as ClapArgs, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -168,8 +169,9 @@ pub struct InputArgs {
 #[derive(Debug, ClapArgs)]
 pub struct RadiusArgs {
     /// Service radius, or several comma-separated tiers (the first is the main one):
-    /// 50km, 30mi, 800m, or a travel time such as 4h or 90min with --speed.
-    #[arg(long, required = true, value_delimiter = ',', value_name = "R[,R...]")]
+    /// 50km, 30mi, 800m, or a travel time such as 4h or 90min with --speed. Required, except
+    /// for plan --objective distance and max-distance, where it only sets the coverage reported.
+    #[arg(long, value_delimiter = ',', value_name = "R[,R...]")]
     pub radius: Vec<String>,
     /// Travel speed that turns a time radius into a distance (60km/h, 40mph).
     #[arg(long, value_name = "SPEED")]
@@ -345,25 +347,7 @@ pub enum ObjectiveArg {
     MaxDistance,
 }
 
-/// Reads a fraction: `0.95`, `95%`.
-///
-/// # Errors
-/// When it is not a number in [0, 1].
-pub fn parse_fraction(flag: &str, s: &str) -> Result<f64> {
-    let t = s.trim();
-    let v = if let Some(p) = t.strip_suffix('%') {
-        p.trim().parse::<f64>().map(|v| v / 100.0)
-    } else {
-        t.parse::<f64>()
-    };
-    match v {
-        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
-        Ok(v) if v > 1.0 && v <= 100.0 && !t.ends_with('%') => {
-            bail!("{flag} {s:?} is above 1: write a fraction (0.95) or a percentage (95%)")
-        }
-        _ => bail!("{flag} {s:?} is not a fraction: write 0.95 or 95%"),
-    }
-}
+pub use crate::units::parse_fraction;
 
 /// Reads `N` (1..N) or `FROM..TO` for `--add`.
 fn add_range(s: &str) -> Result<(usize, usize)> {
@@ -389,11 +373,10 @@ fn add_range(s: &str) -> Result<(usize, usize)> {
 }
 
 /// Expands radius items, each a distance or a range FROM..TO:STEP.
-fn radius_list(items: &[String], speed: Option<f64>) -> Result<Vec<Radius>> {
+fn radius_list(items: &[String], speed: Option<Speed>) -> Result<Vec<Radius>> {
     let mut out = Vec::new();
     for item in items {
-        let one =
-            |t: &str| parse_distance_km(t, speed).map_err(|e| anyhow::anyhow!("--radius: {e}"));
+        let one = |t: &str| parse_radius(t, speed).map_err(|e| anyhow::anyhow!("--radius: {e}"));
         match item.split_once("..") {
             Some((lo, rest)) => {
                 let (hi, step) = rest.split_once(':').ok_or_else(|| {
@@ -401,30 +384,45 @@ fn radius_list(items: &[String], speed: Option<f64>) -> Result<Vec<Radius>> {
                         "--radius {item:?}: a range needs a step, e.g. 50km..300km:50km"
                     )
                 })?;
-                let (lo, hi, step) = (one(lo)?, one(hi)?, one(step)?);
+                let (first, hi, step) = (one(lo)?, one(hi)?.km, one(step)?.km);
+                let lo = first.km;
                 if hi < lo {
                     bail!("--radius {item:?}: the range ends before it starts");
                 }
-                let n = ((hi - lo) / step + 1e-9).floor() as usize;
-                if n > 50 {
+                let n = ((hi - lo) / step + 1e-9).floor();
+                if n > 50.0 {
                     bail!("--radius {item:?}: at most 51 radii");
                 }
-                out.extend((0..=n).map(|k| Radius::from_km(lo + k as f64 * step)));
+                out.extend(
+                    (0..=n as usize).map(|k| Radius::with_unit(lo + k as f64 * step, first.unit)),
+                );
             }
-            None => out.push(Radius::from_km(one(item)?)),
+            None => out.push(one(item)?),
         }
     }
     Ok(out)
 }
 
 fn radii(args: &RadiusArgs) -> Result<Vec<Radius>> {
-    let speed = args.speed.as_deref().map(parse_speed).transpose()?;
+    let speed = speed(args.speed.as_deref())?;
+    if args.radius.is_empty() {
+        bail!("--radius is required: give one or more radii, e.g. --radius 50km or 100km,200km");
+    }
     let mut out = Vec::new();
     for r in &args.radius {
-        let km = parse_distance_km(r, speed).map_err(|e| anyhow::anyhow!("--radius: {e}"))?;
-        out.push(Radius::from_km(km));
+        out.push(parse_radius(r, speed).map_err(|e| anyhow::anyhow!("--radius: {e}"))?);
     }
     Ok(out)
+}
+
+fn speed(text: Option<&str>) -> Result<Option<Speed>> {
+    text.map(|t| Speed::parse(t).map_err(|e| anyhow::anyhow!("--speed: {e}")))
+        .transpose()
+}
+
+/// The flag for a setting's name: `per_engineer` -> `--per-engineer`.
+fn flag(name: &str) -> String {
+    format!("--{}", name.replace('_', "-"))
 }
 
 fn load_options(a: &InputArgs) -> LoadOptions {
@@ -517,10 +515,8 @@ pub fn into_config(args: Args) -> Result<Config> {
             all.extend(a.candidates.iter());
             all.extend(a.existing.iter());
             check_stdin(&all)?;
-            if !(a.time_limit.is_finite() && a.time_limit > 0.0) {
-                bail!("--time-limit must be a positive number of seconds");
-            }
-            let speed = a.speed.as_deref().map(parse_speed).transpose()?;
+            let time_limit = seconds("--time-limit", a.time_limit)?;
+            let speed = speed(a.speed.as_deref())?;
             let adds = add_range(&a.add)?;
             let solver = PlanConfig {
                 objective: Objective::Coverage,
@@ -531,7 +527,7 @@ pub fn into_config(args: Args) -> Result<Config> {
                 per_engineer: None,
                 weighted: false,
                 k_nearest: None,
-                time_limit: std::time::Duration::from_secs_f64(a.time_limit),
+                time_limit,
                 seed: a.seed,
                 perturb: 0,
                 bound: !a.no_bound,
@@ -574,71 +570,34 @@ pub fn into_config(args: Args) -> Result<Config> {
                 .as_deref()
                 .map(|s| parse_fraction("--target", s))
                 .transpose()?;
-            match objective {
-                Objective::MinSites => {
-                    if target.is_none() {
-                        bail!("--objective min-sites needs --target F (e.g. --target 95%)");
-                    }
-                    if a.add.is_some() {
-                        bail!("--objective min-sites finds the number of sites itself: drop --add");
-                    }
+            let pc = PlanConfig {
+                objective,
+                add: a.add,
+                target,
+                budget: a.budget,
+                capacity: a.capacity,
+                per_engineer: a.per_engineer,
+                weighted: a.weighted,
+                k_nearest: a.k_nearest,
+                time_limit: seconds("--time-limit", a.time_limit)?,
+                seed: a.seed,
+                perturb: a.perturb,
+                bound: !a.no_bound,
+            };
+            pc.validate(&flag)?;
+            let radii = if a.radius.radius.is_empty() {
+                if objective.needs_radius() {
+                    bail!(
+                        "--objective {} needs --radius (e.g. --radius 50km, or 4h with --speed 60km/h)",
+                        objective.name()
+                    );
                 }
-                _ => {
-                    if a.add.is_none() && a.budget.is_none() {
-                        bail!(
-                            "--objective {} needs --add N (the number of new sites){}",
-                            objective.name(),
-                            if objective == Objective::Coverage {
-                                " or --budget B"
-                            } else {
-                                ""
-                            }
-                        );
-                    }
-                    if target.is_some() {
-                        bail!("--target goes with --objective min-sites");
-                    }
-                }
-            }
-            if a.budget.is_some() && objective != Objective::Coverage {
-                bail!("--budget goes with --objective coverage");
-            }
-            for (flag, v) in [
-                ("--budget", a.budget),
-                ("--capacity", a.capacity),
-                ("--per-engineer", a.per_engineer),
-            ] {
-                if let Some(v) = v
-                    && !(v.is_finite() && v >= 0.0)
-                {
-                    bail!("{flag} {v} must be a non-negative number");
-                }
-            }
-            if a.per_engineer == Some(0.0) {
-                bail!("--per-engineer must be above zero");
-            }
-            if a.k_nearest == Some(0) {
-                bail!("--k-nearest must be at least 1");
-            }
-            if !(a.time_limit.is_finite() && a.time_limit > 0.0) {
-                bail!("--time-limit must be a positive number of seconds");
-            }
-            let radii = radii(&a.radius)?;
+                vec![Radius::any()]
+            } else {
+                radii(&a.radius)?
+            };
             Ok(Config {
-                command: Command::Plan(PlanConfig {
-                    objective,
-                    add: a.add,
-                    target,
-                    budget: a.budget,
-                    capacity: a.capacity,
-                    per_engineer: a.per_engineer,
-                    weighted: a.weighted,
-                    k_nearest: a.k_nearest,
-                    time_limit: std::time::Duration::from_secs_f64(a.time_limit),
-                    seed: a.seed,
-                    perturb: a.perturb,
-                    bound: !a.no_bound,
-                }),
+                command: Command::Plan(pc),
                 demand: a.inputs.demand.clone(),
                 sites: a.existing.clone(),
                 candidates: a.candidates.clone(),
@@ -656,16 +615,3 @@ pub fn into_config(args: Args) -> Result<Config> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fractions() {
-        assert_eq!(parse_fraction("--x", "0.95").unwrap(), 0.95);
-        assert!((parse_fraction("--x", "95%").unwrap() - 0.95).abs() < 1e-12);
-        assert!(parse_fraction("--x", "95").is_err());
-        assert!(parse_fraction("--x", "abc").is_err());
-        assert!(parse_fraction("--x", "-0.1").is_err());
-    }
-}

@@ -83,6 +83,41 @@ pub struct Evaluation {
     pub total_weight: f64,
     /// Weighted distance to the nearest open site.
     pub distance: Option<DistanceStats>,
+    /// With capacities: how each point's weight is split among the open sites
+    /// (filled by the capacitated assignment; `None` means nearest site).
+    pub allocation: Option<Allocation>,
+}
+
+/// A capacity-respecting split of demand among open sites. Demand points
+/// with the same sites within reach share one *row*; each row's weight is
+/// split among its sites, and every point of the row is split in the same
+/// proportions, so per-site sums equal the sites' loads.
+#[derive(Debug, Clone, Default)]
+pub struct Allocation {
+    /// Row of each demand point, or `u32::MAX` when no open site is within reach.
+    pub demand_row: Vec<u32>,
+    /// Total weight of each row.
+    pub row_weight: Vec<f64>,
+    /// Per row: (open site index, weight served by it), in site order.
+    pub row_flows: Vec<Vec<(u32, f64)>>,
+}
+
+impl Allocation {
+    /// The parts of point `i` (of weight `w`): (open site index, weight served).
+    pub fn parts(&self, i: usize, w: f64) -> Vec<(u32, f64)> {
+        let r = self.demand_row[i];
+        if r == u32::MAX {
+            return Vec::new();
+        }
+        let total = self.row_weight[r as usize];
+        if total <= 0.0 {
+            return Vec::new();
+        }
+        self.row_flows[r as usize]
+            .iter()
+            .map(|&(k, f)| (k, w * (f / total).min(1.0)))
+            .collect()
+    }
 }
 
 impl Partial {
@@ -225,6 +260,7 @@ pub fn evaluate(demand: DemandView<'_>, sites: &[UnitVector], radii: &[Radius]) 
         groups: total.groups,
         total_weight: total.total,
         distance,
+        allocation: None,
     }
 }
 

@@ -23,5 +23,6 @@ pub mod scenarios;
 pub mod solve;
 pub mod sphere;
 pub mod sweep;
+pub mod units;
 
 pub use app::{Config, Outcome, run};

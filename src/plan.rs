@@ -4,13 +4,13 @@
 
 use crate::app::{Config, Loaded, OpenSite, build_report};
 use crate::coverage::{self, CoverageModel};
-use crate::evaluate::{Evaluation, evaluate};
+use crate::evaluate::{Allocation, Evaluation, evaluate};
 use crate::input::{self, Place, PlaceSet, Role};
 use crate::progress::Progress;
 use crate::report::{BoundReport, BudgetReport, CapacityReport, ObjectiveValue, Report, fmt_pct};
 use crate::solve::mclp::{Limits, exact_small, greedy, iterated_search, local_search};
 use crate::solve::{bound, capacity, exhaustive, minsites, pcenter, pmedian, rank_by_marginal};
-use crate::sphere::{Radius, UnitVector, to_unit};
+use crate::sphere::{Radius, RadiusUnit, UnitVector, to_unit};
 use anyhow::{Context, Result, bail};
 use std::time::{Duration, Instant};
 
@@ -67,6 +67,88 @@ pub struct PlanConfig {
     /// Compute the bound.
     pub bound: bool,
 }
+
+impl Objective {
+    /// Whether the objective is defined by a service radius (the distance
+    /// objectives need none; with one, it only sets the reported coverage).
+    pub fn needs_radius(self) -> bool {
+        matches!(self, Objective::Coverage | Objective::MinSites)
+    }
+}
+
+impl PlanConfig {
+    /// Checks that the settings make one well-defined plan: the flags or keys
+    /// the objective needs are there, those it does not use are not, and every
+    /// number is in range. The command line and scenario files both call this,
+    /// with `key` turning a setting's name (`add`, `per_engineer`) into the
+    /// flag (`--add`) or the file, scenario and key where it was given.
+    ///
+    /// # Errors
+    /// The first problem, naming the flag or key and the value.
+    pub fn validate(&self, key: &dyn Fn(&str) -> String) -> Result<()> {
+        let o = self.objective;
+        match o {
+            Objective::MinSites => {
+                if self.target.is_none() {
+                    bail!(
+                        "{} min-sites needs {} (e.g. 95%)",
+                        key("objective"),
+                        key("target")
+                    );
+                }
+                if self.add.is_some() {
+                    bail!(
+                        "{} min-sites finds the number of sites itself: drop {}",
+                        key("objective"),
+                        key("add")
+                    );
+                }
+            }
+            _ => {
+                if self.add.is_none() && !(o == Objective::Coverage && self.budget.is_some()) {
+                    bail!(
+                        "{} {} needs {} (the number of new sites){}",
+                        key("objective"),
+                        o.name(),
+                        key("add"),
+                        if o == Objective::Coverage {
+                            format!(" or {}", key("budget"))
+                        } else {
+                            String::new()
+                        }
+                    );
+                }
+                if self.target.is_some() {
+                    bail!("{} goes with {} min-sites", key("target"), key("objective"));
+                }
+            }
+        }
+        if self.budget.is_some() && o != Objective::Coverage {
+            bail!("{} goes with {} coverage", key("budget"), key("objective"));
+        }
+        if let Some(v) = self.budget {
+            crate::units::non_negative(&key("budget"), v)?;
+        }
+        if let Some(v) = self.capacity {
+            crate::units::non_negative(&key("capacity"), v)?;
+        }
+        if let Some(v) = self.per_engineer {
+            crate::units::per_engineer(&key("per_engineer"), v)?;
+        }
+        if self.k_nearest == Some(0) {
+            bail!("{} must be at least 1", key("k_nearest"));
+        }
+        if let Some(n) = self.add
+            && n > MAX_ADD
+        {
+            bail!("{} {n} is out of range: at most {MAX_ADD} new sites", key("add"));
+        }
+        Ok(())
+    }
+}
+
+/// The most new sites one plan may open.
+pub const MAX_ADD: usize = 1_000_000;
 
 /// What a plan run produces.
 pub struct PlanOutput {
@@ -193,14 +275,22 @@ pub fn plan_with(
     let deadline = Instant::now() + pc.time_limit;
     let r0 = radii[0];
 
-    progress.stage("building the coverage structure");
-    let model = coverage::build(
-        &loaded.units,
-        &loaded.weights,
-        &fixed_units,
-        &cand_units,
-        r0,
-    );
+    // Without a radius (distance objectives need none) every site reaches
+    // every point: no coverage structure, and new sites are ranked by the
+    // weight they serve instead of by covered weight.
+    let unranked = r0.unit == RadiusUnit::Any;
+    let model = if unranked {
+        coverage::build(&[], &[], &[], &cand_units, r0)
+    } else {
+        progress.stage("building the coverage structure");
+        coverage::build(
+            &loaded.units,
+            &loaded.weights,
+            &fixed_units,
+            &cand_units,
+            r0,
+        )
+    };
     let limits = Limits {
         max_sites: pc.add,
         budget: pc.budget.map(|b| (b, costs.clone())),
@@ -376,26 +466,30 @@ pub fn plan_with(
     }
 
     progress.stage("evaluating the plan");
-    let ranked = rank_by_marginal(&model, &chosen.set);
+    let ranked = if unranked {
+        rank_by_served(loaded, &fixed_units, &cand_units, &chosen.set, radii)
+    } else {
+        rank_by_marginal(&model, &chosen.set)
+    };
     let mut open: Vec<OpenSite> = loaded
         .existing
         .places
         .iter()
         .map(OpenSite::existing)
         .collect();
-    for (k, (&j, &m)) in ranked.chosen.iter().zip(&ranked.marginal).enumerate() {
+    for (k, &j) in ranked.chosen.iter().enumerate() {
         open.push(OpenSite {
             place: cands.places[j as usize].clone(),
             status: "new",
             rank: Some(k as u32 + 1),
-            marginal: Some(m),
+            marginal: ranked.marginal.get(k).copied(),
         });
     }
     let open_units: Vec<UnitVector> = open
         .iter()
         .map(|s| to_unit(s.place.lon, s.place.lat))
         .collect();
-    let eval = evaluate(loaded.view(), &open_units, radii);
+    let mut eval = evaluate(loaded.view(), &open_units, radii);
     let mut report = build_report(
         "plan",
         Some(pc.objective.name()),
@@ -472,7 +566,14 @@ pub fn plan_with(
     }
     if capacitated {
         progress.stage("assigning demand within capacities");
-        apply_capacities(&mut report, loaded, &open_units, &open, radii[0], pc);
+        eval.allocation = Some(apply_capacities(
+            &mut report,
+            loaded,
+            &open_units,
+            &open,
+            radii[0],
+            pc,
+        )?);
         if let (Some(cap_bound), Some(c)) = (served_bound, report.capacity.clone()) {
             // The objective is the weight served; both bounds are valid for it, keep the smaller.
             let served = c.assigned_weight;
@@ -498,7 +599,12 @@ pub fn plan_with(
         }
     } else if let Some(per) = pc.per_engineer {
         for s in &mut report.sites {
-            s.engineers = Some((s.assigned_weight / per).ceil() as u64);
+            s.engineers = Some(crate::units::engineers(
+                "per-engineer",
+                s.assigned_weight,
+                per,
+                &s.id,
+            )?);
         }
         report.capacity = None;
     }
@@ -508,6 +614,33 @@ pub fn plan_with(
         eval,
         passed: chosen.passed,
     })
+}
+
+/// New sites in order of the weight each is nearest for (ties by index), with
+/// no marginal coverage: the ranking when no radius was given.
+fn rank_by_served(
+    loaded: &Loaded,
+    fixed: &[UnitVector],
+    cands: &[UnitVector],
+    set: &[u32],
+    radii: &[Radius],
+) -> crate::solve::Selection {
+    let units: Vec<UnitVector> = fixed
+        .iter()
+        .copied()
+        .chain(set.iter().map(|&j| cands[j as usize]))
+        .collect();
+    let eval = evaluate(loaded.view(), &units, radii);
+    let mut order: Vec<(u32, f64)> = set
+        .iter()
+        .enumerate()
+        .map(|(k, &j)| (j, eval.site_assigned[fixed.len() + k]))
+        .collect();
+    order.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    crate::solve::Selection {
+        chosen: order.iter().map(|o| o.0).collect(),
+        marginal: Vec::new(),
+    }
 }
 
 /// Default K for p-median: about five times the sites each open site would
@@ -758,7 +891,7 @@ fn apply_capacities(
     open: &[OpenSite],
     radius: Radius,
     pc: &PlanConfig,
-) {
+) -> Result<Allocation> {
     let model = coverage::build(&loaded.units, &loaded.weights, &[], open_units, radius);
     let caps: Vec<f64> = open
         .iter()
@@ -778,7 +911,7 @@ fn apply_capacities(
             });
         }
         if let Some(per) = pc.per_engineer {
-            let e = (a.load[k] / per).ceil() as u64;
+            let e = crate::units::engineers("per-engineer", a.load[k], per, &s.id)?;
             engineers_total += e;
             s.engineers = Some(e);
         }
@@ -790,4 +923,9 @@ fn apply_capacities(
         per_engineer: pc.per_engineer,
         engineers: pc.per_engineer.map(|_| engineers_total),
     });
+    Ok(Allocation {
+        demand_row: model.demand_row,
+        row_weight: model.row_weight,
+        row_flows: a.row_flows,
+    })
 }

@@ -34,13 +34,13 @@ use crate::progress::Progress;
 use crate::report::markdown::write_md_table;
 use crate::report::table::write_aligned;
 use crate::report::{self, Report, ReportFormat, fmt_pct, fmt_weight};
-use crate::sphere::{Radius, parse_distance_km, parse_speed, trim_float};
+use crate::sphere::{Radius, Speed, parse_radius, trim_float};
 use anyhow::{Context, Result, anyhow, bail};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -70,11 +70,38 @@ struct Inputs {
     seed: Option<u64>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 enum OneOrMany {
     One(String),
     Many(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for OneOrMany {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = OneOrMany;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "a radius as text with its unit, such as \"50km\", \"30mi\", \"800m\" or \"4h\" (with `speed`), or a list of them such as [\"100km\", \"200km\"]",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<OneOrMany, E> {
+                Ok(OneOrMany::One(v.to_string()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<OneOrMany, A::Error> {
+                let mut out = Vec::new();
+                while let Some(v) = seq.next_element::<String>()? {
+                    out.push(v);
+                }
+                Ok(OneOrMany::Many(out))
+            }
+        }
+        d.deserialize_any(Visit)
+    }
 }
 
 impl OneOrMany {
@@ -231,7 +258,7 @@ fn fraction(file: &Path, scen: &str, key: &str, f: &Fraction) -> Result<f64> {
         Fraction::Number(x) => x.to_string(),
         Fraction::Text(t) => t.clone(),
     };
-    crate::cli::parse_fraction(&format!("key `{key}`:"), &text)
+    crate::units::parse_fraction(&format!("key `{key}`:"), &text)
         .map_err(|e| anyhow!("{}: scenario {scen:?}: {e}", file.display()))
 }
 
@@ -424,21 +451,51 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::app::Outcome> {
         .iter()
         .map(|(name, s)| job(file, inp, name, s, &shared))
         .collect::<Result<_>>()?;
+    // A scenario that filters demand is compared with the baseline run on the
+    // same demand, not with the baseline's share of all demand.
+    let n = jobs.len();
+    let mut shadows: Vec<Job> = Vec::new();
+    let mut shadow_of: Vec<Option<usize>> = vec![None; n];
+    for k in 1..n {
+        if jobs[k].demand != jobs[0].demand {
+            let mut b = all[0].1.clone();
+            b.demand_groups = all[k].1.demand_groups.clone();
+            shadows.push(job(file, inp, &all[0].0, &b, &shared)?);
+            shadow_of[k] = Some(shadows.len() - 1);
+        }
+    }
     progress.stage(&format!("running {} scenarios", jobs.len()));
     let top = inp.top.unwrap_or(10);
-    let results: Vec<Result<JobResult>> =
-        jobs.par_iter().map(|j| run_job(j, &shared, top)).collect();
+    let mut results: Vec<Result<JobResult>> = jobs
+        .par_iter()
+        .chain(shadows.par_iter())
+        .map(|j| run_job(j, &shared, top))
+        .collect();
+    let shadow_fractions: Vec<Option<f64>> = results
+        .split_off(n)
+        .into_iter()
+        .map(|r| r.ok().map(|(rep, ..)| rep.coverage.covered_fraction))
+        .collect();
     let mut rows = Vec::new();
     let mut failed = Vec::new();
     let mut baseline_fraction = None;
-    for (((job, res), (name, _)), folder) in jobs.iter().zip(results).zip(&all).zip(&folders) {
+    for (k, (((job, res), (name, _)), folder)) in jobs
+        .iter()
+        .zip(results)
+        .zip(&all)
+        .zip(&folders)
+        .enumerate()
+    {
         let (mut report, open, eval, loaded) = res.with_context(|| format!("scenario {name:?}"))?;
         let passed = apply_gate(&mut report, job.min_coverage);
         if !passed {
             failed.push(name.clone());
         }
         let frac = report.coverage.covered_fraction;
-        let base_f = *baseline_fraction.get_or_insert(frac);
+        let base_all = *baseline_fraction.get_or_insert(frac);
+        let base_f = shadow_of[k]
+            .and_then(|i| shadow_fractions[i])
+            .unwrap_or(base_all);
         rows.push(ComparisonRow {
             scenario: name.clone(),
             objective: report
@@ -600,17 +657,13 @@ struct Job {
 fn job(file: &Path, inp: &Inputs, name: &str, s: &Spec, sh: &Shared) -> Result<Job> {
     let where_ = |key: &str| format!("{}: scenario {name:?}: key `{key}`", file.display());
     let speed = match s.speed.as_ref().or(inp.speed.as_ref()) {
-        Some(t) => Some(parse_speed(t).map_err(|e| anyhow!("{}: {e}", where_("speed")))?),
+        Some(t) => Some(Speed::parse(t).map_err(|e| anyhow!("{}: {e}", where_("speed")))?),
         None => None,
     };
     let radius_items = s.radius.as_ref().unwrap_or(&inp.radius).items();
     let radii = radius_items
         .iter()
-        .map(|r| {
-            parse_distance_km(r, speed)
-                .map(Radius::from_km)
-                .map_err(|e| anyhow!("{}: {e}", where_("radius")))
-        })
+        .map(|r| parse_radius(r, speed).map_err(|e| anyhow!("{}: {e}", where_("radius"))))
         .collect::<Result<Vec<_>>>()?;
     if radii.is_empty() {
         bail!("{}: give at least one radius", where_("radius"));
@@ -652,6 +705,31 @@ fn job(file: &Path, inp: &Inputs, name: &str, s: &Spec, sh: &Shared) -> Result<J
             }
             _ => {}
         }
+    }
+    for (key, list) in [
+        ("close", &s.close),
+        ("open", &s.open),
+        ("exclude", &s.exclude),
+        ("keep", &s.keep),
+    ] {
+        if let Some((k, id)) = list
+            .iter()
+            .enumerate()
+            .find(|(k, id)| list[..*k].contains(id))
+        {
+            bail!(
+                "{}: {id:?} is listed twice (entries {} and {}); list each site once",
+                where_(key),
+                list.iter().position(|x| x == id).map_or(0, |p| p + 1),
+                k + 1
+            );
+        }
+    }
+    if let Some(id) = s.open.iter().find(|id| s.exclude.contains(id)) {
+        bail!(
+            "{}: {id:?} is also in `exclude`; a site cannot be both forced open and excluded",
+            where_("open")
+        );
     }
     // Sites to close must exist; sites to open and candidates named must be candidates.
     for id in &s.close {
@@ -760,6 +838,10 @@ fn job(file: &Path, inp: &Inputs, name: &str, s: &Spec, sh: &Shared) -> Result<J
                 && (s.keep_groups.is_empty() || in_group(p, &s.keep_groups))
         })
         .collect();
+    let time_limit = crate::units::seconds(
+        &format!("{}: [inputs] key `time_limit`", file.display()),
+        inp.time_limit.unwrap_or(60.0),
+    )?;
     let plan = objective.map(|o| PlanConfig {
         objective: o,
         add: s.add,
@@ -769,11 +851,29 @@ fn job(file: &Path, inp: &Inputs, name: &str, s: &Spec, sh: &Shared) -> Result<J
         per_engineer: s.per_engineer,
         weighted: s.weighted.unwrap_or(false),
         k_nearest: None,
-        time_limit: Duration::from_secs_f64(inp.time_limit.unwrap_or(60.0)),
+        time_limit,
         seed: inp.seed.unwrap_or(0),
         perturb: 0,
         bound: true,
     });
+    match &plan {
+        Some(pc) => pc.validate(&|k: &str| where_(k))?,
+        None => {
+            // An evaluation uses none of the plan keys; say so rather than ignore them.
+            for (key, given) in [
+                ("budget", s.budget.is_some()),
+                ("capacity", s.capacity.is_some()),
+                ("per_engineer", s.per_engineer.is_some()),
+            ] {
+                if given {
+                    bail!(
+                        "{}: this scenario evaluates the network (no `add`, `budget` or `target`); {key} applies to plans only",
+                        where_(key)
+                    );
+                }
+            }
+        }
+    }
     Ok(Job {
         radii,
         plan,

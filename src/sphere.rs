@@ -63,6 +63,94 @@ pub fn haversine_km(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {
     2.0 * EARTH_RADIUS_KM * a.min(1.0).sqrt().asin()
 }
 
+/// A travel speed's unit, kept so that reports say it as the user did.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SpeedUnit {
+    /// Kilometres per hour.
+    Kmh,
+    /// Miles per hour.
+    Mph,
+    /// Metres per second.
+    Ms,
+}
+
+/// A travel speed that turns a time radius into a distance.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Speed {
+    /// Kilometres per hour.
+    pub kmh: f64,
+    /// The unit the speed was given in.
+    pub unit: SpeedUnit,
+}
+
+/// The fastest speed accepted: anything faster is a typo.
+const MAX_SPEED_KMH: f64 = 100_000.0;
+
+impl Speed {
+    /// Reads a speed such as `60km/h`, `40mph` or `15m/s`.
+    ///
+    /// # Errors
+    /// [`UnitError`] when the text is not a positive speed with a known unit.
+    pub fn parse(s: &str) -> Result<Speed, UnitError> {
+        let bad = || UnitError::Unreadable {
+            what: "speed",
+            value: clip(s),
+            example: "60km/h, 40mph, 15m/s",
+        };
+        let (v, unit) = split_number(s).ok_or_else(bad)?;
+        let (kmh, unit) = match unit.as_str() {
+            "km/h" | "kmh" | "kph" | "" => (v, SpeedUnit::Kmh),
+            "mph" | "mi/h" => (v * 1.609344, SpeedUnit::Mph),
+            "m/s" => (v * 3.6, SpeedUnit::Ms),
+            _ => return Err(bad()),
+        };
+        if !(kmh.is_finite() && kmh > 0.0) {
+            return Err(UnitError::NotPositive {
+                what: "speed",
+                value: clip(s),
+            });
+        }
+        if kmh > MAX_SPEED_KMH {
+            return Err(UnitError::OutOfRange {
+                what: "speed",
+                value: clip(s),
+                range: "at most 100,000 km/h",
+            });
+        }
+        Ok(Speed { kmh, unit })
+    }
+}
+
+impl fmt::Display for Speed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.unit {
+            SpeedUnit::Kmh => write!(f, "{} km/h", trim_float(self.kmh)),
+            SpeedUnit::Mph => write!(f, "{} mph", trim_float(self.kmh / 1.609344)),
+            SpeedUnit::Ms => write!(f, "{} m/s", trim_float(self.kmh / 3.6)),
+        }
+    }
+}
+
+/// How a radius was given, so that titles, legends and tables say it the
+/// same way (`100 mi`, `4 h at 60 km/h`); computation always uses km.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RadiusUnit {
+    /// Kilometres.
+    Km,
+    /// Metres.
+    M,
+    /// Statute miles.
+    Mi,
+    /// Nautical miles.
+    Nmi,
+    /// A travel time in hours at a speed.
+    Hours(Speed),
+    /// A travel time in minutes at a speed.
+    Minutes(Speed),
+    /// No radius was given: every distance counts (objectives that need none).
+    Any,
+}
+
 /// A service radius, as a great-circle distance.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Radius {
@@ -70,15 +158,29 @@ pub struct Radius {
     pub km: f64,
     /// Squared chord on the unit sphere, computed once.
     pub chord2: f64,
+    /// How the user gave it, for display.
+    pub unit: RadiusUnit,
 }
 
 impl Radius {
     /// A radius of `km` kilometres.
     pub fn from_km(km: f64) -> Self {
+        Self::with_unit(km, RadiusUnit::Km)
+    }
+
+    /// A radius of `km` kilometres, shown in `unit`.
+    pub fn with_unit(km: f64, unit: RadiusUnit) -> Self {
         Radius {
             km,
             chord2: chord2_for_km(km),
+            unit,
         }
+    }
+
+    /// A radius that reaches every point on Earth (half the circumference),
+    /// for objectives run without `--radius`.
+    pub fn any() -> Self {
+        Self::with_unit(std::f64::consts::PI * EARTH_RADIUS_KM, RadiusUnit::Any)
     }
 
     /// Whether two unit vectors are within this radius of each other.
@@ -90,7 +192,28 @@ impl Radius {
 
 impl fmt::Display for Radius {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} km", trim_float(self.km))
+        let km = self.km;
+        match self.unit {
+            RadiusUnit::Km => write!(f, "{} km", trim_float(km)),
+            RadiusUnit::M => write!(f, "{} m", trim_float(km * 1000.0)),
+            RadiusUnit::Mi => write!(f, "{} mi", trim_float(km / 1.609344)),
+            RadiusUnit::Nmi => write!(f, "{} nmi", trim_float(km / 1.852)),
+            RadiusUnit::Hours(s) => write!(f, "{} h at {s}", trim_float(km / s.kmh)),
+            RadiusUnit::Minutes(s) => write!(f, "{} min at {s}", trim_float(60.0 * km / s.kmh)),
+            RadiusUnit::Any => write!(f, "any distance"),
+        }
+    }
+}
+
+/// Cuts a value echoed in a message to a readable length.
+pub fn clip(s: &str) -> String {
+    const MAX: usize = 80;
+    let n = s.chars().count();
+    if n <= MAX {
+        s.to_string()
+    } else {
+        let head: String = s.chars().take(MAX).collect();
+        format!("{head}… ({n} characters)")
     }
 }
 
@@ -121,6 +244,16 @@ pub enum UnitError {
     TimeWithoutSpeed {
         /// The text given.
         value: String,
+    },
+    /// Beyond any sensible value.
+    #[error("{what} {value:?} is out of range: it must be {range}")]
+    OutOfRange {
+        /// What was being read.
+        what: &'static str,
+        /// The text given.
+        value: String,
+        /// The accepted range, in words.
+        range: &'static str,
     },
     /// Zero, negative or non-finite.
     #[error("{what} {value:?} must be a positive, finite number")]
@@ -154,65 +287,70 @@ fn split_number(s: &str) -> Option<(f64, String)> {
 /// # Errors
 /// [`UnitError`] when the text is not a positive speed with a known unit.
 pub fn parse_speed(s: &str) -> Result<f64, UnitError> {
-    let bad = || UnitError::Unreadable {
-        what: "speed",
-        value: s.to_string(),
-        example: "60km/h, 40mph, 15m/s",
-    };
-    let (v, unit) = split_number(s).ok_or_else(bad)?;
-    let kmh = match unit.as_str() {
-        "km/h" | "kmh" | "kph" | "" => v,
-        "mph" | "mi/h" => v * 1.609344,
-        "m/s" => v * 3.6,
-        _ => return Err(bad()),
-    };
-    if !(kmh.is_finite() && kmh > 0.0) {
-        return Err(UnitError::NotPositive {
-            what: "speed",
-            value: s.to_string(),
-        });
-    }
-    Ok(kmh)
+    Speed::parse(s).map(|v| v.kmh)
 }
 
 /// Reads a distance (`50km`, `30mi`, `800m`, a bare number is km) or a travel
-/// time (`4h`, `90min`) turned into a distance by `speed_kmh`.
+/// time (`4h`, `90min`) turned into a distance by `speed_kmh`, in km.
 ///
 /// # Errors
 /// [`UnitError`] when the text is unreadable, not positive, or a time without a speed.
 pub fn parse_distance_km(s: &str, speed_kmh: Option<f64>) -> Result<f64, UnitError> {
+    let speed = speed_kmh.map(|kmh| Speed {
+        kmh,
+        unit: SpeedUnit::Kmh,
+    });
+    parse_radius(s, speed).map(|r| r.km)
+}
+
+/// The longest radius accepted, km: four times round the Earth. Anything
+/// beyond half the circumference already reaches every point.
+const MAX_RADIUS_KM: f64 = 160_000.0;
+
+/// Reads a radius: a distance (`50km`, `30mi`, `800m`, `5nmi`, a bare number
+/// is km) or a travel time (`4h`, `90min`) at `speed`, keeping the unit given.
+///
+/// # Errors
+/// [`UnitError`] when the text is unreadable, not positive, too large, or a
+/// time without a speed.
+pub fn parse_radius(s: &str, speed: Option<Speed>) -> Result<Radius, UnitError> {
     let bad = || UnitError::Unreadable {
         what: "distance",
-        value: s.to_string(),
+        value: clip(s),
         example: "50km, 30mi, 800m, or a time such as 4h or 90min with --speed",
     };
     let (v, unit) = split_number(s).ok_or_else(bad)?;
-    let hours = match unit.as_str() {
-        "h" | "hr" | "hrs" | "hour" | "hours" => Some(v),
-        "min" | "mins" | "minute" | "minutes" => Some(v / 60.0),
-        _ => None,
+    let time = |v: f64, minutes: bool| -> Result<(f64, RadiusUnit), UnitError> {
+        let sp = speed.ok_or_else(|| UnitError::TimeWithoutSpeed { value: clip(s) })?;
+        Ok(if minutes {
+            (v / 60.0 * sp.kmh, RadiusUnit::Minutes(sp))
+        } else {
+            (v * sp.kmh, RadiusUnit::Hours(sp))
+        })
     };
-    let km = if let Some(h) = hours {
-        let speed = speed_kmh.ok_or_else(|| UnitError::TimeWithoutSpeed {
-            value: s.to_string(),
-        })?;
-        h * speed
-    } else {
-        match unit.as_str() {
-            "km" | "" => v,
-            "m" => v / 1000.0,
-            "mi" | "mile" | "miles" => v * 1.609344,
-            "nmi" => v * 1.852,
-            _ => return Err(bad()),
-        }
+    let (km, unit) = match unit.as_str() {
+        "h" | "hr" | "hrs" | "hour" | "hours" => time(v, false)?,
+        "min" | "mins" | "minute" | "minutes" => time(v, true)?,
+        "km" | "" => (v, RadiusUnit::Km),
+        "m" => (v / 1000.0, RadiusUnit::M),
+        "mi" | "mile" | "miles" => (v * 1.609344, RadiusUnit::Mi),
+        "nmi" => (v * 1.852, RadiusUnit::Nmi),
+        _ => return Err(bad()),
     };
     if !(km.is_finite() && km > 0.0) {
         return Err(UnitError::NotPositive {
             what: "distance",
-            value: s.to_string(),
+            value: clip(s),
         });
     }
-    Ok(km)
+    if km > MAX_RADIUS_KM {
+        return Err(UnitError::OutOfRange {
+            what: "distance",
+            value: clip(s),
+            range: "at most 160,000 km (half the Earth's circumference, 20,015 km, already reaches everywhere)",
+        });
+    }
+    Ok(Radius::with_unit(km, unit))
 }
 
 #[cfg(test)]
@@ -256,5 +394,21 @@ mod tests {
         assert!(parse_distance_km("fifty", None).is_err());
         assert!(parse_distance_km("5 parsecs", None).is_err());
         assert_relative_eq!(parse_speed("40mph").unwrap(), 64.37376);
+        assert!(parse_distance_km("1e308km", None).is_err());
+        assert!(parse_distance_km("nan", None).is_err());
+    }
+
+    #[test]
+    fn radii_keep_their_unit() {
+        let show = |s: &str, sp: Option<&str>| {
+            let speed = sp.map(|t| Speed::parse(t).unwrap());
+            parse_radius(s, speed).unwrap().to_string()
+        };
+        assert_eq!(show("100mi", None), "100 mi");
+        assert_eq!(show("800m", None), "800 m");
+        assert_eq!(show("50", None), "50 km");
+        assert_eq!(show("4h", Some("60km/h")), "4 h at 60 km/h");
+        assert_eq!(show("90min", Some("40mph")), "90 min at 40 mph");
+        assert_eq!(Radius::any().to_string(), "any distance");
     }
 }

@@ -278,7 +278,7 @@ fn every_format_and_output_file() {
     let dir = tempfile::tempdir().unwrap();
     for (ext, needle) in [
         ("json", "\"covered_fraction\""),
-        ("md", "| radius km |"),
+        ("md", "| radius |"),
         ("csv", "tier,200,covered_weight"),
         ("txt", "Coverage by radius"),
     ] {

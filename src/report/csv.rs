@@ -22,6 +22,7 @@ pub fn write_csv<W: Write>(r: &Report, out: W) -> std::io::Result<()> {
         r.objective.clone().unwrap_or_default(),
     )?;
     row("run", "", "radius_km", r.radius_km.to_string())?;
+    row("run", "", "radius_label", r.radius_label.clone())?;
     row("demand", "", "points", r.demand.points.to_string())?;
     row(
         "demand",
@@ -50,6 +51,7 @@ pub fn write_csv<W: Write>(r: &Report, out: W) -> std::io::Result<()> {
     )?;
     for t in &r.tiers {
         let k = t.radius_km.to_string();
+        row("tier", &k, "label", t.label.clone())?;
         row("tier", &k, "covered_weight", t.covered_weight.to_string())?;
         row(
             "tier",

@@ -1,11 +1,11 @@
 //! JSON writer.
 //!
 //! The document is one object with the fields of [`Report`]: `command`,
-//! `objective`, `radius_km`, `demand {points, total_weight, skipped}`,
+//! `objective`, `radius_km`, `radius_label` (the radius as given: `100 mi`), `demand {points, total_weight, skipped}`,
 //! `candidates`, `sites [{id, name?, lon, lat, status, rank, marginal_weight,
 //! covered_weight, assigned_weight, cost?, capacity?, utilisation?, engineers?}]`,
 //! `coverage {covered_weight, covered_fraction, covered_points}`,
-//! `tiers [{radius_km, covered_weight, covered_fraction, covered_points}]`,
+//! `tiers [{radius_km, label, covered_weight, covered_fraction, covered_points}]`,
 //! `distance_km {mean, p50, p90, max}` (null without sites), `groups [{group,
 //! points, total_weight, covered_weight, covered_fraction}]`, `uncovered [...]`,
 //! and for plans `bound {value, gap, method, achieved}`, `objective_value`,

@@ -101,6 +101,8 @@ pub struct CoverageSummary {
 pub struct TierReport {
     /// The radius, km.
     pub radius_km: f64,
+    /// The radius as the user gave it (`100 mi`, `4 h at 60 km/h`).
+    pub label: String,
     /// Covered weight.
     pub covered_weight: f64,
     /// Covered share of the weight.
@@ -206,6 +208,9 @@ pub struct Report {
     pub objective: Option<String>,
     /// The first (main) radius, km.
     pub radius_km: f64,
+    /// The first radius as the user gave it (`100 mi`, `4 h at 60 km/h`,
+    /// `any distance` when none was needed).
+    pub radius_label: String,
     /// Demand loaded.
     pub demand: DemandSummary,
     /// Candidate sites considered (0 for evaluate).

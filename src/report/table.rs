@@ -2,7 +2,6 @@
 //! as aligned text ([`write_table`]) or Markdown (see [`super::markdown`]).
 
 use super::{Report, fmt_pct, fmt_weight};
-use crate::sphere::trim_float;
 use std::io::Write;
 
 /// A titled table of text cells; the first column is left-aligned, the rest right-aligned.
@@ -55,8 +54,8 @@ pub fn summary_lines(r: &Report) -> Vec<String> {
         }
     ));
     lines.push(format!(
-        "coverage within {} km: {} of weight ({} of {} points)",
-        trim_float(r.radius_km),
+        "coverage within {}: {} of weight ({} of {} points)",
+        r.radius_label,
         fmt_pct(r.coverage.covered_fraction),
         r.coverage.covered_points,
         r.demand.points
@@ -126,7 +125,7 @@ pub fn sections(r: &Report) -> Vec<Section> {
     out.push(Section {
         title: "Coverage by radius".into(),
         headers: vec![
-            "radius km".into(),
+            "radius".into(),
             "covered weight".into(),
             "covered".into(),
             "points".into(),
@@ -136,7 +135,7 @@ pub fn sections(r: &Report) -> Vec<Section> {
             .iter()
             .map(|t| {
                 vec![
-                    trim_float(t.radius_km),
+                    t.label.clone(),
                     fmt_weight(t.covered_weight),
                     fmt_pct(t.covered_fraction),
                     t.covered_points.to_string(),
@@ -194,8 +193,8 @@ pub fn sections(r: &Report) -> Vec<Section> {
     if !r.groups.is_empty() {
         out.push(Section {
             title: format!(
-                "Coverage by group within {} km (worst first)",
-                trim_float(r.radius_km)
+                "Coverage by group within {} (worst first)",
+                r.radius_label
             ),
             headers: vec![
                 "group".into(),

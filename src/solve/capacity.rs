@@ -18,6 +18,9 @@ pub struct Assignment {
     pub within_reach: f64,
     /// Weight assigned within capacities.
     pub assigned: f64,
+    /// Per row of the model: (index into `open`, weight served), for rows
+    /// with any flow.
+    pub row_flows: Vec<Vec<(u32, f64)>>,
 }
 
 struct Edge {
@@ -134,6 +137,7 @@ pub fn assign(model: &CoverageModel, open: &[u32], capacity: &[f64]) -> Assignme
     // Nodes: 0 source, 1 sink, 2.. sites, then rows within reach.
     let mut g = Graph::new(2 + open.len());
     let mut within = 0.0;
+    let mut row_edges: Vec<(usize, Vec<(u32, usize)>)> = Vec::new();
     let total: f64 = model.row_weight.iter().sum();
     let eps = 1e-12 * total.max(1.0);
     for r in 0..nr {
@@ -151,9 +155,12 @@ pub fn assign(model: &CoverageModel, open: &[u32], capacity: &[f64]) -> Assignme
         let node = g.adj.len();
         g.adj.push(Vec::new());
         g.add(0, node, w);
+        let mut edges = Vec::with_capacity(reach.len());
         for k in reach {
+            edges.push((k as u32, g.edges.len()));
             g.add(node, 2 + k, f64::INFINITY);
         }
+        row_edges.push((r, edges));
     }
     let mut sink_edges = Vec::with_capacity(open.len());
     for (k, &cap) in capacity.iter().enumerate() {
@@ -161,15 +168,22 @@ pub fn assign(model: &CoverageModel, open: &[u32], capacity: &[f64]) -> Assignme
         g.add(2 + k, 1, cap);
     }
     let assigned = g.max_flow(0, 1, eps);
-    let load = sink_edges
-        .iter()
-        .zip(capacity)
-        .map(|(&e, &cap)| cap - g.edges[e].cap)
-        .collect();
+    // The flow on an edge is its reverse edge's residual capacity; reading it
+    // there (not as capacity minus residual) keeps uncapacitated sites finite.
+    let load = sink_edges.iter().map(|&e| g.edges[e ^ 1].cap).collect();
+    let mut row_flows = vec![Vec::new(); nr];
+    for (r, edges) in row_edges {
+        row_flows[r] = edges
+            .into_iter()
+            .map(|(k, e)| (k, g.edges[e ^ 1].cap))
+            .filter(|&(_, f)| f > 0.0)
+            .collect();
+    }
     Assignment {
         load,
         within_reach: within,
         assigned,
+        row_flows,
     }
 }
 
