@@ -408,7 +408,8 @@ pub fn write_extras(
     progress: &crate::progress::Progress,
 ) -> Result<()> {
     if let Some(path) = &out.sites_out {
-        write_atomic(path, |w| write_sites(path, report, w))?;
+        let tidy = report.tidied();
+        write_atomic(path, |w| write_sites(path, &tidy, w))?;
     }
     if let Some(path) = &out.assignments_out {
         write_atomic(path, |w| {
@@ -718,7 +719,7 @@ fn write_assignments(
         let served: f64 = parts.iter().map(|x| x.1).sum();
         let share = |x: f64| {
             if p.weight > 0.0 {
-                round_sig(x / p.weight).to_string()
+                crate::report::round_sig(x / p.weight).to_string()
             } else {
                 "0".into()
             }
@@ -731,7 +732,7 @@ fn write_assignments(
             let mut rec = base.to_vec();
             rec.extend([
                 open[*k as usize].place.id.clone(),
-                round_sig(*part).to_string(),
+                crate::report::round_sig(*part).to_string(),
                 share(*part),
                 "served".into(),
                 format!("{d:.6}"),
@@ -749,7 +750,7 @@ fn write_assignments(
             let mut rec = base.to_vec();
             rec.extend([
                 String::new(),
-                round_sig(rest.max(0.0)).to_string(),
+                crate::report::round_sig(rest.max(0.0)).to_string(),
                 share(rest.max(0.0)),
                 status.into(),
                 String::new(),
@@ -759,21 +760,6 @@ fn write_assignments(
         }
     }
     out.flush()
-}
-
-/// Rounds to 12 significant digits: removes the float noise of sums and
-/// ratios (`30.000000000000004`) while keeping every digit a person reads.
-pub fn round_sig(x: f64) -> f64 {
-    if x == 0.0 || !x.is_finite() {
-        return x;
-    }
-    let digits = 12 - (x.abs().log10().floor() as i32) - 1;
-    if !(-300..=300).contains(&digits) {
-        return x;
-    }
-    let f = 10f64.powi(digits);
-    let r = (x * f).round() / f;
-    if r.is_finite() { r } else { x }
 }
 
 #[cfg(test)]

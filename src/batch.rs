@@ -130,9 +130,9 @@ pub fn run_batch(cfg: &Config, files: &[PathBuf]) -> Result<Outcome> {
             Ok(BatchRow {
                 file: name.clone(),
                 points: report.demand.points,
-                total_weight: report.demand.total_weight,
-                covered_weight: report.coverage.covered_weight,
-                covered_fraction: report.coverage.covered_fraction,
+                total_weight: crate::report::round_sig(report.demand.total_weight),
+                covered_weight: crate::report::round_sig(report.coverage.covered_weight),
+                covered_fraction: crate::report::round_share(report.coverage.covered_fraction),
                 sites: report.sites.len(),
                 opened: report.sites.iter().filter(|s| s.status == "new").count(),
                 gap: report.bound.as_ref().map(|b| b.gap),
@@ -175,9 +175,13 @@ pub fn run_batch(cfg: &Config, files: &[PathBuf]) -> Result<Outcome> {
     let total = BatchRow {
         file: "total".into(),
         points: ok.iter().map(|r| r.points).sum(),
-        total_weight: tw,
-        covered_weight: cw,
-        covered_fraction: if tw > 0.0 { cw / tw } else { 0.0 },
+        total_weight: crate::report::round_sig(tw),
+        covered_weight: crate::report::round_sig(cw),
+        covered_fraction: if tw > 0.0 {
+            crate::report::round_share(cw / tw)
+        } else {
+            0.0
+        },
         // Evaluations share one network; plans open their own sites per file.
         sites: if command == "plan" {
             ok.iter().map(|r| r.sites).sum()

@@ -508,9 +508,9 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::app::Outcome> {
                 .iter()
                 .map(|t| (t.radius_km, t.covered_fraction))
                 .collect(),
-            covered_weight: report.coverage.covered_weight,
-            covered_fraction: frac,
-            delta_pp: 100.0 * (frac - base_f),
+            covered_weight: report::round_sig(report.coverage.covered_weight),
+            covered_fraction: report::round_share(frac),
+            delta_pp: report::round_sig(100.0 * report::round_share(frac - base_f)),
             sites: report.sites.len(),
             opened: report.sites.iter().filter(|s| s.status == "new").count(),
             closed: job.closed,
@@ -526,7 +526,7 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::app::Outcome> {
             let d = out.join(folder);
             report.elapsed_ms = 0;
             write_atomic(&d.join("report.json"), |w| {
-                report::json::write_json(&report, w)
+                report::write(&report, ReportFormat::Json, w)
             })?;
             write_atomic(&d.join("sites.csv"), |w| {
                 report::csv::write_sites_csv(&report.sites, w)

@@ -33,6 +33,15 @@ pub fn parse_fraction(what: &str, s: &str) -> Result<f64> {
     }
 }
 
+/// A number as a person reads it: plain when moderate, else in e-notation.
+pub fn show(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && !(1e-4..1e9).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
 /// A time limit in seconds: finite, above 0, at most 30 days.
 ///
 /// # Errors
@@ -40,7 +49,8 @@ pub fn parse_fraction(what: &str, s: &str) -> Result<f64> {
 pub fn seconds(what: &str, v: f64) -> Result<Duration> {
     if !(v.is_finite() && v > 0.0 && v <= MAX_SECONDS) {
         bail!(
-            "{what} {v} is out of range: give a number of seconds above 0 and at most {MAX_SECONDS} (30 days)"
+            "{what} {} is out of range: give a number of seconds above 0 and at most {MAX_SECONDS} (30 days)",
+            show(v)
         );
     }
     Ok(Duration::from_secs_f64(v))
@@ -52,7 +62,10 @@ pub fn seconds(what: &str, v: f64) -> Result<Duration> {
 /// When negative, NaN or infinite.
 pub fn non_negative(what: &str, v: f64) -> Result<f64> {
     if !(v.is_finite() && v >= 0.0) {
-        bail!("{what} {v} is out of range: give a finite number, 0 or more");
+        bail!(
+            "{what} {} is out of range: give a finite number, 0 or more",
+            show(v)
+        );
     }
     Ok(v)
 }
@@ -65,7 +78,8 @@ pub fn non_negative(what: &str, v: f64) -> Result<f64> {
 pub fn per_engineer(what: &str, v: f64) -> Result<f64> {
     if !(v.is_finite() && v >= 1e-9) {
         bail!(
-            "{what} {v} is out of range: give the weight one engineer can serve, a finite number of at least 1e-9, in the unit of the weights"
+            "{what} {} is out of range: give the weight one engineer can serve, a finite number of at least 1e-9, in the unit of the weights",
+            show(v)
         );
     }
     Ok(v)
@@ -80,7 +94,10 @@ pub fn engineers(what: &str, load: f64, per: f64, site: &str) -> Result<u64> {
     let n = (load / per).ceil();
     if !(n.is_finite() && n <= 1e9) {
         bail!(
-            "{what} {per}: site {site:?} would need {n:e} engineers for a load of {load}; give the weight one engineer serves in the unit of the weights"
+            "{what} {}: site {site:?} would need {} engineers for a load of {}; give the weight one engineer serves in the unit of the weights",
+            show(per),
+            show(n),
+            show(load)
         );
     }
     Ok(n.max(0.0) as u64)

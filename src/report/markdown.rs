@@ -6,7 +6,7 @@ use super::table::{sections, summary_lines};
 use std::io::Write;
 
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|")
+    super::one_line(s).replace('|', "\\|")
 }
 
 /// Writes the report as Markdown.

@@ -257,6 +257,98 @@ pub struct ObjectiveValue {
     pub value: f64,
 }
 
+/// Makes text from the data safe for one line of a table, Markdown or SVG:
+/// control characters (newlines, tabs, escapes) are shown as `\n`, `\t` or
+/// `\u{1b}` instead of breaking the row or the document.
+pub fn one_line(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Rounds a sum or a ratio to 12 significant digits, removing float noise
+/// (`110875917.00000003`, `30.000000000000004`) but no digit a person reads.
+pub fn round_sig(x: f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let digits = 11 - x.abs().log10().floor() as i32;
+    if !(-290..=290).contains(&digits) {
+        return x;
+    }
+    let f = 10f64.powi(digits);
+    let r = (x * f).round() / f;
+    if r.is_finite() { r } else { x }
+}
+
+/// Rounds a share (0..1) to 12 decimals: a gap of `2.7e-16` is 0.
+pub fn round_share(x: f64) -> f64 {
+    if !x.is_finite() {
+        return x;
+    }
+    let r = (x * 1e12).round() / 1e12;
+    if r == 0.0 { 0.0 } else { r }
+}
+
+impl Report {
+    /// The report with float noise removed from sums and shares, as written.
+    pub fn tidied(&self) -> Report {
+        let mut r = self.clone();
+        let w = round_sig;
+        let s = round_share;
+        r.demand.total_weight = w(r.demand.total_weight);
+        for x in &mut r.sites {
+            x.marginal_weight = x.marginal_weight.map(w);
+            x.covered_weight = w(x.covered_weight);
+            x.assigned_weight = w(x.assigned_weight);
+            x.utilisation = x.utilisation.map(s);
+        }
+        r.coverage.covered_weight = w(r.coverage.covered_weight);
+        r.coverage.covered_fraction = s(r.coverage.covered_fraction);
+        for t in &mut r.tiers {
+            t.covered_weight = w(t.covered_weight);
+            t.covered_fraction = s(t.covered_fraction);
+        }
+        for g in &mut r.groups {
+            g.total_weight = w(g.total_weight);
+            g.covered_weight = w(g.covered_weight);
+            g.covered_fraction = s(g.covered_fraction);
+        }
+        if let Some(b) = &mut r.bound {
+            b.value = w(b.value);
+            b.achieved = w(b.achieved);
+            b.gap = s(b.gap);
+        }
+        if let Some(b) = &mut r.budget {
+            b.spent = w(b.spent);
+            b.remaining = w(b.remaining);
+        }
+        if let Some(c) = &mut r.capacity {
+            c.within_reach_weight = w(c.within_reach_weight);
+            c.assigned_weight = w(c.assigned_weight);
+            c.over_capacity_weight = w(c.over_capacity_weight);
+        }
+        if let Some(v) = &mut r.objective_value {
+            v.value = w(v.value);
+        }
+        if let Some(g) = &mut r.gate {
+            g.reached = s(g.reached);
+        }
+        r
+    }
+}
+
 /// Renders a report in a format.
 ///
 /// # Errors
@@ -266,6 +358,7 @@ pub fn write<W: std::io::Write>(
     format: ReportFormat,
     out: W,
 ) -> std::io::Result<()> {
+    let report = &report.tidied();
     match format {
         ReportFormat::Table => table::write_table(report, out),
         ReportFormat::Json => json::write_json(report, out),

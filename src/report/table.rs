@@ -274,6 +274,10 @@ pub fn write_aligned<W: Write + ?Sized, H: AsRef<str>>(
     left: &[usize],
 ) -> std::io::Result<()> {
     let headers: Vec<&str> = headers.iter().map(AsRef::as_ref).collect();
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| super::one_line(c).into_owned()).collect())
+        .collect();
     let widths: Vec<usize> = (0..headers.len())
         .map(|c| {
             rows.iter()
