@@ -138,6 +138,13 @@ impl PlanConfig {
         if self.k_nearest == Some(0) {
             bail!("{} must be at least 1", key("k_nearest"));
         }
+        if self.perturb > MAX_PERTURB {
+            bail!(
+                "{} {} is out of range: at most {MAX_PERTURB} rounds",
+                key("perturb"),
+                self.perturb
+            );
+        }
         if let Some(n) = self.add
             && n > MAX_ADD
         {
@@ -146,6 +153,9 @@ impl PlanConfig {
         Ok(())
     }
 }
+
+/// The most perturbation rounds one plan may ask for.
+pub const MAX_PERTURB: u32 = 10_000;
 
 /// The most new sites one plan may open.
 pub const MAX_ADD: usize = 1_000_000;
