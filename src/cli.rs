@@ -20,9 +20,13 @@ Columns are found by name, case-insensitive: lon|lng|long|longitude|x, lat|latit
 weight|sales|demand|population|pop (default 1), id|name (default the row number),
 region|province|group|state|country; candidate files may carry cost and capacity.
 
+Outputs never replace an input (compared as files, whatever the spelling), two outputs never
+name one file, devices and FIFOs are written in place, and an interrupted run leaves no
+temporary file.
+
 Exit codes: 0 success; 1 the run worked but a gate failed (--min-coverage, an unreachable
 --target); 2 bad usage, bad input or an I/O error (the message names the file, line or
-feature, column and value).";
+feature, column and value); 129/130/143 interrupted by SIGHUP/SIGINT/SIGTERM.";
 
 /// outpost: plan and check service-outlet networks.
 #[derive(Debug, Parser)]
@@ -184,13 +188,16 @@ pub struct OutputArgs {
     /// Report format (default: from --output's extension, else table).
     #[arg(long, value_enum, help_heading = "Output")]
     pub format: Option<OutFormat>,
-    /// Write the report to FILE instead of stdout (written atomically).
+    /// Write the report to FILE instead of stdout (.json, .md, .csv, .txt; other names need
+    /// --format). Written atomically; never over an input; {name} is the demand file's name.
     #[arg(long, short = 'o', value_name = "FILE", help_heading = "Output")]
     pub output: Option<PathBuf>,
     /// Write the open sites to FILE (.csv or .geojson).
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub sites_out: Option<PathBuf>,
     /// Write every demand point with its nearest open site, distance and coverage per tier (.csv).
+    /// With capacities: the capacity-respecting split, one row per serving site plus any unserved
+    /// rest (columns assigned_weight, share, status).
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub assignments_out: Option<PathBuf>,
     /// How many of the largest uncovered places to list.
