@@ -662,3 +662,33 @@ fn r8_filtered_scenarios_compare_with_the_baseline_on_the_same_demand() {
         "{delta}"
     );
 }
+
+#[test]
+fn r8_basemap_coordinates_are_validated() {
+    let (_t, dir) = scratch();
+    for (bad, says) in [
+        ("[1e20,30]", "longitude 1e20"),
+        ("[100,200]", "latitude 200"),
+        ("[\"100\",\"30\"]", "not two numbers"),
+    ] {
+        std::fs::write(
+            dir.join("bm.geojson"),
+            format!(
+                "{{\"type\":\"FeatureCollection\",\"features\":[{{\"type\":\"Feature\",\"properties\":{{}},\
+                 \"geometry\":{{\"type\":\"Polygon\",\"coordinates\":[[[100,30],[101,30],{bad},[100,30]]]}}}}]}}"
+            ),
+        )
+        .unwrap();
+        let out = outpost()
+            .current_dir(&dir)
+            .args(["evaluate", "--demand", "d.csv", "--sites", "s.csv"])
+            .args(["--radius", "100km", "--map", "m.svg", "--basemap", "bm.geojson", "-q"])
+            .timeout(std::time::Duration::from_secs(30))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let err = stderr_of(&out);
+        assert!(err.contains("feature 1") && err.contains(says), "{err}");
+        assert!(!dir.join("m.svg").exists());
+    }
+}

@@ -74,6 +74,66 @@ fn polygons(doc: &Value) -> Vec<Vec<Ring>> {
     out
 }
 
+/// Checks every polygon vertex of a `--basemap` file like any other input:
+/// two finite numbers, WGS84 longitude and latitude in degrees.
+fn validate(path: &Path, doc: &Value) -> Result<()> {
+    let features: Vec<&Value> = match doc.get("type").and_then(Value::as_str) {
+        Some("FeatureCollection") => doc
+            .get("features")
+            .and_then(Value::as_array)
+            .map(|f| f.iter().collect())
+            .unwrap_or_default(),
+        Some("Feature") => vec![doc],
+        _ => Vec::new(),
+    };
+    let fail = |k: usize, what: String| {
+        anyhow::anyhow!(
+            "--basemap {}: feature {}: {what}; base map coordinates must be WGS84 [longitude, latitude] in degrees",
+            path.display(),
+            k + 1
+        )
+    };
+    for (k, f) in features.iter().enumerate() {
+        let Some(g) = f.get("geometry").filter(|g| !g.is_null()) else {
+            continue;
+        };
+        let depth = match g.get("type").and_then(Value::as_str) {
+            Some("Polygon") => 2,
+            Some("MultiPolygon") => 3,
+            _ => continue,
+        };
+        let mut stack = vec![(g.get("coordinates").unwrap_or(&Value::Null), depth)];
+        while let Some((v, d)) = stack.pop() {
+            let Some(items) = v.as_array() else {
+                return Err(fail(
+                    k,
+                    format!("coordinates are not nested lists: {}", short(v)),
+                ));
+            };
+            if d > 0 {
+                stack.extend(items.iter().map(|x| (x, d - 1)));
+                continue;
+            }
+            let num = |i: usize| items.get(i).and_then(Value::as_f64);
+            let (Some(lon), Some(lat)) = (num(0), num(1)) else {
+                return Err(fail(k, format!("the position {} is not two numbers", short(v))));
+            };
+            if !(-180.000001..=180.000001).contains(&lon) {
+                return Err(fail(k, format!("longitude {} is outside -180..180", crate::units::show(lon))));
+            }
+            if !(-90.000001..=90.000001).contains(&lat) {
+                return Err(fail(k, format!("latitude {} is outside -90..90", crate::units::show(lat))));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A JSON value cut to a readable length for messages.
+fn short(v: &Value) -> String {
+    crate::sphere::clip(&v.to_string())
+}
+
 fn share_in(points: &[(f64, f64)], lon: (f64, f64), lat: (f64, f64)) -> f64 {
     if points.is_empty() {
         return 0.0;
@@ -129,6 +189,7 @@ fn load_file(path: &Path) -> Result<Layer> {
             e.column()
         )
     })?;
+    validate(path, &doc)?;
     let polys = polygons(&doc);
     if polys.is_empty() {
         bail!(
