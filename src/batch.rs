@@ -3,13 +3,14 @@
 //! are loaded once; a file with bad input is reported with its name and does
 //! not stop the others unless `--fail-fast`.
 
-use crate::app::{
-    Command, Config, Loaded, Outcome, apply_gate, load_demand, load_existing, run_one, write_extras,
-};
+use crate::assemble::apply_gate;
+use crate::config::{Command, Config, Outcome};
 use crate::progress::Progress;
 use crate::report::markdown::write_md_table;
 use crate::report::table::write_aligned;
 use crate::report::{ReportFormat, fmt_pct, fmt_weight};
+use crate::task::{run_one, write_extras};
+use crate::workspace::{Loaded, load_demand, load_existing};
 use anyhow::{Result, bail};
 use serde::Serialize;
 use std::io::Write;
@@ -84,13 +85,13 @@ pub fn run_batch(cfg: &Config, files: &[PathBuf]) -> Result<Outcome> {
     if files.iter().filter(|f| f.as_os_str() == "-").count() > 0 {
         bail!("a batch of demand files cannot read stdin (`-`)");
     }
-    crate::app::output_plan(cfg, files).check()?;
+    crate::task::output_plan(cfg, files).check()?;
 
     let progress = Progress::new(cfg.output.quiet);
     progress.stage("loading sites");
     let existing = load_existing(cfg)?;
     let shared_cands = match &cfg.command {
-        Command::Plan(_) => crate::plan::load_candidate_file(cfg)?,
+        Command::Plan(_) => crate::workspace::load_candidate_file(cfg)?,
         _ => None,
     };
     let command = match &cfg.command {
@@ -109,7 +110,7 @@ pub fn run_batch(cfg: &Config, files: &[PathBuf]) -> Result<Outcome> {
             let cands = match &cfg.command {
                 Command::Plan(_) => Some(match &shared_cands {
                     Some(c) => c.clone(),
-                    None => crate::plan::candidates_from_demand(&loaded.demand),
+                    None => crate::workspace::candidates_from_demand(&loaded.demand),
                 }),
                 _ => None,
             };

@@ -1,7 +1,7 @@
 //! The command line: clap's raw flags, and the one function that checks them
 //! and builds the library's [`Config`]. Only this file and `main.rs` know clap.
 
-use crate::app::{Command, Config, OutputConfig};
+use crate::config::{Command, Config, OutputConfig};
 use crate::input::{Format, LoadOptions};
 use crate::plan::{Objective, PlanConfig};
 use crate::render::basemap::BaseMap;
@@ -621,4 +621,3 @@ pub fn into_config(args: Args) -> Result<Config> {
         }
     }
 }
-

@@ -8,8 +8,10 @@
 #![deny(missing_docs)]
 
 pub mod app;
+pub mod assemble;
 pub mod batch;
 pub mod cli;
+pub mod config;
 pub mod coverage;
 pub mod evaluate;
 pub mod index;
@@ -23,6 +25,9 @@ pub mod scenarios;
 pub mod solve;
 pub mod sphere;
 pub mod sweep;
+pub mod task;
 pub mod units;
+pub mod workspace;
 
-pub use app::{Config, Outcome, run};
+pub use app::run;
+pub use config::{Config, Outcome};

@@ -104,7 +104,10 @@ fn absolute(path: &Path) -> PathBuf {
     let mut existing = abs.clone();
     let mut rest = Vec::new();
     while !existing.exists() {
-        match (existing.file_name().map(|n| n.to_os_string()), existing.parent()) {
+        match (
+            existing.file_name().map(|n| n.to_os_string()),
+            existing.parent(),
+        ) {
             (Some(name), Some(parent)) => {
                 rest.push(name);
                 existing = parent.to_path_buf();
@@ -516,7 +519,10 @@ mod tests {
             },
         );
         let err = plan.check().unwrap_err().to_string();
-        assert!(err.contains("--output") && err.contains("--demand"), "{err}");
+        assert!(
+            err.contains("--output") && err.contains("--demand"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -2,163 +2,19 @@
 //! the same evaluation as `outpost evaluate`, with the bound that says how far
 //! from optimal the answer can be.
 
-use crate::app::{Config, Loaded, OpenSite, build_report};
+use crate::assemble::{OpenSite, build_report};
+pub use crate::config::{MAX_ADD, MAX_PERTURB, Objective, PlanConfig};
 use crate::coverage::{self, CoverageModel};
 use crate::evaluate::{Allocation, Evaluation, evaluate};
-use crate::input::{self, Place, PlaceSet, Role};
+use crate::input::PlaceSet;
 use crate::progress::Progress;
 use crate::report::{BoundReport, BudgetReport, CapacityReport, ObjectiveValue, Report, fmt_pct};
 use crate::solve::mclp::{Limits, exact_small, greedy, iterated_search, local_search};
 use crate::solve::{bound, capacity, exhaustive, minsites, pcenter, pmedian, rank_by_marginal};
 use crate::sphere::{Radius, RadiusUnit, UnitVector, to_unit};
-use anyhow::{Context, Result, bail};
+use crate::workspace::Loaded;
+use anyhow::{Result, bail};
 use std::time::{Duration, Instant};
-
-/// What a plan optimises.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Objective {
-    /// Most weight within the radius.
-    Coverage,
-    /// Fewest sites reaching a coverage target.
-    MinSites,
-    /// Least weighted distance (p-median).
-    Distance,
-    /// Least largest distance (p-center).
-    MaxDistance,
-}
-
-impl Objective {
-    /// The name used on the command line and in reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            Objective::Coverage => "coverage",
-            Objective::MinSites => "min-sites",
-            Objective::Distance => "distance",
-            Objective::MaxDistance => "max-distance",
-        }
-    }
-}
-
-/// Settings of a plan.
-#[derive(Debug, Clone)]
-pub struct PlanConfig {
-    /// The objective.
-    pub objective: Objective,
-    /// New sites to open.
-    pub add: Option<usize>,
-    /// Coverage target (min-sites).
-    pub target: Option<f64>,
-    /// Budget for new sites.
-    pub budget: Option<f64>,
-    /// Capacity for sites without a `capacity` column.
-    pub capacity: Option<f64>,
-    /// Weight one engineer serves.
-    pub per_engineer: Option<f64>,
-    /// p-center on weight x distance.
-    pub weighted: bool,
-    /// Sites per demand point for p-median (`None`: automatic).
-    pub k_nearest: Option<usize>,
-    /// Local search time limit.
-    pub time_limit: Duration,
-    /// Seed for the perturbation moves.
-    pub seed: u64,
-    /// Rounds of iterated local search after the Lagrangian starts (coverage).
-    pub perturb: u32,
-    /// Compute the bound.
-    pub bound: bool,
-}
-
-impl Objective {
-    /// Whether the objective is defined by a service radius (the distance
-    /// objectives need none; with one, it only sets the reported coverage).
-    pub fn needs_radius(self) -> bool {
-        matches!(self, Objective::Coverage | Objective::MinSites)
-    }
-}
-
-impl PlanConfig {
-    /// Checks that the settings make one well-defined plan: the flags or keys
-    /// the objective needs are there, those it does not use are not, and every
-    /// number is in range. The command line and scenario files both call this,
-    /// with `key` turning a setting's name (`add`, `per_engineer`) into the
-    /// flag (`--add`) or the file, scenario and key where it was given.
-    ///
-    /// # Errors
-    /// The first problem, naming the flag or key and the value.
-    pub fn validate(&self, key: &dyn Fn(&str) -> String) -> Result<()> {
-        let o = self.objective;
-        match o {
-            Objective::MinSites => {
-                if self.target.is_none() {
-                    bail!(
-                        "{} min-sites needs {} (e.g. 95%)",
-                        key("objective"),
-                        key("target")
-                    );
-                }
-                if self.add.is_some() {
-                    bail!(
-                        "{} min-sites finds the number of sites itself: drop {}",
-                        key("objective"),
-                        key("add")
-                    );
-                }
-            }
-            _ => {
-                if self.add.is_none() && !(o == Objective::Coverage && self.budget.is_some()) {
-                    bail!(
-                        "{} {} needs {} (the number of new sites){}",
-                        key("objective"),
-                        o.name(),
-                        key("add"),
-                        if o == Objective::Coverage {
-                            format!(" or {}", key("budget"))
-                        } else {
-                            String::new()
-                        }
-                    );
-                }
-                if self.target.is_some() {
-                    bail!("{} goes with {} min-sites", key("target"), key("objective"));
-                }
-            }
-        }
-        if self.budget.is_some() && o != Objective::Coverage {
-            bail!("{} goes with {} coverage", key("budget"), key("objective"));
-        }
-        if let Some(v) = self.budget {
-            crate::units::non_negative(&key("budget"), v)?;
-        }
-        if let Some(v) = self.capacity {
-            crate::units::non_negative(&key("capacity"), v)?;
-        }
-        if let Some(v) = self.per_engineer {
-            crate::units::per_engineer(&key("per_engineer"), v)?;
-        }
-        if self.k_nearest == Some(0) {
-            bail!("{} must be at least 1", key("k_nearest"));
-        }
-        if self.perturb > MAX_PERTURB {
-            bail!(
-                "{} {} is out of range: at most {MAX_PERTURB} rounds",
-                key("perturb"),
-                self.perturb
-            );
-        }
-        if let Some(n) = self.add
-            && n > MAX_ADD
-        {
-            bail!("{} {n} is out of range: at most {MAX_ADD} new sites", key("add"));
-        }
-        Ok(())
-    }
-}
-
-/// The most perturbation rounds one plan may ask for.
-pub const MAX_PERTURB: u32 = 10_000;
-
-/// The most new sites one plan may open.
-pub const MAX_ADD: usize = 1_000_000;
 
 /// What a plan run produces.
 pub struct PlanOutput {
@@ -181,25 +37,6 @@ const START_BUDGET: usize = 10_000_000;
 /// Candidates up to which the exhaustive path is tried.
 const EXACT_MAX_CANDIDATES: usize = 24;
 
-/// Candidates at the demand locations (the default when no candidate file is given).
-pub(crate) fn candidates_from_demand(demand: &PlaceSet) -> PlaceSet {
-    PlaceSet {
-        source: format!("{} (demand locations)", demand.source),
-        places: demand
-            .places
-            .iter()
-            .map(|p| Place {
-                weight: 1.0,
-                cost: None,
-                capacity: None,
-                ..p.clone()
-            })
-            .collect(),
-        groups: demand.groups.clone(),
-        skipped: Vec::new(),
-    }
-}
-
 /// A solver's answer before it is evaluated and reported.
 pub(crate) struct Chosen {
     /// New sites (candidate indices), any order.
@@ -207,45 +44,6 @@ pub(crate) struct Chosen {
     pub(crate) bound: Option<BoundReport>,
     passed: bool,
     pub(crate) notes: Vec<String>,
-}
-
-/// The candidate sites: `--candidates`, else the demand locations.
-///
-/// # Errors
-/// Input errors of the candidate file.
-pub(crate) fn load_candidates(cfg: &Config, loaded: &Loaded) -> Result<PlaceSet> {
-    Ok(match load_candidate_file(cfg)? {
-        Some(c) => c,
-        None => candidates_from_demand(&loaded.demand),
-    })
-}
-
-/// The `--candidates` file, if one is given.
-///
-/// # Errors
-/// Input errors of the candidate file.
-pub(crate) fn load_candidate_file(cfg: &Config) -> Result<Option<PlaceSet>> {
-    cfg.candidates
-        .as_ref()
-        .map(|p| {
-            input::load(p, Role::Candidates, &cfg.load.for_sites())
-                .context("loading candidate places")
-        })
-        .transpose()
-}
-
-/// Runs `outpost plan`.
-///
-/// # Errors
-/// Input errors, or inputs that cannot support the objective (e.g. `--budget` without costs).
-pub fn run_plan(
-    cfg: &Config,
-    pc: &PlanConfig,
-    loaded: &Loaded,
-    progress: &Progress,
-) -> Result<PlanOutput> {
-    let cands = load_candidates(cfg, loaded)?;
-    plan_with(&cfg.radii, cfg.output.top, pc, loaded, &cands, progress)
 }
 
 /// Plans on inputs already loaded: the core of `plan`, shared with scenarios.

@@ -25,7 +25,8 @@
 //! `exclude_groups`/`keep_groups` (candidate groups), `demand_groups` (only
 //! demand in these groups), `min_coverage` (a gate).
 
-use crate::app::{Loaded, OpenSite, apply_gate, evaluate_network};
+use crate::assemble::{OpenSite, apply_gate, evaluate_network};
+pub use crate::config::ScenariosConfig;
 use crate::evaluate::Evaluation;
 use crate::input::{self, LoadOptions, Place, PlaceSet, Role};
 use crate::output::{OutputKind, OutputPlan, write_atomic};
@@ -35,6 +36,7 @@ use crate::report::markdown::write_md_table;
 use crate::report::table::write_aligned;
 use crate::report::{self, Report, ReportFormat, fmt_pct, fmt_weight};
 use crate::sphere::{Radius, Speed, parse_radius, trim_float};
+use crate::workspace::Loaded;
 use anyhow::{Context, Result, anyhow, bail};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -182,23 +184,6 @@ impl Spec {
     }
 }
 
-/// Settings of a scenarios run.
-#[derive(Debug, Clone)]
-pub struct ScenariosConfig {
-    /// The TOML file.
-    pub file: PathBuf,
-    /// Folder for each scenario's report, sites and map, and the comparison.
-    pub output_dir: Option<PathBuf>,
-    /// Draw a map per scenario (needs `output_dir`).
-    pub maps: bool,
-    /// Comparison format.
-    pub format: Option<ReportFormat>,
-    /// Comparison file.
-    pub output: Option<PathBuf>,
-    /// No progress.
-    pub quiet: bool,
-}
-
 /// One row of the comparison.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ComparisonRow {
@@ -327,7 +312,7 @@ struct Shared {
 ///
 /// # Errors
 /// A bad scenario file or inputs (exit 2).
-pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::app::Outcome> {
+pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::config::Outcome> {
     let start = Instant::now();
     let progress = Progress::new(sc.quiet);
     progress.stage("reading the scenario file");
@@ -375,7 +360,7 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::app::Outcome> {
     let cands = match &inp.candidates {
         Some(p) => input::load(&need("candidates", p)?, Role::Candidates, &site_opts)
             .context("loading candidate places")?,
-        None => crate::plan::candidates_from_demand(&demand),
+        None => crate::workspace::candidates_from_demand(&demand),
     };
     let units = demand.units();
     let shared = Shared {
@@ -479,12 +464,8 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::app::Outcome> {
     let mut rows = Vec::new();
     let mut failed = Vec::new();
     let mut baseline_fraction = None;
-    for (k, (((job, res), (name, _)), folder)) in jobs
-        .iter()
-        .zip(results)
-        .zip(&all)
-        .zip(&folders)
-        .enumerate()
+    for (k, (((job, res), (name, _)), folder)) in
+        jobs.iter().zip(results).zip(&all).zip(&folders).enumerate()
     {
         let (mut report, open, eval, loaded) = res.with_context(|| format!("scenario {name:?}"))?;
         let passed = apply_gate(&mut report, job.min_coverage);
@@ -599,9 +580,9 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::app::Outcome> {
             failed.len(),
             detail.join(", ")
         );
-        return Ok(crate::app::Outcome::GateFailed);
+        return Ok(crate::config::Outcome::GateFailed);
     }
-    Ok(crate::app::Outcome::Success)
+    Ok(crate::config::Outcome::Success)
 }
 
 fn slug(name: &str) -> String {

@@ -13,79 +13,21 @@
 //! smallest bound found at any N' >= N (optimal coverage grows with N, so each
 //! is valid for N as well).
 
-use crate::app::{Config, Outcome, load_inputs};
+pub use crate::config::SweepConfig;
+use crate::config::{Config, Outcome};
 use crate::coverage;
-use crate::plan::{PlanConfig, load_candidates, plan_coverage};
+use crate::plan::plan_coverage;
 use crate::progress::Progress;
 use crate::report::markdown::write_md_table;
+pub use crate::report::sweep::{SweepPoint, SweepReport};
 use crate::report::table::write_aligned;
 use crate::report::{ReportFormat, fmt_pct, fmt_weight};
 use crate::solve::mclp::{Limits, local_search};
 use crate::sphere::trim_float;
+use crate::workspace::{load_candidates, load_inputs};
 use anyhow::Result;
-use serde::Serialize;
 use std::io::Write;
-use std::path::PathBuf;
 use std::time::Instant;
-
-/// Settings of a sweep.
-#[derive(Debug, Clone)]
-pub struct SweepConfig {
-    /// Smallest and largest number of new sites.
-    pub adds: (usize, usize),
-    /// Compute bounds.
-    pub bound: bool,
-    /// Chart file (.svg or .png).
-    pub chart: Option<PathBuf>,
-    /// Solver settings shared with `plan`.
-    pub solver: PlanConfig,
-}
-
-/// One point of the curve.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct SweepPoint {
-    /// Radius, km.
-    pub radius_km: f64,
-    /// New sites.
-    pub sites: usize,
-    /// Covered weight (existing sites included).
-    pub covered_weight: f64,
-    /// Covered share of the total weight.
-    pub covered_fraction: f64,
-    /// Gain over the point with one site fewer (over the existing sites alone for the first).
-    pub marginal_weight: f64,
-    /// Upper bound on the covered weight at this N, if computed.
-    pub bound: Option<f64>,
-    /// (bound - covered) / bound.
-    pub gap: Option<f64>,
-    /// `solved` or `extended` (see the module docs).
-    pub method: &'static str,
-    /// Ids of the new sites, by rank.
-    pub site_ids: Vec<String>,
-}
-
-/// The sweep report.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct SweepReport {
-    /// Always `sweep`.
-    pub command: &'static str,
-    /// Demand points.
-    pub demand_points: u64,
-    /// Total demand weight.
-    pub total_weight: f64,
-    /// Candidate sites.
-    pub candidates: u64,
-    /// Existing sites (open at every point).
-    pub existing: u64,
-    /// Coverage of the existing sites alone, per radius.
-    pub baseline: Vec<(f64, f64)>,
-    /// The curve, by radius then N.
-    pub points: Vec<SweepPoint>,
-    /// How the points were computed.
-    pub method: String,
-    /// Wall time, ms.
-    pub elapsed_ms: u64,
-}
 
 /// Runs a sweep.
 ///

@@ -102,7 +102,10 @@ fn r8_two_outputs_naming_one_file_are_refused() {
     let out = evaluate_in(&dir, &["-o", "x.csv", "--sites-out", "./x.csv"]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr_of(&out);
-    assert!(err.contains("--output") && err.contains("--sites-out"), "{err}");
+    assert!(
+        err.contains("--output") && err.contains("--sites-out"),
+        "{err}"
+    );
     assert!(!dir.join("x.csv").exists());
 }
 
@@ -260,7 +263,11 @@ fn r8_scenario_outputs_never_replace_scenario_inputs() {
     // -o naming the demand the TOML reads.
     let out = scenarios_in(&dir, &["-o", "d.csv"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr_of(&out).contains("[inputs] demand"), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("[inputs] demand"),
+        "{}",
+        stderr_of(&out)
+    );
     assert_eq!(read(&dir.join("d.csv")), before);
     // -o naming the scenario file itself.
     let toml = read(&dir.join("sc.toml"));
@@ -413,7 +420,10 @@ fn r8_hostile_numbers_are_errors() {
         let out = plan(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr_of(&out));
         let err = stderr_of(&out);
-        assert!(err.starts_with("outpost: ") && err.len() < 400, "{args:?}: {err}");
+        assert!(
+            err.starts_with("outpost: ") && err.len() < 400,
+            "{args:?}: {err}"
+        );
     }
     for (key, value, in_inputs) in [
         ("time_limit", "nan", true),
@@ -534,7 +544,10 @@ fn r8_capacities_report_real_loads_and_assignments_respect_them() {
         }
     }
     for (p, (w, total)) in &per_point {
-        assert!((w - total).abs() <= 1e-6 * w.max(1.0), "{p}: {w} vs {total}");
+        assert!(
+            (w - total).abs() <= 1e-6 * w.max(1.0),
+            "{p}: {w} vs {total}"
+        );
     }
 }
 
@@ -597,7 +610,10 @@ fn r8_reports_carry_no_float_noise_and_ids_stay_on_one_line() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(!text.contains('\u{1b}'));
-    let row = text.lines().find(|l| l.contains("a\\nb")).expect("escaped id");
+    let row = text
+        .lines()
+        .find(|l| l.contains("a\\nb"))
+        .expect("escaped id");
     assert!(row.contains("\\u{1b}\\|c"), "{row}");
 }
 
@@ -612,7 +628,10 @@ fn r8_messages_are_readable() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = stderr_of(&out);
-    assert!(err.contains("nope.toml") && err.contains("cannot read"), "{err}");
+    assert!(
+        err.contains("nope.toml") && err.contains("cannot read"),
+        "{err}"
+    );
     // A huge value is echoed cut to a readable length.
     // (The kernel caps one argument at 128 KiB; a 10 MB value comes from a file.)
     let huge = "9".repeat(100_000);
@@ -635,7 +654,10 @@ fn r8_messages_are_readable() {
     let out = scenarios_in(&dir, &[]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr_of(&out);
-    assert!(err.contains("\"50km\"") && !err.contains("untagged"), "{err}");
+    assert!(
+        err.contains("\"50km\"") && !err.contains("untagged"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -682,7 +704,15 @@ fn r8_basemap_coordinates_are_validated() {
         let out = outpost()
             .current_dir(&dir)
             .args(["evaluate", "--demand", "d.csv", "--sites", "s.csv"])
-            .args(["--radius", "100km", "--map", "m.svg", "--basemap", "bm.geojson", "-q"])
+            .args([
+                "--radius",
+                "100km",
+                "--map",
+                "m.svg",
+                "--basemap",
+                "bm.geojson",
+                "-q",
+            ])
             .timeout(std::time::Duration::from_secs(30))
             .output()
             .unwrap();

@@ -142,7 +142,11 @@ fn run_all(dir: &Path, examples: &[String]) {
             ));
         }
     }
-    assert!(failures.is_empty(), "failing examples:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "failing examples:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[cfg(unix)]

@@ -153,7 +153,7 @@ proptest! {
         };
         let line = format!("{key} = {toml_value}");
         let (inputs, scenario) = if in_inputs { (line.clone(), String::new()) } else { (String::new(), line.clone()) };
-        let objective = if key == "target" { "" } else if key == "add" { "" } else { "add = 2\n" };
+        let objective = if key == "target" || key == "add" { "" } else { "add = 2\n" };
         std::fs::write(
             dir.path().join("sc.toml"),
             format!("[inputs]\ndemand = \"d.csv\"\nexisting = \"s.csv\"\nradius = \"60km\"\n{inputs}\n[[scenario]]\n{objective}{scenario}\n"),

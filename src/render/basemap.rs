@@ -116,13 +116,22 @@ fn validate(path: &Path, doc: &Value) -> Result<()> {
             }
             let num = |i: usize| items.get(i).and_then(Value::as_f64);
             let (Some(lon), Some(lat)) = (num(0), num(1)) else {
-                return Err(fail(k, format!("the position {} is not two numbers", short(v))));
+                return Err(fail(
+                    k,
+                    format!("the position {} is not two numbers", short(v)),
+                ));
             };
             if !(-180.000001..=180.000001).contains(&lon) {
-                return Err(fail(k, format!("longitude {} is outside -180..180", crate::units::show(lon))));
+                return Err(fail(
+                    k,
+                    format!("longitude {} is outside -180..180", crate::units::show(lon)),
+                ));
             }
             if !(-90.000001..=90.000001).contains(&lat) {
-                return Err(fail(k, format!("latitude {} is outside -90..90", crate::units::show(lat))));
+                return Err(fail(
+                    k,
+                    format!("latitude {} is outside -90..90", crate::units::show(lat)),
+                ));
             }
         }
     }

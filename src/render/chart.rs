@@ -2,8 +2,8 @@
 //! per radius, the bound drawn as a band above each line, and the marginal
 //! gain of each step as bars underneath.
 
+use crate::report::sweep::SweepReport;
 use crate::sphere::trim_float;
-use crate::sweep::SweepReport;
 use anyhow::{Result, anyhow};
 use plotters::prelude::*;
 
@@ -92,7 +92,7 @@ pub fn render_sweep(r: &SweepReport, title: Option<&str>) -> Result<String> {
             .map_err(err)?;
         for (i, radius) in radii.iter().enumerate() {
             let color = PALETTE[i % PALETTE.len()];
-            let pts: Vec<&crate::sweep::SweepPoint> =
+            let pts: Vec<&crate::report::sweep::SweepPoint> =
                 r.points.iter().filter(|p| p.radius_km == *radius).collect();
             let line: Vec<(f64, f64)> = pts
                 .iter()

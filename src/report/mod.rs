@@ -7,6 +7,7 @@ pub mod csv;
 pub mod geojson;
 pub mod json;
 pub mod markdown;
+pub mod sweep;
 pub mod table;
 
 use crate::evaluate::DistanceStats;

@@ -192,10 +192,7 @@ pub fn sections(r: &Report) -> Vec<Section> {
     });
     if !r.groups.is_empty() {
         out.push(Section {
-            title: format!(
-                "Coverage by group within {} (worst first)",
-                r.radius_label
-            ),
+            title: format!("Coverage by group within {} (worst first)", r.radius_label),
             headers: vec![
                 "group".into(),
                 "points".into(),

@@ -1,0 +1,286 @@
+//! One task of a run (evaluate or plan on loaded inputs) and its artifacts:
+//! the output plan of every path a run writes, and the sites, assignments and
+//! map files, written safely. Every command goes through here.
+
+use crate::assemble::{OpenSite, evaluate_network};
+use crate::config::{Command, Config, OutputConfig, fill_name};
+use crate::evaluate::{Evaluation, NO_SITE};
+use crate::input::PlaceSet;
+use crate::output::{OutputKind, OutputPlan, write_atomic};
+use crate::report::Report;
+use crate::sphere::{Radius, UnitVector, to_unit, trim_float};
+use crate::workspace::Loaded;
+use anyhow::Result;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Runs evaluate or plan on inputs already loaded.
+///
+/// # Errors
+/// As [`crate::plan::plan_with`].
+pub fn run_one(
+    cfg: &Config,
+    loaded: &Loaded,
+    candidates: Option<&PlaceSet>,
+    progress: &crate::progress::Progress,
+) -> Result<(Report, Vec<OpenSite>, Evaluation, bool)> {
+    match &cfg.command {
+        Command::Plan(pc) => {
+            let cands = candidates.expect("plans load their candidates");
+            let out =
+                crate::plan::plan_with(&cfg.radii, cfg.output.top, pc, loaded, cands, progress)?;
+            Ok((out.report, out.open, out.eval, out.passed))
+        }
+        _ => {
+            progress.stage("evaluating coverage");
+            let (report, open, eval) = evaluate_network(loaded, &cfg.radii, cfg.output.top);
+            Ok((report, open, eval, true))
+        }
+    }
+}
+
+/// Writes `--sites-out`, `--assignments-out` and `--map` as `out` names them.
+///
+/// # Errors
+/// I/O errors.
+pub fn write_extras(
+    cfg: &Config,
+    out: &OutputConfig,
+    report: &Report,
+    loaded: &Loaded,
+    open: &[OpenSite],
+    eval: &Evaluation,
+    progress: &crate::progress::Progress,
+) -> Result<()> {
+    if let Some(path) = &out.sites_out {
+        let tidy = report.tidied();
+        write_atomic(path, |w| write_sites(path, &tidy, w))?;
+    }
+    if let Some(path) = &out.assignments_out {
+        write_atomic(path, |w| {
+            write_assignments(loaded, open, eval, &cfg.radii, w)
+        })?;
+    }
+    if let Some(path) = &out.map {
+        progress.stage("drawing the map");
+        write_map(path, cfg, report, loaded, eval)?;
+    }
+    Ok(())
+}
+
+/// The one output plan of an evaluate, plan, sweep or batch run over the
+/// demand `files`: every input and every output path, `{name}` filled in per
+/// file, checked together before any work.
+pub fn output_plan(cfg: &Config, files: &[PathBuf]) -> OutputPlan {
+    let mut plan = OutputPlan::new();
+    for f in files {
+        plan.input("--demand", f);
+    }
+    let sites_flag = match cfg.command {
+        Command::Evaluate => "--sites",
+        _ => "--existing",
+    };
+    if let Some(p) = &cfg.sites {
+        plan.input(sites_flag, p);
+    }
+    if let Some(p) = &cfg.candidates {
+        plan.input("--candidates", p);
+    }
+    if let crate::render::basemap::BaseMap::File(p) = &cfg.output.basemap {
+        plan.input("--basemap", p);
+    }
+    let out = &cfg.output;
+    let single = files.len() == 1;
+    if let Some(p) = &out.output {
+        let p = match files.first() {
+            Some(f) if single => fill_name(p, f),
+            _ => p.clone(),
+        };
+        plan.output(
+            "--output",
+            &p,
+            OutputKind::Report {
+                format_given: out.format.is_some(),
+            },
+        );
+    }
+    for f in files {
+        let per = out.for_file(f);
+        if let Some(p) = &per.sites_out {
+            plan.output("--sites-out", p, OutputKind::Sites);
+        }
+        if let Some(p) = &per.assignments_out {
+            plan.output("--assignments-out", p, OutputKind::Assignments);
+        }
+        if let Some(p) = &per.map {
+            plan.output("--map", p, OutputKind::Image);
+        }
+    }
+    if let Command::Sweep(sc) = &cfg.command
+        && let Some(p) = &sc.chart
+    {
+        plan.output("--chart", p, OutputKind::Image);
+    }
+    plan
+}
+
+fn write_map(
+    path: &Path,
+    cfg: &Config,
+    report: &Report,
+    loaded: &Loaded,
+    eval: &Evaluation,
+) -> Result<()> {
+    use crate::render::map::{DemandDot, MapSpec, render_map};
+    let first = &cfg.radii[0];
+    let demand: Vec<DemandDot> = loaded
+        .demand
+        .places
+        .iter()
+        .enumerate()
+        .map(|(i, p)| DemandDot {
+            lon: p.lon,
+            lat: p.lat,
+            weight: p.weight,
+            covered: eval.covered(i, first),
+        })
+        .collect();
+    let title = cfg
+        .output
+        .map_title
+        .clone()
+        .unwrap_or_else(|| match &report.objective {
+            Some(o) => format!(
+                "outpost plan ({o}): {} outlets, service radius {} km",
+                report.sites.len(),
+                trim_float(first.km)
+            ),
+            None => format!(
+                "outpost evaluate: {} outlets, service radius {} km",
+                report.sites.len(),
+                trim_float(first.km)
+            ),
+        });
+    let spec = MapSpec {
+        title,
+        demand: &demand,
+        basemap: &cfg.output.basemap,
+        data_credit: cfg.output.credit.clone().unwrap_or_default(),
+    };
+    let svg = render_map(report, &spec)?;
+    crate::render::write_image(path, &svg)
+}
+
+fn write_sites(path: &Path, report: &Report, w: &mut dyn Write) -> std::io::Result<()> {
+    let geojson = matches!(
+        path.extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("geojson" | "json")
+    );
+    if geojson {
+        crate::report::geojson::write_sites_geojson(&report.sites, w)
+    } else {
+        crate::report::csv::write_sites_csv(&report.sites, w)
+    }
+}
+
+fn write_assignments(
+    loaded: &Loaded,
+    open: &[OpenSite],
+    eval: &Evaluation,
+    radii: &[Radius],
+    w: &mut dyn Write,
+) -> std::io::Result<()> {
+    let mut out = ::csv::Writer::from_writer(w);
+    let mut header: Vec<String> = ["id", "lon", "lat", "weight", "group", "site_id"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    if eval.allocation.is_some() {
+        header.extend(["assigned_weight", "share", "status"].map(String::from));
+    }
+    header.push("distance_km".into());
+    header.extend(
+        radii
+            .iter()
+            .map(|r| format!("covered_{}km", trim_float(r.km))),
+    );
+    out.write_record(&header)?;
+    let site_units: Vec<UnitVector> = open
+        .iter()
+        .map(|s| to_unit(s.place.lon, s.place.lat))
+        .collect();
+    for (i, p) in loaded.demand.places.iter().enumerate() {
+        let base = [
+            p.id.clone(),
+            p.lon.to_string(),
+            p.lat.to_string(),
+            p.weight.to_string(),
+            loaded.demand.group_name(p).unwrap_or("").to_string(),
+        ];
+        let covered: Vec<String> = radii
+            .iter()
+            .map(|r| if eval.covered(i, r) { "1" } else { "0" }.to_string())
+            .collect();
+        let Some(alloc) = &eval.allocation else {
+            let (s, d) = eval.nearest[i];
+            let mut rec = base.to_vec();
+            if s == NO_SITE {
+                rec.extend([String::new(), String::new()]);
+            } else {
+                rec.push(open[s as usize].place.id.clone());
+                rec.push(format!("{d:.6}"));
+            }
+            rec.extend(covered);
+            out.write_record(&rec)?;
+            continue;
+        };
+        // One row per site serving part of the point, then the unserved rest.
+        let parts = alloc.parts(i, p.weight);
+        let served: f64 = parts.iter().map(|x| x.1).sum();
+        let share = |x: f64| {
+            if p.weight > 0.0 {
+                crate::report::round_sig(x / p.weight).to_string()
+            } else {
+                "0".into()
+            }
+        };
+        for (k, part) in &parts {
+            let d = crate::sphere::km_for_chord2(crate::sphere::chord2(
+                &loaded.units[i],
+                &site_units[*k as usize],
+            ));
+            let mut rec = base.to_vec();
+            rec.extend([
+                open[*k as usize].place.id.clone(),
+                crate::report::round_sig(*part).to_string(),
+                share(*part),
+                "served".into(),
+                format!("{d:.6}"),
+            ]);
+            rec.extend(covered.iter().cloned());
+            out.write_record(&rec)?;
+        }
+        let rest = p.weight - served;
+        if parts.is_empty() || rest > 1e-9 * p.weight.abs().max(1.0) {
+            let status = if alloc.demand_row[i] == u32::MAX {
+                "out_of_reach"
+            } else {
+                "over_capacity"
+            };
+            let mut rec = base.to_vec();
+            rec.extend([
+                String::new(),
+                crate::report::round_sig(rest.max(0.0)).to_string(),
+                share(rest.max(0.0)),
+                status.into(),
+                String::new(),
+            ]);
+            rec.extend(covered.iter().cloned());
+            out.write_record(&rec)?;
+        }
+    }
+    out.flush()
+}

@@ -1,0 +1,165 @@
+//! The workspace of a run: inputs loaded and converted once (demand as unit
+//! vectors, weights and groups; open sites; candidates), shared by every
+//! command, batch file and scenario.
+
+use crate::config::Config;
+use crate::evaluate::DemandView;
+use crate::input::{self, LoadOptions, Place, PlaceSet, Role};
+use crate::sphere::UnitVector;
+use anyhow::{Context, Result};
+use std::path::{Path, PathBuf};
+
+/// Inputs loaded and converted once.
+pub struct Loaded {
+    /// Demand places.
+    pub demand: PlaceSet,
+    /// Unit vectors of demand.
+    pub units: Vec<UnitVector>,
+    /// Demand weights.
+    pub weights: Vec<f64>,
+    /// Demand groups (`u32::MAX` for none).
+    pub groups: Vec<u32>,
+    /// Open outlets (may be empty).
+    pub existing: PlaceSet,
+}
+
+impl Loaded {
+    /// The demand as the evaluator sees it.
+    pub fn view(&self) -> DemandView<'_> {
+        DemandView {
+            units: &self.units,
+            weights: &self.weights,
+            groups: &self.groups,
+            n_groups: self.demand.groups.len(),
+        }
+    }
+}
+
+fn load_set(path: &Path, role: Role, opts: &LoadOptions) -> Result<PlaceSet> {
+    input::load(path, role, opts).with_context(|| format!("loading {role} places"))
+}
+
+/// Loads demand (all files) and the open sites.
+///
+/// # Errors
+/// Input errors with the file, line and value.
+pub fn load_inputs(cfg: &Config) -> Result<Loaded> {
+    let mut demand = PlaceSet::default();
+    for (i, path) in cfg.demand.iter().enumerate() {
+        let set = load_set(path, Role::Demand, &cfg.load)?;
+        if i == 0 {
+            demand = set;
+        } else {
+            demand.extend(set);
+        }
+    }
+    Ok(Loaded::new(demand, load_existing(cfg)?))
+}
+
+/// Loads the open sites (`--sites`/`--existing`), or none.
+///
+/// # Errors
+/// Input errors with the file, line and value.
+pub fn load_existing(cfg: &Config) -> Result<PlaceSet> {
+    Ok(match &cfg.sites {
+        Some(p) => load_set(p, Role::Sites, &cfg.load.for_sites())?,
+        None => PlaceSet::default(),
+    })
+}
+
+/// Loads one demand file.
+///
+/// # Errors
+/// Input errors with the file, line and value.
+pub fn load_demand(path: &Path, opts: &LoadOptions) -> Result<PlaceSet> {
+    load_set(path, Role::Demand, opts)
+}
+
+impl Loaded {
+    /// Converts demand once for every later use.
+    pub fn new(demand: PlaceSet, existing: PlaceSet) -> Self {
+        let units = demand.units();
+        let weights = demand.places.iter().map(|p| p.weight).collect();
+        let groups = demand
+            .places
+            .iter()
+            .map(|p| p.group.unwrap_or(u32::MAX))
+            .collect();
+        Loaded {
+            demand,
+            units,
+            weights,
+            groups,
+            existing,
+        }
+    }
+}
+
+/// Expands glob patterns among the demand paths (for shells that do not), in sorted order.
+///
+/// # Errors
+/// A pattern that is malformed or matches nothing.
+pub fn expand_globs(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        let text = p.to_string_lossy();
+        if p.exists() || text == "-" || !text.contains(['*', '?', '[']) {
+            out.push(p.clone());
+            continue;
+        }
+        let mut matched: Vec<PathBuf> = glob::glob(&text)
+            .map_err(|e| anyhow::anyhow!("--demand {text:?}: not a valid pattern: {e}"))?
+            .filter_map(|r| r.ok())
+            .collect();
+        matched.sort();
+        if matched.is_empty() {
+            anyhow::bail!("--demand {text:?}: no file matches the pattern");
+        }
+        out.extend(matched);
+    }
+    Ok(out)
+}
+
+/// Candidates at the demand locations (the default when no candidate file is given).
+pub fn candidates_from_demand(demand: &PlaceSet) -> PlaceSet {
+    PlaceSet {
+        source: format!("{} (demand locations)", demand.source),
+        places: demand
+            .places
+            .iter()
+            .map(|p| Place {
+                weight: 1.0,
+                cost: None,
+                capacity: None,
+                ..p.clone()
+            })
+            .collect(),
+        groups: demand.groups.clone(),
+        skipped: Vec::new(),
+    }
+}
+
+/// The candidate sites: `--candidates`, else the demand locations.
+///
+/// # Errors
+/// Input errors of the candidate file.
+pub fn load_candidates(cfg: &Config, loaded: &Loaded) -> Result<PlaceSet> {
+    Ok(match load_candidate_file(cfg)? {
+        Some(c) => c,
+        None => candidates_from_demand(&loaded.demand),
+    })
+}
+
+/// The `--candidates` file, if one is given.
+///
+/// # Errors
+/// Input errors of the candidate file.
+pub fn load_candidate_file(cfg: &Config) -> Result<Option<PlaceSet>> {
+    cfg.candidates
+        .as_ref()
+        .map(|p| {
+            input::load(p, Role::Candidates, &cfg.load.for_sites())
+                .context("loading candidate places")
+        })
+        .transpose()
+}
