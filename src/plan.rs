@@ -105,6 +105,7 @@ pub(crate) fn candidates_from_demand(demand: &PlaceSet) -> PlaceSet {
             .collect(),
         groups: demand.groups.clone(),
         skipped: Vec::new(),
+        ..PlaceSet::default()
     }
 }
 

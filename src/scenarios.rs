@@ -324,6 +324,7 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::app::Outcome> {
         format: None,
         skip_invalid: false,
         fail_fast: false,
+        ..LoadOptions::default()
     };
     let need = |key: &str, p: &str| -> Result<PathBuf> {
         let path = resolve(p);
