@@ -12,17 +12,21 @@ use std::sync::OnceLock;
 
 const WORLD: &str = include_str!("../../data/world_countries_110m.geojson");
 
-/// Fewest places for a verdict: one or two points in the sea say nothing.
-const MIN_PLACES: usize = 3;
+/// Fewest places for a verdict: a few points in the sea (say, on small islands the
+/// 1:110m outline lacks) say nothing.
+const MIN_PLACES: usize = 10;
 /// At most this share of places plausible as given...
 const GIVEN_MAX: f64 = 0.25;
 /// ...and at least this share plausible when swapped.
 const SWAPPED_MIN: f64 = 0.75;
 /// Most places checked (evenly sampled), to bound the cost on large files.
 const SAMPLE: usize = 2000;
-/// Distance in degrees of the probes around a point, so that coastal towns count
-/// as land despite the 1:110m outline.
-const PROBE_DEG: f64 = 0.5;
+/// Reach in degrees of the probes around a point when it is tested swapped, so that
+/// coastal towns count as land despite the 1:110m outline.
+const SWAPPED_REACH: f64 = 0.5;
+/// A wider reach for the places as given: a set is only called "at sea" when it is
+/// far from any coast (small islands near a continent, such as Malta, count as land).
+const GIVEN_REACH: f64 = 2.0;
 
 struct Polygon {
     /// min lon, min lat, max lon, max lat
@@ -98,22 +102,31 @@ fn inside(p: &Polygon, lon: f64, lat: f64) -> bool {
     odd
 }
 
-/// Whether a place is where people plausibly are: on or near land, and not in the
-/// polar regions (Antarctica is land in the outline, but no market).
-pub(crate) fn plausible(lon: f64, lat: f64) -> bool {
+/// Whether a place is where people plausibly are: within `reach` degrees of land, and
+/// not in the polar regions (Antarctica is land in the outline, but no market).
+pub(crate) fn plausible(lon: f64, lat: f64, reach: f64) -> bool {
     if !(-56.0..=75.0).contains(&lat) {
         return false;
     }
     let polys = polygons();
-    [
-        (0.0, 0.0),
-        (PROBE_DEG, 0.0),
-        (-PROBE_DEG, 0.0),
-        (0.0, PROBE_DEG),
-        (0.0, -PROBE_DEG),
-    ]
-    .iter()
-    .any(|(dx, dy)| polys.iter().any(|p| inside(p, lon + dx, lat + dy)))
+    let mut probes = vec![(0.0, 0.0)];
+    for r in [reach / 2.0, reach] {
+        for (dx, dy) in [
+            (1.0, 0.0),
+            (-1.0, 0.0),
+            (0.0, 1.0),
+            (0.0, -1.0),
+            (0.7, 0.7),
+            (0.7, -0.7),
+            (-0.7, 0.7),
+            (-0.7, -0.7),
+        ] {
+            probes.push((dx * r, dy * r));
+        }
+    }
+    probes
+        .iter()
+        .any(|(dx, dy)| polys.iter().any(|p| inside(p, lon + dx, lat + dy)))
 }
 
 /// `Some((share plausible as given, share plausible swapped))` when the places look
@@ -126,11 +139,11 @@ pub(crate) fn looks_swapped(places: &[Place]) -> Option<(f64, f64)> {
     let step = places.len().div_ceil(SAMPLE);
     let sample: Vec<&Place> = places.iter().step_by(step).collect();
     let n = sample.len() as f64;
-    let given = sample.iter().filter(|p| plausible(p.lon, p.lat)).count() as f64 / n;
+    let given = sample.iter().filter(|p| plausible(p.lon, p.lat, GIVEN_REACH)).count() as f64 / n;
     if given > GIVEN_MAX {
         return None;
     }
-    let swapped = sample.iter().filter(|p| plausible(p.lat, p.lon)).count() as f64 / n;
+    let swapped = sample.iter().filter(|p| plausible(p.lat, p.lon, SWAPPED_REACH)).count() as f64 / n;
     (swapped >= SWAPPED_MIN).then_some((given, swapped))
 }
 
@@ -149,11 +162,11 @@ mod tests {
             (-46.6, -23.5),
             (88.36, 22.57),
         ] {
-            assert!(plausible(lon, lat), "{lon},{lat}");
+            assert!(plausible(lon, lat, 0.5), "{lon},{lat}");
         }
         // Mid-Atlantic, Indian Ocean, South Pacific, Antarctica
         for (lon, lat) in [(-30.0, 30.0), (75.0, -20.0), (-130.0, -30.0), (0.0, -80.0)] {
-            assert!(!plausible(lon, lat), "{lon},{lat}");
+            assert!(!plausible(lon, lat, 2.0), "{lon},{lat}");
         }
     }
 }
