@@ -10,8 +10,8 @@
 
 use super::{
     Builder, GROUP_NAMES, ID_NAMES, InputError, LAT_NAMES, LON_NAMES, LoadOptions, Location,
-    PlaceSet, RawPlace, Role, WEIGHT_NAMES, clip, delimiter_name, has_decimal_comma, parse_number,
-    weight_like,
+    PlaceSet, RawPlace, Role, WEIGHT_NAMES, clip, delimiter_name, has_decimal_comma,
+    has_decimal_point, parse_number, weight_like,
 };
 use std::path::Path;
 
@@ -43,7 +43,7 @@ fn listed(headers: &[String]) -> String {
     if headers.len() > LISTED_MAX {
         out.push_str(&format!(" and {} more", headers.len() - LISTED_MAX));
     }
-    out
+    clip(&out, 400)
 }
 
 /// Resolves a column: an override must exist; otherwise the first known name found.
@@ -69,9 +69,9 @@ fn column(
     }
 }
 
-/// The delimiter of a file: the most frequent of `,`, `;` and tab outside quotes on
-/// the header line (comma on ties and when there is none).
-pub(crate) fn sniff_delimiter(bytes: &[u8]) -> u8 {
+/// Counts of `,`, `;` and tab outside quotes on the header line (the first line that
+/// is not blank).
+fn header_counts(bytes: &[u8]) -> [usize; 3] {
     let mut counts = [0usize; 3];
     let mut quoted = false;
     let start = bytes
@@ -88,14 +88,50 @@ pub(crate) fn sniff_delimiter(bytes: &[u8]) -> u8 {
             _ => {}
         }
     }
-    let candidates = [b',', b';', b'\t'];
+    counts
+}
+
+const DELIMITERS: [u8; 3] = [b',', b';', b'\t'];
+
+/// The delimiter of a file: the most frequent of `,`, `;` and tab outside quotes on
+/// the header line (comma on ties and when there is none).
+pub(crate) fn sniff_delimiter(bytes: &[u8]) -> u8 {
+    let counts = header_counts(bytes);
     let mut best = 0;
     for i in 1..3 {
         if counts[i] > counts[best] {
             best = i;
         }
     }
-    candidates[best]
+    DELIMITERS[best]
+}
+
+/// The delimiter to use and how it was chosen. `--delimiter` applies to every file
+/// whose header line has it; a file whose header does not (say, a comma file of
+/// sites next to a `;` export of demand) keeps its own, sniffed.
+fn choose_delimiter(bytes: &[u8], forced: Option<u8>) -> (u8, String) {
+    let sniffed = sniff_delimiter(bytes);
+    match forced {
+        None => (sniffed, "sniffed".into()),
+        Some(d) => {
+            let counts = header_counts(bytes);
+            let present = DELIMITERS
+                .iter()
+                .position(|&x| x == d)
+                .is_some_and(|i| counts[i] > 0);
+            if present || counts.iter().all(|&c| c == 0) {
+                (d, "--delimiter".into())
+            } else {
+                (
+                    sniffed,
+                    format!(
+                        "sniffed: the header has no {} for --delimiter",
+                        delimiter_name(d)
+                    ),
+                )
+            }
+        }
+    }
 }
 
 /// Physical line numbers for byte offsets: `\n`, `\r\n` and a lone `\r` each end a line.
@@ -141,7 +177,7 @@ pub(super) fn load(
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let lines = Lines::new(bytes);
     let header_line = lines.of_record(bytes, 0);
-    let delimiter = opts.delimiter.unwrap_or_else(|| sniff_delimiter(bytes));
+    let (delimiter, delimiter_how) = choose_delimiter(bytes, opts.delimiter);
     let mut reader = ::csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
@@ -331,16 +367,31 @@ pub(super) fn load(
             Item::Bad(_) => None,
         })
     };
+    // The decimal mark is decided per file from its own numbers: with --decimal-comma a
+    // file that has decimal points and not one decimal comma (a plain CSV of sites next
+    // to a European export of demand) keeps its points; without it, decimal commas are
+    // detected in `;` files.
     let numeric = [Some(lon), Some(lat), weight, cost, capacity];
-    let detected = !opts.decimal_comma
-        && delimiter == b';'
-        && records().any(|r| {
-            numeric
-                .iter()
-                .flatten()
-                .any(|&i| r.get(i).is_some_and(has_decimal_comma))
-        });
-    let decimal_comma = opts.decimal_comma || detected;
+    let numeric: Vec<usize> = numeric.into_iter().flatten().collect();
+    let any_cell = |test: fn(&str) -> bool| {
+        records().any(|r| numeric.iter().any(|&i| r.get(i).is_some_and(test)))
+    };
+    let has_comma = any_cell(has_decimal_comma);
+    let has_point = any_cell(has_decimal_point);
+    let (decimal_comma, decimal_how) = if opts.decimal_comma {
+        if !has_comma && has_point {
+            (
+                false,
+                "decimal points (the file has no decimal commas for --decimal-comma)",
+            )
+        } else {
+            (true, "decimal commas (--decimal-comma)")
+        }
+    } else if delimiter == b';' && has_comma {
+        (true, "decimal commas (detected)")
+    } else {
+        (false, "decimal points")
+    };
 
     let mut b = Builder::new(path.to_path_buf(), role, opts);
     b.decimal_comma = decimal_comma;
@@ -365,20 +416,8 @@ pub(super) fn load(
     }
     note.push_str(&format!(", id={}, group={}", named(id), named(group)));
     note.push_str(&format!(
-        "; delimiter {} ({}), {}",
+        "; delimiter {} ({delimiter_how}), {decimal_how}",
         delimiter_name(delimiter),
-        if opts.delimiter.is_some() {
-            "--delimiter"
-        } else {
-            "sniffed"
-        },
-        if opts.decimal_comma {
-            "decimal commas (--decimal-comma)"
-        } else if detected {
-            "decimal commas (detected)"
-        } else {
-            "decimal points"
-        }
     ));
     b.set.notes.push(note);
 

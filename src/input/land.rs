@@ -139,11 +139,19 @@ pub(crate) fn looks_swapped(places: &[Place]) -> Option<(f64, f64)> {
     let step = places.len().div_ceil(SAMPLE);
     let sample: Vec<&Place> = places.iter().step_by(step).collect();
     let n = sample.len() as f64;
-    let given = sample.iter().filter(|p| plausible(p.lon, p.lat, GIVEN_REACH)).count() as f64 / n;
+    let given = sample
+        .iter()
+        .filter(|p| plausible(p.lon, p.lat, GIVEN_REACH))
+        .count() as f64
+        / n;
     if given > GIVEN_MAX {
         return None;
     }
-    let swapped = sample.iter().filter(|p| plausible(p.lat, p.lon, SWAPPED_REACH)).count() as f64 / n;
+    let swapped = sample
+        .iter()
+        .filter(|p| plausible(p.lat, p.lon, SWAPPED_REACH))
+        .count() as f64
+        / n;
     (swapped >= SWAPPED_MIN).then_some((given, swapped))
 }
 

@@ -817,8 +817,8 @@ fn comma_value(t: &str) -> Option<f64> {
     format!("{sign}{int}.{frac}").parse().ok()
 }
 
-/// Whether a CSV cell is written with a plain decimal comma (`12,5`, `-0,25`): the
-/// sign that a `;`-separated file uses decimal commas.
+/// Whether a CSV cell is written with a decimal comma (`12,5`, `-0,25`, `1.234,5`):
+/// the sign that a `;`-separated file uses decimal commas.
 pub(crate) fn has_decimal_comma(t: &str) -> bool {
     let t = t.trim();
     let body = t.strip_prefix(['-', '+']).unwrap_or(t);
@@ -826,8 +826,24 @@ pub(crate) fn has_decimal_comma(t: &str) -> bool {
         Some((i, f)) => {
             !i.is_empty()
                 && !f.is_empty()
+                && (i.bytes().all(|b| b.is_ascii_digit()) || grouped(i, '.'))
+                && f.bytes().all(|b| b.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
+/// Whether a cell is unmistakably written with a decimal point: digits, `.`, and
+/// digits that cannot be a group of thousands (`104.06667`, `12.5`, `0.25`).
+pub(crate) fn has_decimal_point(t: &str) -> bool {
+    let t = t.trim();
+    let body = t.strip_prefix(['-', '+']).unwrap_or(t);
+    match body.split_once('.') {
+        Some((i, f)) => {
+            !f.is_empty()
                 && i.bytes().all(|b| b.is_ascii_digit())
                 && f.bytes().all(|b| b.is_ascii_digit())
+                && (f.len() != 3 || i.is_empty() || i == "0" || i.len() > 3)
         }
         None => false,
     }
