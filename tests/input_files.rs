@@ -675,6 +675,24 @@ fn swapped_longitude_and_latitude_are_warned_about_without_false_alarms() {
     );
     let (_, stderr) = eval(dir.path(), "right.csv", "right.csv", &[], None);
     assert!(!stderr.contains("warning"), "{stderr}");
+    // One row typed the wrong way round among right ones is named.
+    {
+        let mut f = std::fs::File::create(dir.path().join("one.csv")).unwrap();
+        writeln!(f, "id,lon,lat,population").unwrap();
+        for (i, (id, lon, lat, pop)) in gb.iter().enumerate() {
+            let (x, y) = if i == 3 { (lat, lon) } else { (lon, lat) };
+            writeln!(f, "{id},{x},{y},{pop}").unwrap();
+        }
+    }
+    let (_, stderr) = eval(dir.path(), "one.csv", "right.csv", &[], None);
+    has_all(
+        &stderr,
+        &[
+            "outpost: warning: demand file one.csv: 1 place(s)",
+            &gb[3].0,
+            "are swapped",
+        ],
+    );
     let cities = data("world_cities.csv");
     let (_, stderr) = eval(dir.path(), cities.to_str().unwrap(), "right.csv", &[], None);
     assert!(!stderr.contains("warning"), "{stderr}");

@@ -728,8 +728,56 @@ impl<'o> Builder<'o> {
                 swapped = swapped * 100.0,
             ));
         }
+        let odd = swapped_rows(&self.set.places);
+        if !odd.is_empty() {
+            let listed: Vec<String> = odd
+                .iter()
+                .take(3)
+                .map(|p| {
+                    format!(
+                        "{} ({}={}, {}={})",
+                        p.id, self.cols.lon, p.lon, self.cols.lat, p.lat
+                    )
+                })
+                .collect();
+            self.set.warnings.push(format!(
+                "{role} file {path}: {n} place(s) look like longitude and latitude are swapped: far from all the others as given, among them the other way round: {list}{more}; check these rows (or --lon-col/--lat-col)",
+                role = self.role,
+                path = self.path.display(),
+                n = odd.len(),
+                list = listed.join(", "),
+                more = if odd.len() > 3 { ", ..." } else { "" },
+            ));
+        }
         Ok(self.set)
     }
+}
+
+/// Places that are far from all the others as given but among them with longitude
+/// and latitude swapped: a few rows typed the wrong way round in a file that is
+/// otherwise right. Conservative: at least 10 places, a minority flagged (at most
+/// one in ten), "far" is over 1000 km and 8 times the median distance to the centre,
+/// "among them" within twice that median (or 200 km).
+fn swapped_rows(places: &[Place]) -> Vec<&Place> {
+    let n = places.len();
+    if n < 10 {
+        return Vec::new();
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let lon0 = median(places.iter().map(|p| p.lon).collect());
+    let lat0 = median(places.iter().map(|p| p.lat).collect());
+    let dist = |lon: f64, lat: f64| crate::sphere::haversine_km(lon, lat, lon0, lat0);
+    let r50 = median(places.iter().map(|p| dist(p.lon, p.lat)).collect());
+    let far = (8.0 * r50).max(1000.0);
+    let near = (2.0 * r50).max(200.0);
+    let odd: Vec<&Place> = places
+        .iter()
+        .filter(|p| p.lon.abs() <= 90.0 && dist(p.lon, p.lat) > far && dist(p.lat, p.lon) <= near)
+        .collect();
+    if odd.len() * 10 > n { Vec::new() } else { odd }
 }
 
 /// Reads a number as written in a planner's file: a decimal point, or with
@@ -1089,6 +1137,43 @@ mod tests {
         }
         assert!(!weight_like("country"));
         assert!(!weight_like("valuation"));
+    }
+
+    fn at(id: &str, lon: f64, lat: f64) -> Place {
+        Place {
+            id: id.into(),
+            name: None,
+            lon,
+            lat,
+            weight: 1.0,
+            group: None,
+            cost: None,
+            capacity: None,
+        }
+    }
+
+    #[test]
+    fn a_few_swapped_rows_among_right_ones_are_found() {
+        // German towns, one typed the wrong way round.
+        let mut places: Vec<Place> = (0..20)
+            .map(|i| {
+                at(
+                    &format!("t{i}"),
+                    7.0 + 0.4 * i as f64,
+                    48.0 + 0.3 * i as f64,
+                )
+            })
+            .collect();
+        places.push(at("odd", 52.5, 13.4));
+        let odd = swapped_rows(&places);
+        assert_eq!(odd.len(), 1);
+        assert_eq!(odd[0].id, "odd");
+        // A real far-away outlet that is not a mirror image is left alone.
+        places.pop();
+        places.push(at("far", -74.0, 40.7));
+        assert!(swapped_rows(&places).is_empty());
+        // Too few places: no verdict.
+        assert!(swapped_rows(&places[..5]).is_empty());
     }
 
     #[test]
