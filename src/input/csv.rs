@@ -134,6 +134,20 @@ fn choose_delimiter(bytes: &[u8], forced: Option<u8>) -> (u8, String) {
     }
 }
 
+/// Excel's optional first line `sep=X`: the delimiter and where the header starts.
+fn excel_sep(bytes: &[u8]) -> Option<(u8, usize)> {
+    if !bytes.get(..4)?.eq_ignore_ascii_case(b"sep=") {
+        return None;
+    }
+    let d = *bytes.get(4)?;
+    let end = match (bytes.get(5), bytes.get(6)) {
+        (Some(b'\r'), Some(b'\n')) => 7,
+        (Some(b'\r' | b'\n'), _) => 6,
+        _ => return None,
+    };
+    DELIMITERS.contains(&d).then_some((d, end))
+}
+
 /// Physical line numbers for byte offsets: `\n`, `\r\n` and a lone `\r` each end a line.
 struct Lines {
     /// Byte offset at which each line starts.
@@ -176,13 +190,20 @@ pub(super) fn load(
 ) -> Result<PlaceSet, InputError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let lines = Lines::new(bytes);
-    let header_line = lines.of_record(bytes, 0);
-    let (delimiter, delimiter_how) = choose_delimiter(bytes, opts.delimiter);
+    // Excel may write a `sep=;` line before the header; it names the delimiter.
+    let sep = excel_sep(bytes);
+    let start = sep.map_or(0, |(_, end)| end);
+    let (delimiter, delimiter_how) = match (sep, opts.delimiter) {
+        (Some((d, _)), None) => (d, "Excel's sep= line".to_string()),
+        _ => choose_delimiter(&bytes[start..], opts.delimiter),
+    };
+    let header_line = lines.of_record(bytes, start);
+    let body = &bytes[start..];
     let mut reader = ::csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
         .delimiter(delimiter)
-        .from_reader(bytes);
+        .from_reader(body);
     let headers: Vec<String> = reader
         .headers()
         .map_err(|e| InputError::Csv {
@@ -199,7 +220,7 @@ pub(super) fn load(
         .map(str::to_string)
         .collect();
     let looks_json = matches!(
-        bytes.iter().find(|b| !b.is_ascii_whitespace()),
+        body.iter().find(|b| !b.is_ascii_whitespace()),
         Some(b'{' | b'[')
     );
     let required = |idx: Option<usize>, what: &'static str, names: &[&str], flag: &'static str| {
@@ -324,7 +345,7 @@ pub(super) fn load(
             Ok(true) => {
                 let line = record
                     .position()
-                    .map_or(0, |p| lines.of_record(bytes, p.byte() as usize));
+                    .map_or(0, |p| lines.of_record(bytes, start + p.byte() as usize));
                 if record.iter().all(|f| f.trim().is_empty()) {
                     continue;
                 }
@@ -333,7 +354,7 @@ pub(super) fn load(
             Err(e) => {
                 let line = e
                     .position()
-                    .map_or(0, |p| lines.of_record(bytes, p.byte() as usize));
+                    .map_or(0, |p| lines.of_record(bytes, start + p.byte() as usize));
                 let message = match e.kind() {
                     ::csv::ErrorKind::UnequalLengths {
                         expected_len, len, ..
@@ -486,6 +507,15 @@ mod tests {
         assert_eq!(sniff_delimiter(b"\"a;b;c\",lon,lat\n"), b',');
         assert_eq!(sniff_delimiter(b"\r\n\nname;lon;lat"), b';');
         assert_eq!(sniff_delimiter(b"lon"), b',');
+    }
+
+    #[test]
+    fn excel_sep_line() {
+        assert_eq!(excel_sep(b"sep=;\r\nid;lon"), Some((b';', 7)));
+        assert_eq!(excel_sep(b"SEP=\t\nid"), Some((b'\t', 6)));
+        assert_eq!(excel_sep(b"sep=;"), None);
+        assert_eq!(excel_sep(b"sep,lon,lat\n"), None);
+        assert_eq!(excel_sep(b"sep=|\n"), None);
     }
 
     #[test]
