@@ -710,3 +710,85 @@ fn weights_that_add_up_to_infinity_are_an_error() {
     let err = fail(dir.path(), "big.csv", sites.to_str().unwrap(), &[], None);
     has_all(&err, &["big.csv", "column `sales`", "not a finite number"]);
 }
+
+mod variants {
+    use outpost::input::{InputError, LoadOptions, Location, Role, load_bytes};
+    use proptest::prelude::*;
+    use std::path::Path;
+
+    /// Writes rows in one of the shapes planners' files come in, and returns the text
+    /// and the physical line of each row.
+    fn write(
+        rows: &[(f64, f64, f64)],
+        delim: char,
+        crlf: bool,
+        bom: bool,
+        blanks: &[bool],
+        quoted_newline: bool,
+    ) -> (String, Vec<u64>) {
+        let nl = if crlf { "\r\n" } else { "\n" };
+        let comma = delim == ';';
+        let num = |x: f64| {
+            let s = x.to_string();
+            if comma { s.replace('.', ",") } else { s }
+        };
+        let d = delim.to_string();
+        let mut text = String::new();
+        if bom {
+            text.push('\u{feff}');
+        }
+        text.push_str(&["id", "note", "lon", "lat", "weight"].join(&d));
+        text.push_str(nl);
+        let mut line = 2;
+        let mut lines = Vec::new();
+        for (i, &(lon, lat, w)) in rows.iter().enumerate() {
+            if blanks.get(i).copied().unwrap_or(false) {
+                text.push_str(nl);
+                line += 1;
+            }
+            let note = if quoted_newline && i % 2 == 0 {
+                format!("\"a{nl}b\"")
+            } else {
+                "n".to_string()
+            };
+            lines.push(line);
+            line += if quoted_newline && i % 2 == 0 { 2 } else { 1 };
+            text.push_str(&[format!("r{i}"), note, num(lon), num(lat), num(w)].join(&d));
+            text.push_str(nl);
+        }
+        (text, lines)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn every_shape_loads_the_same_places_and_names_the_physical_line(
+            rows in proptest::collection::vec((-179.0f64..179.0, -89.0f64..89.0, 0.0f64..1e6), 1..20),
+            delim in prop_oneof![Just(','), Just(';'), Just('\t')],
+            crlf in any::<bool>(),
+            bom in any::<bool>(),
+            blanks in proptest::collection::vec(any::<bool>(), 0..20),
+            quoted_newline in any::<bool>(),
+            bad in any::<prop::sample::Index>(),
+        ) {
+            let (text, lines) = write(&rows, delim, crlf, bom, &blanks, quoted_newline);
+            let set = load_bytes(Path::new("x.csv"), text.as_bytes(), Role::Demand, &LoadOptions::default())
+                .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+            prop_assert_eq!(set.places.len(), rows.len());
+            for (p, &(lon, lat, w)) in set.places.iter().zip(&rows) {
+                prop_assert_eq!((p.lon, p.lat, p.weight), (lon, lat, w));
+            }
+            // Spoil one row's latitude: the error names its physical line.
+            let k = bad.index(rows.len());
+            let mut spoiled = rows.clone();
+            spoiled[k].1 = 91.5;
+            let (text, _) = write(&spoiled, delim, crlf, bom, &blanks, quoted_newline);
+            let err = load_bytes(Path::new("x.csv"), text.as_bytes(), Role::Demand, &LoadOptions::default())
+                .expect_err("latitude 91.5");
+            match err {
+                InputError::BadValue { location, .. } => prop_assert_eq!(location, Location::Line(lines[k])),
+                other => prop_assert!(false, "unexpected error {other}"),
+            }
+        }
+    }
+}
