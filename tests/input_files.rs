@@ -585,6 +585,15 @@ fn geojson_nulls_bom_and_empty_multipoints_are_empty_cells() {
     std::fs::write(dir.path().join("w.geojson"), &fc).unwrap();
     let (report, _) = eval(dir.path(), "w.geojson", sites, &[], None);
     assert_eq!(report["demand"]["total_weight"], 2.0);
+    // One property for two fields is refused, as for CSV.
+    let err = fail(
+        dir.path(),
+        "d.geojson",
+        sites,
+        &["--id-col", "weight", "--skip-invalid"],
+        None,
+    );
+    has_all(&err, &["d.geojson", "`weight`", "weight", "id"]);
     // --weight-col naming no property is an error, as for CSV.
     let err = fail(
         dir.path(),

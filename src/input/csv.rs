@@ -176,6 +176,27 @@ impl Lines {
     }
 }
 
+/// Labels of the totals rows spreadsheets add under the data.
+const TOTAL_LABELS: &[&str] = &[
+    "total",
+    "totals",
+    "grand total",
+    "subtotal",
+    "sum",
+    "summe",
+    "gesamt",
+    "totaal",
+    "totale",
+    "somme",
+    "suma",
+    "totaal generaal",
+];
+
+fn is_total_label(cell: &str) -> bool {
+    let c = cell.trim().trim_end_matches(':').to_lowercase();
+    TOTAL_LABELS.contains(&c.as_str())
+}
+
 /// One record read, or the error it gave.
 enum Item {
     Record(u64, ::csv::StringRecord),
@@ -477,6 +498,18 @@ pub(super) fn load(
         match item {
             Item::Record(line, record) => {
                 let get = |i: Option<usize>| i.and_then(|i| record.get(i));
+                let blank = |i: usize| record.get(i).is_none_or(|v| v.trim().is_empty());
+                if (blank(lon) || blank(lat)) && record.iter().any(is_total_label) {
+                    b.skip_or_fail(InputError::BadValue {
+                        path: path.to_path_buf(),
+                        location: Location::Line(line),
+                        column: clip(&headers[lon], 80),
+                        value: clip(get(Some(lon)).unwrap_or(""), 80),
+                        problem: "a totals row, not a place".into(),
+                        hint: "; delete the row, or pass --skip-invalid to skip it".into(),
+                    })?;
+                    continue;
+                }
                 let raw = RawPlace {
                     lon: get(Some(lon)),
                     lat: get(Some(lat)),

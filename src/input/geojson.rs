@@ -127,6 +127,36 @@ pub(super) fn load(
     let key_of = |names: &[&str], over: Option<&String>| {
         property(&first_props, over, names).map_or("none".to_string(), |(k, _)| k.to_string())
     };
+    // Every field from its own property, as for CSV columns.
+    let fields = [
+        (weight_key.clone(), "weight", "--weight-col"),
+        (
+            property(&first_props, opts.id_col.as_ref(), ID_NAMES).map(|(k, _)| k.to_string()),
+            "id",
+            "--id-col",
+        ),
+        (
+            property(&first_props, opts.group_col.as_ref(), GROUP_NAMES)
+                .map(|(k, _)| k.to_string()),
+            "group",
+            "--group-col",
+        ),
+    ];
+    for (i, (a, what_a, flag_a)) in fields.iter().enumerate() {
+        for (b, what_b, flag_b) in &fields[i + 1..] {
+            if let (Some(a), Some(b)) = (a, b)
+                && a.eq_ignore_ascii_case(b)
+            {
+                return Err(InputError::SameColumn {
+                    path: path.to_path_buf(),
+                    column: clip(a, 80),
+                    first: what_a,
+                    second: what_b,
+                    flags: format!("{flag_a}, {flag_b}"),
+                });
+            }
+        }
+    }
     let mut note = format!(
         "{role} file {} (GeoJSON): lon/lat=geometry coordinates",
         path.display()
