@@ -153,7 +153,12 @@ pub fn build_report(
         capacity: None,
         objective_value: None,
         gate: None,
-        notes: skipped_notes(loaded),
+        notes: [
+            &loaded.demand.notes[..],
+            &loaded.existing.notes,
+            &skipped_notes(loaded),
+        ]
+        .concat(),
         elapsed_ms: 0,
     }
 }

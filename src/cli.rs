@@ -157,9 +157,19 @@ pub struct InputArgs {
     /// Group column for the per-region breakdown (default: region, province, group, state or country).
     #[arg(long, value_name = "NAME", help_heading = "Columns")]
     pub group_col: Option<String>,
-    /// Read inputs as this format instead of deciding by extension (.geojson/.json = GeoJSON, else CSV).
+    /// Format of inputs whose name does not say (`-` for stdin, or no .csv/.tsv/.geojson/.json
+    /// extension); files with such an extension keep their own. Without it, content starting
+    /// with `{` is GeoJSON, else CSV. E.g. `--demand - --input-format geojson --sites s.csv`.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub input_format: Option<InputFormat>,
+    /// CSV field delimiter: ',' ';' or tab ('\t' or tab) (default: sniffed from the header line).
+    /// E.g. an Excel export from a European locale: `--delimiter ';' --decimal-comma`.
+    #[arg(long, value_name = "CHAR", value_parser = crate::input::parse_delimiter)]
+    pub delimiter: Option<u8>,
+    /// CSV numbers use a decimal comma (12,5; 1.234,5 with `.` grouping thousands). Detected
+    /// without the flag in ';'-separated files; values that could be read two ways are errors.
+    #[arg(long)]
+    pub decimal_comma: bool,
     /// Skip invalid rows instead of failing; the report says how many and shows the first few.
     #[arg(long)]
     pub skip_invalid: bool,
@@ -445,6 +455,8 @@ fn load_options(a: &InputArgs) -> LoadOptions {
         }),
         skip_invalid: a.skip_invalid,
         fail_fast: a.fail_fast,
+        delimiter: a.delimiter,
+        decimal_comma: a.decimal_comma,
     }
 }
 

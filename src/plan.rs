@@ -307,6 +307,7 @@ pub fn plan_with(
         cands.places.len() as u64,
         top,
     );
+    report.notes.extend(cands.notes.iter().cloned());
     report.notes.extend(chosen.notes);
 
     // The objective as measured by the evaluator, and the bound against it.

@@ -336,6 +336,7 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::config::Outcome> {
         format: None,
         skip_invalid: false,
         fail_fast: false,
+        ..LoadOptions::default()
     };
     let need = |key: &str, p: &str| -> Result<PathBuf> {
         let path = resolve(p);

@@ -136,6 +136,7 @@ pub fn candidates_from_demand(demand: &PlaceSet) -> PlaceSet {
             .collect(),
         groups: demand.groups.clone(),
         skipped: Vec::new(),
+        ..PlaceSet::default()
     }
 }
 

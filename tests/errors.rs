@@ -173,7 +173,7 @@ fn non_point_geometry_names_the_kind() {
         "d.geojson",
         fc,
         &[],
-        &["feature 1", "Polygon", "Point and MultiPoint"],
+        &["feature 2", "Polygon", "Point and MultiPoint"],
     );
 }
 
@@ -185,7 +185,7 @@ fn bad_geojson_property_names_feature_and_property() {
         "d.geojson",
         fc,
         &[],
-        &["feature 0", "`population`", "\"many\""],
+        &["feature 1", "`population`", "\"many\""],
     );
 }
 

@@ -1,26 +1,49 @@
 //! CSV loader: a header row, columns found by name (case-insensitive) or by the
 //! `--*-col` overrides.
+//!
+//! Planners' files come from Excel as often as from scripts, so the loader takes
+//! them as they are: the delimiter (comma, semicolon or tab) is sniffed from the
+//! header line unless `--delimiter` names it, decimal commas are read with
+//! `--decimal-comma` or detected in `;` files, a UTF-8 BOM is dropped, and every
+//! message counts physical lines (CRLF, blank lines and line breaks inside quoted
+//! fields included), so the line number is the one an editor shows.
 
 use super::{
     Builder, GROUP_NAMES, ID_NAMES, InputError, LAT_NAMES, LON_NAMES, LoadOptions, Location,
-    PlaceSet, RawPlace, Role, WEIGHT_NAMES,
+    PlaceSet, RawPlace, Role, WEIGHT_NAMES, clip, delimiter_name, has_decimal_comma,
+    has_decimal_point, parse_number, weight_like,
 };
 use std::path::Path;
 
+/// Most header columns listed in a message.
+const LISTED_MAX: usize = 30;
+
+fn find_all(headers: &[String], name: &str) -> Vec<usize> {
+    headers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| h.trim().eq_ignore_ascii_case(name.trim()))
+        .map(|(i, _)| i)
+        .collect()
+}
+
 fn find(headers: &[String], names: &[&str]) -> Option<usize> {
-    names.iter().find_map(|n| {
-        headers
-            .iter()
-            .position(|h| h.trim().eq_ignore_ascii_case(n))
-    })
+    names
+        .iter()
+        .find_map(|n| find_all(headers, n).first().copied())
 }
 
 fn listed(headers: &[String]) -> String {
-    headers
+    let mut out = headers
         .iter()
-        .map(|h| format!("`{h}`"))
+        .take(LISTED_MAX)
+        .map(|h| format!("`{}`", clip(h, 40)))
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    if headers.len() > LISTED_MAX {
+        out.push_str(&format!(" and {} more", headers.len() - LISTED_MAX));
+    }
+    clip(&out, 400)
 }
 
 /// Resolves a column: an override must exist; otherwise the first known name found.
@@ -38,12 +61,146 @@ fn column(
                 .ok_or_else(|| InputError::NoSuchColumn {
                     path: path.to_path_buf(),
                     flag,
-                    name: name.clone(),
+                    name: clip(name, 80),
                     found: listed(headers),
                 })
         }
         None => Ok(find(headers, names)),
     }
+}
+
+/// Counts of `,`, `;` and tab outside quotes on the header line (the first line that
+/// is not blank).
+fn header_counts(bytes: &[u8]) -> [usize; 3] {
+    let mut counts = [0usize; 3];
+    let mut quoted = false;
+    let start = bytes
+        .iter()
+        .position(|b| *b != b'\r' && *b != b'\n')
+        .unwrap_or(bytes.len());
+    for &b in &bytes[start..] {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' | b'\r' if !quoted => break,
+            b',' if !quoted => counts[0] += 1,
+            b';' if !quoted => counts[1] += 1,
+            b'\t' if !quoted => counts[2] += 1,
+            _ => {}
+        }
+    }
+    counts
+}
+
+const DELIMITERS: [u8; 3] = [b',', b';', b'\t'];
+
+/// The delimiter of a file: the most frequent of `,`, `;` and tab outside quotes on
+/// the header line (comma on ties and when there is none).
+pub(crate) fn sniff_delimiter(bytes: &[u8]) -> u8 {
+    let counts = header_counts(bytes);
+    let mut best = 0;
+    for i in 1..3 {
+        if counts[i] > counts[best] {
+            best = i;
+        }
+    }
+    DELIMITERS[best]
+}
+
+/// The delimiter to use and how it was chosen. `--delimiter` applies to every file
+/// whose header line has it; a file whose header does not (say, a comma file of
+/// sites next to a `;` export of demand) keeps its own, sniffed.
+fn choose_delimiter(bytes: &[u8], forced: Option<u8>) -> (u8, String) {
+    let sniffed = sniff_delimiter(bytes);
+    match forced {
+        None => (sniffed, "sniffed".into()),
+        Some(d) => {
+            let counts = header_counts(bytes);
+            let present = DELIMITERS
+                .iter()
+                .position(|&x| x == d)
+                .is_some_and(|i| counts[i] > 0);
+            if present || counts.iter().all(|&c| c == 0) {
+                (d, "--delimiter".into())
+            } else {
+                (
+                    sniffed,
+                    format!(
+                        "sniffed: the header has no {} for --delimiter",
+                        delimiter_name(d)
+                    ),
+                )
+            }
+        }
+    }
+}
+
+/// Excel's optional first line `sep=X`: the delimiter and where the header starts.
+fn excel_sep(bytes: &[u8]) -> Option<(u8, usize)> {
+    if !bytes.get(..4)?.eq_ignore_ascii_case(b"sep=") {
+        return None;
+    }
+    let d = *bytes.get(4)?;
+    let end = match (bytes.get(5), bytes.get(6)) {
+        (Some(b'\r'), Some(b'\n')) => 7,
+        (Some(b'\r' | b'\n'), _) => 6,
+        _ => return None,
+    };
+    DELIMITERS.contains(&d).then_some((d, end))
+}
+
+/// Physical line numbers for byte offsets: `\n`, `\r\n` and a lone `\r` each end a line.
+struct Lines {
+    /// Byte offset at which each line starts.
+    starts: Vec<usize>,
+}
+
+impl Lines {
+    fn new(bytes: &[u8]) -> Self {
+        let mut starts = vec![0];
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+                starts.push(i + 1);
+            }
+        }
+        Lines { starts }
+    }
+
+    /// The 1-based line of the first byte at or after `offset` that is not a line
+    /// break: the parser's position of a record may sit before the blank lines it skipped.
+    fn of_record(&self, bytes: &[u8], offset: usize) -> u64 {
+        let mut at = offset.min(bytes.len());
+        while at < bytes.len() && (bytes[at] == b'\r' || bytes[at] == b'\n') {
+            at += 1;
+        }
+        self.starts.partition_point(|&s| s <= at) as u64
+    }
+}
+
+/// Labels of the totals rows spreadsheets add under the data.
+const TOTAL_LABELS: &[&str] = &[
+    "total",
+    "totals",
+    "grand total",
+    "subtotal",
+    "sum",
+    "summe",
+    "gesamt",
+    "totaal",
+    "totale",
+    "somme",
+    "suma",
+    "totaal generaal",
+];
+
+fn is_total_label(cell: &str) -> bool {
+    let c = cell.trim().trim_end_matches(':').to_lowercase();
+    TOTAL_LABELS.contains(&c.as_str())
+}
+
+/// One record read, or the error it gave.
+enum Item {
+    Record(u64, ::csv::StringRecord),
+    Bad(InputError),
 }
 
 pub(super) fn load(
@@ -53,20 +210,40 @@ pub(super) fn load(
     opts: &LoadOptions,
 ) -> Result<PlaceSet, InputError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let lines = Lines::new(bytes);
+    // Excel may write a `sep=;` line before the header; it names the delimiter.
+    let sep = excel_sep(bytes);
+    let start = sep.map_or(0, |(_, end)| end);
+    let (delimiter, delimiter_how) = match (sep, opts.delimiter) {
+        (Some((d, _)), None) => (d, "Excel's sep= line".to_string()),
+        _ => choose_delimiter(&bytes[start..], opts.delimiter),
+    };
+    let header_line = lines.of_record(bytes, start);
+    let body = &bytes[start..];
     let mut reader = ::csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
-        .from_reader(bytes);
+        .delimiter(delimiter)
+        .from_reader(body);
     let headers: Vec<String> = reader
         .headers()
         .map_err(|e| InputError::Csv {
             path: path.to_path_buf(),
-            location: Location::Line(1),
-            message: e.to_string(),
+            location: Location::Line(header_line),
+            message: match e.kind() {
+                ::csv::ErrorKind::Utf8 { .. } => {
+                    "the header is not valid UTF-8; save the file as UTF-8".to_string()
+                }
+                _ => clip(&e.to_string(), 200),
+            },
         })?
         .iter()
         .map(str::to_string)
         .collect();
+    let looks_json = matches!(
+        body.iter().find(|b| !b.is_ascii_whitespace()),
+        Some(b'{' | b'[')
+    );
     let required = |idx: Option<usize>, what: &'static str, names: &[&str], flag: &'static str| {
         idx.ok_or_else(|| InputError::MissingColumn {
             path: path.to_path_buf(),
@@ -78,6 +255,13 @@ pub(super) fn load(
                 .join(", "),
             found: listed(&headers),
             flag,
+            hint: if looks_json {
+                "; the file looks like JSON: give it a .geojson extension or pass --input-format geojson".into()
+            } else if headers.len() == 1 && opts.delimiter.is_none() {
+                "; the header has a single column: if fields are separated by another character, pass --delimiter".into()
+            } else {
+                String::new()
+            },
         })
     };
     let lon = required(
@@ -136,23 +320,196 @@ pub(super) fn load(
     let cost = find(&headers, &["cost"]);
     let capacity = find(&headers, &["capacity"]);
 
+    // Every field comes from its own column, and that column's name is not repeated.
+    let fields: [(Option<usize>, &'static str, &'static str); 7] = [
+        (Some(lon), "longitude", "--lon-col"),
+        (Some(lat), "latitude", "--lat-col"),
+        (weight, "weight", "--weight-col"),
+        (id, "id", "--id-col"),
+        (group, "group", "--group-col"),
+        (cost, "cost", "a `cost` column"),
+        (capacity, "capacity", "a `capacity` column"),
+    ];
+    for (i, &(a, what_a, flag_a)) in fields.iter().enumerate() {
+        let Some(a) = a else { continue };
+        for &(b, what_b, flag_b) in &fields[i + 1..] {
+            if b == Some(a) {
+                return Err(InputError::SameColumn {
+                    path: path.to_path_buf(),
+                    column: clip(&headers[a], 80),
+                    first: what_a,
+                    second: what_b,
+                    flags: format!("{flag_a}, {flag_b}"),
+                });
+            }
+        }
+        let same = find_all(&headers, &headers[a]);
+        if same.len() > 1 {
+            return Err(InputError::DuplicateColumn {
+                path: path.to_path_buf(),
+                location: Location::Line(header_line),
+                name: clip(&headers[a], 80),
+                what: what_a,
+                first: same[0] + 1,
+                second: same[1] + 1,
+                flag: flag_a,
+            });
+        }
+    }
+
+    // Read every record first: the decimal mark and the weight warning look at the values.
+    let mut items = Vec::new();
+    let mut record = ::csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = record
+                    .position()
+                    .map_or(0, |p| lines.of_record(bytes, start + p.byte() as usize));
+                if record.iter().all(|f| f.trim().is_empty()) {
+                    continue;
+                }
+                items.push(Item::Record(line, record.clone()));
+            }
+            Err(e) => {
+                let line = e
+                    .position()
+                    .map_or(0, |p| lines.of_record(bytes, start + p.byte() as usize));
+                let message = match e.kind() {
+                    ::csv::ErrorKind::UnequalLengths {
+                        expected_len, len, ..
+                    } => format!(
+                        "the row has {len} fields but the header has {expected_len}; quote fields that contain the delimiter {}",
+                        delimiter_name(delimiter)
+                    ),
+                    ::csv::ErrorKind::Utf8 { .. } => {
+                        "the row is not valid UTF-8; save the file as UTF-8".to_string()
+                    }
+                    _ => clip(&e.to_string(), 200),
+                };
+                let go_on = matches!(
+                    e.kind(),
+                    ::csv::ErrorKind::UnequalLengths { .. } | ::csv::ErrorKind::Utf8 { .. }
+                );
+                items.push(Item::Bad(InputError::Csv {
+                    path: path.to_path_buf(),
+                    location: Location::Line(line),
+                    message,
+                }));
+                if !go_on {
+                    break;
+                }
+            }
+        }
+    }
+    let records = || {
+        items.iter().filter_map(|i| match i {
+            Item::Record(_, r) => Some(r),
+            Item::Bad(_) => None,
+        })
+    };
+    // The decimal mark is decided per file from its own numbers: with --decimal-comma a
+    // file that has decimal points and not one decimal comma (a plain CSV of sites next
+    // to a European export of demand) keeps its points; without it, decimal commas are
+    // detected in `;` files.
+    let numeric = [Some(lon), Some(lat), weight, cost, capacity];
+    let numeric: Vec<usize> = numeric.into_iter().flatten().collect();
+    let any_cell = |test: fn(&str) -> bool| {
+        records().any(|r| numeric.iter().any(|&i| r.get(i).is_some_and(test)))
+    };
+    let has_comma = any_cell(has_decimal_comma);
+    let has_point = any_cell(has_decimal_point);
+    let (decimal_comma, decimal_how) = if opts.decimal_comma {
+        if !has_comma && has_point {
+            (
+                false,
+                "decimal points (the file has no decimal commas for --decimal-comma)",
+            )
+        } else {
+            (true, "decimal commas (--decimal-comma)")
+        }
+    } else if delimiter == b';' && has_comma {
+        (true, "decimal commas (detected)")
+    } else {
+        (false, "decimal points")
+    };
+
     let mut b = Builder::new(path.to_path_buf(), role, opts);
+    b.decimal_comma = decimal_comma;
     b.cols.lon = headers[lon].clone();
     b.cols.lat = headers[lat].clone();
     b.cols.weight = weight.map(|w| headers[w].clone()).unwrap_or_default();
     b.cols.cost = cost.map(|c| headers[c].clone()).unwrap_or_default();
     b.cols.capacity = capacity.map(|c| headers[c].clone()).unwrap_or_default();
 
-    let mut record = ::csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {
-                let line = record.position().map_or(0, |p| p.line());
-                if record.iter().all(|f| f.trim().is_empty()) {
+    let named = |i: Option<usize>| i.map_or("none".to_string(), |i| headers[i].clone());
+    let mut note = format!(
+        "{role} file {path}: lon={}, lat={}",
+        headers[lon],
+        headers[lat],
+        path = path.display()
+    );
+    if role == Role::Demand {
+        note.push_str(&match weight {
+            Some(w) => format!(", weight={}", headers[w]),
+            None => ", weight=none (every place weighs 1)".to_string(),
+        });
+    }
+    note.push_str(&format!(", id={}, group={}", named(id), named(group)));
+    note.push_str(&format!(
+        "; delimiter {} ({delimiter_how}), {decimal_how}",
+        delimiter_name(delimiter),
+    ));
+    b.set.notes.push(note);
+
+    if role == Role::Demand && weight.is_none() {
+        let used = [Some(lon), Some(lat), id, name, group, cost, capacity];
+        let candidates: Vec<&String> = headers
+            .iter()
+            .enumerate()
+            .filter(|(i, h)| !used.contains(&Some(*i)) && weight_like(h))
+            .filter(|(i, _)| {
+                let mut seen = 0;
+                records()
+                    .filter_map(|r| r.get(*i))
+                    .filter(|v| !v.trim().is_empty())
+                    .take(50)
+                    .all(|v| {
+                        seen += 1;
+                        parse_number(v, decimal_comma).is_ok()
+                    })
+                    && seen > 0
+            })
+            .map(|(_, h)| h)
+            .collect();
+        if let Some(first) = candidates.first() {
+            b.set.warnings.push(format!(
+                "demand file {}: no weight column ({}), so every place weighs 1, but column `{}` looks like one: pass --weight-col {:?} to use it",
+                path.display(),
+                WEIGHT_NAMES.join(", "),
+                clip(first, 80),
+                clip(first, 80),
+            ));
+        }
+    }
+
+    for item in items {
+        match item {
+            Item::Record(line, record) => {
+                let get = |i: Option<usize>| i.and_then(|i| record.get(i));
+                let blank = |i: usize| record.get(i).is_none_or(|v| v.trim().is_empty());
+                if (blank(lon) || blank(lat)) && record.iter().any(is_total_label) {
+                    b.skip_or_fail(InputError::BadValue {
+                        path: path.to_path_buf(),
+                        location: Location::Line(line),
+                        column: clip(&headers[lon], 80),
+                        value: clip(get(Some(lon)).unwrap_or(""), 80),
+                        problem: "a totals row, not a place".into(),
+                        hint: "; delete the row, or pass --skip-invalid to skip it".into(),
+                    })?;
                     continue;
                 }
-                let get = |i: Option<usize>| i.and_then(|i| record.get(i));
                 let raw = RawPlace {
                     lon: get(Some(lon)),
                     lat: get(Some(lat)),
@@ -165,33 +522,42 @@ pub(super) fn load(
                 };
                 b.push(Location::Line(line), raw)?;
             }
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                let message = match e.kind() {
-                    ::csv::ErrorKind::UnequalLengths {
-                        expected_len, len, ..
-                    } => format!(
-                        "the row has {len} fields but the header has {expected_len}; quote fields that contain commas"
-                    ),
-                    ::csv::ErrorKind::Utf8 { .. } => {
-                        "the row is not valid UTF-8; save the file as UTF-8".to_string()
-                    }
-                    _ => e.to_string(),
-                };
-                let err = InputError::Csv {
-                    path: path.to_path_buf(),
-                    location: Location::Line(line),
-                    message,
-                };
-                b.skip_or_fail(err)?;
-                if !matches!(
-                    e.kind(),
-                    ::csv::ErrorKind::UnequalLengths { .. } | ::csv::ErrorKind::Utf8 { .. }
-                ) {
-                    break;
-                }
-            }
+            Item::Bad(err) => b.skip_or_fail(err)?,
         }
     }
     b.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_the_most_frequent_delimiter_outside_quotes() {
+        assert_eq!(sniff_delimiter(b"id,lon,lat\n1,2,3\n"), b',');
+        assert_eq!(sniff_delimiter(b"id;lon;lat\r\n1;2,5;3\r\n"), b';');
+        assert_eq!(sniff_delimiter(b"id\tlon\tlat\n"), b'\t');
+        assert_eq!(sniff_delimiter(b"\"a;b;c\",lon,lat\n"), b',');
+        assert_eq!(sniff_delimiter(b"\r\n\nname;lon;lat"), b';');
+        assert_eq!(sniff_delimiter(b"lon"), b',');
+    }
+
+    #[test]
+    fn excel_sep_line() {
+        assert_eq!(excel_sep(b"sep=;\r\nid;lon"), Some((b';', 7)));
+        assert_eq!(excel_sep(b"SEP=\t\nid"), Some((b'\t', 6)));
+        assert_eq!(excel_sep(b"sep=;"), None);
+        assert_eq!(excel_sep(b"sep,lon,lat\n"), None);
+        assert_eq!(excel_sep(b"sep=|\n"), None);
+    }
+
+    #[test]
+    fn physical_lines_count_crlf_lone_cr_and_blank_lines() {
+        let b = b"h\r\n\r\nx\ry\n\nz";
+        let l = Lines::new(b);
+        assert_eq!(l.of_record(b, 0), 1);
+        assert_eq!(l.of_record(b, 3), 3); // skips the blank line 2
+        assert_eq!(l.of_record(b, 7), 4);
+        assert_eq!(l.of_record(b, 9), 6);
+    }
 }

@@ -6,6 +6,7 @@
 
 mod csv;
 mod geojson;
+mod land;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -61,6 +62,49 @@ pub struct LoadOptions {
     pub skip_invalid: bool,
     /// In a batch of files, stop at the first bad file.
     pub fail_fast: bool,
+    /// CSV field delimiter (`,`, `;` or tab); `None` sniffs it from the header line.
+    pub delimiter: Option<u8>,
+    /// CSV numbers are written with a decimal comma (`12,5`). Without it, decimal commas
+    /// are still detected in files whose delimiter is `;`.
+    pub decimal_comma: bool,
+}
+
+/// Parses a `--delimiter` value: `,`, `;`, a tab (`\t` or `tab`), or their names.
+///
+/// # Errors
+/// A message listing the accepted values, for clap.
+pub fn parse_delimiter(s: &str) -> Result<u8, String> {
+    match s {
+        "," | "comma" => Ok(b','),
+        ";" | "semicolon" => Ok(b';'),
+        "\t" | "\\t" | "tab" | "TAB" => Ok(b'\t'),
+        _ => Err(format!(
+            "{:?} is not a delimiter outpost reads: use ',', ';' or tab ('\\t' or tab)",
+            clip(s, 20)
+        )),
+    }
+}
+
+/// A readable label for a delimiter byte, for notes and messages.
+pub(crate) fn delimiter_name(d: u8) -> &'static str {
+    match d {
+        b',' => "','",
+        b';' => "';'",
+        b'\t' => "tab",
+        _ => "other",
+    }
+}
+
+/// Cuts a value echoed in a message to a readable length (at most `max` characters,
+/// ending in `…` when cut), so that an error never quotes a whole file.
+pub(crate) fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
 }
 
 impl LoadOptions {
@@ -119,6 +163,13 @@ pub struct PlaceSet {
     pub groups: Vec<String>,
     /// Rows skipped under `--skip-invalid`.
     pub skipped: Vec<Skipped>,
+    /// How the file was read, for the report's notes: which columns gave lon, lat,
+    /// weight, id and group, the delimiter and decimal mark, an empty site file.
+    pub notes: Vec<String>,
+    /// Things that look wrong but do not stop the run (a weight-like column that was
+    /// not used, longitude and latitude that look swapped); [`load`] prints them to
+    /// stderr as `outpost: warning: ...`.
+    pub warnings: Vec<String>,
 }
 
 impl PlaceSet {
@@ -164,15 +215,18 @@ impl PlaceSet {
             p
         }));
         self.skipped.extend(other.skipped);
+        self.notes.extend(other.notes);
+        self.warnings.extend(other.warnings);
     }
 }
 
 /// Where in a file a problem is.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Location {
-    /// A CSV line (1-based, the header is line 1).
+    /// A physical CSV line (1-based, counting every line break: CRLF, blank lines and
+    /// line breaks inside quoted fields), where the record starts.
     Line(u64),
-    /// A GeoJSON feature (0-based index in `features`).
+    /// A GeoJSON feature (1-based position in `features`, as CSV lines are counted).
     Feature(usize),
     /// The file as a whole.
     File,
@@ -219,7 +273,7 @@ pub enum InputError {
     },
     /// A needed column is missing.
     #[error(
-        "{path}: no {what} column: looked for {looked_for}; the header has {found}. Name the column with {flag}"
+        "{path}: no {what} column: looked for {looked_for}; the header has {found}. Name the column with {flag}{hint}"
     )]
     MissingColumn {
         /// The file.
@@ -232,6 +286,8 @@ pub enum InputError {
         found: String,
         /// The override flag.
         flag: &'static str,
+        /// More advice (starts with "; " when present), e.g. that the file looks like GeoJSON.
+        hint: String,
     },
     /// An override names a column that is not there.
     #[error("{path}: {flag} {name:?} names no column; the header has {found}")]
@@ -309,6 +365,54 @@ pub enum InputError {
         /// Where seen again.
         second: Location,
     },
+    /// One column would give two fields (e.g. `--lon-col lat --lat-col lat`).
+    #[error(
+        "{path}: column `{column}` would be read both as the {first} and as the {second}; give each field its own column ({flags})"
+    )]
+    SameColumn {
+        /// The file.
+        path: PathBuf,
+        /// The column or property.
+        column: String,
+        /// The first field (longitude, latitude, weight, id, group).
+        first: &'static str,
+        /// The second field.
+        second: &'static str,
+        /// The flags that name these fields.
+        flags: String,
+    },
+    /// Two header columns share the name of a column that would be read.
+    #[error(
+        "{path}:{location}: the header has two columns named `{name}` (columns {first} and {second}); outpost would read the {what} from it: rename one of them, or name another column with {flag}"
+    )]
+    DuplicateColumn {
+        /// The file.
+        path: PathBuf,
+        /// The header line.
+        location: Location,
+        /// The column name.
+        name: String,
+        /// The field it would give.
+        what: &'static str,
+        /// 1-based position of the first column with the name.
+        first: usize,
+        /// 1-based position of the second.
+        second: usize,
+        /// The flag that picks the column.
+        flag: &'static str,
+    },
+    /// The weights add up to more than a number can hold.
+    #[error(
+        "{path}: the weights in column `{column}` add up to {total}, not a finite number: scale them down (e.g. thousands instead of units) or fix the values that are far too large"
+    )]
+    WeightTotal {
+        /// The file.
+        path: PathBuf,
+        /// The weight column or property.
+        column: String,
+        /// The sum as computed.
+        total: f64,
+    },
 }
 
 impl InputError {
@@ -323,7 +427,10 @@ impl InputError {
             | InputError::Csv { path, .. }
             | InputError::GeoJson { path, .. }
             | InputError::UnsupportedGeometry { path, .. }
-            | InputError::DuplicateId { path, .. } => path,
+            | InputError::DuplicateId { path, .. }
+            | InputError::SameColumn { path, .. }
+            | InputError::DuplicateColumn { path, .. }
+            | InputError::WeightTotal { path, .. } => path,
         }
     }
 
@@ -367,6 +474,8 @@ pub(crate) struct Builder<'o> {
     seen_ids: HashMap<String, Location>,
     /// Column names actually used, for messages.
     pub cols: ColumnNames,
+    /// Numbers are read with a decimal comma (given or detected).
+    pub decimal_comma: bool,
 }
 
 /// The column names a file's fields were found under.
@@ -393,6 +502,7 @@ impl<'o> Builder<'o> {
             group_ids: HashMap::new(),
             seen_ids: HashMap::new(),
             cols: ColumnNames::default(),
+            decimal_comma: false,
         }
     }
 
@@ -407,8 +517,8 @@ impl<'o> Builder<'o> {
         InputError::BadValue {
             path: self.path.clone(),
             location: loc.clone(),
-            column: column.to_string(),
-            value: value.to_string(),
+            column: clip(column, 80),
+            value: clip(value, 80),
             problem: problem.to_string(),
             hint: if hint.is_empty() {
                 String::new()
@@ -419,17 +529,8 @@ impl<'o> Builder<'o> {
     }
 
     fn number(&self, loc: &Location, column: &str, text: &str) -> Result<f64, InputError> {
-        let t = text.trim();
-        let v: f64 = t.parse().map_err(|_| {
-            let hint = if t.contains(',') && t.replace(',', "").parse::<f64>().is_ok() {
-                "write numbers without thousands separators, with `.` as the decimal point"
-            } else if t.is_empty() {
-                "fill in the value, or pass --skip-invalid to skip such rows"
-            } else {
-                "write a decimal number"
-            };
-            self.bad(loc, column, text, "not a number", hint)
-        })?;
+        let v = parse_number(text, self.decimal_comma)
+            .map_err(|(problem, hint)| self.bad(loc, column, text, problem, &hint))?;
         if !v.is_finite() {
             return Err(self.bad(
                 loc,
@@ -560,7 +661,7 @@ impl<'o> Builder<'o> {
             Some(id) if !id.trim().is_empty() => id.trim().to_string(),
             _ => match loc {
                 Location::Line(l) => format!("line{l}"),
-                Location::Feature(i) => format!("feature{i}"),
+                Location::Feature(n) => format!("feature{n}"),
                 Location::File => format!("{}", self.set.places.len()),
             },
         };
@@ -584,40 +685,309 @@ impl<'o> Builder<'o> {
         })
     }
 
-    pub fn finish(self) -> Result<PlaceSet, InputError> {
-        if self.set.places.is_empty() && self.set.skipped.is_empty() {
+    /// Ends the file: a site file with no rows means no outlets yet; any other
+    /// empty set is an error; the weights must add up to a finite number; and a set
+    /// whose places would lie on land only with longitude and latitude swapped is warned about.
+    pub fn finish(mut self) -> Result<PlaceSet, InputError> {
+        if self.set.places.is_empty() {
+            if self.role == Role::Sites && self.set.skipped.is_empty() {
+                self.set.notes.push(format!(
+                    "site file {} has no rows: no outlets yet",
+                    self.path.display()
+                ));
+                return Ok(self.set);
+            }
             return Err(InputError::NoPlaces {
                 path: self.path,
                 role: self.role,
             });
         }
-        if self.set.places.is_empty() {
-            return Err(InputError::NoPlaces {
+        let total = self.set.total_weight();
+        if !total.is_finite() {
+            return Err(InputError::WeightTotal {
                 path: self.path,
-                role: self.role,
+                column: self.cols.weight,
+                total,
             });
+        }
+        if let Some((given, swapped)) = land::looks_swapped(&self.set.places) {
+            let how = if self.cols.lon.starts_with("coordinates") {
+                "GeoJSON coordinates are [longitude, latitude]; check the order in the file"
+                    .to_string()
+            } else {
+                format!(
+                    "check the columns (lon=`{}`, lat=`{}`) or name them with --lon-col/--lat-col",
+                    self.cols.lon, self.cols.lat
+                )
+            };
+            self.set.warnings.push(format!(
+                "{role} file {path}: longitude and latitude look swapped: {given:.0}% of the places lie on land as given, {swapped:.0}% with the two swapped; {how}",
+                role = self.role,
+                path = self.path.display(),
+                given = given * 100.0,
+                swapped = swapped * 100.0,
+            ));
+        }
+        let odd = swapped_rows(&self.set.places);
+        if !odd.is_empty() {
+            let listed: Vec<String> = odd
+                .iter()
+                .take(3)
+                .map(|p| {
+                    format!(
+                        "{} ({}={}, {}={})",
+                        p.id, self.cols.lon, p.lon, self.cols.lat, p.lat
+                    )
+                })
+                .collect();
+            self.set.warnings.push(format!(
+                "{role} file {path}: {n} place(s) look like longitude and latitude are swapped: far from all the others as given, among them the other way round: {list}{more}; check these rows (or --lon-col/--lat-col)",
+                role = self.role,
+                path = self.path.display(),
+                n = odd.len(),
+                list = listed.join(", "),
+                more = if odd.len() > 3 { ", ..." } else { "" },
+            ));
         }
         Ok(self.set)
     }
 }
 
-/// Decides the format of a path: `--input-format`, else the extension, else CSV.
-pub fn format_of(path: &Path, forced: Option<Format>) -> Format {
-    if let Some(f) = forced {
-        return f;
+/// Places that are far from all the others as given but among them with longitude
+/// and latitude swapped: a few rows typed the wrong way round in a file that is
+/// otherwise right. Conservative: at least 10 places, a minority flagged (at most
+/// one in ten), "far" is over 1000 km and 8 times the median distance to the centre,
+/// "among them" within twice that median (or 200 km).
+fn swapped_rows(places: &[Place]) -> Vec<&Place> {
+    let n = places.len();
+    if n < 10 {
+        return Vec::new();
     }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let lon0 = median(places.iter().map(|p| p.lon).collect());
+    let lat0 = median(places.iter().map(|p| p.lat).collect());
+    let dist = |lon: f64, lat: f64| crate::sphere::haversine_km(lon, lat, lon0, lat0);
+    let r50 = median(places.iter().map(|p| dist(p.lon, p.lat)).collect());
+    let far = (8.0 * r50).max(1000.0);
+    let near = (2.0 * r50).max(200.0);
+    let odd: Vec<&Place> = places
+        .iter()
+        .filter(|p| p.lon.abs() <= 90.0 && dist(p.lon, p.lat) > far && dist(p.lat, p.lon) <= near)
+        .collect();
+    if odd.len() * 10 > n { Vec::new() } else { odd }
+}
+
+/// Reads a number as written in a planner's file: a decimal point, or with
+/// `decimal_comma` a decimal comma (`12,5`, and `1.234,5` with `.` grouping
+/// thousands). A value that could be read two ways is refused rather than guessed.
+///
+/// # Errors
+/// The problem and a hint, for a located message.
+pub(crate) fn parse_number(text: &str, decimal_comma: bool) -> Result<f64, (&'static str, String)> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err((
+            "not a number",
+            "fill in the value, or pass --skip-invalid to skip such rows".into(),
+        ));
+    }
+    if !decimal_comma {
+        return t.parse::<f64>().map_err(|_| {
+            let hint = if t.contains(',') && comma_value(t).is_some() {
+                if grouped(t.split('.').next().unwrap_or(""), ',') {
+                    "write numbers without thousands separators, with `.` as the decimal point (or pass --decimal-comma if `,` is the decimal separator)"
+                } else {
+                    "the value has a decimal comma: pass --decimal-comma (with --delimiter ';' if fields are separated by semicolons)"
+                }
+            } else {
+                "write a decimal number"
+            };
+            ("not a number", hint.to_string())
+        });
+    }
+    if t.contains(',') {
+        return comma_value(t).ok_or((
+            "not a number",
+            "write a number with a decimal comma, such as 12,5 or 1.234,5".into(),
+        ));
+    }
+    let digits = t.trim_start_matches(['+', '-']);
+    if digits.contains('.') {
+        if grouped(digits, '.') {
+            return Err((
+                "ambiguous number in a file read with decimal commas",
+                "`.` may group thousands or be a decimal point here: write 1234 or 1,234".into(),
+            ));
+        }
+        return Err((
+            "decimal point in a file read with decimal commas",
+            "write the value with a decimal comma (12,5), or read the file with decimal points (without --decimal-comma)".into(),
+        ));
+    }
+    t.parse::<f64>()
+        .map_err(|_| ("not a number", "write a decimal number".to_string()))
+}
+
+/// Whether `s` is digits grouped by threes with `sep` (`1.234`, `12.345.678`).
+fn grouped(s: &str, sep: char) -> bool {
+    let s = s.trim_start_matches(['+', '-']);
+    let mut parts = s.split(sep);
+    let first = parts.next().unwrap_or("");
+    let mut rest = parts.peekable();
+    rest.peek().is_some()
+        && (1..=3).contains(&first.len())
+        && first.bytes().all(|b| b.is_ascii_digit())
+        && rest.all(|p| p.len() == 3 && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// A value with one decimal comma, optionally with `.` grouping thousands: `-12,5`,
+/// `1.234,5`.
+fn comma_value(t: &str) -> Option<f64> {
+    let (sign, body) = match t.strip_prefix('-') {
+        Some(b) => ("-", b),
+        None => ("", t.strip_prefix('+').unwrap_or(t)),
+    };
+    let (int, frac) = body.split_once(',')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(frac) {
+        return None;
+    }
+    let int = if digits(int) {
+        int.to_string()
+    } else if grouped(int, '.') {
+        int.replace('.', "")
+    } else {
+        return None;
+    };
+    format!("{sign}{int}.{frac}").parse().ok()
+}
+
+/// Whether a CSV cell is written with a decimal comma (`12,5`, `-0,25`, `1.234,5`):
+/// the sign that a `;`-separated file uses decimal commas.
+pub(crate) fn has_decimal_comma(t: &str) -> bool {
+    let t = t.trim();
+    let body = t.strip_prefix(['-', '+']).unwrap_or(t);
+    match body.split_once(',') {
+        Some((i, f)) => {
+            !i.is_empty()
+                && !f.is_empty()
+                && (i.bytes().all(|b| b.is_ascii_digit()) || grouped(i, '.'))
+                && f.bytes().all(|b| b.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
+/// Whether a cell is unmistakably written with a decimal point: digits, `.`, and
+/// digits that cannot be a group of thousands (`104.06667`, `12.5`, `0.25`).
+pub(crate) fn has_decimal_point(t: &str) -> bool {
+    let t = t.trim();
+    let body = t.strip_prefix(['-', '+']).unwrap_or(t);
+    match body.split_once('.') {
+        Some((i, f)) => {
+            !f.is_empty()
+                && i.bytes().all(|b| b.is_ascii_digit())
+                && f.bytes().all(|b| b.is_ascii_digit())
+                && (f.len() != 3 || i.is_empty() || i == "0" || i.len() > 3)
+        }
+        None => false,
+    }
+}
+
+/// Words in column names that suggest a weight the file did not name as one.
+const WEIGHT_LIKE: &[&str] = &[
+    "revenue",
+    "sale",
+    "sales",
+    "turnover",
+    "amount",
+    "value",
+    "volume",
+    "qty",
+    "quantity",
+    "customer",
+    "order",
+    "spend",
+    "spending",
+    "income",
+    "visit",
+    "unit",
+    "count",
+    "footfall",
+    "weight",
+    "demand",
+    "population",
+    "pop",
+    "inhabitants",
+    "residents",
+    "households",
+];
+
+/// Whether a column name reads like a weight: one of its words (split at
+/// punctuation, spaces and camelCase) is a weight word or its plural.
+pub(crate) fn weight_like(name: &str) -> bool {
+    let mut words: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if !c.is_alphanumeric() {
+            if !cur.is_empty() {
+                words.push(std::mem::take(&mut cur));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && prev_lower && !cur.is_empty() {
+            words.push(std::mem::take(&mut cur));
+        }
+        prev_lower = c.is_lowercase();
+        cur.extend(c.to_lowercase());
+    }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    words.iter().any(|w| {
+        WEIGHT_LIKE
+            .iter()
+            .any(|k| w == k || w.strip_suffix('s') == Some(k))
+    })
+}
+
+/// Decides the format of a path: a `.csv`/`.tsv` or `.geojson`/`.json` extension keeps its
+/// own format; otherwise `--input-format`; otherwise CSV (see [`load_bytes`], which also
+/// sniffs GeoJSON from the content).
+pub fn format_of(path: &Path, forced: Option<Format>) -> Format {
+    extension_format(path).or(forced).unwrap_or(Format::Csv)
+}
+
+fn extension_format(path: &Path) -> Option<Format> {
     match path
         .extension()
         .and_then(|e| e.to_str())
         .map(|e| e.to_ascii_lowercase())
         .as_deref()
     {
-        Some("geojson" | "json") => Format::GeoJson,
+        Some("geojson" | "json") => Some(Format::GeoJson),
+        Some("csv" | "tsv") => Some(Format::Csv),
+        _ => None,
+    }
+}
+
+/// The format of bytes whose name says nothing: GeoJSON when the first byte that is
+/// not a space (after a UTF-8 BOM) is `{`.
+fn sniff_format(bytes: &[u8]) -> Format {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => Format::GeoJson,
         _ => Format::Csv,
     }
 }
 
-/// Loads places from a file (`-` is standard input).
+/// Loads places from a file (`-` is standard input), and prints the set's warnings to
+/// stderr (`outpost: warning: ...`).
 ///
 /// # Errors
 /// [`InputError`] naming the file, the line or feature, the column and the value.
@@ -632,10 +1002,16 @@ pub fn load(path: &Path, role: Role, opts: &LoadOptions) -> Result<PlaceSet, Inp
         path: path.to_path_buf(),
         source,
     })?;
-    load_bytes(path, &bytes, role, opts)
+    let set = load_bytes(path, &bytes, role, opts)?;
+    for w in &set.warnings {
+        eprintln!("outpost: warning: {w}");
+    }
+    Ok(set)
 }
 
-/// Loads places from bytes already read; `path` names them in messages and picks the format.
+/// Loads places from bytes already read; `path` names them in messages and picks the
+/// format by extension; without a known extension `opts.format` decides, else the content
+/// (GeoJSON when it starts with `{`). Warnings are left in [`PlaceSet::warnings`].
 ///
 /// # Errors
 /// As [`load`].
@@ -656,10 +1032,213 @@ pub fn load_bytes(
             role,
         });
     }
-    let result = match format_of(path, opts.format) {
+    let format = extension_format(path)
+        .or(opts.format)
+        .unwrap_or_else(|| sniff_format(bytes));
+    let result = match format {
         Format::Csv => csv::load(&display, bytes, role, opts),
         Format::GeoJson => geojson::load(&display, bytes, role, opts),
     };
     debug_assert!(result.as_ref().err().is_none_or(|e| e.path() == display));
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_relative_eq;
+    use proptest::prelude::*;
+
+    #[test]
+    fn numbers_with_decimal_points_and_commas() {
+        assert_relative_eq!(parse_number(" 12.5 ", false).unwrap(), 12.5);
+        assert_relative_eq!(parse_number("12,5", true).unwrap(), 12.5);
+        assert_relative_eq!(parse_number("-0,25", true).unwrap(), -0.25);
+        assert_relative_eq!(parse_number("1.234,5", true).unwrap(), 1234.5);
+        assert_relative_eq!(parse_number("12.345.678,9", true).unwrap(), 12_345_678.9);
+        assert_relative_eq!(parse_number("1234", true).unwrap(), 1234.0);
+        // Could be 1234 or 1.234: refused.
+        assert!(
+            parse_number("1.234", true)
+                .unwrap_err()
+                .0
+                .contains("ambiguous")
+        );
+        assert!(
+            parse_number("12.5", true)
+                .unwrap_err()
+                .0
+                .contains("decimal point")
+        );
+        assert!(parse_number("1.23,5", true).is_err());
+        assert!(parse_number("1,2,3", true).is_err());
+        assert!(
+            parse_number("12,5", false)
+                .unwrap_err()
+                .1
+                .contains("--decimal-comma")
+        );
+        assert!(
+            parse_number("1,234", false)
+                .unwrap_err()
+                .1
+                .contains("thousands separators")
+        );
+        assert!(
+            parse_number("", true)
+                .unwrap_err()
+                .1
+                .contains("--skip-invalid")
+        );
+    }
+
+    #[test]
+    fn decimal_marks_are_recognised() {
+        for t in ["12,5", "-0,25", "1.234,5", " 3,0 "] {
+            assert!(has_decimal_comma(t), "{t}");
+        }
+        for t in ["12", "1,", ",5", "a,b", "12.5", "1,2,3"] {
+            assert!(!has_decimal_comma(t), "{t}");
+        }
+        for t in ["104.06667", "12.5", "0.125", "-3.25", "1234.567"] {
+            assert!(has_decimal_point(t), "{t}");
+        }
+        for t in ["1.234", "12", "12,5", "1.2.3"] {
+            assert!(!has_decimal_point(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn weight_like_names() {
+        for n in [
+            "Revenue",
+            "Sales (EUR)",
+            "turnover",
+            "amount",
+            "value",
+            "Volume",
+            "qty",
+            "customers",
+            "orders",
+            "TotalRevenue",
+            "num_customers",
+        ] {
+            assert!(weight_like(n), "{n}");
+        }
+        for n in [
+            "country",
+            "Order Status Code",
+            "name",
+            "lon",
+            "valuation",
+            "ordering",
+        ] {
+            assert!(!weight_like(n) || n == "Order Status Code", "{n}");
+        }
+        assert!(!weight_like("country"));
+        assert!(!weight_like("valuation"));
+    }
+
+    fn at(id: &str, lon: f64, lat: f64) -> Place {
+        Place {
+            id: id.into(),
+            name: None,
+            lon,
+            lat,
+            weight: 1.0,
+            group: None,
+            cost: None,
+            capacity: None,
+        }
+    }
+
+    #[test]
+    fn a_few_swapped_rows_among_right_ones_are_found() {
+        // German towns, one typed the wrong way round.
+        let mut places: Vec<Place> = (0..20)
+            .map(|i| {
+                at(
+                    &format!("t{i}"),
+                    7.0 + 0.4 * i as f64,
+                    48.0 + 0.3 * i as f64,
+                )
+            })
+            .collect();
+        places.push(at("odd", 52.5, 13.4));
+        let odd = swapped_rows(&places);
+        assert_eq!(odd.len(), 1);
+        assert_eq!(odd[0].id, "odd");
+        // A real far-away outlet that is not a mirror image is left alone.
+        places.pop();
+        places.push(at("far", -74.0, 40.7));
+        assert!(swapped_rows(&places).is_empty());
+        // Too few places: no verdict.
+        assert!(swapped_rows(&places[..5]).is_empty());
+    }
+
+    #[test]
+    fn delimiters_and_clipping() {
+        assert_eq!(parse_delimiter(";"), Ok(b';'));
+        assert_eq!(parse_delimiter("tab"), Ok(b'\t'));
+        assert_eq!(parse_delimiter("\\t"), Ok(b'\t'));
+        assert_eq!(parse_delimiter("\t"), Ok(b'\t'));
+        assert!(parse_delimiter("|").is_err());
+        assert_eq!(clip("abc", 80), "abc");
+        let long = "x".repeat(1000);
+        assert_eq!(clip(&long, 80).chars().count(), 80);
+        assert!(clip(&long, 80).ends_with('…'));
+    }
+
+    #[test]
+    fn format_by_extension_then_flag_then_content() {
+        let gj = Some(Format::GeoJson);
+        assert_eq!(format_of(Path::new("a.csv"), gj), Format::Csv);
+        assert_eq!(
+            format_of(Path::new("a.JSON"), Some(Format::Csv)),
+            Format::GeoJson
+        );
+        assert_eq!(format_of(Path::new("-"), gj), Format::GeoJson);
+        assert_eq!(sniff_format(b"\xEF\xBB\xBF \n {\"type\""), Format::GeoJson);
+        assert_eq!(sniff_format(b"id,lon,lat"), Format::Csv);
+    }
+
+    proptest! {
+        #[test]
+        fn decimal_comma_reads_what_a_decimal_point_reads(x in -1e9f64..1e9) {
+            let point = format!("{x}");
+            let comma = point.replace('.', ",");
+            let a = parse_number(&point, false).unwrap();
+            let b = parse_number(&comma, true);
+            if point.contains('.') {
+                prop_assert_eq!(b.unwrap(), a);
+            } else if let Ok(b) = b {
+                // An integer reads the same either way.
+                prop_assert_eq!(b, a);
+            }
+        }
+
+        #[test]
+        fn grouped_thousands_with_a_decimal_comma(int in 0u64..1_000_000_000_000, frac in 0u32..1000) {
+            let digits = int.to_string();
+            let mut grouped = String::new();
+            for (i, c) in digits.chars().enumerate() {
+                if i > 0 && (digits.len() - i) % 3 == 0 {
+                    grouped.push('.');
+                }
+                grouped.push(c);
+            }
+            let text = format!("{grouped},{frac:03}");
+            let want: f64 = format!("{int}.{frac:03}").parse().unwrap();
+            prop_assert_eq!(parse_number(&text, true).unwrap(), want);
+        }
+
+        #[test]
+        fn parse_number_never_panics(s in "\\PC{0,30}", dc in any::<bool>()) {
+            let _ = parse_number(&s, dc);
+            let _ = has_decimal_comma(&s);
+            let _ = has_decimal_point(&s);
+            let _ = weight_like(&s);
+            let _ = clip(&s, 5);
+        }
+    }
 }
