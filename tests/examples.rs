@@ -43,6 +43,12 @@ fn workspace() -> (tempfile::TempDir, PathBuf) {
     for name in ["customers.csv", "d.csv"] {
         std::fs::write(dir.join(name), sample.join("\n") + "\n").unwrap();
     }
+    // A European spreadsheet export of the same: `;` and decimal commas.
+    let export: Vec<String> = sample
+        .iter()
+        .map(|l| l.split(',').collect::<Vec<_>>().join(";").replace('.', ","))
+        .collect();
+    std::fs::write(dir.join("export.csv"), export.join("\r\n") + "\r\n").unwrap();
     for name in ["outlets.csv", "s.csv"] {
         std::fs::copy(data("china_outlets.csv"), dir.join(name)).unwrap();
     }
