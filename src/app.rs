@@ -19,8 +19,23 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         return crate::scenarios::run_scenarios(sc);
     }
     if let Command::Sweep(sc) = &cfg.command {
-        output_plan(cfg, &cfg.demand).check()?;
-        return crate::sweep::run_sweep(cfg, sc);
+        let files = expand_globs(&cfg.demand)?;
+        if files.len() > 1 {
+            anyhow::bail!(
+                "sweep draws one curve for one demand file, and {} were given ({}): run one sweep per file, or merge the files first",
+                files.len(),
+                files
+                    .iter()
+                    .take(3)
+                    .map(|f| f.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        output_plan(cfg, &files).check()?;
+        let mut cfg = cfg.clone();
+        cfg.demand = files;
+        return crate::sweep::run_sweep(&cfg, sc);
     }
     let files = expand_globs(&cfg.demand)?;
     if files.len() > 1 {
@@ -42,9 +57,8 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         Command::Plan(_) => Some(crate::workspace::load_candidates(cfg, &loaded)?),
         _ => None,
     };
-    let (mut report, open, eval, mut passed) =
-        run_one(cfg, &loaded, candidates.as_ref(), &progress)?;
-    passed &= apply_gate(&mut report, cfg.min_coverage);
+    let (mut report, open, eval, failure) = run_one(cfg, &loaded, candidates.as_ref(), &progress)?;
+    let passed = apply_gate(&mut report, cfg.min_coverage) && failure.is_none();
     report.elapsed_ms = start.elapsed().as_millis() as u64;
     progress.stage("writing outputs");
     write_extras(cfg, &cfg.output, &report, &loaded, &open, &eval, &progress)?;
@@ -52,6 +66,9 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         report::write(&report, f, w)
     })?;
     progress.done();
+    if let Some(msg) = &failure {
+        eprintln!("outpost: {msg}");
+    }
     if let Some(g) = &report.gate
         && !g.passed
     {

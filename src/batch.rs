@@ -114,9 +114,9 @@ pub fn run_batch(cfg: &Config, files: &[PathBuf]) -> Result<Outcome> {
                 }),
                 _ => None,
             };
-            let (mut report, open, eval, mut passed) =
+            let (mut report, open, eval, failure) =
                 run_one(cfg, &loaded, cands.as_ref(), &Progress::new(true))?;
-            passed &= apply_gate(&mut report, cfg.min_coverage);
+            let passed = apply_gate(&mut report, cfg.min_coverage) && failure.is_none();
             let out = cfg.output.for_file(f);
             write_extras(
                 cfg,

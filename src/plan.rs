@@ -24,8 +24,8 @@ pub struct PlanOutput {
     pub open: Vec<OpenSite>,
     /// Their evaluation.
     pub eval: Evaluation,
-    /// False when a target was unreachable.
-    pub passed: bool,
+    /// Why the plan fails its objective's gate (an unreachable `--target`).
+    pub failure: Option<String>,
 }
 
 /// Largest number of search nodes for the exhaustive path on small instances.
@@ -307,6 +307,7 @@ pub fn plan_with(
         cands.places.len() as u64,
         top,
     );
+    let failure_note = chosen.notes.first().cloned();
     report.notes.extend(cands.notes.iter().cloned());
     report.notes.extend(chosen.notes);
 
@@ -421,7 +422,7 @@ pub fn plan_with(
         report,
         open,
         eval,
-        passed: chosen.passed,
+        failure: (!chosen.passed).then(|| failure_note.unwrap_or_default()),
     })
 }
 
@@ -673,18 +674,14 @@ fn plan_min_sites(
             let best = minsites::solve(model, allowed, model.coverable_weight(), deadline, false)
                 .expect("the coverable weight is reachable");
             let most = if total > 0.0 { reachable / total } else { 0.0 };
-            eprintln!(
-                "outpost: --target {} cannot be reached: with every candidate open, coverage is at most {}; the plan below reaches it with {} new sites",
-                fmt_pct(target),
-                fmt_pct(most),
-                best.chosen.len()
-            );
+            // The first note says why; the command prints it (plans print nothing).
+            let n = best.chosen.len();
             Chosen {
                 set: best.chosen,
                 bound: None,
                 passed: false,
                 notes: vec![format!(
-                    "target {} unreachable: at most {} of the weight is within reach of any candidate",
+                    "--target {} cannot be reached: with every candidate open, coverage is at most {}; the plan reaches it with {n} new sites",
                     fmt_pct(target),
                     fmt_pct(most)
                 )],

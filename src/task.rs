@@ -14,7 +14,8 @@ use anyhow::Result;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Runs evaluate or plan on inputs already loaded.
+/// Runs evaluate or plan on inputs already loaded; the last value says why
+/// the plan fails its own gate (an unreachable target), if it does.
 ///
 /// # Errors
 /// As [`crate::plan::plan_with`].
@@ -23,18 +24,18 @@ pub fn run_one(
     loaded: &Loaded,
     candidates: Option<&PlaceSet>,
     progress: &crate::progress::Progress,
-) -> Result<(Report, Vec<OpenSite>, Evaluation, bool)> {
+) -> Result<(Report, Vec<OpenSite>, Evaluation, Option<String>)> {
     match &cfg.command {
         Command::Plan(pc) => {
             let cands = candidates.expect("plans load their candidates");
             let out =
                 crate::plan::plan_with(&cfg.radii, cfg.output.top, pc, loaded, cands, progress)?;
-            Ok((out.report, out.open, out.eval, out.passed))
+            Ok((out.report, out.open, out.eval, out.failure))
         }
         _ => {
             progress.stage("evaluating coverage");
             let (report, open, eval) = evaluate_network(loaded, &cfg.radii, cfg.output.top);
-            Ok((report, open, eval, true))
+            Ok((report, open, eval, None))
         }
     }
 }
