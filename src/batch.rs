@@ -82,6 +82,14 @@ pub fn run_batch(cfg: &Config, files: &[PathBuf]) -> Result<Outcome> {
             );
         }
     }
+    if let Some(p) = &cfg.output.output
+        && p.to_string_lossy().contains("{name}")
+    {
+        bail!(
+            "--output {}: with several demand files the report is one table for all of them; {{name}} goes in per-file outputs (--sites-out, --assignments-out, --map)",
+            p.display()
+        );
+    }
     if files.iter().filter(|f| f.as_os_str() == "-").count() > 0 {
         bail!("a batch of demand files cannot read stdin (`-`)");
     }
@@ -300,14 +308,16 @@ pub fn write_batch<W: Write + ?Sized>(
                 "error",
             ])?;
             for x in r.rows.iter().chain(std::iter::once(&r.total)) {
+                // A file that could not be used has no figures: empty cells, not zeros.
+                let fig = |v: String| if x.error.is_some() { String::new() } else { v };
                 w.write_record([
                     x.file.clone(),
-                    x.points.to_string(),
-                    x.total_weight.to_string(),
-                    x.covered_weight.to_string(),
-                    x.covered_fraction.to_string(),
-                    x.sites.to_string(),
-                    x.opened.to_string(),
+                    fig(x.points.to_string()),
+                    fig(x.total_weight.to_string()),
+                    fig(x.covered_weight.to_string()),
+                    fig(x.covered_fraction.to_string()),
+                    fig(x.sites.to_string()),
+                    fig(x.opened.to_string()),
                     x.gap.map_or(String::new(), |g| g.to_string()),
                     x.gate.map_or(String::new(), |g| g.to_string()),
                     x.error.clone().unwrap_or_default(),

@@ -138,8 +138,9 @@ pub struct SweepArgs {
 /// Input flags shared by every command.
 #[derive(Debug, ClapArgs)]
 pub struct InputArgs {
-    /// Demand points (customers, sales): CSV or GeoJSON; `-` reads stdin. Several files (repeat
-    /// the flag, or a glob such as 'regions/*.csv') run one by one: one row per file plus a total.
+    /// Demand points (customers, sales): CSV or GeoJSON; `-` reads stdin. For evaluate and plan,
+    /// several files (repeat the flag, or a glob such as 'regions/*.csv') run one by one: one row
+    /// per file plus a total; sweep takes one file.
     #[arg(long, required = true, value_name = "FILE", num_args = 1..)]
     pub demand: Vec<PathBuf>,
     /// Longitude column (default: lon, lng, long, longitude or x).
@@ -437,6 +438,11 @@ fn speed(text: Option<&str>) -> Result<Option<Speed>> {
         .transpose()
 }
 
+/// `-o -` means stdout, as `--demand -` means stdin.
+fn stdout_dash(p: &Option<PathBuf>) -> Option<PathBuf> {
+    p.clone().filter(|p| p.as_os_str() != "-")
+}
+
 /// The flag for a setting's name: `per_engineer` -> `--per-engineer`.
 fn flag(name: &str) -> String {
     format!("--{}", name.replace('_', "-"))
@@ -463,7 +469,7 @@ fn load_options(a: &InputArgs) -> LoadOptions {
 fn output_config(a: &OutputArgs) -> OutputConfig {
     OutputConfig {
         format: a.format.map(ReportFormat::from),
-        output: a.output.clone(),
+        output: stdout_dash(&a.output),
         sites_out: a.sites_out.clone(),
         assignments_out: a.assignments_out.clone(),
         top: a.top,
@@ -518,7 +524,7 @@ pub fn into_config(args: Args) -> Result<Config> {
                 output_dir: a.output_dir.clone(),
                 maps: a.map,
                 format: a.format.map(ReportFormat::from),
-                output: a.output.clone(),
+                output: stdout_dash(&a.output),
                 quiet: a.quiet,
             }),
             demand: Vec::new(),
@@ -566,7 +572,7 @@ pub fn into_config(args: Args) -> Result<Config> {
                 min_coverage: None,
                 output: OutputConfig {
                     format: a.format.map(ReportFormat::from),
-                    output: a.output.clone(),
+                    output: stdout_dash(&a.output),
                     quiet: a.quiet,
                     map_title: a.title.clone(),
                     ..OutputConfig::default()

@@ -78,66 +78,52 @@ impl FileId {
     }
 }
 
-/// Removes `.` and `..` components without touching the file system.
-fn normalise(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other),
-        }
-    }
-    out
-}
-
-/// The absolute, normalised form of a path that may not exist: the longest
-/// existing ancestor is canonicalised (so symlinked folders compare equal) and
-/// the rest appended.
-fn absolute(path: &Path) -> PathBuf {
+/// Where a path leads, as the file system will resolve it once missing
+/// folders are created: the existing part is canonicalised step by step (so
+/// symlinks are followed), and the missing part is applied lexically (a
+/// folder outpost creates is a real folder, so its `..` is its parent). Thus
+/// `nosuch/../d.csv` leads to `d.csv` before `nosuch/` exists.
+fn resolve(path: &Path) -> PathBuf {
     let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let abs = normalise(&abs);
-    let mut existing = abs.clone();
-    let mut rest = Vec::new();
-    while !existing.exists() {
-        match (
-            existing.file_name().map(|n| n.to_os_string()),
-            existing.parent(),
-        ) {
-            (Some(name), Some(parent)) => {
-                rest.push(name);
-                existing = parent.to_path_buf();
+    let mut cur = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            Component::Prefix(_) | Component::RootDir => cur.push(c),
+            Component::CurDir => {}
+            // `cur` is canonical (no symlinks) or a folder still to be made,
+            // so its parent is what `..` means.
+            Component::ParentDir => {
+                cur.pop();
             }
-            _ => return abs,
+            Component::Normal(name) => {
+                let next = cur.join(name);
+                cur = if std::fs::symlink_metadata(&next).is_ok() {
+                    next.canonicalize().unwrap_or(next)
+                } else {
+                    next
+                };
+            }
         }
     }
-    let mut out = existing.canonicalize().unwrap_or(existing);
-    for name in rest.into_iter().rev() {
-        out.push(name);
-    }
-    out
+    cur
 }
 
 fn file_id(path: &Path) -> FileId {
-    match std::fs::metadata(path) {
+    let real = resolve(path);
+    match std::fs::metadata(&real) {
         Ok(meta) => {
-            let canonical = path.canonicalize().unwrap_or_else(|_| absolute(path));
             #[cfg(unix)]
             {
                 use std::os::unix::fs::MetadataExt;
-                FileId::Existing(meta.dev(), meta.ino(), canonical)
+                FileId::Existing(meta.dev(), meta.ino(), real)
             }
             #[cfg(not(unix))]
             {
                 let _ = meta;
-                FileId::Existing(0, 0, canonical)
+                FileId::Existing(0, 0, real)
             }
         }
-        Err(_) => FileId::Missing(absolute(path)),
+        Err(_) => FileId::Missing(real),
     }
 }
 
@@ -502,6 +488,9 @@ mod tests {
         let missing = dir.path().join("new/./x.csv");
         let missing2 = dir.path().join("new/y/../x.csv");
         assert!(file_id(&missing).same(&file_id(&missing2)));
+        // Through a folder that does not exist yet, back to the input.
+        let through = dir.path().join("nosuch/deeper/../../d.csv");
+        assert!(file_id(&f).same(&file_id(&through)));
     }
 
     #[test]

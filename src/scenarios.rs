@@ -85,10 +85,20 @@ impl<'de> Deserialize<'de> for OneOrMany {
             type Value = OneOrMany;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
                 f.write_str(
-                    "a radius as text with its unit, such as \"50km\", \"30mi\", \"800m\" or \"4h\" (with `speed`), or a list of them such as [\"100km\", \"200km\"]",
+                    "a radius such as \"50km\", \"30mi\", \"800m\", \"4h\" (with `speed`) or a number of km, or a list of them such as [\"100km\", \"200km\"]",
                 )
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<OneOrMany, E> {
+                Ok(OneOrMany::One(v.to_string()))
+            }
+            // A bare number is km, as on the command line.
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<OneOrMany, E> {
+                Ok(OneOrMany::One(v.to_string()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<OneOrMany, E> {
+                Ok(OneOrMany::One(v.to_string()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<OneOrMany, E> {
                 Ok(OneOrMany::One(v.to_string()))
             }
             fn visit_seq<A: serde::de::SeqAccess<'de>>(
@@ -422,6 +432,17 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::config::Outcome> {
         }
     }
     plan.check()?;
+    if let Some(out) = &sc.output_dir {
+        // Made now, so a folder that cannot exist fails before any work.
+        if out.exists() && !out.is_dir() {
+            bail!(
+                "--output-dir {} is a file, not a folder: give a folder name",
+                out.display()
+            );
+        }
+        std::fs::create_dir_all(out)
+            .with_context(|| format!("--output-dir {}: cannot create the folder", out.display()))?;
+    }
     for ((name, _), folder) in all.iter().zip(&folders) {
         if *folder != slug(name)
             && let Some(out) = &sc.output_dir
@@ -484,7 +505,7 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::config::Outcome> {
                 .objective
                 .clone()
                 .unwrap_or_else(|| "evaluate".into()),
-            radius_km: report.radius_km,
+            radius_km: report::round_sig(report.radius_km),
             tiers: report
                 .tiers
                 .iter()
@@ -497,8 +518,11 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::config::Outcome> {
             opened: report.sites.iter().filter(|s| s.status == "new").count(),
             closed: job.closed,
             spend: report.budget.as_ref().map(|b| b.spent),
-            objective_value: report.objective_value.as_ref().map(|v| v.value),
-            gap: report.bound.as_ref().map(|b| b.gap),
+            objective_value: report
+                .objective_value
+                .as_ref()
+                .map(|v| report::round_sig(v.value)),
+            gap: report.bound.as_ref().map(|b| report::round_share(b.gap)),
             mean_distance_km: report.distance_km.map(|d| d.mean),
             over_capacity_weight: report.capacity.as_ref().map(|c| c.over_capacity_weight),
             gate: report.gate.as_ref().map(|g| g.passed),
@@ -607,7 +631,9 @@ fn unique_folders(names: &[&str]) -> Vec<String> {
     let mut taken: Vec<String> = Vec::new();
     let mut out = Vec::new();
     for (k, name) in names.iter().enumerate() {
-        let mut base = slug(name);
+        // File systems refuse names over 255 bytes; 60 characters read well.
+        let mut base: String = slug(name).chars().take(60).collect();
+        base = base.trim_end_matches('_').to_string();
         if base.is_empty() {
             base = format!("scenario-{k}");
         }

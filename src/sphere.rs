@@ -83,6 +83,9 @@ pub struct Speed {
     pub unit: SpeedUnit,
 }
 
+/// The slowest speed accepted: anything slower is a typo or a unit mix-up.
+const MIN_SPEED_KMH: f64 = 0.001;
+
 /// The fastest speed accepted: anything faster is a typo.
 const MAX_SPEED_KMH: f64 = 100_000.0;
 
@@ -108,6 +111,13 @@ impl Speed {
             return Err(UnitError::NotPositive {
                 what: "speed",
                 value: clip(s),
+            });
+        }
+        if kmh < MIN_SPEED_KMH {
+            return Err(UnitError::OutOfRange {
+                what: "speed",
+                value: clip(s),
+                range: "at least 0.001 km/h",
             });
         }
         if kmh > MAX_SPEED_KMH {
@@ -303,6 +313,9 @@ pub fn parse_distance_km(s: &str, speed_kmh: Option<f64>) -> Result<f64, UnitErr
     parse_radius(s, speed).map(|r| r.km)
 }
 
+/// The shortest radius accepted, km: 1 mm.
+const MIN_RADIUS_KM: f64 = 1e-6;
+
 /// The longest radius accepted, km: four times round the Earth. Anything
 /// beyond half the circumference already reaches every point.
 const MAX_RADIUS_KM: f64 = 160_000.0;
@@ -341,6 +354,13 @@ pub fn parse_radius(s: &str, speed: Option<Speed>) -> Result<Radius, UnitError> 
         return Err(UnitError::NotPositive {
             what: "distance",
             value: clip(s),
+        });
+    }
+    if km < MIN_RADIUS_KM {
+        return Err(UnitError::OutOfRange {
+            what: "distance",
+            value: clip(s),
+            range: "at least 1 mm (0.000001 km)",
         });
     }
     if km > MAX_RADIUS_KM {

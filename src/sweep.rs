@@ -23,7 +23,6 @@ pub use crate::report::sweep::{SweepPoint, SweepReport};
 use crate::report::table::write_aligned;
 use crate::report::{ReportFormat, fmt_pct, fmt_weight};
 use crate::solve::mclp::{Limits, local_search};
-use crate::sphere::trim_float;
 use crate::workspace::{load_candidates, load_inputs};
 use anyhow::Result;
 use std::io::Write;
@@ -91,7 +90,8 @@ pub fn run_sweep(cfg: &Config, sc: &SweepConfig) -> Result<Outcome> {
             let marginal = covered - prev.as_ref().map_or(model.fixed_weight, |p| p.1);
             curve.push(SweepPoint {
                 radius_km: radius.km,
-                sites: k,
+                radius_label: radius.to_string(),
+                sites: ranked.chosen.len(),
                 covered_weight: covered,
                 covered_fraction: frac(covered),
                 marginal_weight: marginal,
@@ -131,6 +131,7 @@ pub fn run_sweep(cfg: &Config, sc: &SweepConfig) -> Result<Outcome> {
         candidates: cands.places.len() as u64,
         existing: loaded.existing.places.len() as u64,
         baseline,
+        radius_labels: cfg.radii.iter().map(ToString::to_string).collect(),
         points,
         method: "independent solve per point (greedy, swap local search, Lagrangian starts), as plan --add N; \
                  'extended' where the previous point plus one site was better; bound band = smallest bound at any N' >= N"
@@ -158,8 +159,9 @@ pub fn write_sweep<W: Write + ?Sized>(
     format: ReportFormat,
     out: &mut W,
 ) -> std::io::Result<()> {
+    let r = &r.tidied();
     let headers = [
-        "radius km",
+        "radius",
         "new sites",
         "covered weight",
         "covered",
@@ -173,7 +175,7 @@ pub fn write_sweep<W: Write + ?Sized>(
         .iter()
         .map(|p| {
             vec![
-                trim_float(p.radius_km),
+                p.radius_label.clone(),
                 p.sites.to_string(),
                 fmt_weight(p.covered_weight),
                 fmt_pct(p.covered_fraction),
@@ -193,6 +195,7 @@ pub fn write_sweep<W: Write + ?Sized>(
             let mut w = ::csv::Writer::from_writer(out);
             w.write_record([
                 "radius_km",
+                "radius_label",
                 "sites",
                 "covered_weight",
                 "covered_fraction",
@@ -205,6 +208,7 @@ pub fn write_sweep<W: Write + ?Sized>(
             for p in &r.points {
                 w.write_record([
                     p.radius_km.to_string(),
+                    p.radius_label.clone(),
                     p.sites.to_string(),
                     p.covered_weight.to_string(),
                     p.covered_fraction.to_string(),
@@ -246,13 +250,8 @@ pub fn write_sweep<W: Write + ?Sized>(
                 "sites: {} candidates, {} existing",
                 r.candidates, r.existing
             )?;
-            for (km, f) in &r.baseline {
-                writeln!(
-                    out,
-                    "existing sites alone within {} km: {}",
-                    trim_float(*km),
-                    fmt_pct(*f)
-                )?;
+            for ((_, f), label) in r.baseline.iter().zip(&r.radius_labels) {
+                writeln!(out, "existing sites alone within {label}: {}", fmt_pct(*f))?;
             }
             writeln!(out, "method: {}", r.method)?;
             writeln!(out)?;

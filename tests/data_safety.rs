@@ -66,6 +66,9 @@ fn r8_output_that_is_an_input_by_another_spelling_is_refused() {
         ("-o", abs.display().to_string(), "--sites"),
         ("--sites-out", "sub/../d.csv".to_string(), "--demand"),
         ("--assignments-out", "./s.csv".to_string(), "--sites"),
+        // Through folders that do not exist yet, then back up.
+        ("-o", "nosuch/../d.csv".to_string(), "--demand"),
+        ("--sites-out", "x/y/../../s.csv".to_string(), "--sites"),
     ] {
         std::fs::create_dir_all(dir.join("sub")).unwrap();
         let out = evaluate_in(&dir, &[flag, &path]);
@@ -75,7 +78,19 @@ fn r8_output_that_is_an_input_by_another_spelling_is_refused() {
         assert!(err.contains("never overwrites an input"), "{err}");
     }
     assert_eq!(read(&dir.join("d.csv")), before);
+    assert!(!dir.join("nosuch").exists() && !dir.join("x").exists());
     assert!(no_temp_files(&dir));
+    // The same through a scenario's --output-dir.
+    std::fs::create_dir_all(dir.join("od")).unwrap();
+    std::fs::copy(dir.join("d.csv"), dir.join("od/comparison.csv")).unwrap();
+    std::fs::write(
+        dir.join("sc.toml"),
+        "[inputs]\ndemand = \"od/comparison.csv\"\nradius = 100\n[[scenario]]\nadd = 1\n",
+    )
+    .unwrap();
+    let out = scenarios_in(&dir, &["--output-dir", "od/new/.."]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert_eq!(read(&dir.join("od/comparison.csv")), before);
 }
 
 #[test]
@@ -645,10 +660,11 @@ fn r8_messages_are_readable() {
     let err = stderr_of(&out);
     assert!(err.contains("is a folder"), "{err}");
     assert!(err.matches("Is a directory").count() <= 1, "{err}");
-    // A bare number as a TOML radius explains the accepted forms.
+    // A TOML radius of the wrong type explains the accepted forms (a bare
+    // number is km, as on the command line).
     std::fs::write(
         dir.join("sc.toml"),
-        "[inputs]\ndemand = \"d.csv\"\nradius = 50\n",
+        "[inputs]\ndemand = \"d.csv\"\nradius = true\n",
     )
     .unwrap();
     let out = scenarios_in(&dir, &[]);
@@ -721,4 +737,128 @@ fn r8_basemap_coordinates_are_validated() {
         assert!(err.contains("feature 1") && err.contains(says), "{err}");
         assert!(!dir.join("m.svg").exists());
     }
+}
+
+#[test]
+fn r8_defects_found_by_the_new_user_pass() {
+    let (_t, dir) = scratch();
+    // Weights whose weighted distances would overflow are refused at load.
+    let mut big = String::from("id,lon,lat,weight\n");
+    for i in 0..300 {
+        big.push_str(&format!(
+            "p{i},{},{},5e305\n",
+            100.0 + i as f64 * 0.05,
+            25.0 + i as f64 * 0.03
+        ));
+    }
+    std::fs::write(dir.join("big.csv"), big).unwrap();
+    let out = outpost()
+        .current_dir(&dir)
+        .args([
+            "plan",
+            "--demand",
+            "big.csv",
+            "--objective",
+            "distance",
+            "--add",
+            "3",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("`weight`"), "{}", stderr_of(&out));
+    // `-o -` is stdout.
+    let out = evaluate_in(&dir, &["-o", "-", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.starts_with(b"{"));
+    assert!(!dir.join("-").exists());
+    // {name} in a batch report path is an error, not a literal file name.
+    std::fs::create_dir_all(dir.join("a")).unwrap();
+    std::fs::copy(dir.join("d.csv"), dir.join("a/r.csv")).unwrap();
+    let out = outpost()
+        .current_dir(&dir)
+        .args([
+            "evaluate", "--demand", "d.csv", "a/r.csv", "--sites", "s.csv",
+        ])
+        .args(["--radius", "100km", "-o", "out/{name}.json", "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!dir.join("out").exists());
+    // Tiny radii and speeds are refused, a bare TOML number is km.
+    for args in [
+        &["--radius", "1e-320"][..],
+        &["--radius", "2h", "--speed", "1e-320"],
+    ] {
+        let out = outpost()
+            .current_dir(&dir)
+            .args(["evaluate", "--demand", "d.csv", "--sites", "s.csv", "-q"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+    // A very long scenario name gets a short folder; a file as --output-dir fails before work.
+    let long = "L".repeat(300);
+    std::fs::write(
+        dir.join("sc.toml"),
+        format!(
+            "[inputs]\ndemand = \"d.csv\"\nradius = 100\n[[scenario]]\nname = \"{long}\"\nadd = 1\n"
+        ),
+    )
+    .unwrap();
+    let out = scenarios_in(&dir, &["--output-dir", "long"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(
+        dir.join("long")
+            .join("l".repeat(60))
+            .join("report.json")
+            .is_file()
+    );
+    let out = scenarios_in(&dir, &["--output-dir", "s.csv"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("is a file"), "{}", stderr_of(&out));
+    // A folder as --demand says "Is a directory" once; a BOM-only file is empty.
+    std::fs::create_dir(dir.join("dirin")).unwrap();
+    std::fs::write(dir.join("bom.csv"), b"\xef\xbb\xbf").unwrap();
+    for (demand, says) in [
+        ("dirin", "Is a directory"),
+        ("bom.csv", "the file is empty"),
+    ] {
+        let out = outpost()
+            .current_dir(&dir)
+            .args([
+                "evaluate", "--demand", demand, "--sites", "s.csv", "--radius", "9km",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = stderr_of(&out);
+        assert_eq!(err.matches(says).count(), 1, "{err}");
+    }
+    // Sweep reports the sites it opened, not the sites asked for.
+    let few: String = std::fs::read_to_string(dir.join("d.csv"))
+        .unwrap()
+        .lines()
+        .take(40)
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(dir.join("few.csv"), few + "\n").unwrap();
+    let out = outpost()
+        .current_dir(&dir)
+        .args([
+            "sweep", "--demand", "few.csv", "--radius", "150km", "--add", "60..60",
+        ])
+        .args(["--format", "json", "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let p = &json["points"][0];
+    assert_eq!(
+        p["sites"].as_u64().unwrap() as usize,
+        p["site_ids"].as_array().unwrap().len()
+    );
+    assert!(p["sites"].as_u64().unwrap() < 60);
 }

@@ -246,12 +246,12 @@ impl fmt::Display for Location {
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
     /// The file could not be opened or read.
-    #[error("{path}: cannot read the file: {source}")]
+    #[error("{path}: cannot read the file: {reason}")]
     Io {
         /// The file.
         path: PathBuf,
-        /// The system's reason.
-        source: std::io::Error,
+        /// The system's reason (in the message, not chained, so it is said once).
+        reason: std::io::Error,
     },
     /// Nothing in it.
     #[error(
@@ -403,7 +403,7 @@ pub enum InputError {
     },
     /// The weights add up to more than a number can hold.
     #[error(
-        "{path}: the weights in column `{column}` add up to {total}, not a finite number: scale them down (e.g. thousands instead of units) or fix the values that are far too large"
+        "{path}: the weights in column `{column}` add up to {total:e}, too large to compute with (weighted distances must stay finite; at most 1e300 in all): scale them down (e.g. thousands instead of units) or fix the values that are far too large"
     )]
     WeightTotal {
         /// The file.
@@ -414,6 +414,10 @@ pub enum InputError {
         total: f64,
     },
 }
+
+/// The largest total weight accepted: far below f64's limit, so that weight x
+/// distance sums stay finite.
+pub const MAX_TOTAL_WEIGHT: f64 = 1e300;
 
 impl InputError {
     fn path(&self) -> &Path {
@@ -703,7 +707,9 @@ impl<'o> Builder<'o> {
             });
         }
         let total = self.set.total_weight();
-        if !total.is_finite() {
+        // Weighted distances (weight x up to 20,015 km, summed) must stay
+        // finite too, so the total keeps a margin below f64's largest value.
+        if !(total.is_finite() && total <= MAX_TOTAL_WEIGHT) {
             return Err(InputError::WeightTotal {
                 path: self.path,
                 column: self.cols.weight,
@@ -998,9 +1004,9 @@ pub fn load(path: &Path, role: Role, opts: &LoadOptions) -> Result<PlaceSet, Inp
     } else {
         std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes))
     };
-    read.map_err(|source| InputError::Io {
+    read.map_err(|reason| InputError::Io {
         path: path.to_path_buf(),
-        source,
+        reason,
     })?;
     let set = load_bytes(path, &bytes, role, opts)?;
     for w in &set.warnings {
@@ -1026,7 +1032,9 @@ pub fn load_bytes(
     } else {
         path.to_path_buf()
     };
-    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+    // A byte-order mark alone is an empty file too.
+    let body = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(InputError::Empty {
             path: display,
             role,

@@ -308,6 +308,7 @@ impl Report {
         let mut r = self.clone();
         let w = round_sig;
         let s = round_share;
+        r.radius_km = w(r.radius_km);
         r.demand.total_weight = w(r.demand.total_weight);
         for x in &mut r.sites {
             x.marginal_weight = x.marginal_weight.map(w);
@@ -318,6 +319,7 @@ impl Report {
         r.coverage.covered_weight = w(r.coverage.covered_weight);
         r.coverage.covered_fraction = s(r.coverage.covered_fraction);
         for t in &mut r.tiers {
+            t.radius_km = w(t.radius_km);
             t.covered_weight = w(t.covered_weight);
             t.covered_fraction = s(t.covered_fraction);
         }
