@@ -5,8 +5,8 @@
 use crate::evaluate::{Evaluation, NO_SITE, evaluate};
 use crate::input::Place;
 use crate::report::{
-    CoverageSummary, DemandSummary, GateReport, GroupReport, Report, SiteReport, TierReport,
-    UncoveredPlace,
+    CoverageSummary, DemandSummary, GateReport, GroupReport, Report, SiteReport, SiteStatus,
+    TierReport, UncoveredPlace,
 };
 use crate::sphere::{Radius, UnitVector, to_unit};
 use crate::workspace::Loaded;
@@ -17,7 +17,7 @@ pub struct OpenSite {
     /// The place.
     pub place: Place,
     /// `existing` or `new`.
-    pub status: &'static str,
+    pub status: SiteStatus,
     /// Opening order for new sites.
     pub rank: Option<u32>,
     /// Marginal covered weight for new sites.
@@ -29,7 +29,7 @@ impl OpenSite {
     pub fn existing(place: &Place) -> Self {
         OpenSite {
             place: place.clone(),
-            status: "existing",
+            status: SiteStatus::Existing,
             rank: None,
             marginal: None,
         }

@@ -143,7 +143,11 @@ pub fn run_batch(cfg: &Config, files: &[PathBuf]) -> Result<Outcome> {
                 covered_weight: crate::report::round_sig(report.coverage.covered_weight),
                 covered_fraction: crate::report::round_share(report.coverage.covered_fraction),
                 sites: report.sites.len(),
-                opened: report.sites.iter().filter(|s| s.status == "new").count(),
+                opened: report
+                    .sites
+                    .iter()
+                    .filter(|s| s.status == crate::report::SiteStatus::New)
+                    .count(),
                 gap: report.bound.as_ref().map(|b| b.gap),
                 gate: gated.then_some(passed),
                 error: None,

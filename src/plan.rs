@@ -288,7 +288,7 @@ pub fn plan_with(
     for (k, &j) in ranked.chosen.iter().enumerate() {
         open.push(OpenSite {
             place: cands.places[j as usize].clone(),
-            status: "new",
+            status: crate::report::SiteStatus::New,
             rank: Some(k as u32 + 1),
             marginal: ranked.marginal.get(k).copied(),
         });

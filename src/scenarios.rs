@@ -515,7 +515,11 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::config::Outcome> {
             covered_fraction: report::round_share(frac),
             delta_pp: report::round_sig(100.0 * report::round_share(frac - base_f)),
             sites: report.sites.len(),
-            opened: report.sites.iter().filter(|s| s.status == "new").count(),
+            opened: report
+                .sites
+                .iter()
+                .filter(|s| s.status == crate::report::SiteStatus::New)
+                .count(),
             closed: job.closed,
             spend: report.budget.as_ref().map(|b| b.spent),
             objective_value: report

@@ -39,6 +39,38 @@ impl ReportFormat {
     }
 }
 
+/// Whether an open site was already open or is proposed by the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SiteStatus {
+    /// Open before the run (`--sites`/`--existing`, or forced open in a scenario).
+    Existing,
+    /// Opened by the plan.
+    New,
+}
+
+impl SiteStatus {
+    /// The name used in every report (`existing`, `new`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SiteStatus::Existing => "existing",
+            SiteStatus::New => "new",
+        }
+    }
+}
+
+impl std::fmt::Display for SiteStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for SiteStatus {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// Number of demand points and their weight.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct DemandSummary {
@@ -63,7 +95,7 @@ pub struct SiteReport {
     /// Latitude, degrees.
     pub lat: f64,
     /// `existing` or `new`.
-    pub status: &'static str,
+    pub status: SiteStatus,
     /// For new sites: the order a planner would open them in (1 = first).
     pub rank: Option<u32>,
     /// For new sites: covered weight gained by opening it, after the sites ranked before it.

@@ -42,7 +42,11 @@ pub fn summary_lines(r: &Report) -> Vec<String> {
             String::new()
         }
     ));
-    let existing = r.sites.iter().filter(|s| s.status == "existing").count();
+    let existing = r
+        .sites
+        .iter()
+        .filter(|s| s.status == crate::report::SiteStatus::Existing)
+        .count();
     let new = r.sites.len() - existing;
     lines.push(format!(
         "sites: {} open ({existing} existing, {new} new){}",
