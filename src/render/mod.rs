@@ -6,6 +6,7 @@
 
 pub mod basemap;
 pub mod chart;
+pub mod clip;
 pub mod map;
 pub mod projection;
 

@@ -1,7 +1,10 @@
 //! The world-to-pixel transform of maps: equirectangular, with longitude
 //! scaled by the cosine of the middle latitude so shapes stay honest at the
 //! data's latitude, fitted to the data's extent, and unwrapped so that data
-//! crossing the antimeridian stays in one piece.
+//! crossing the antimeridian stays in one piece. Also the choice of extent
+//! (`--extent`, with a robust default that leaves out far outliers) and size.
+
+pub use super::clip::LonLatBox;
 
 /// A fitted projection from lon/lat degrees to pixels (y grows downwards).
 #[derive(Debug, Clone, PartialEq)]
@@ -130,6 +133,280 @@ impl Projection {
             self.x0 + (self.lon_max - self.lon_min) * self.kx * self.scale,
             self.y0 + (self.lat_max - self.lat_min) * self.scale,
         )
+    }
+}
+
+impl Projection {
+    /// A projection showing `b` in the `width` x `height` pixel box at (`left`, `top`),
+    /// filling the box: the extent grows in the short direction (centred, within ±90° of
+    /// latitude and 360° of longitude) rather than leaving blank bands.
+    pub fn fill(b: &LonLatBox, left: f64, top: f64, width: f64, height: f64) -> Self {
+        let mid = 0.5 * (b.lat_min + b.lat_max);
+        let kx = mid.to_radians().cos().max(0.2);
+        let lon_span = (b.lon_max - b.lon_min).max(1e-6);
+        let lat_span = (b.lat_max - b.lat_min).max(1e-6);
+        let scale = (width / (lon_span * kx)).min(height / lat_span);
+        let new_lon = (width / (kx * scale)).min(360.0).max(lon_span);
+        let new_lat = (height / scale).min(180.0).max(lat_span);
+        let lon_c = 0.5 * (b.lon_min + b.lon_max);
+        let mut lon_min = lon_c - new_lon / 2.0;
+        let mut lon_max = lon_c + new_lon / 2.0;
+        if new_lon >= 360.0 - 1e-9 && b.lon_min >= -180.0 && b.lon_max <= 180.0 {
+            // A whole-world view reads best from -180 to 180.
+            (lon_min, lon_max) = (-180.0, 180.0);
+        }
+        let mut lat_min = mid - new_lat / 2.0;
+        let mut lat_max = mid + new_lat / 2.0;
+        if lat_max > 90.0 {
+            lat_min -= lat_max - 90.0;
+            lat_max = 90.0;
+        }
+        if lat_min < -90.0 {
+            lat_max = (lat_max + (-90.0 - lat_min)).min(90.0);
+            lat_min = -90.0;
+        }
+        let x0 = left + 0.5 * (width - (lon_max - lon_min) * kx * scale);
+        let y0 = top + 0.5 * (height - (lat_max - lat_min) * scale);
+        Projection {
+            lon_min,
+            lon_max,
+            lat_min,
+            lat_max,
+            kx,
+            scale,
+            x0,
+            y0,
+        }
+    }
+
+    /// The view as a lon/lat box, the frame every shape is clipped to.
+    pub fn frame(&self) -> LonLatBox {
+        LonLatBox {
+            lon_min: self.lon_min,
+            lat_min: self.lat_min,
+            lon_max: self.lon_max,
+            lat_max: self.lat_max,
+        }
+    }
+
+    /// Pixel position of an already unwrapped longitude and a latitude (no wrapping:
+    /// for vertices of shapes clipped to [`Projection::frame`]).
+    pub fn project_unwrapped(&self, lon: f64, lat: f64) -> (f64, f64) {
+        (
+            self.x0 + (lon - self.lon_min) * self.kx * self.scale,
+            self.y0 + (self.lat_max - lat) * self.scale,
+        )
+    }
+
+    /// Whether a point lies inside the view.
+    pub fn contains(&self, lon: f64, lat: f64) -> bool {
+        let l = self.unwrap(lon);
+        l <= self.lon_max + 1e-9 && lat >= self.lat_min - 1e-9 && lat <= self.lat_max + 1e-9
+    }
+}
+
+/// Which part of the world a map shows (`--extent`).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum Extent {
+    /// The demand and sites, leaving out a few far outliers (they are counted in a note).
+    #[default]
+    Auto,
+    /// Every demand point and site.
+    Data,
+    /// The sites and their service areas.
+    Sites,
+    /// A given box.
+    Box(LonLatBox),
+}
+
+impl Extent {
+    /// Parses `auto`, `data`, `sites` or `lon_min,lat_min,lon_max,lat_max` (degrees; to cross
+    /// the antimeridian give `lon_max` above 180, e.g. `170,-30,190,-10`).
+    ///
+    /// # Errors
+    /// A message saying what is wrong with the value.
+    pub fn parse(s: &str) -> Result<Extent, String> {
+        let t = s.trim();
+        match t.to_ascii_lowercase().as_str() {
+            "auto" => return Ok(Extent::Auto),
+            "data" => return Ok(Extent::Data),
+            "sites" => return Ok(Extent::Sites),
+            _ => {}
+        }
+        let parts: Vec<&str> = t.split(',').map(str::trim).collect();
+        if parts.len() != 4 {
+            return Err(
+                "expected lon_min,lat_min,lon_max,lat_max (e.g. 73,18,135,54), \
+                        or auto, data or sites"
+                    .to_string(),
+            );
+        }
+        let mut v = [0.0; 4];
+        for (slot, p) in v.iter_mut().zip(&parts) {
+            *slot = match p.parse::<f64>() {
+                Ok(x) if x.is_finite() => x,
+                _ => return Err(format!("{p:?} is not a finite number of degrees")),
+            };
+        }
+        let [lon_min, lat_min, lon_max, lat_max] = v;
+        for lat in [lat_min, lat_max] {
+            if !(-90.0..=90.0).contains(&lat) {
+                return Err(format!("latitude {lat} is outside -90..90"));
+            }
+        }
+        if !(-180.0..=180.0).contains(&lon_min) {
+            return Err(format!("lon_min {lon_min} is outside -180..180"));
+        }
+        if lon_max <= lon_min || lon_max > lon_min + 360.0 {
+            return Err(format!(
+                "lon_max {lon_max} must be above lon_min {lon_min} and at most 360° east of it \
+                 (to cross the antimeridian give lon_max above 180, e.g. 170,-30,190,-10)"
+            ));
+        }
+        if lat_max <= lat_min {
+            return Err(format!("lat_max {lat_max} must be above lat_min {lat_min}"));
+        }
+        if lon_max - lon_min < 0.01 || lat_max - lat_min < 0.01 {
+            return Err("the box must be at least 0.01° wide and tall".to_string());
+        }
+        Ok(Extent::Box(LonLatBox {
+            lon_min,
+            lat_min,
+            lon_max,
+            lat_max,
+        }))
+    }
+}
+
+/// The smallest box holding `points` (longitudes unwrapped the short way round); with
+/// `robust`, points far outside the bulk are left out: a point is kept when it lies within
+/// a quarter of the 1%..99% quantile range (and at least 2°) of that range, in both
+/// directions. Returns the box and which points are left out, or `None` without points.
+pub fn data_box(points: &[(f64, f64)], robust: bool) -> Option<(LonLatBox, Vec<bool>)> {
+    let finite: Vec<usize> = (0..points.len())
+        .filter(|&i| points[i].0.is_finite() && points[i].1.is_finite())
+        .collect();
+    if finite.is_empty() {
+        return None;
+    }
+    let mut out = vec![true; points.len()];
+    for &i in &finite {
+        out[i] = false;
+    }
+    if robust && finite.len() >= 20 {
+        let lons: Vec<f64> = finite.iter().map(|&i| points[i].0).collect();
+        let (start, _) = lon_extent(&lons);
+        let u = |l: f64| start + (l - start).rem_euclid(360.0);
+        let mut us: Vec<f64> = lons.iter().map(|&l| u(l)).collect();
+        let mut ls: Vec<f64> = finite.iter().map(|&i| points[i].1).collect();
+        us.sort_by(f64::total_cmp);
+        ls.sort_by(f64::total_cmp);
+        let q = |v: &[f64], f: f64| v[((v.len() - 1) as f64 * f).round() as usize];
+        let keep_range = |v: &[f64]| {
+            let (lo, hi) = (q(v, 0.01), q(v, 0.99));
+            let pad = (0.25 * (hi - lo)).max(2.0);
+            (lo - pad, hi + pad)
+        };
+        let (ua, ub) = keep_range(&us);
+        let (la, lb) = keep_range(&ls);
+        for &i in &finite {
+            let (x, y) = (u(points[i].0), points[i].1);
+            out[i] = !(x >= ua && x <= ub && y >= la && y <= lb);
+        }
+    }
+    let kept: Vec<(f64, f64)> = (0..points.len())
+        .filter(|&i| !out[i])
+        .map(|i| points[i])
+        .collect();
+    let lons: Vec<f64> = kept.iter().map(|p| p.0).collect();
+    let (start, span) = lon_extent(&lons);
+    let (lat_min, lat_max) = kept
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
+            (a.min(p.1), b.max(p.1))
+        });
+    Some((
+        LonLatBox {
+            lon_min: start,
+            lat_min,
+            lon_max: start + span,
+            lat_max,
+        },
+        out,
+    ))
+}
+
+/// `b` grown by `margin` (a share of its size) and to at least `min_span_deg` in each
+/// direction, within ±85° of latitude and 360° of longitude.
+pub fn pad_box(b: &LonLatBox, margin: f64, min_span_deg: f64) -> LonLatBox {
+    let span = b.lon_max - b.lon_min;
+    let hspan = b.lat_max - b.lat_min;
+    let pad_lon = (span * margin).max((min_span_deg - span).max(0.0) / 2.0);
+    let pad_lat = (hspan * margin).max((min_span_deg - hspan).max(0.0) / 2.0);
+    let mut lon_min = b.lon_min - pad_lon;
+    let mut lon_max = b.lon_max + pad_lon;
+    if lon_max - lon_min > 360.0 {
+        let c = 0.5 * (lon_min + lon_max);
+        (lon_min, lon_max) = (c - 180.0, c + 180.0);
+        if b.lon_min >= -180.0 && b.lon_max <= 180.0 {
+            (lon_min, lon_max) = (-180.0, 180.0);
+        }
+    }
+    let lat_min = (b.lat_min - pad_lat).max(-85.0);
+    let lat_max = (b.lat_max + pad_lat).min(85.0);
+    let (lat_min, lat_max) = if lat_max - lat_min < 1e-6 {
+        (lat_min - 1.0, lat_max + 1.0)
+    } else {
+        (lat_min, lat_max)
+    };
+    LonLatBox {
+        lon_min,
+        lat_min,
+        lon_max,
+        lat_max,
+    }
+}
+
+/// The canvas size of a map (`--size WIDTHxHEIGHT`), in pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MapSize {
+    /// Width, pixels.
+    pub width: u32,
+    /// Height, pixels.
+    pub height: u32,
+}
+
+impl MapSize {
+    /// Smallest width and height accepted.
+    pub const MIN: (u32, u32) = (400, 300);
+    /// Largest width and height accepted (a 6000 x 6000 PNG is 144 MB in memory).
+    pub const MAX: u32 = 6000;
+
+    /// Parses `WIDTHxHEIGHT`, e.g. `1200x800`.
+    ///
+    /// # Errors
+    /// A message saying what is wrong with the value.
+    pub fn parse(s: &str) -> Result<MapSize, String> {
+        let t = s.trim().to_ascii_lowercase();
+        let Some((w, h)) = t.split_once(['x', '×']) else {
+            return Err("expected WIDTHxHEIGHT in pixels, e.g. 1200x800".to_string());
+        };
+        let num = |p: &str| {
+            p.trim()
+                .parse::<u32>()
+                .map_err(|_| format!("{p:?} is not a whole number of pixels"))
+        };
+        let (width, height) = (num(w)?, num(h)?);
+        if width < Self::MIN.0 || height < Self::MIN.1 || width > Self::MAX || height > Self::MAX {
+            return Err(format!(
+                "{width}x{height} is outside {}x{}..{}x{}",
+                Self::MIN.0,
+                Self::MIN.1,
+                Self::MAX,
+                Self::MAX
+            ));
+        }
+        Ok(MapSize { width, height })
     }
 }
 
