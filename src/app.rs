@@ -60,6 +60,10 @@ pub struct OutputConfig {
     pub map_title: Option<String>,
     /// Attribution line for the data on maps.
     pub credit: Option<String>,
+    /// Extent and size of `map`.
+    pub map_view: crate::render::map::MapOptions,
+    /// Service areas per open site and tier (.geojson).
+    pub areas_out: Option<PathBuf>,
     /// No progress messages.
     pub quiet: bool,
 }
@@ -404,7 +408,7 @@ pub fn run_one(
     }
 }
 
-/// Writes `--sites-out`, `--assignments-out` and `--map` as `out` names them.
+/// Writes `--sites-out`, `--assignments-out`, `--map` and `--areas-out` as `out` names them.
 ///
 /// # Errors
 /// I/O errors.
@@ -428,6 +432,12 @@ pub fn write_extras(
     if let Some(path) = &out.map {
         progress.stage("drawing the map");
         write_map(path, cfg, report, loaded, eval)?;
+    }
+    if let Some(path) = &out.areas_out {
+        crate::render::areas::check_path(path)?;
+        write_atomic(path, |w| {
+            crate::render::areas::write_areas_geojson(report, w)
+        })?;
     }
     Ok(())
 }
@@ -513,6 +523,10 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     if let Some(p) = &cfg.output.map {
         outputs.push(("--map", p));
     }
+    if let Some(p) = &cfg.output.areas_out {
+        crate::render::areas::check_path(p)?;
+        outputs.push(("--areas-out", p));
+    }
     check_outputs(&inputs, &outputs)?;
 
     let progress = crate::progress::Progress::new(cfg.output.quiet);
@@ -557,7 +571,7 @@ fn write_map(
     loaded: &Loaded,
     eval: &Evaluation,
 ) -> Result<()> {
-    use crate::render::map::{DemandDot, MapSpec, render_map};
+    use crate::render::map::{DemandDot, MapSpec, render_map_with};
     let first = &cfg.radii[0];
     let demand: Vec<DemandDot> = loaded
         .demand
@@ -593,7 +607,7 @@ fn write_map(
         basemap: &cfg.output.basemap,
         data_credit: cfg.output.credit.clone().unwrap_or_default(),
     };
-    let svg = render_map(report, &spec)?;
+    let svg = render_map_with(report, &spec, &cfg.output.map_view)?;
     crate::render::write_image(path, &svg)
 }
 

@@ -81,6 +81,7 @@ pub fn run_batch(cfg: &Config, files: &[PathBuf]) -> Result<Outcome> {
         ("--sites-out", &cfg.output.sites_out),
         ("--assignments-out", &cfg.output.assignments_out),
         ("--map", &cfg.output.map),
+        ("--areas-out", &cfg.output.areas_out),
     ];
     for (flag, p) in per_file_outputs {
         if let Some(p) = p
@@ -147,6 +148,7 @@ pub fn run_batch(cfg: &Config, files: &[PathBuf]) -> Result<Outcome> {
             out.sites_out = per_file(&cfg.output.sites_out, f);
             out.assignments_out = per_file(&cfg.output.assignments_out, f);
             out.map = per_file(&cfg.output.map, f);
+            out.areas_out = per_file(&cfg.output.areas_out, f);
             write_extras(
                 cfg,
                 &out,

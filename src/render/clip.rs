@@ -243,8 +243,12 @@ mod tests {
     /// geo's Chamberlain-Duquette area uses the equatorial radius; rescale to the mean sphere.
     fn area_km2(m: &MultiPolygon<f64>) -> f64 {
         let k = crate::sphere::EARTH_RADIUS_KM / 6378.137;
+        // Exterior less holes, whatever the rings' orientation.
+        let ring = |r: &LineString<f64>| {
+            Polygon::new(r.clone(), Vec::new()).chamberlain_duquette_unsigned_area()
+        };
         m.iter()
-            .map(|p| p.chamberlain_duquette_unsigned_area())
+            .map(|p| ring(p.exterior()) - p.interiors().iter().map(ring).sum::<f64>())
             .sum::<f64>()
             * 1e-6
             * k
@@ -268,7 +272,7 @@ mod tests {
         assert_eq!(world.0.len(), 2);
         for p in &world {
             let bb = p.bounding_rect().expect("non-empty");
-            assert!(bb.min().x >= -180.0 && bb.max().x <= 180.0);
+            assert!(bb.min().x >= -180.0 - 1e-6 && bb.max().x <= 180.0 + 1e-6);
         }
         assert_relative_eq!(area_km2(&world), cap_km2(400.0), max_relative = 1e-3);
         // A view across the antimeridian keeps it in one piece.
@@ -289,7 +293,7 @@ mod tests {
         let half = clip(&a, &west);
         assert_eq!(half.0.len(), 1);
         let bb = half.bounding_rect().expect("non-empty");
-        assert!(bb.max().x <= 180.0 + 1e-9);
+        assert!(bb.max().x <= 180.0 + 1e-6);
     }
 
     #[test]
@@ -315,7 +319,7 @@ mod tests {
         };
         let c = clip(&a, &frame);
         let bb = c.bounding_rect().expect("non-empty");
-        assert_relative_eq!(bb.min().x, 105.0, epsilon = 1e-9);
+        assert_relative_eq!(bb.min().x, 105.0, epsilon = 1e-6);
         assert!(bb.max().x < 108.0);
         let l = clip_lines(&outline(&a), &frame);
         assert!(

@@ -416,7 +416,16 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
                 pad_box(&grown, 0.04, min_span)
             })
             .unwrap_or(world),
-        Extent::Auto => data_box(&pts, true).map_or(world, |(b, _)| pad_box(&b, 0.06, min_span)),
+        // The demand decides (far outliers left out); outlets far from it are noted, not shown.
+        Extent::Auto => {
+            let demand_pts = &pts[..spec.demand.len()];
+            let basis = if demand_pts.is_empty() {
+                &pts[..]
+            } else {
+                demand_pts
+            };
+            data_box(basis, true).map_or(world, |(b, _)| pad_box(&b, 0.06, min_span))
+        }
         Extent::Data | Extent::Sites => {
             data_box(&pts, false).map_or(world, |(b, _)| pad_box(&b, 0.06, min_span))
         }

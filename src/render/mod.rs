@@ -4,6 +4,7 @@
 //! The renderers read the report and the demand positions; they never reach
 //! into solver state.
 
+pub mod areas;
 pub mod basemap;
 pub mod chart;
 pub mod clip;
