@@ -374,9 +374,7 @@ pub fn render_map(report: &Report, spec: &MapSpec<'_>) -> Result<String> {
 /// # Errors
 /// A `--basemap` file that cannot be used.
 pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -> Result<String> {
-    let width = opts.size.map_or(WIDTH, |s| s.width);
     let left = 30.0;
-    let map_w = width as f64 - 60.0;
     let mut pts: Vec<(f64, f64)> = spec.demand.iter().map(|d| (d.lon, d.lat)).collect();
     pts.extend(report.sites.iter().map(|s| (s.lon, s.lat)));
     let r_max = report.tiers.iter().map(|t| t.radius_km).fold(0.0, f64::max);
@@ -431,13 +429,6 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
         }
     };
     let (base, boundary_credit) = layers(spec.basemap, &pts)?;
-
-    // Header: the title shrinks, then wraps, to fit; the subtitle sits under it.
-    let (title_size, title_lines) = fit_title(&spec.title, map_w);
-    let title_lh = title_size * 1.25;
-    let sub_y = 18.0 + title_lh * title_lines.len() as f64 + 4.0;
-    let top = sub_y + 22.0;
-    // Footer: the attribution, broken between its pieces to fit.
     let mut credit = vec!["Made with outpost".to_string()];
     if !spec.data_credit.is_empty() {
         credit.push(spec.data_credit.clone());
@@ -446,17 +437,35 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
         credit.push(boundary_credit.to_string());
     }
     credit.push("service areas are great-circle circles".to_string());
+    // Height over width of the view on the map.
+    let kx = (0.5 * (view.lat_min + view.lat_max))
+        .to_radians()
+        .cos()
+        .max(0.2);
+    let aspect = (view.lat_max - view.lat_min) / ((view.lon_max - view.lon_min) * kx);
+    let mut width = opts.size.map_or(WIDTH, |s| s.width);
+    if opts.size.is_none() && matches!(opts.extent, Extent::Box(_)) {
+        // A given box is shown as given: a tall box narrows the canvas rather than widening
+        // the view.
+        let max_h = MAX_HEIGHT as f64 - 130.0;
+        if (width as f64 - 60.0) * aspect > max_h {
+            width = ((max_h / aspect + 60.0).round() as u32).max(800);
+        }
+    }
+    let map_w = width as f64 - 60.0;
+
+    // Header: the title shrinks, then wraps, to fit; the subtitle sits under it.
+    let (title_size, title_lines) = fit_title(&spec.title, map_w);
+    let title_lh = title_size * 1.25;
+    let sub_y = 18.0 + title_lh * title_lines.len() as f64 + 4.0;
+    let top = sub_y + 22.0;
+    // Footer: the attribution, broken between its pieces to fit.
     let credit_lines = fit_credit(&credit, 12.0, map_w);
     let foot = 24.0 + 16.0 * credit_lines.len() as f64;
     let (height, map_h) = match opts.size {
         Some(s) => (s.height, (s.height as f64 - top - foot).max(100.0)),
         None => {
-            let kx = (0.5 * (view.lat_min + view.lat_max))
-                .to_radians()
-                .cos()
-                .max(0.2);
-            let natural =
-                map_w / ((view.lon_max - view.lon_min) * kx) * (view.lat_max - view.lat_min);
+            let natural = map_w * aspect;
             let map_h = natural.clamp(
                 MIN_HEIGHT as f64 - top - foot,
                 MAX_HEIGHT as f64 - top - foot,
@@ -621,11 +630,15 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
             bounds: frame_px,
         };
         // Smaller markers when there are many sites, so the demand around them stays visible.
-        let m = match report.sites.len() {
+        // Smaller too when service areas are small on the map (world scale), so the covered
+        // demand inside them is not hidden under the markers.
+        let by_count: f64 = match report.sites.len() {
             0..=40 => 1.0,
             41..=150 => 0.7,
             _ => 0.45,
         };
+        let r_px = report.radius_km / proj.km_per_px();
+        let m = by_count.min((r_px / 20.0).clamp(0.45, 1.0));
         for s in &report.sites {
             if !proj.contains(s.lon, s.lat) {
                 continue;
@@ -674,8 +687,10 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
                 format!("demand within {}", radius_text(report.radius_km)),
             ),
             ("uncovered", "demand out of reach".to_string()),
-            ("existing", "existing outlet".to_string()),
         ];
+        if report.sites.iter().any(|s| s.status == "existing") {
+            entries.push(("existing", "existing outlet".to_string()));
+        }
         if report.sites.iter().any(|s| s.status == "new") {
             entries.push(("new", "new outlet (#rank)".to_string()));
         }
