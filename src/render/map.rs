@@ -116,7 +116,7 @@ impl Labeler {
 
     /// Finds a spot for `text` next to (x, y); returns the text's left-centre anchor.
     fn place(&mut self, x: f64, y: f64, text: &str, size: f64, gap: f64) -> Option<(f64, f64)> {
-        let w = 0.6 * size * text.chars().count() as f64;
+        let w = text_w(text, size);
         let h = size * 1.1;
         let spots = [
             (x + gap, y),
@@ -157,7 +157,7 @@ fn text<'b>(
 
 /// A translucent white box behind a label, so it reads over dots and circles.
 fn halo<'b>(area: &Area<'b>, s: &str, at: (f64, f64), size: f64) -> Result<()> {
-    let w = 0.6 * size * s.chars().count() as f64;
+    let w = text_w(s, size);
     let h = size * 1.1;
     let rect = [
         px((at.0 - 2.0, at.1 - h / 2.0)),
@@ -168,9 +168,10 @@ fn halo<'b>(area: &Area<'b>, s: &str, at: (f64, f64), size: f64) -> Result<()> {
 }
 
 /// Approximate width of `s` in pixels at font height `size` (DejaVu Sans averages
-/// about 0.6 em per character; a little generous so text never spills).
+/// about 0.52 em per character in names and sentences; a little generous so text never
+/// spills).
 fn text_w(s: &str, size: f64) -> f64 {
-    0.6 * size * s.chars().count() as f64
+    0.56 * size * s.chars().count() as f64
 }
 
 /// Word-wraps `s` into lines no wider than `max_w` pixels at font height `size`
@@ -744,8 +745,9 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
                 fmt_pct(report.coverage.covered_fraction)
             ),
             format!(
-                "{} outlets ({} existing, {} new)",
+                "{} outlet{} ({} existing, {} new)",
                 report.sites.len(),
+                if report.sites.len() == 1 { "" } else { "s" },
                 report
                     .sites
                     .iter()
