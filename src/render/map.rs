@@ -315,7 +315,7 @@ fn stroke_lines<'b>(
 /// A corner box of size (w, h) inside the frame: 0 top-left, 1 top-right, 2 bottom-left,
 /// 3 bottom-right.
 fn corner_box(frame: (f64, f64, f64, f64), k: usize, w: f64, h: f64) -> (f64, f64, f64, f64) {
-    let x = if k % 2 == 0 {
+    let x = if k.is_multiple_of(2) {
         frame.0 + 10.0
     } else {
         frame.2 - w - 10.0
@@ -588,7 +588,7 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
                 .fold((f64::INFINITY, 0.0f64), |(a, b), d| {
                     (a.min(d.weight), b.max(d.weight))
                 });
-            let uniform = !(wmax > wmin * (1.0 + 1e-9));
+            let uniform = wmax <= wmin * (1.0 + 1e-9) || wmax.is_nan();
             let radius = |w: f64| {
                 if uniform {
                     UNIFORM_DOT_PX
