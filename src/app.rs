@@ -589,18 +589,7 @@ fn write_map(
         .output
         .map_title
         .clone()
-        .unwrap_or_else(|| match &report.objective {
-            Some(o) => format!(
-                "outpost plan ({o}): {} outlets, service radius {} km",
-                report.sites.len(),
-                trim_float(first.km)
-            ),
-            None => format!(
-                "outpost evaluate: {} outlets, service radius {} km",
-                report.sites.len(),
-                trim_float(first.km)
-            ),
-        });
+        .unwrap_or_else(|| crate::render::map::default_title(report));
     let spec = MapSpec {
         title,
         demand: &demand,

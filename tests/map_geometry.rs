@@ -633,3 +633,59 @@ fn r9_bad_extent_and_size_values_are_refused() {
 }
 
 use predicates::prelude::PredicateBooleanExt;
+
+#[test]
+fn r9_summary_and_legend_leave_the_dots_visible() {
+    let dir = tempfile::tempdir().unwrap();
+    let demand = dir.path().join("nz.csv");
+    filter_csv(&data("world_cities.csv"), &demand, 2, &["NZ"]);
+    let sites = dir.path().join("sites.csv");
+    std::fs::write(
+        &sites,
+        "id,name,lon,lat\nakl,Auckland,174.76,-36.85\nwlg,Wellington,174.78,-41.29\nchc,Christchurch,172.63,-43.53\n",
+    )
+    .unwrap();
+    let svg = map_svg(
+        dir.path(),
+        &[
+            "evaluate",
+            "--radius",
+            "150km",
+            "--demand",
+            s(&demand),
+            "--sites",
+            s(&sites),
+        ],
+    );
+    let boxes: Vec<(f64, f64, f64, f64)> = tags(&svg, "rect")
+        .into_iter()
+        .filter(|t| t.contains("opacity=\"0.92\""))
+        .map(|t| {
+            let n = |k| attr(t, k).unwrap().parse::<f64>().unwrap();
+            (n("x"), n("y"), n("x") + n("width"), n("y") + n("height"))
+        })
+        .collect();
+    assert_eq!(boxes.len(), 2, "legend and summary");
+    let hidden = tags(&svg, "circle")
+        .into_iter()
+        .filter(|t| t.contains("#D55E00") || t.contains("#0072B2"))
+        .filter(|t| {
+            let (x, y): (f64, f64) = (
+                attr(t, "cx").unwrap().parse().unwrap(),
+                attr(t, "cy").unwrap().parse().unwrap(),
+            );
+            let r: f64 = attr(t, "r").unwrap().parse().unwrap();
+            // The legend's own key dots (5 px) sit inside it.
+            r != 5.0
+                && boxes
+                    .iter()
+                    .any(|b| x >= b.0 && x <= b.2 && y >= b.1 && y <= b.3)
+        })
+        .count();
+    assert_eq!(
+        hidden, 0,
+        "{hidden} demand dots under the legend or summary"
+    );
+    // Dunedin and Invercargill, the southernmost uncovered cities, are labelled.
+    assert!(svg.contains("Dunedin") && svg.contains("Invercargill"));
+}

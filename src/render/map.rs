@@ -46,10 +46,27 @@ const DOT_PX: (f64, f64) = (1.5, 8.0);
 /// Dot radius when every point weighs the same.
 const UNIFORM_DOT_PX: f64 = 2.0;
 
-/// The text for a service radius on the map (legend, summary, subtitle). Every radius
-/// shown on the map goes through here.
-fn radius_text(km: f64) -> String {
+/// The text for a service radius on the map (title, legend, summary, subtitle). Every
+/// radius shown on the map goes through here.
+pub fn radius_text(km: f64) -> String {
     format!("{} km", trim_float(km))
+}
+
+/// The map's title when `--map-title` is not given: the command, objective, number of
+/// outlets and the main service radius.
+pub fn default_title(report: &Report) -> String {
+    let n = report.sites.len();
+    let outlets = format!("{n} outlet{}", if n == 1 { "" } else { "s" });
+    match &report.objective {
+        Some(o) => format!(
+            "outpost plan ({o}): {outlets}, service radius {}",
+            radius_text(report.radius_km)
+        ),
+        None => format!(
+            "outpost evaluate: {outlets}, service radius {}",
+            radius_text(report.radius_km)
+        ),
+    }
 }
 
 /// One demand point for the map.
