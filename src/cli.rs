@@ -110,6 +110,9 @@ pub struct SweepArgs {
     /// Chart title.
     #[arg(long, value_name = "TEXT")]
     title: Option<String>,
+    /// Size of --chart in pixels, e.g. --size 1600x1000 (default 1200x860; 800x560 to 6000x6000).
+    #[arg(long, value_name = "WxH", value_parser = parse_chart_size)]
+    size: Option<crate::render::projection::MapSize>,
     /// Skip the bounds (faster; no band on the chart).
     #[arg(long)]
     no_bound: bool,
@@ -489,6 +492,10 @@ fn parse_map_size(s: &str) -> std::result::Result<crate::render::projection::Map
     crate::render::projection::MapSize::parse(s)
 }
 
+fn parse_chart_size(s: &str) -> std::result::Result<crate::render::projection::MapSize, String> {
+    crate::render::projection::MapSize::parse_at_least(s, (800, 560))
+}
+
 fn check_stdin(inputs: &[&PathBuf]) -> Result<()> {
     if inputs.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
         bail!("only one input can be read from stdin (`-`)");
@@ -581,6 +588,10 @@ pub fn into_config(args: Args) -> Result<Config> {
                     output: a.output.clone(),
                     quiet: a.quiet,
                     map_title: a.title.clone(),
+                    map_view: crate::render::map::MapOptions {
+                        size: a.size,
+                        ..Default::default()
+                    },
                     ..OutputConfig::default()
                 },
             })

@@ -689,3 +689,38 @@ fn r9_summary_and_legend_leave_the_dots_visible() {
     // Dunedin and Invercargill, the southernmost uncovered cities, are labelled.
     assert!(svg.contains("Dunedin") && svg.contains("Invercargill"));
 }
+
+#[test]
+fn r9_sweep_chart_takes_a_size_and_starts_at_today() {
+    let dir = tempfile::tempdir().unwrap();
+    let chart = dir.path().join("curve.svg");
+    outpost()
+        .args([
+            "sweep", "--radius", "150km", "--add", "1..3", "--quiet", "--size", "1000x700",
+            "--demand",
+        ])
+        .arg(data("china_cities.csv"))
+        .arg("--existing")
+        .arg(data("china_outlets.csv"))
+        .arg("--chart")
+        .arg(&chart)
+        .assert()
+        .success();
+    let svg = std::fs::read_to_string(&chart).unwrap();
+    let tree = resvg::usvg::Tree::from_str(&svg, &resvg::usvg::Options::default()).unwrap();
+    assert_eq!(tree.size().to_int_size().width(), 1000);
+    assert_eq!(tree.size().to_int_size().height(), 700);
+    // N = 0 (today's network) is on the axis and in the note.
+    assert!(svg.contains("today's network") || svg.contains("today&apos;s network"));
+    for bad in ["0x0", "100000x100000", "300x200"] {
+        outpost()
+            .args(["sweep", "--radius", "150km", "--add", "2", "--demand"])
+            .arg(data("china_cities.csv"))
+            .arg("--chart")
+            .arg(&chart)
+            .arg(format!("--size={bad}"))
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("--size"));
+    }
+}

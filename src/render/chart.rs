@@ -36,7 +36,7 @@ pub fn render_sweep(r: &SweepReport, title: Option<&str>) -> Result<String> {
     render_sweep_sized(r, title, CHART_SIZE)
 }
 
-/// Draws the sweep chart at `size` (width, height in pixels, at least 600 x 430) and returns
+/// Draws the sweep chart at `size` (width, height in pixels) and returns
 /// the SVG document. Today's network (N = 0, the existing outlets alone) is the first point
 /// of each curve.
 ///
@@ -47,7 +47,6 @@ pub fn render_sweep_sized(
     title: Option<&str>,
     size: (u32, u32),
 ) -> Result<String> {
-    let size = (size.0.max(600), size.1.max(430));
     let mut radii: Vec<f64> = Vec::new();
     for p in &r.points {
         if !radii.contains(&p.radius_km) {
@@ -99,9 +98,20 @@ pub fn render_sweep_sized(
     {
         let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
-        let h = size.1 as f64;
-        let (upper, rest) = root.split_vertically((h * 560.0 / 860.0).round() as u32);
-        let (lower, foot) = rest.split_vertically((h * 250.0 / 860.0).round() as u32);
+        // The notes under the charts wrap to the width; the charts share what is left.
+        let notes_text = [
+            "Each point: an independent plan --add N (greedy, swap local search, Lagrangian starts); \
+             N = 0: today's network.",
+            "Shaded band: up to the proven upper bound, where it is above the curve. Made with outpost.",
+        ];
+        let notes: Vec<String> = notes_text
+            .iter()
+            .flat_map(|n| super::map::wrap(n, 13.0, size.0 as f64 - 110.0))
+            .collect();
+        let foot_h = 14.0 + 18.0 * notes.len() as f64;
+        let rest_h = size.1 as f64 - foot_h;
+        let (upper, rest) = root.split_vertically((rest_h * 560.0 / 810.0).round() as u32);
+        let (lower, foot) = rest.split_vertically((rest_h * 250.0 / 810.0).round() as u32);
         let mut chart = ChartBuilder::on(&upper)
             .caption(&title, ("sans-serif", 24))
             .margin(20)
@@ -224,14 +234,9 @@ pub fn render_sweep_sized(
             }))
             .map_err(err)?;
         }
-        let notes = [
-            "Each point: an independent plan --add N (greedy, swap local search, Lagrangian starts); \
-             N = 0: today's network.",
-            "Shaded band: up to the proven upper bound, where it is above the curve. Made with outpost.",
-        ];
         for (k, note) in notes.iter().enumerate() {
             foot.draw(&Text::new(
-                *note,
+                note.as_str(),
                 (90, 12 + 18 * k as i32),
                 ("sans-serif", 13)
                     .into_font()

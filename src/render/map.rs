@@ -193,7 +193,7 @@ fn text_w(s: &str, size: f64) -> f64 {
 
 /// Word-wraps `s` into lines no wider than `max_w` pixels at font height `size`
 /// (a single word wider than that gets a line of its own).
-fn wrap(s: &str, size: f64, max_w: f64) -> Vec<String> {
+pub(crate) fn wrap(s: &str, size: f64, max_w: f64) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     let mut cur = String::new();
     for word in s.split(' ') {

@@ -387,6 +387,14 @@ impl MapSize {
     /// # Errors
     /// A message saying what is wrong with the value.
     pub fn parse(s: &str) -> Result<MapSize, String> {
+        Self::parse_at_least(s, Self::MIN)
+    }
+
+    /// Parses `WIDTHxHEIGHT` with at least `min` pixels each way (and at most [`Self::MAX`]).
+    ///
+    /// # Errors
+    /// A message saying what is wrong with the value.
+    pub fn parse_at_least(s: &str, min: (u32, u32)) -> Result<MapSize, String> {
         let t = s.trim().to_ascii_lowercase();
         let Some((w, h)) = t.split_once(['x', '×']) else {
             return Err("expected WIDTHxHEIGHT in pixels, e.g. 1200x800".to_string());
@@ -397,11 +405,11 @@ impl MapSize {
                 .map_err(|_| format!("{p:?} is not a whole number of pixels"))
         };
         let (width, height) = (num(w)?, num(h)?);
-        if width < Self::MIN.0 || height < Self::MIN.1 || width > Self::MAX || height > Self::MAX {
+        if width < min.0 || height < min.1 || width > Self::MAX || height > Self::MAX {
             return Err(format!(
                 "{width}x{height} is outside {}x{}..{}x{}",
-                Self::MIN.0,
-                Self::MIN.1,
+                min.0,
+                min.1,
                 Self::MAX,
                 Self::MAX
             ));
