@@ -573,27 +573,23 @@ fn rings(v: &serde_json::Value) -> Vec<Vec<(f64, f64)>> {
         .collect()
 }
 
-/// Even-odd point in polygon, in lon/lat.
-fn inside(ring: &[(f64, f64)], p: (f64, f64)) -> bool {
-    let mut c = false;
-    for i in 0..ring.len() {
-        let (a, b) = (ring[i], ring[(i + 1) % ring.len()]);
-        if (a.1 > p.1) != (b.1 > p.1) && p.0 < a.0 + (p.1 - a.1) * (b.0 - a.0) / (b.1 - a.1) {
-            c = !c;
-        }
-    }
-    c
+fn polygon(rings: &[Vec<(f64, f64)>]) -> geo::Polygon<f64> {
+    let ls = |r: &Vec<(f64, f64)>| geo::LineString::from(r.clone());
+    geo::Polygon::new(ls(&rings[0]), rings[1..].iter().map(ls).collect())
 }
 
-/// Area of a lon/lat ring on the mean sphere (Chamberlain & Duquette), km².
+/// Even-odd point in polygon, in lon/lat (geo's `Contains`).
+fn inside(ring: &[(f64, f64)], p: (f64, f64)) -> bool {
+    use geo::Contains;
+    polygon(&[ring.to_vec()]).contains(&geo::Point::new(p.0, p.1))
+}
+
+/// Area of a lon/lat ring on the mean sphere, km²: geo's Chamberlain & Duquette area, which
+/// uses the equatorial radius, rescaled to R = 6371.0088 km.
 fn ring_area_km2(ring: &[(f64, f64)]) -> f64 {
-    let r = 6371.0088f64;
-    let mut total = 0.0;
-    for i in 0..ring.len() - 1 {
-        let (a, b) = (ring[i], ring[i + 1]);
-        total += (b.0 - a.0).to_radians() * (2.0 + a.1.to_radians().sin() + b.1.to_radians().sin());
-    }
-    (total * r * r / 2.0).abs()
+    use geo::ChamberlainDuquetteArea;
+    let k = 6371.0088 / 6378.137;
+    polygon(&[ring.to_vec()]).chamberlain_duquette_unsigned_area() * 1e-6 * k * k
 }
 
 #[test]
