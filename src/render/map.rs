@@ -285,6 +285,36 @@ fn without_holes(p: geo::Polygon<f64>, depth: u32) -> Vec<geo::Polygon<f64>> {
     out
 }
 
+/// Outline rings without the edges that run along the antimeridian or a pole: base maps
+/// split polygons there, and those edges are no border.
+fn without_seams(rings: &[LineString<f64>]) -> MultiLineString<f64> {
+    let seam = |a: &Coord<f64>, b: &Coord<f64>| {
+        (a.x.abs() >= 180.0 - 1e-9 && b.x.abs() >= 180.0 - 1e-9 && a.x == b.x)
+            || (a.y.abs() >= 90.0 - 1e-9 && a.y == b.y)
+    };
+    let mut out = Vec::new();
+    for ring in rings {
+        let mut run: Vec<Coord<f64>> = Vec::new();
+        for w in ring.0.windows(2) {
+            if seam(&w[0], &w[1]) {
+                if run.len() > 1 {
+                    out.push(LineString::new(std::mem::take(&mut run)));
+                }
+                run.clear();
+                continue;
+            }
+            if run.is_empty() {
+                run.push(w[0]);
+            }
+            run.push(w[1]);
+        }
+        if run.len() > 1 {
+            out.push(LineString::new(run));
+        }
+    }
+    MultiLineString::new(out)
+}
+
 /// The pixel polygon of a clipped ring, repeated vertices dropped.
 fn ring_px(proj: &Projection, ring: &LineString<f64>) -> Vec<(i32, i32)> {
     let mut r: Vec<(i32, i32)> = Vec::with_capacity(ring.0.len());
@@ -534,7 +564,7 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
                         MultiPolygon::new(vec![geo::Polygon::new(outer.clone(), holes.to_vec())]);
                     fill_shape(&root, &proj, clip(&shape, &frame), LAND.filled())?;
                 }
-                let lines = clip_lines(&MultiLineString::new(rings), &frame);
+                let lines = clip_lines(&without_seams(&rings), &frame);
                 stroke_lines(&root, &proj, &lines, border.stroke_width(1))?;
             }
         }
@@ -1054,6 +1084,25 @@ mod tests {
         assert!(lines.len() >= 2);
         assert!(lines.iter().all(|x| text_w(x, 12.0) <= 300.0));
         assert_eq!(fit_credit(&pieces, 12.0, 5000.0).len(), 1);
+    }
+
+    #[test]
+    fn outlines_skip_the_antimeridian_seam() {
+        let ring = LineString::from(vec![
+            (170.0, -20.0),
+            (180.0, -20.0),
+            (180.0, -10.0),
+            (170.0, -10.0),
+            (170.0, -20.0),
+        ]);
+        let lines = without_seams(&[ring]);
+        let on_seam = lines
+            .iter()
+            .flat_map(|l| l.0.windows(2))
+            .filter(|w| w[0].x == 180.0 && w[1].x == 180.0)
+            .count();
+        assert_eq!(on_seam, 0);
+        assert_eq!(lines.0.len(), 2);
     }
 
     #[test]
