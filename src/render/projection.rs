@@ -492,6 +492,99 @@ mod tests {
     }
 
     #[test]
+    fn extents_parse_and_bad_ones_say_why() {
+        assert_eq!(Extent::parse(" Auto "), Ok(Extent::Auto));
+        assert_eq!(Extent::parse("data"), Ok(Extent::Data));
+        assert_eq!(Extent::parse("sites"), Ok(Extent::Sites));
+        assert_eq!(
+            Extent::parse("170,-30,190,-10"),
+            Ok(Extent::Box(LonLatBox {
+                lon_min: 170.0,
+                lat_min: -30.0,
+                lon_max: 190.0,
+                lat_max: -10.0
+            }))
+        );
+        for (bad, why) in [
+            ("nan,0,1,1", "finite"),
+            ("0,0,1,inf", "finite"),
+            ("0,-91,1,1", "-90..90"),
+            ("1,0,1,1", "lon_max"),
+            ("-170,0,200,1", "lon_max"),
+            ("0,1,1,1", "lat_max"),
+            ("0,0,0.001,1", "0.01"),
+            ("200,0,210,1", "lon_min"),
+            ("1,2,3", "expected"),
+        ] {
+            let e = Extent::parse(bad).expect_err(bad);
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn sizes_parse_within_bounds() {
+        assert_eq!(
+            MapSize::parse("1200x800"),
+            Ok(MapSize {
+                width: 1200,
+                height: 800
+            })
+        );
+        assert!(MapSize::parse("1200X800").is_ok());
+        for bad in [
+            "0x0",
+            "100000x100000",
+            "399x300",
+            "x",
+            "12",
+            "1.5x800",
+            "-1x800",
+        ] {
+            assert!(MapSize::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_robust_box_leaves_far_outliers_out() {
+        // 100 points in the lower 48 and Guam.
+        let mut pts: Vec<(f64, f64)> = (0..100)
+            .map(|k| (-120.0 + 0.5 * k as f64, 30.0 + 0.15 * k as f64))
+            .collect();
+        pts.push((144.8, 13.4));
+        let (b, out) = data_box(&pts, true).expect("points");
+        assert_eq!(out.iter().filter(|&&o| o).count(), 1);
+        assert!(out[100]);
+        assert_relative_eq!(b.lon_min, -120.0);
+        assert_relative_eq!(b.lon_max, -70.5);
+        // Without robustness the box takes the short way round to Guam.
+        let (b, out) = data_box(&pts, false).expect("points");
+        assert!(out.iter().all(|&o| !o));
+        assert!(b.lon_max - b.lon_min > 100.0);
+        assert!(data_box(&[], true).is_none());
+    }
+
+    #[test]
+    fn filling_keeps_the_box_and_grows_the_short_side() {
+        let b = LonLatBox {
+            lon_min: 100.0,
+            lat_min: 20.0,
+            lon_max: 110.0,
+            lat_max: 30.0,
+        };
+        let p = Projection::fill(&b, 0.0, 0.0, 2000.0, 1000.0);
+        assert!(p.lon_min < 100.0 && p.lon_max > 110.0);
+        assert_relative_eq!(p.lat_min, 20.0, epsilon = 1e-9);
+        assert_relative_eq!(p.lat_max, 30.0, epsilon = 1e-9);
+        let (r, bt) = p.extent_px();
+        assert_relative_eq!(r - p.x0, 2000.0, epsilon = 1e-6);
+        assert_relative_eq!(bt - p.y0, 1000.0, epsilon = 1e-6);
+        // A world view never exceeds 360° or the poles.
+        let w = Projection::fill(&LonLatBox::WORLD, 0.0, 0.0, 500.0, 2000.0);
+        assert!(w.lon_max - w.lon_min <= 360.0 + 1e-9);
+        assert!(w.lat_min >= -90.0 && w.lat_max <= 90.0);
+    }
+
+    #[test]
     fn destination_is_at_the_distance() {
         for b in [0.0, 45.0, 90.0, 200.0] {
             let (lon, lat) = destination(104.0, 30.0, 150.0, b);
