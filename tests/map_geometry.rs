@@ -195,9 +195,10 @@ fn r9_circles_across_each_frame_edge_are_cut_not_banded() {
         boxes.iter().any(|b| near(b.3, f.3)),
         "none cut at the bottom"
     );
-    // The given box is shown as given: its aspect, 15° x 13° at 28.5°N.
+    // The given box is shown as given: its aspect in Mercator, 15° wide, 22°N to 35°N.
     let aspect = (f.3 - f.1) / (f.2 - f.0);
-    let expect = 13.0 / (15.0 * 28.5f64.to_radians().cos());
+    let merc = |lat: f64| (45.0 + lat / 2.0).to_radians().tan().ln().to_degrees();
+    let expect = (merc(35.0) - merc(22.0)) / 15.0;
     assert!(
         (aspect / expect - 1.0).abs() < 0.03,
         "aspect {aspect} vs {expect}"

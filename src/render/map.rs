@@ -14,7 +14,7 @@
 
 use super::basemap::{BaseMap, layers};
 use super::clip::{LonLatBox, clip, clip_lines, outline, service_area};
-use super::projection::{Extent, MapSize, Projection, data_box, pad_box};
+use super::projection::{Extent, MapSize, Projection, data_box, data_box_with, mercator, pad_box};
 use crate::report::{Report, fmt_pct, fmt_weight};
 use crate::sphere::trim_float;
 use anyhow::{Result, anyhow};
@@ -462,15 +462,16 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
                 pad_box(&grown, 0.04, min_span)
             })
             .unwrap_or(world),
-        // The demand decides (far outliers left out); outlets far from it are noted, not shown.
+        // The demand decides (far outliers left out); outlets near it are shown too, those far
+        // from it are noted, not shown.
         Extent::Auto => {
-            let demand_pts = &pts[..spec.demand.len()];
-            let basis = if demand_pts.is_empty() {
-                &pts[..]
+            let (demand_pts, site_pts) = pts.split_at(spec.demand.len());
+            let found = if demand_pts.is_empty() {
+                data_box(site_pts, true)
             } else {
-                demand_pts
+                data_box_with(demand_pts, site_pts, true)
             };
-            data_box(basis, true).map_or(world, |(b, _)| pad_box(&b, 0.06, min_span))
+            found.map_or(world, |(b, _)| pad_box(&b, 0.06, min_span))
         }
         Extent::Data | Extent::Sites => {
             data_box(&pts, false).map_or(world, |(b, _)| pad_box(&b, 0.06, min_span))
@@ -486,11 +487,8 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
     }
     credit.push("service areas are great-circle circles".to_string());
     // Height over width of the view on the map.
-    let kx = (0.5 * (view.lat_min + view.lat_max))
-        .to_radians()
-        .cos()
-        .max(0.2);
-    let aspect = (view.lat_max - view.lat_min) / ((view.lon_max - view.lon_min) * kx);
+    let aspect =
+        (mercator(view.lat_max) - mercator(view.lat_min)) / (view.lon_max - view.lon_min).max(1e-6);
     let mut width = opts.size.map_or(WIDTH, |s| s.width);
     if opts.size.is_none() && matches!(opts.extent, Extent::Box(_)) {
         // A given box is shown as given: a tall box narrows the canvas rather than widening
@@ -826,7 +824,20 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
             .filter(|&v| v <= target)
             .fold(mag, f64::max);
         let bar = nice / km_px;
-        let scale_box = emptiest_corner(frame_px, bar + 16.0, 30.0, [3, 2, 1, 0], &things, &placed);
+        // Mercator's scale changes with latitude: on a tall map, say where the bar holds.
+        let bar_text = if proj.lat_max - proj.lat_min > 10.0 {
+            let c = proj.centre_lat();
+            format!(
+                "{} km at {:.0}°{}",
+                trim_float(nice),
+                c.abs(),
+                if c >= 0.0 { "N" } else { "S" }
+            )
+        } else {
+            format!("{} km", trim_float(nice))
+        };
+        let scale_w = bar.max(text_w(&bar_text, 12.0)) + 16.0;
+        let scale_box = emptiest_corner(frame_px, scale_w, 30.0, [3, 2, 1, 0], &things, &placed);
         placed.push(scale_box);
         labels.boxes.extend(placed.iter().copied());
 
@@ -992,11 +1003,14 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
             )?;
         }
         // Scale bar.
-        let bx0 = scale_box.0 + 8.0;
+        let bx0 = scale_box.0 + 0.5 * (scale_w - bar);
         let bx1 = bx0 + bar;
         let by = scale_box.1 + 22.0;
         root.draw(&Rectangle::new(
-            [px((bx0 - 8.0, by - 22.0)), px((bx1 + 8.0, by + 8.0))],
+            [
+                px((scale_box.0, scale_box.1)),
+                px((scale_box.2, scale_box.3)),
+            ],
             WHITE.mix(0.85).filled(),
         ))
         .map_err(err)?;
@@ -1007,7 +1021,7 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
         .map_err(err)?;
         text(
             &root,
-            &format!("{} km", trim_float(nice)),
+            &bar_text,
             ((bx0 + bx1) / 2.0, by - 12.0),
             12.0,
             &INK,
