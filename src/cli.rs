@@ -225,7 +225,7 @@ pub struct OutputArgs {
     #[arg(long, value_name = "auto|data|sites|BOX", value_parser = parse_extent, allow_hyphen_values = true, help_heading = "Map")]
     pub extent: Option<crate::render::projection::Extent>,
     /// Canvas size of --map in pixels, e.g. --size 1200x800 (default 1600 wide, the height
-    /// fitted to the extent; 400x300 to 6000x6000).
+    /// fitted to the extent; 640x480 to 6000x6000).
     #[arg(long, value_name = "WxH", value_parser = parse_map_size, help_heading = "Map")]
     pub size: Option<crate::render::projection::MapSize>,
     /// Write each open site's service area per radius tier to FILE (.geojson): polygons split at

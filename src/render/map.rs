@@ -224,7 +224,21 @@ fn fit_title(title: &str, max_w: f64) -> (f64, Vec<String>) {
     if size >= 18.0 {
         return (size, vec![title.to_string()]);
     }
-    (18.0, wrap(title, 18.0, max_w))
+    (18.0, at_most(wrap(title, 18.0, max_w), 3, 18.0, max_w))
+}
+
+/// The first `n` lines, the last one ending in "…" when some were cut.
+fn at_most(mut lines: Vec<String>, n: usize, size: f64, max_w: f64) -> Vec<String> {
+    if lines.len() > n {
+        lines.truncate(n);
+        if let Some(last) = lines.last_mut() {
+            while !last.is_empty() && text_w(last, size) + text_w("…", size) > max_w {
+                last.pop();
+            }
+            last.push('…');
+        }
+    }
+    lines
 }
 
 /// The credit pieces joined with " · ", broken between pieces (or words) to fit `max_w`.
@@ -251,7 +265,7 @@ fn fit_credit(pieces: &[String], size: f64, max_w: f64) -> Vec<String> {
     if !cur.is_empty() {
         lines.push(cur);
     }
-    lines
+    at_most(lines, 4, size, max_w)
 }
 
 /// Splits a polygon with holes into pieces without holes (cut through each hole), so it
@@ -1045,11 +1059,12 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
             fmt_pct(report.coverage.covered_fraction),
             radius_text(report.radius_km)
         );
+        let sub_size = (15.0 * map_w / text_w(&sub, 15.0)).clamp(9.0, 15.0);
         text(
             &root,
             &sub,
             (left, sub_y + 6.0),
-            15.0,
+            sub_size,
             &RGBColor(90, 90, 90),
             Pos::new(HPos::Left, VPos::Center),
         )?;
@@ -1082,6 +1097,16 @@ mod tests {
         assert_eq!(s, 18.0);
         assert!(l.len() > 1);
         assert!(l.iter().all(|x| text_w(x, s) <= 1000.0));
+    }
+
+    #[test]
+    fn endless_titles_and_credits_are_cut_with_an_ellipsis() {
+        let (_, l) = fit_title(&"x ".repeat(5000), 500.0);
+        assert_eq!(l.len(), 3);
+        assert!(l[2].ends_with('…'));
+        assert!(l.iter().all(|x| text_w(x, 18.0) <= 500.0));
+        let pieces = vec!["word ".repeat(3000)];
+        assert_eq!(fit_credit(&pieces, 12.0, 500.0).len(), 4);
     }
 
     #[test]

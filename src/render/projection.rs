@@ -384,7 +384,7 @@ pub struct MapSize {
 
 impl MapSize {
     /// Smallest width and height accepted.
-    pub const MIN: (u32, u32) = (400, 300);
+    pub const MIN: (u32, u32) = (640, 480);
     /// Largest width and height accepted (a 6000 x 6000 PNG is 144 MB in memory).
     pub const MAX: u32 = 6000;
 
