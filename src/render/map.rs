@@ -739,6 +739,18 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
                     .map_err(err)?;
             }
         }
+        // Shapes are clipped to the frame; dots and markers are drawn whole, so a dot or marker
+        // on the frame's edge would spill over it: mask the margins.
+        let (w, h) = (width as i32, height as i32);
+        for mask in [
+            [(0, 0), (w, map_box[0].1)],
+            [(0, map_box[1].1), (w, h)],
+            [(0, 0), (map_box[0].0, h)],
+            [(map_box[1].0, 0), (w, h)],
+        ] {
+            root.draw(&Rectangle::new(mask, WHITE.filled()))
+                .map_err(err)?;
+        }
         // Legend, summary and scale bar go in the emptiest corners, before labels so labels
         // avoid them.
         let mut entries: Vec<(&str, String)> = vec![
