@@ -370,6 +370,21 @@ fn r9_uniform_weights_draw_small_dots_and_counts_what_is_left_out() {
     // Points outside the box are counted on the map.
     assert!(svg.contains("demand points outside the map"));
     check_service_areas(&svg);
+    // Uncovered dots first, covered on top, both under the service-area outlines.
+    let pos = |needle: &str| -> Vec<usize> {
+        svg.match_indices("<circle ")
+            .filter(|(i, _)| {
+                let tag = &svg[*i..*i + svg[*i..].find('>').unwrap()];
+                tag.contains(needle) && tag.contains("r=\"2\"")
+            })
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let (uncovered, covered) = (pos("#D55E00"), pos("#0072B2"));
+    assert!(!uncovered.is_empty() && !covered.is_empty());
+    assert!(uncovered.iter().max() < covered.iter().min());
+    let first_outline = svg.find(TIER_STROKE).unwrap();
+    assert!(covered.iter().all(|&i| i < first_outline));
 }
 
 #[test]
