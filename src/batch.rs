@@ -71,6 +71,7 @@ pub fn run_batch(cfg: &Config, files: &[PathBuf]) -> Result<Outcome> {
         ("--sites-out", &cfg.output.sites_out),
         ("--assignments-out", &cfg.output.assignments_out),
         ("--map", &cfg.output.map),
+        ("--areas-out", &cfg.output.areas_out),
     ];
     for (flag, p) in per_file_outputs {
         if let Some(p) = p

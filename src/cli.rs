@@ -115,6 +115,9 @@ pub struct SweepArgs {
     /// Chart title.
     #[arg(long, value_name = "TEXT")]
     title: Option<String>,
+    /// Size of --chart in pixels, e.g. --size 1600x1000 (default 1200x860; 800x560 to 6000x6000).
+    #[arg(long, value_name = "WxH", value_parser = parse_chart_size)]
+    size: Option<crate::render::projection::MapSize>,
     /// Skip the bounds (faster; no band on the chart).
     #[arg(long)]
     no_bound: bool,
@@ -235,6 +238,20 @@ pub struct OutputArgs {
     /// Attribution line for your data on --map, e.g. "demand: GeoNames (CC BY 4.0)".
     #[arg(long, value_name = "TEXT", help_heading = "Map")]
     pub credit: Option<String>,
+    /// Part of the world --map shows: auto (the demand, leaving out a few far outliers, which
+    /// the map counts in a note), data (every point), sites (the outlets and their service
+    /// areas), or a box lon_min,lat_min,lon_max,lat_max in degrees, e.g. --extent 102,21,118,27;
+    /// to cross the antimeridian give lon_max above 180, e.g. --extent 160,-30,195,-10.
+    #[arg(long, value_name = "auto|data|sites|BOX", value_parser = parse_extent, allow_hyphen_values = true, help_heading = "Map")]
+    pub extent: Option<crate::render::projection::Extent>,
+    /// Canvas size of --map in pixels, e.g. --size 1200x800 (default 1600 wide, the height
+    /// fitted to the extent; 640x480 to 6000x6000).
+    #[arg(long, value_name = "WxH", value_parser = parse_map_size, help_heading = "Map")]
+    pub size: Option<crate::render::projection::MapSize>,
+    /// Write each open site's service area per radius tier to FILE (.geojson): polygons split at
+    /// the antimeridian, with site_id, status, tier and radius_km, e.g. --areas-out areas.geojson.
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub areas_out: Option<PathBuf>,
     /// Exit 1 when coverage within the first radius is below F (0.95 or 95%).
     #[arg(long, value_name = "F")]
     pub min_coverage: Option<String>,
@@ -482,7 +499,24 @@ fn output_config(a: &OutputArgs) -> OutputConfig {
         },
         map_title: a.map_title.clone(),
         credit: a.credit.clone(),
+        map_view: crate::render::map::MapOptions {
+            extent: a.extent.unwrap_or_default(),
+            size: a.size,
+        },
+        areas_out: a.areas_out.clone(),
     }
+}
+
+fn parse_extent(s: &str) -> std::result::Result<crate::render::projection::Extent, String> {
+    crate::render::projection::Extent::parse(s)
+}
+
+fn parse_map_size(s: &str) -> std::result::Result<crate::render::projection::MapSize, String> {
+    crate::render::projection::MapSize::parse(s)
+}
+
+fn parse_chart_size(s: &str) -> std::result::Result<crate::render::projection::MapSize, String> {
+    crate::render::projection::MapSize::parse_at_least(s, (800, 560))
 }
 
 fn check_stdin(inputs: &[&PathBuf]) -> Result<()> {
@@ -575,6 +609,10 @@ pub fn into_config(args: Args) -> Result<Config> {
                     output: stdout_dash(&a.output),
                     quiet: a.quiet,
                     map_title: a.title.clone(),
+                    map_view: crate::render::map::MapOptions {
+                        size: a.size,
+                        ..Default::default()
+                    },
                     ..OutputConfig::default()
                 },
             })

@@ -56,6 +56,10 @@ pub struct OutputConfig {
     pub map_title: Option<String>,
     /// Attribution line for the data on maps.
     pub credit: Option<String>,
+    /// Extent and size of `map`.
+    pub map_view: crate::render::map::MapOptions,
+    /// Service areas per open site and tier (.geojson).
+    pub areas_out: Option<PathBuf>,
     /// No progress messages.
     pub quiet: bool,
 }
@@ -120,6 +124,7 @@ impl OutputConfig {
             sites_out: fill(&self.sites_out),
             assignments_out: fill(&self.assignments_out),
             map: fill(&self.map),
+            areas_out: fill(&self.areas_out),
             ..self.clone()
         }
     }

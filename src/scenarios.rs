@@ -556,9 +556,9 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::config::Outcome> {
                     .collect();
                 let spec = crate::render::map::MapSpec {
                     title: format!(
-                        "{name}: {} outlets, service radius {} km",
+                        "{name}: {} outlets, service radius {}",
                         open.len(),
-                        trim_float(job.radii[0].km)
+                        job.radii[0]
                     ),
                     demand: &demand,
                     basemap: &crate::render::basemap::BaseMap::Auto,

@@ -140,7 +140,16 @@ pub fn run_sweep(cfg: &Config, sc: &SweepConfig) -> Result<Outcome> {
     };
     if let Some(path) = &sc.chart {
         progress.stage("drawing the chart");
-        let svg = crate::render::chart::render_sweep(&report, cfg.output.map_title.as_deref())?;
+        let size = cfg
+            .output
+            .map_view
+            .size
+            .map_or(crate::render::chart::CHART_SIZE, |s| (s.width, s.height));
+        let svg = crate::render::chart::render_sweep_sized(
+            &report,
+            cfg.output.map_title.as_deref(),
+            size,
+        )?;
         crate::render::write_image(path, &svg)?;
     }
     progress.done();

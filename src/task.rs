@@ -40,7 +40,7 @@ pub fn run_one(
     }
 }
 
-/// Writes `--sites-out`, `--assignments-out` and `--map` as `out` names them.
+/// Writes `--sites-out`, `--assignments-out`, `--map` and `--areas-out` as `out` names them.
 ///
 /// # Errors
 /// I/O errors.
@@ -65,6 +65,11 @@ pub fn write_extras(
     if let Some(path) = &out.map {
         progress.stage("drawing the map");
         write_map(path, cfg, report, loaded, eval)?;
+    }
+    if let Some(path) = &out.areas_out {
+        write_atomic(path, |w| {
+            crate::render::areas::write_areas_geojson(report, w)
+        })?;
     }
     Ok(())
 }
@@ -116,6 +121,9 @@ pub fn output_plan(cfg: &Config, files: &[PathBuf]) -> OutputPlan {
         if let Some(p) = &per.map {
             plan.output("--map", p, OutputKind::Image);
         }
+        if let Some(p) = &per.areas_out {
+            plan.output("--areas-out", p, OutputKind::Areas);
+        }
     }
     if let Command::Sweep(sc) = &cfg.command
         && let Some(p) = &sc.chart
@@ -132,7 +140,7 @@ fn write_map(
     loaded: &Loaded,
     eval: &Evaluation,
 ) -> Result<()> {
-    use crate::render::map::{DemandDot, MapSpec, render_map};
+    use crate::render::map::{DemandDot, MapSpec, render_map_with};
     let first = &cfg.radii[0];
     let demand: Vec<DemandDot> = loaded
         .demand
@@ -150,25 +158,14 @@ fn write_map(
         .output
         .map_title
         .clone()
-        .unwrap_or_else(|| match &report.objective {
-            Some(o) => format!(
-                "outpost plan ({o}): {} outlets, service radius {} km",
-                report.sites.len(),
-                trim_float(first.km)
-            ),
-            None => format!(
-                "outpost evaluate: {} outlets, service radius {} km",
-                report.sites.len(),
-                trim_float(first.km)
-            ),
-        });
+        .unwrap_or_else(|| crate::render::map::default_title(report));
     let spec = MapSpec {
         title,
         demand: &demand,
         basemap: &cfg.output.basemap,
         data_credit: cfg.output.credit.clone().unwrap_or_default(),
     };
-    let svg = render_map(report, &spec)?;
+    let svg = render_map_with(report, &spec, &cfg.output.map_view)?;
     crate::render::write_image(path, &svg)
 }
 

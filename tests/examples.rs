@@ -66,6 +66,24 @@ fn workspace() -> (tempfile::TempDir, PathBuf) {
         ));
     }
     std::fs::write(dir.join("sites.csv"), c).unwrap();
+    // The Pacific example: places across the antimeridian, two outlets.
+    let world = std::fs::read_to_string(data("world_cities.csv")).unwrap();
+    let mut pacific = String::from("id,name,lon,lat,population\n");
+    for line in world.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let (Ok(lon), Ok(lat)) = (f[4].parse::<f64>(), f[5].parse::<f64>()) else {
+            continue;
+        };
+        if lon.abs() > 160.0 && (-50.0..0.0).contains(&lat) {
+            pacific.push_str(&format!("{},{},{lon},{lat},{}\n", f[0], f[1], f[6]));
+        }
+    }
+    std::fs::write(dir.join("pacific.csv"), pacific).unwrap();
+    std::fs::write(
+        dir.join("pacific_outlets.csv"),
+        "id,lon,lat\nSuva,178.44,-18.14\nNoumea,166.46,-22.27\n",
+    )
+    .unwrap();
     let bin = dir.join("bin");
     std::fs::create_dir(&bin).unwrap();
     #[cfg(unix)]

@@ -149,6 +149,36 @@ fn a_million_point_map_stays_light() {
     let text = std::fs::read_to_string(&map).unwrap();
     assert!(text.contains("summed on a"));
     render_size(&parse_svg(&text));
+    // Issue 9: every service area a round shape (no band), and cells coloured by their
+    // covered share, so partly covered places show between blue and vermillion.
+    let bboxes: Vec<(f64, f64)> = text
+        .split("<polygon ")
+        .skip(1)
+        .filter(|t| t.starts_with("opacity") && t[..t.find('>').unwrap()].contains("#56B4E9"))
+        .map(|t| {
+            let pts = t.split("points=\"").nth(1).unwrap();
+            let pts = &pts[..pts.find('"').unwrap()];
+            let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+            for p in pts.split_whitespace() {
+                let (x, y) = p.split_once(',').unwrap();
+                let (x, y): (f64, f64) = (x.parse().unwrap(), y.parse().unwrap());
+                (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
+            }
+            (x1 - x0, y1 - y0)
+        })
+        .collect();
+    assert!(bboxes.len() >= 90, "{} service areas", bboxes.len());
+    let tallest = bboxes.iter().map(|b| b.1).fold(0.0, f64::max);
+    assert!(bboxes.iter().all(|b| b.0 <= 1.6 * tallest));
+    let mixed = text
+        .split("<circle ")
+        .skip(1)
+        .filter(|t| {
+            let tag = &t[..t.find('>').unwrap()];
+            tag.contains("opacity=\"0.8\"") && !tag.contains("#0072B2") && !tag.contains("#D55E00")
+        })
+        .count();
+    assert!(mixed > 0, "no partly covered cells");
 }
 
 #[test]

@@ -21,18 +21,47 @@ fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
     anyhow!("drawing the chart: {e:?}")
 }
 
-/// Draws the sweep chart and returns the SVG document.
+/// The default chart size, pixels.
+pub const CHART_SIZE: (u32, u32) = (1200, 860);
+
+/// A gap between the bound and the curve smaller than this (percentage points) is no gap:
+/// the band is drawn only where the bound says more could be reached.
+const BAND_EPS_PCT: f64 = 0.05;
+
+/// Draws the sweep chart at the default size and returns the SVG document.
 ///
 /// # Errors
 /// Only if plotters fails to draw (it does not for valid reports).
 pub fn render_sweep(r: &SweepReport, title: Option<&str>) -> Result<String> {
+    render_sweep_sized(r, title, CHART_SIZE)
+}
+
+/// Draws the sweep chart at `size` (width, height in pixels) and returns
+/// the SVG document. Today's network (N = 0, the existing outlets alone) is the first point
+/// of each curve.
+///
+/// # Errors
+/// Only if plotters fails to draw (it does not for valid reports).
+pub fn render_sweep_sized(
+    r: &SweepReport,
+    title: Option<&str>,
+    size: (u32, u32),
+) -> Result<String> {
     let mut radii: Vec<f64> = Vec::new();
     for p in &r.points {
         if !radii.contains(&p.radius_km) {
             radii.push(p.radius_km);
         }
     }
-    let kmin = r.points.iter().map(|p| p.sites).min().unwrap_or(1) as f64;
+    let baseline = |radius: f64| {
+        r.baseline
+            .iter()
+            .find(|b| b.0 == radius)
+            .map(|b| 100.0 * b.1)
+    };
+    let has_zero = radii.iter().any(|&k| baseline(k).is_some());
+    let kmin_points = r.points.iter().map(|p| p.sites).min().unwrap_or(1) as f64;
+    let kmin = if has_zero { 0.0 } else { kmin_points };
     let kmax = r.points.iter().map(|p| p.sites).max().unwrap_or(1) as f64;
     let pct = |w: f64| {
         if r.total_weight > 0.0 {
@@ -67,12 +96,24 @@ pub fn render_sweep(r: &SweepReport, title: Option<&str>) -> Result<String> {
 
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (1200, 860)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
-        let (upper, rest) = root.split_vertically(560);
-        let (lower, foot) = rest.split_vertically(250);
+        // The notes under the charts wrap to the width; the charts share what is left.
+        let notes_text = [
+            "Each point: an independent plan --add N (greedy, swap local search, Lagrangian starts); \
+             N = 0: today's network.",
+            "Shaded band: up to the proven upper bound, where it is above the curve. Made with outpost.",
+        ];
+        let notes: Vec<String> = notes_text
+            .iter()
+            .flat_map(|n| super::map::wrap(n, 13.0, size.0 as f64 - 110.0))
+            .collect();
+        let foot_h = 14.0 + 18.0 * notes.len() as f64;
+        let rest_h = size.1 as f64 - foot_h;
+        let (upper, rest) = root.split_vertically((rest_h * 560.0 / 810.0).round() as u32);
+        let (lower, foot) = rest.split_vertically((rest_h * 250.0 / 810.0).round() as u32);
         let mut chart = ChartBuilder::on(&upper)
-            .caption(&title, ("sans-serif", 24))
+            .caption(crate::report::one_line(&title), ("sans-serif", 24))
             .margin(20)
             .x_label_area_size(40)
             .y_label_area_size(70)
@@ -87,23 +128,53 @@ pub fn render_sweep(r: &SweepReport, title: Option<&str>) -> Result<String> {
             .y_label_formatter(&|y| format!("{y:.0}"))
             .label_style(("sans-serif", 14))
             .axis_desc_style(("sans-serif", 15))
-            .light_line_style(RGBColor(235, 235, 235))
+            .bold_line_style(RGBColor(222, 222, 222))
+            .light_line_style(RGBColor(246, 246, 246))
             .draw()
             .map_err(err)?;
         for (i, radius) in radii.iter().enumerate() {
             let color = PALETTE[i % PALETTE.len()];
             let pts: Vec<&crate::report::sweep::SweepPoint> =
                 r.points.iter().filter(|p| p.radius_km == *radius).collect();
-            let line: Vec<(f64, f64)> = pts
-                .iter()
-                .map(|p| (p.sites as f64, pct(p.covered_weight)))
-                .collect();
-            if pts.iter().all(|p| p.bound.is_some()) {
-                let mut band: Vec<(f64, f64)> = pts
-                    .iter()
-                    .map(|p| (p.sites as f64, pct(p.bound.unwrap_or(p.covered_weight))))
-                    .collect();
-                band.extend(line.iter().rev().copied());
+            // (N, covered %, bound %); N = 0 is today's network, exact, so its bound is itself.
+            let mut curve: Vec<(f64, f64, Option<f64>)> = Vec::new();
+            if let Some(b) = baseline(*radius) {
+                curve.push((0.0, b, Some(b)));
+            }
+            curve.extend(pts.iter().map(|p| {
+                (
+                    p.sites as f64,
+                    pct(p.covered_weight),
+                    p.bound.map(|b| pct(b).max(pct(p.covered_weight))),
+                )
+            }));
+            let line: Vec<(f64, f64)> = curve.iter().map(|c| (c.0, c.1)).collect();
+            // The band only over stretches where the bound is above the curve: runs of
+            // segments with a gap at either end.
+            let gap = |c: &(f64, f64, Option<f64>)| c.2.map(|b| b - c.1);
+            let mut k = 0;
+            while k + 1 < curve.len() {
+                let open = |j: usize| {
+                    j + 1 < curve.len()
+                        && gap(&curve[j]).is_some()
+                        && gap(&curve[j + 1]).is_some()
+                        && gap(&curve[j])
+                            .unwrap_or(0.0)
+                            .max(gap(&curve[j + 1]).unwrap_or(0.0))
+                            > BAND_EPS_PCT
+                };
+                if !open(k) {
+                    k += 1;
+                    continue;
+                }
+                let start = k;
+                while open(k) {
+                    k += 1;
+                }
+                let run = &curve[start..=k];
+                let mut band: Vec<(f64, f64)> =
+                    run.iter().map(|c| (c.0, c.2.unwrap_or(c.1))).collect();
+                band.extend(run.iter().rev().map(|c| (c.0, c.1)));
                 chart
                     .draw_series(std::iter::once(Polygon::new(
                         band,
@@ -114,7 +185,15 @@ pub fn render_sweep(r: &SweepReport, title: Option<&str>) -> Result<String> {
             chart
                 .draw_series(LineSeries::new(line.clone(), color.stroke_width(2)))
                 .map_err(err)?
-                .label(format!("{} km", trim_float(*radius)))
+                .label(
+                    r.points
+                        .iter()
+                        .find(|p| p.radius_km == *radius && !p.radius_label.is_empty())
+                        .map_or_else(
+                            || format!("{} km", trim_float(*radius)),
+                            |p| crate::report::one_line(&p.radius_label).into_owned(),
+                        ),
+                )
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
                 });
@@ -147,7 +226,8 @@ pub fn render_sweep(r: &SweepReport, title: Option<&str>) -> Result<String> {
             .y_label_formatter(&|y| format!("{y:.1}"))
             .label_style(("sans-serif", 13))
             .axis_desc_style(("sans-serif", 14))
-            .light_line_style(RGBColor(235, 235, 235))
+            .bold_line_style(RGBColor(222, 222, 222))
+            .light_line_style(RGBColor(246, 246, 246))
             .draw()
             .map_err(err)?;
         let w = 0.8 / radii.len() as f64;
@@ -162,16 +242,16 @@ pub fn render_sweep(r: &SweepReport, title: Option<&str>) -> Result<String> {
             }))
             .map_err(err)?;
         }
-        let note = "Each point: an independent plan --add N (greedy, swap local search, Lagrangian starts); \
-                    shaded band: up to the proven upper bound. Made with outpost.";
-        foot.draw(&Text::new(
-            note,
-            (90, 20),
-            ("sans-serif", 13)
-                .into_font()
-                .color(&RGBColor(100, 100, 100)),
-        ))
-        .map_err(err)?;
+        for (k, note) in notes.iter().enumerate() {
+            foot.draw(&Text::new(
+                note.as_str(),
+                (90, 12 + 18 * k as i32),
+                ("sans-serif", 13)
+                    .into_font()
+                    .color(&RGBColor(100, 100, 100)),
+            ))
+            .map_err(err)?;
+        }
         root.present().map_err(err)?;
     }
     Ok(svg)

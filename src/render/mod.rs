@@ -4,8 +4,10 @@
 //! The renderers read the report and the demand positions; they never reach
 //! into solver state.
 
+pub mod areas;
 pub mod basemap;
 pub mod chart;
+pub mod clip;
 pub mod map;
 pub mod projection;
 
