@@ -862,3 +862,28 @@ fn r8_defects_found_by_the_new_user_pass() {
     );
     assert!(p["sites"].as_u64().unwrap() < 60);
 }
+
+#[test]
+fn r8_maps_stay_well_formed_and_say_the_unit_given() {
+    let (_t, dir) = scratch();
+    std::fs::write(
+        dir.join("cs.csv"),
+        "id,lon,lat\n\"ctl\u{1}\u{7}\u{1b}[31mred <&> \"\"q\"\"\",104.07,30.67\n",
+    )
+    .unwrap();
+    let out = outpost()
+        .current_dir(&dir)
+        .args(["evaluate", "--demand", "d.csv", "--sites", "cs.csv"])
+        .args(["--radius", "100mi", "--map", "m.svg", "-q"])
+        .args(["--map-title", "title \u{2} with control"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let svg = std::fs::read_to_string(dir.join("m.svg")).unwrap();
+    assert!(!svg.chars().any(|c| c.is_control() && !"\n\r\t".contains(c)));
+    // Parses as XML (usvg is strict about well-formedness).
+    let opt = resvg::usvg::Options::default();
+    resvg::usvg::Tree::from_str(&svg, &opt).expect("well-formed SVG");
+    assert!(svg.contains("100 mi"), "the radius as given");
+    assert!(!svg.contains("160.9344"));
+}
