@@ -41,9 +41,9 @@ fn ring(v: &Value) -> Option<Ring> {
         .collect()
 }
 
-fn polygons(doc: &Value) -> Vec<Vec<Ring>> {
-    let mut out = Vec::new();
-    let features: Vec<&Value> = match doc.get("type").and_then(Value::as_str) {
+/// The features of a GeoJSON document: a FeatureCollection's, or one Feature.
+fn features(doc: &Value) -> Vec<&Value> {
+    match doc.get("type").and_then(Value::as_str) {
         Some("FeatureCollection") => doc
             .get("features")
             .and_then(Value::as_array)
@@ -51,7 +51,12 @@ fn polygons(doc: &Value) -> Vec<Vec<Ring>> {
             .unwrap_or_default(),
         Some("Feature") => vec![doc],
         _ => Vec::new(),
-    };
+    }
+}
+
+fn polygons(doc: &Value) -> Vec<Vec<Ring>> {
+    let mut out = Vec::new();
+    let features = features(doc);
     for f in features {
         let Some(g) = f.get("geometry") else { continue };
         let coords = g.get("coordinates");
@@ -77,15 +82,7 @@ fn polygons(doc: &Value) -> Vec<Vec<Ring>> {
 /// Checks every polygon vertex of a `--basemap` file like any other input:
 /// two finite numbers, WGS84 longitude and latitude in degrees.
 fn validate(path: &Path, doc: &Value) -> Result<()> {
-    let features: Vec<&Value> = match doc.get("type").and_then(Value::as_str) {
-        Some("FeatureCollection") => doc
-            .get("features")
-            .and_then(Value::as_array)
-            .map(|f| f.iter().collect())
-            .unwrap_or_default(),
-        Some("Feature") => vec![doc],
-        _ => Vec::new(),
-    };
+    let features = features(doc);
     let fail = |k: usize, what: String| {
         anyhow::anyhow!(
             "--basemap {}: feature {}: {what}; base map coordinates must be WGS84 [longitude, latitude] in degrees",
