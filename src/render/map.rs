@@ -170,7 +170,9 @@ fn text<'b>(
     anchor: Pos,
 ) -> Result<()> {
     // plotters writes font sizes in points (size / 1.24 px); scale so `size` is the pixel height.
-    let style = TextStyle::from(("sans-serif", size * 1.24).into_font())
+    // Rounded so the SVG says `13.02`, not `13.020000000000001`.
+    let pt = (size * 1.24 * 100.0).round() / 100.0;
+    let style = TextStyle::from(("sans-serif", pt).into_font())
         .color(color)
         .pos(anchor);
     // Ids and titles come from the user's data: control characters would make

@@ -1,0 +1,357 @@
+//! The command line: clap's raw flags, and the one function that checks them
+//! and builds the library's [`Config`]. Only this file and `main.rs` know clap.
+
+use crate::config::{Command, Config, OutputConfig};
+use crate::input::{Format, LoadOptions};
+use crate::plan::{Objective, PlanConfig};
+use crate::render::basemap::BaseMap;
+use crate::report::ReportFormat;
+use crate::sphere::{Radius, Speed, parse_radius};
+use crate::units::seconds;
+use anyhow::{Result, bail};
+
+mod evaluate;
+mod plan;
+mod scenarios;
+mod sweep;
+
+use clap::{Args as ClapArgs, Parser, Subcommand, ValueEnum};
+pub use evaluate::EvaluateArgs;
+pub use plan::{ObjectiveArg, PlanArgs};
+pub use scenarios::ScenariosArgs;
+use std::path::PathBuf;
+pub use sweep::SweepArgs;
+
+const ABOUT: &str = "Plan and check service-outlet networks: how much demand is within reach of an outlet, and where to open new ones.";
+
+const AFTER: &str = "\
+Inputs are CSV (header row) or GeoJSON (Point/MultiPoint features), WGS84 lon/lat in degrees.
+Columns are found by name, case-insensitive: lon|lng|long|longitude|x, lat|latitude|y,
+weight|sales|demand|population|pop (default 1), id|name (default the row number),
+region|province|group|state|country; candidate files may carry cost and capacity.
+
+Outputs never replace an input (compared as files, whatever the spelling), two outputs never
+name one file, devices and FIFOs are written in place, and an interrupted run leaves no
+temporary file.
+
+Exit codes: 0 success; 1 the run worked but a gate failed (--min-coverage, an unreachable
+--target); 2 bad usage, bad input or an I/O error (the message names the file, line or
+feature, column and value); 129/130/143 interrupted by SIGHUP/SIGINT/SIGTERM.";
+
+/// outpost: plan and check service-outlet networks.
+#[derive(Debug, Parser)]
+#[command(name = "outpost", version, about = ABOUT, after_help = AFTER)]
+pub struct Args {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Cmd,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Coverage of an existing network: share of demand within each radius, distances,
+    /// load per outlet, per-group breakdown, the largest uncovered places.
+    #[command(
+        after_help = "Example:\n  outpost evaluate --demand data/china_cities.csv --sites data/china_outlets.csv --radius 200km,400km\n  outpost evaluate --demand d.csv --sites s.csv --radius 4h --speed 60km/h --min-coverage 80% --format json"
+    )]
+    Evaluate(EvaluateArgs),
+    /// Propose outlet sites: maximal coverage, fewest sites for a target, p-median, p-center,
+    /// with existing sites, budgets and capacities, and a bound on how far from optimal the answer is.
+    #[command(
+        after_help = "Examples:\n  outpost plan --demand data/china_cities.csv --existing data/china_outlets.csv --radius 150km --add 10\n  outpost plan --demand d.csv --objective min-sites --target 95% --radius 100km\n  outpost plan --demand d.csv --objective distance --add 20\n  outpost plan --demand d.csv --objective max-distance --add 8"
+    )]
+    Plan(PlanArgs),
+    /// The coverage curve: best coverage for 1..N new sites, over one or several radii, as a
+    /// table and a chart ("how many outlets do we need?").
+    #[command(
+        after_help = "Examples:\n  outpost sweep --demand data/china_cities.csv --existing data/china_outlets.csv --radius 150km --add 1..20 --chart curve.svg\n  outpost sweep --demand d.csv --radius 50km..300km:50km --add 10 --format csv"
+    )]
+    Sweep(SweepArgs),
+    /// What-if scenarios from a TOML file over shared inputs (loaded once), compared side by
+    /// side against a baseline; exits 1 when a scenario's min_coverage gate fails.
+    #[command(
+        after_help = "Example:\n  outpost scenarios examples/china_scenarios.toml\n  outpost scenarios examples/china_scenarios.toml --output-dir out --map --format markdown\n\nSee examples/china_scenarios.toml for every key."
+    )]
+    Scenarios(ScenariosArgs),
+}
+
+/// Input flags shared by every command.
+#[derive(Debug, ClapArgs)]
+pub struct InputArgs {
+    /// Demand points (customers, sales): CSV or GeoJSON; `-` reads stdin. For evaluate and plan,
+    /// several files (repeat the flag, or a glob such as 'regions/*.csv') run one by one: one row
+    /// per file plus a total; sweep takes one file.
+    #[arg(long, required = true, value_name = "FILE", num_args = 1..)]
+    pub demand: Vec<PathBuf>,
+    /// Longitude column (default: lon, lng, long, longitude or x).
+    #[arg(long, value_name = "NAME", help_heading = "Columns")]
+    pub lon_col: Option<String>,
+    /// Latitude column (default: lat, latitude or y).
+    #[arg(long, value_name = "NAME", help_heading = "Columns")]
+    pub lat_col: Option<String>,
+    /// Weight column (default: weight, sales, demand, population or pop; else every point weighs 1).
+    #[arg(long, value_name = "NAME", help_heading = "Columns")]
+    pub weight_col: Option<String>,
+    /// Id column (default: id or name; else the row number).
+    #[arg(long, value_name = "NAME", help_heading = "Columns")]
+    pub id_col: Option<String>,
+    /// Group column for the per-region breakdown (default: region, province, group, state or country).
+    #[arg(long, value_name = "NAME", help_heading = "Columns")]
+    pub group_col: Option<String>,
+    /// Format of inputs whose name does not say (`-` for stdin, or no .csv/.tsv/.geojson/.json
+    /// extension); files with such an extension keep their own. Without it, content starting
+    /// with `{` is GeoJSON, else CSV. E.g. `--demand - --input-format geojson --sites s.csv`.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<InputFormat>,
+    /// CSV field delimiter: ',' ';' or tab ('\t' or tab) (default: sniffed from the header line).
+    /// E.g. an Excel export from a European locale: `--delimiter ';' --decimal-comma`.
+    #[arg(long, value_name = "CHAR", value_parser = crate::input::parse_delimiter)]
+    pub delimiter: Option<u8>,
+    /// CSV numbers use a decimal comma (12,5; 1.234,5 with `.` grouping thousands). Detected
+    /// without the flag in ';'-separated files; values that could be read two ways are errors.
+    #[arg(long)]
+    pub decimal_comma: bool,
+    /// Skip invalid rows instead of failing; the report says how many and shows the first few.
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// With several demand files: stop at the first file that cannot be used (default: report
+    /// it and go on with the others).
+    #[arg(long)]
+    pub fail_fast: bool,
+}
+
+/// Radius flags.
+#[derive(Debug, ClapArgs)]
+pub struct RadiusArgs {
+    /// Service radius, or several comma-separated tiers (the first is the main one):
+    /// 50km, 30mi, 800m, or a travel time such as 4h or 90min with --speed. Required, except
+    /// for plan --objective distance and max-distance, where it only sets the coverage reported.
+    #[arg(long, value_delimiter = ',', value_name = "R[,R...]")]
+    pub radius: Vec<String>,
+    /// Travel speed that turns a time radius into a distance (60km/h, 40mph).
+    #[arg(long, value_name = "SPEED")]
+    pub speed: Option<String>,
+}
+
+/// Output flags shared by every command.
+#[derive(Debug, ClapArgs)]
+pub struct OutputArgs {
+    /// Report format (default: from --output's extension, else table).
+    #[arg(long, value_enum, help_heading = "Output")]
+    pub format: Option<OutFormat>,
+    /// Write the report to FILE instead of stdout (.json, .md, .csv, .txt; other names need
+    /// --format). Written atomically; never over an input; {name} is the demand file's name.
+    #[arg(long, short = 'o', value_name = "FILE", help_heading = "Output")]
+    pub output: Option<PathBuf>,
+    /// Write the open sites to FILE (.csv or .geojson).
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub sites_out: Option<PathBuf>,
+    /// Write every demand point with its nearest open site, distance and coverage per tier (.csv).
+    /// With capacities: the capacity-respecting split, one row per serving site plus any unserved
+    /// rest (columns assigned_weight, share, status).
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub assignments_out: Option<PathBuf>,
+    /// How many of the largest uncovered places to list.
+    #[arg(long, default_value_t = 10, value_name = "N", help_heading = "Output")]
+    pub top: usize,
+    /// Draw a coverage map to FILE (.svg, or .png): base map, service areas, demand, outlets, legend.
+    #[arg(long, value_name = "FILE", help_heading = "Map")]
+    pub map: Option<PathBuf>,
+    /// Base map polygons for --map from a GeoJSON file (default: country outlines, with provinces
+    /// or states for data in China or the USA).
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Map",
+        conflicts_with = "no_basemap"
+    )]
+    pub basemap: Option<PathBuf>,
+    /// Draw --map without a base map.
+    #[arg(long, help_heading = "Map")]
+    pub no_basemap: bool,
+    /// Title of --map.
+    #[arg(long, value_name = "TEXT", help_heading = "Map")]
+    pub map_title: Option<String>,
+    /// Attribution line for your data on --map, e.g. "demand: GeoNames (CC BY 4.0)".
+    #[arg(long, value_name = "TEXT", help_heading = "Map")]
+    pub credit: Option<String>,
+    /// Part of the world --map shows: auto (the demand, leaving out a few far outliers, which
+    /// the map counts in a note), data (every point), sites (the outlets and their service
+    /// areas), or a box lon_min,lat_min,lon_max,lat_max in degrees, e.g. --extent 102,21,118,27;
+    /// to cross the antimeridian give lon_max above 180, e.g. --extent 160,-30,195,-10.
+    #[arg(long, value_name = "auto|data|sites|BOX", value_parser = parse_extent, allow_hyphen_values = true, help_heading = "Map")]
+    pub extent: Option<crate::render::projection::Extent>,
+    /// Canvas size of --map in pixels, e.g. --size 1200x800 (default 1600 wide, the height
+    /// fitted to the extent; 640x480 to 6000x6000).
+    #[arg(long, value_name = "WxH", value_parser = parse_map_size, help_heading = "Map")]
+    pub size: Option<crate::render::projection::MapSize>,
+    /// Write each open site's service area per radius tier to FILE (.geojson): polygons split at
+    /// the antimeridian, with site_id, status, tier and radius_km, e.g. --areas-out areas.geojson.
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub areas_out: Option<PathBuf>,
+    /// Exit 1 when coverage within the first radius is below F (0.95 or 95%).
+    #[arg(long, value_name = "F")]
+    pub min_coverage: Option<String>,
+    /// No progress messages on stderr.
+    #[arg(long, short = 'q', help_heading = "Output")]
+    pub quiet: bool,
+}
+
+/// Input formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum InputFormat {
+    /// CSV with a header row.
+    Csv,
+    /// GeoJSON FeatureCollection.
+    Geojson,
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OutFormat {
+    /// Aligned text.
+    Table,
+    /// JSON (stable field names).
+    Json,
+    /// Markdown.
+    Markdown,
+    /// Long-form CSV (section,key,field,value).
+    Csv,
+}
+
+impl From<OutFormat> for ReportFormat {
+    fn from(f: OutFormat) -> Self {
+        match f {
+            OutFormat::Table => ReportFormat::Table,
+            OutFormat::Json => ReportFormat::Json,
+            OutFormat::Markdown => ReportFormat::Markdown,
+            OutFormat::Csv => ReportFormat::Csv,
+        }
+    }
+}
+
+pub use crate::units::parse_fraction;
+
+pub(super) fn radii(args: &RadiusArgs) -> Result<Vec<Radius>> {
+    let speed = speed(args.speed.as_deref())?;
+    if args.radius.is_empty() {
+        bail!("--radius is required: give one or more radii, e.g. --radius 50km or 100km,200km");
+    }
+    let mut out = Vec::new();
+    for r in &args.radius {
+        out.push(parse_radius(r, speed).map_err(|e| anyhow::anyhow!("--radius: {e}"))?);
+    }
+    warn_unused_speed(args.speed.as_deref(), &out);
+    Ok(out)
+}
+
+/// A speed only turns time radii into distances; say so when none is a time.
+pub(super) fn warn_unused_speed(speed: Option<&str>, radii: &[Radius]) {
+    use crate::sphere::RadiusUnit;
+    if let Some(s) = speed
+        && !radii
+            .iter()
+            .any(|r| matches!(r.unit, RadiusUnit::Hours(_) | RadiusUnit::Minutes(_)))
+    {
+        eprintln!(
+            "outpost: warning: --speed {s} is not used: no radius is a travel time (such as 4h or 90min)"
+        );
+    }
+}
+
+pub(super) fn speed(text: Option<&str>) -> Result<Option<Speed>> {
+    text.map(|t| Speed::parse(t).map_err(|e| anyhow::anyhow!("--speed: {e}")))
+        .transpose()
+}
+
+/// `-o -` means stdout, as `--demand -` means stdin.
+pub(super) fn stdout_dash(p: &Option<PathBuf>) -> Option<PathBuf> {
+    p.clone().filter(|p| p.as_os_str() != "-")
+}
+
+/// The flag for a setting's name: `per_engineer` -> `--per-engineer`.
+pub(super) fn flag(name: &str) -> String {
+    format!("--{}", name.replace('_', "-"))
+}
+
+pub(super) fn load_options(a: &InputArgs) -> LoadOptions {
+    LoadOptions {
+        lon_col: a.lon_col.clone(),
+        lat_col: a.lat_col.clone(),
+        weight_col: a.weight_col.clone(),
+        id_col: a.id_col.clone(),
+        group_col: a.group_col.clone(),
+        format: a.input_format.map(|f| match f {
+            InputFormat::Csv => Format::Csv,
+            InputFormat::Geojson => Format::GeoJson,
+        }),
+        skip_invalid: a.skip_invalid,
+        fail_fast: a.fail_fast,
+        delimiter: a.delimiter,
+        decimal_comma: a.decimal_comma,
+    }
+}
+
+pub(super) fn output_config(a: &OutputArgs) -> OutputConfig {
+    OutputConfig {
+        format: a.format.map(ReportFormat::from),
+        output: stdout_dash(&a.output),
+        sites_out: a.sites_out.clone(),
+        assignments_out: a.assignments_out.clone(),
+        top: a.top,
+        quiet: a.quiet,
+        map: a.map.clone(),
+        basemap: match (&a.basemap, a.no_basemap) {
+            (_, true) => BaseMap::None,
+            (Some(p), false) => BaseMap::File(p.clone()),
+            (None, false) => BaseMap::Auto,
+        },
+        map_title: a.map_title.clone(),
+        credit: a.credit.clone(),
+        map_view: crate::render::map::MapOptions {
+            extent: a.extent.unwrap_or_default(),
+            size: a.size,
+        },
+        areas_out: a.areas_out.clone(),
+    }
+}
+
+pub(super) fn parse_extent(
+    s: &str,
+) -> std::result::Result<crate::render::projection::Extent, String> {
+    crate::render::projection::Extent::parse(s)
+}
+
+pub(super) fn parse_map_size(
+    s: &str,
+) -> std::result::Result<crate::render::projection::MapSize, String> {
+    crate::render::projection::MapSize::parse(s)
+}
+
+pub(super) fn parse_chart_size(
+    s: &str,
+) -> std::result::Result<crate::render::projection::MapSize, String> {
+    crate::render::projection::MapSize::parse_at_least(s, (800, 560))
+}
+
+pub(super) fn check_stdin(inputs: &[&PathBuf]) -> Result<()> {
+    if inputs.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        bail!("only one input can be read from stdin (`-`)");
+    }
+    Ok(())
+}
+
+/// Checks the flags and builds the run's configuration: one function per
+/// subcommand, in its own file.
+///
+/// # Errors
+/// Flags that are inconsistent or unreadable (exit code 2).
+pub fn into_config(args: Args) -> Result<Config> {
+    match args.command {
+        Cmd::Evaluate(a) => evaluate::config(a),
+        Cmd::Plan(a) => plan::config(a),
+        Cmd::Sweep(a) => sweep::config(a),
+        Cmd::Scenarios(a) => scenarios::config(a),
+    }
+}

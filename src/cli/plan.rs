@@ -1,0 +1,141 @@
+//! `outpost plan`: its flags and their checks.
+
+use super::*;
+
+/// `outpost plan`.
+#[derive(Debug, ClapArgs)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    inputs: InputArgs,
+    /// Candidate sites (default: the demand locations); may carry `cost` and `capacity` columns.
+    #[arg(long, value_name = "FILE")]
+    candidates: Option<PathBuf>,
+    /// Outlets that are open and stay open in every plan (head office, stations).
+    #[arg(long, visible_alias = "sites", value_name = "FILE")]
+    existing: Option<PathBuf>,
+    #[command(flatten)]
+    radius: RadiusArgs,
+    /// What to optimise.
+    #[arg(long, value_enum, default_value_t = ObjectiveArg::Coverage, help_heading = "Objective")]
+    objective: ObjectiveArg,
+    /// Number of new sites to open (coverage, distance, max-distance).
+    #[arg(long, value_name = "N", help_heading = "Objective")]
+    add: Option<usize>,
+    /// Coverage fraction to reach with the fewest sites (min-sites): 0.95 or 95%.
+    #[arg(long, value_name = "F", help_heading = "Objective")]
+    target: Option<String>,
+    /// Most the new sites may cost in total (candidates need a `cost` column).
+    #[arg(long, value_name = "B", help_heading = "Constraints")]
+    budget: Option<f64>,
+    /// Capacity of every site, in weight units (overrides a `capacity` column where it is missing).
+    #[arg(long, value_name = "W", help_heading = "Constraints")]
+    capacity: Option<f64>,
+    /// Weight one engineer can serve: reports engineers needed per site.
+    #[arg(long, value_name = "W", help_heading = "Constraints")]
+    per_engineer: Option<f64>,
+    /// max-distance: weight the distances (minimise the largest weight x distance).
+    #[arg(long, help_heading = "Objective")]
+    weighted: bool,
+    /// distance: sites considered per demand point (its K nearest). Default: 5 x sites / (new +
+    /// existing sites), between 32 and 1024, and at most 64 million / demand points, to bound memory.
+    #[arg(long, value_name = "K", help_heading = "Solver")]
+    k_nearest: Option<usize>,
+    /// Safety stop for the searches, in seconds (the answer so far is reported, with a note).
+    /// Searches normally end on their own after a fixed amount of work, so the answer does not
+    /// depend on the machine's speed.
+    #[arg(
+        long,
+        default_value_t = 60.0,
+        value_name = "SECONDS",
+        help_heading = "Solver"
+    )]
+    time_limit: f64,
+    /// Seed for every random choice; the same inputs and seed give the same bytes.
+    #[arg(long, default_value_t = 0, help_heading = "Solver")]
+    seed: u64,
+    /// coverage: extra rounds of iterated local search (close a few random sites, refill, search
+    /// again) after the Lagrangian starts; more rounds may find a better answer, never a worse one.
+    #[arg(long, default_value_t = 0, value_name = "N", help_heading = "Solver")]
+    perturb: u32,
+    /// Skip the bound computation (faster; the report then has no gap).
+    #[arg(long, help_heading = "Solver")]
+    no_bound: bool,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+/// Objectives.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ObjectiveArg {
+    /// Maximal covering: most weight within the radius with --add N new sites.
+    Coverage,
+    /// Fewest new sites to reach --target.
+    MinSites,
+    /// p-median: least weighted distance to the nearest outlet with --add N new sites.
+    Distance,
+    /// p-center: least largest distance to the nearest outlet with --add N new sites.
+    MaxDistance,
+}
+
+/// Checks `outpost plan`'s flags and builds its configuration.
+///
+/// # Errors
+/// Flags that are inconsistent or unreadable (exit code 2).
+pub fn config(a: PlanArgs) -> Result<Config> {
+    let mut all: Vec<&PathBuf> = a.inputs.demand.iter().collect();
+    all.extend(a.candidates.iter());
+    all.extend(a.existing.iter());
+    check_stdin(&all)?;
+    let objective = match a.objective {
+        ObjectiveArg::Coverage => Objective::Coverage,
+        ObjectiveArg::MinSites => Objective::MinSites,
+        ObjectiveArg::Distance => Objective::Distance,
+        ObjectiveArg::MaxDistance => Objective::MaxDistance,
+    };
+    let target = a
+        .target
+        .as_deref()
+        .map(|s| parse_fraction("--target", s))
+        .transpose()?;
+    let pc = PlanConfig {
+        objective,
+        add: a.add,
+        target,
+        budget: a.budget,
+        capacity: a.capacity,
+        per_engineer: a.per_engineer,
+        weighted: a.weighted,
+        k_nearest: a.k_nearest,
+        time_limit: seconds("--time-limit", a.time_limit)?,
+        seed: a.seed,
+        perturb: a.perturb,
+        bound: !a.no_bound,
+    };
+    pc.validate(&flag)?;
+    let radii = if a.radius.radius.is_empty() {
+        if objective.needs_radius() {
+            bail!(
+                "--objective {} needs --radius (e.g. --radius 50km, or 4h with --speed 60km/h)",
+                objective.name()
+            );
+        }
+        vec![Radius::any()]
+    } else {
+        radii(&a.radius)?
+    };
+    Ok(Config {
+        command: Command::Plan(pc),
+        demand: a.inputs.demand.clone(),
+        sites: a.existing.clone(),
+        candidates: a.candidates.clone(),
+        load: load_options(&a.inputs),
+        radii,
+        min_coverage: a
+            .output
+            .min_coverage
+            .as_deref()
+            .map(|s| parse_fraction("--min-coverage", s))
+            .transpose()?,
+        output: output_config(&a.output),
+    })
+}
