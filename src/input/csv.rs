@@ -198,9 +198,76 @@ fn is_total_label(cell: &str) -> bool {
 }
 
 /// One record read, or the error it gave.
-enum Item {
-    Record(u64, ::csv::StringRecord),
+enum Item<'r> {
+    Record(u64, &'r ::csv::StringRecord),
     Bad(InputError),
+}
+
+/// Reads the records after the header in file order, giving `sink` each
+/// non-blank record with its physical line, or each bad row's error; stops
+/// after an error that leaves the rest unreadable. Records are not kept, so a
+/// file can be read twice (once to decide the decimal mark, once to load)
+/// without holding it in memory.
+fn scan(
+    path: &Path,
+    bytes: &[u8],
+    start: usize,
+    lines: &Lines,
+    delimiter: u8,
+    sink: &mut dyn FnMut(Item<'_>) -> Result<(), InputError>,
+) -> Result<(), InputError> {
+    let mut reader = ::csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .delimiter(delimiter)
+        .from_reader(&bytes[start..]);
+    // The header was read and checked by the caller.
+    let _ = reader.headers();
+    let mut record = ::csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = record
+                    .position()
+                    .map_or(0, |p| lines.of_record(bytes, start + p.byte() as usize));
+                if record.iter().all(|f| f.trim().is_empty()) {
+                    continue;
+                }
+                sink(Item::Record(line, &record))?;
+            }
+            Err(e) => {
+                let line = e
+                    .position()
+                    .map_or(0, |p| lines.of_record(bytes, start + p.byte() as usize));
+                let message = match e.kind() {
+                    ::csv::ErrorKind::UnequalLengths {
+                        expected_len, len, ..
+                    } => format!(
+                        "the row has {len} fields but the header has {expected_len}; quote fields that contain the delimiter {}",
+                        delimiter_name(delimiter)
+                    ),
+                    ::csv::ErrorKind::Utf8 { .. } => {
+                        "the row is not valid UTF-8; save the file as UTF-8".to_string()
+                    }
+                    _ => clip(&e.to_string(), 200),
+                };
+                let go_on = matches!(
+                    e.kind(),
+                    ::csv::ErrorKind::UnequalLengths { .. } | ::csv::ErrorKind::Utf8 { .. }
+                );
+                sink(Item::Bad(InputError::Csv {
+                    path: path.to_path_buf(),
+                    location: Location::Line(line),
+                    message,
+                }))?;
+                if !go_on {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 pub(super) fn load(
@@ -357,69 +424,30 @@ pub(super) fn load(
         }
     }
 
-    // Read every record first: the decimal mark and the weight warning look at the values.
-    let mut items = Vec::new();
-    let mut record = ::csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {
-                let line = record
-                    .position()
-                    .map_or(0, |p| lines.of_record(bytes, start + p.byte() as usize));
-                if record.iter().all(|f| f.trim().is_empty()) {
-                    continue;
-                }
-                items.push(Item::Record(line, record.clone()));
-            }
-            Err(e) => {
-                let line = e
-                    .position()
-                    .map_or(0, |p| lines.of_record(bytes, start + p.byte() as usize));
-                let message = match e.kind() {
-                    ::csv::ErrorKind::UnequalLengths {
-                        expected_len, len, ..
-                    } => format!(
-                        "the row has {len} fields but the header has {expected_len}; quote fields that contain the delimiter {}",
-                        delimiter_name(delimiter)
-                    ),
-                    ::csv::ErrorKind::Utf8 { .. } => {
-                        "the row is not valid UTF-8; save the file as UTF-8".to_string()
-                    }
-                    _ => clip(&e.to_string(), 200),
-                };
-                let go_on = matches!(
-                    e.kind(),
-                    ::csv::ErrorKind::UnequalLengths { .. } | ::csv::ErrorKind::Utf8 { .. }
-                );
-                items.push(Item::Bad(InputError::Csv {
-                    path: path.to_path_buf(),
-                    location: Location::Line(line),
-                    message,
-                }));
-                if !go_on {
-                    break;
-                }
-            }
-        }
-    }
-    let records = || {
-        items.iter().filter_map(|i| match i {
-            Item::Record(_, r) => Some(r),
-            Item::Bad(_) => None,
-        })
-    };
     // The decimal mark is decided per file from its own numbers: with --decimal-comma a
     // file that has decimal points and not one decimal comma (a plain CSV of sites next
     // to a European export of demand) keeps its points; without it, decimal commas are
-    // detected in `;` files.
+    // detected in `;` files. A first pass over the file finds them (and keeps the first
+    // rows for the weight-column warning); the second loads.
     let numeric = [Some(lon), Some(lat), weight, cost, capacity];
     let numeric: Vec<usize> = numeric.into_iter().flatten().collect();
-    let any_cell = |test: fn(&str) -> bool| {
-        records().any(|r| numeric.iter().any(|&i| r.get(i).is_some_and(test)))
-    };
-    let has_comma = any_cell(has_decimal_comma);
-    let has_point = any_cell(has_decimal_point);
+    let (mut has_comma, mut has_point) = (false, false);
+    let mut first_rows: Vec<::csv::StringRecord> = Vec::new();
+    scan(path, bytes, start, &lines, delimiter, &mut |item| {
+        if let Item::Record(_, r) = item {
+            for &i in &numeric {
+                if let Some(v) = r.get(i) {
+                    has_comma = has_comma || has_decimal_comma(v);
+                    has_point = has_point || has_decimal_point(v);
+                }
+            }
+            if first_rows.len() < 200 {
+                first_rows.push(r.clone());
+            }
+        }
+        Ok(())
+    })?;
+    let records = || first_rows.iter();
     let (decimal_comma, decimal_how) = if opts.decimal_comma {
         if !has_comma && has_point {
             (
@@ -494,7 +522,7 @@ pub(super) fn load(
         }
     }
 
-    for item in items {
+    scan(path, bytes, start, &lines, delimiter, &mut |item| {
         match item {
             Item::Record(line, record) => {
                 let get = |i: Option<usize>| i.and_then(|i| record.get(i));
@@ -508,7 +536,7 @@ pub(super) fn load(
                         problem: "a totals row, not a place".into(),
                         hint: "; delete the row, or pass --skip-invalid to skip it".into(),
                     })?;
-                    continue;
+                    return Ok(());
                 }
                 let raw = RawPlace {
                     lon: get(Some(lon)),
@@ -524,7 +552,8 @@ pub(super) fn load(
             }
             Item::Bad(err) => b.skip_or_fail(err)?,
         }
-    }
+        Ok(())
+    })?;
     b.finish()
 }
 
