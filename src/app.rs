@@ -2,7 +2,7 @@
 //! every output atomically, and say which exit code the run earned.
 
 use crate::assemble::apply_gate;
-use crate::config::{Command, Config, Outcome, fill_name};
+use crate::config::{Command, Config, Outcome};
 use crate::report::{self};
 use crate::task::{output_plan, run_one, write_extras};
 use crate::workspace::{expand_globs, load_inputs};
@@ -18,9 +18,9 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     if let Command::Scenarios(sc) = &cfg.command {
         return crate::scenarios::run_scenarios(sc);
     }
-    if let Command::Sweep(sc) = &cfg.command {
-        let files = expand_globs(&cfg.demand)?;
-        if files.len() > 1 {
+    let files = expand_globs(&cfg.demand)?;
+    if files.len() > 1 {
+        if let Command::Sweep(_) = &cfg.command {
             anyhow::bail!(
                 "sweep draws one curve for one demand file, and {} were given ({}): run one sweep per file, or merge the files first",
                 files.len(),
@@ -32,23 +32,13 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
                     .join(", ")
             );
         }
-        output_plan(cfg, &files).check()?;
-        let mut cfg = cfg.clone();
-        cfg.demand = files;
-        return crate::sweep::run_sweep(&cfg, sc);
-    }
-    let files = expand_globs(&cfg.demand)?;
-    if files.len() > 1 {
         return crate::batch::run_batch(cfg, &files);
     }
     output_plan(cfg, &files).check()?;
-    let mut cfg = cfg.clone();
-    cfg.output = cfg.output.for_file(&files[0]);
-    if let Some(p) = &cfg.output.output {
-        cfg.output.output = Some(fill_name(p, &files[0]));
+    let cfg = &cfg.for_file(&files[0]);
+    if let Command::Sweep(sc) = &cfg.command {
+        return crate::sweep::run_sweep(cfg, sc);
     }
-    cfg.demand = files;
-    let cfg = &cfg;
 
     let progress = crate::progress::Progress::new(cfg.output.quiet);
     progress.stage("loading inputs");

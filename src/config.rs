@@ -116,6 +116,22 @@ pub fn fill_name(path: &Path, demand_file: &Path) -> PathBuf {
     PathBuf::from(text.replace("{name}", &stem))
 }
 
+impl Config {
+    /// The run on one demand file: `{name}` filled in every output path
+    /// (the report's too, as there is no batch table).
+    pub fn for_file(&self, demand_file: &Path) -> Config {
+        let mut cfg = self.clone();
+        cfg.output = self.output.for_file(demand_file);
+        cfg.output.output = self
+            .output
+            .output
+            .as_deref()
+            .map(|p| fill_name(p, demand_file));
+        cfg.demand = vec![demand_file.to_path_buf()];
+        cfg
+    }
+}
+
 impl OutputConfig {
     /// The per-file outputs with `{name}` filled in for one demand file.
     pub fn for_file(&self, demand_file: &Path) -> OutputConfig {

@@ -86,10 +86,7 @@ pub fn plan_with(
     // Without a radius (distance objectives need none) every site reaches
     // every point: no coverage structure, and new sites are ranked by the
     // weight they serve instead of by covered weight.
-    let unranked = r0.unit == RadiusUnit::Any;
-    let model = if unranked {
-        coverage::build(&[], &[], &[], &cand_units, r0)
-    } else {
+    let model = (r0.unit != RadiusUnit::Any).then(|| {
         progress.stage("building the coverage structure");
         coverage::build(
             &loaded.units,
@@ -98,6 +95,11 @@ pub fn plan_with(
             &cand_units,
             r0,
         )
+    });
+    let covering = || {
+        model
+            .as_ref()
+            .expect("coverage objectives are checked to have a radius")
     };
     let limits = Limits {
         max_sites: pc.add,
@@ -105,8 +107,8 @@ pub fn plan_with(
     };
 
     let chosen = match pc.objective {
-        Objective::Coverage => plan_coverage(&model, &limits, &allowed, pc, deadline, progress),
-        Objective::MinSites => plan_min_sites(&model, &allowed, pc, deadline, progress),
+        Objective::Coverage => plan_coverage(covering(), &limits, &allowed, pc, deadline, progress),
+        Objective::MinSites => plan_min_sites(covering(), &allowed, pc, deadline, progress),
         Objective::Distance | Objective::MaxDistance
             if tiny(loaded.units.len(), cand_units.len(), pc.add.unwrap_or(0)) =>
         {
@@ -274,10 +276,9 @@ pub fn plan_with(
     }
 
     progress.stage("evaluating the plan");
-    let ranked = if unranked {
-        rank_by_served(loaded, &fixed_units, &cand_units, &chosen.set, radii)
-    } else {
-        rank_by_marginal(&model, &chosen.set)
+    let ranked = match &model {
+        Some(m) => rank_by_marginal(m, &chosen.set),
+        None => rank_by_served(loaded, &fixed_units, &cand_units, &chosen.set, radii),
     };
     let mut open: Vec<OpenSite> = loaded
         .existing

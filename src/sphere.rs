@@ -215,15 +215,19 @@ impl fmt::Display for Radius {
     }
 }
 
-/// Cuts a value echoed in a message to a readable length.
+/// Cuts a value echoed in a message to 80 characters.
 pub fn clip(s: &str) -> String {
-    const MAX: usize = 80;
-    let n = s.chars().count();
-    if n <= MAX {
+    clip_to(s, 80)
+}
+
+/// Cuts text echoed in a message to `max` characters, the last one `…`.
+pub fn clip_to(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
         s.to_string()
     } else {
-        let head: String = s.chars().take(MAX).collect();
-        format!("{head}… ({n} characters)")
+        let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+        out.push('…');
+        out
     }
 }
 

@@ -31,12 +31,7 @@ pub fn config(a: EvaluateArgs) -> Result<Config> {
         candidates: None,
         load: load_options(&a.inputs),
         radii: radii(&a.radius)?,
-        min_coverage: a
-            .output
-            .min_coverage
-            .as_deref()
-            .map(|s| parse_fraction("--min-coverage", s))
-            .transpose()?,
+        min_coverage: min_coverage(&a.output)?,
         output: output_config(&a.output),
     })
 }

@@ -293,6 +293,14 @@ pub(super) fn load_options(a: &InputArgs) -> LoadOptions {
     }
 }
 
+/// `--min-coverage`, read as a fraction.
+pub(super) fn min_coverage(a: &OutputArgs) -> Result<Option<f64>> {
+    a.min_coverage
+        .as_deref()
+        .map(|s| parse_fraction("--min-coverage", s))
+        .transpose()
+}
+
 pub(super) fn output_config(a: &OutputArgs) -> OutputConfig {
     OutputConfig {
         format: a.format.map(ReportFormat::from),

@@ -130,12 +130,7 @@ pub fn config(a: PlanArgs) -> Result<Config> {
         candidates: a.candidates.clone(),
         load: load_options(&a.inputs),
         radii,
-        min_coverage: a
-            .output
-            .min_coverage
-            .as_deref()
-            .map(|s| parse_fraction("--min-coverage", s))
-            .transpose()?,
+        min_coverage: min_coverage(&a.output)?,
         output: output_config(&a.output),
     })
 }

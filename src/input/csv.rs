@@ -441,7 +441,8 @@ pub(super) fn load(
                     has_point = has_point || has_decimal_point(v);
                 }
             }
-            if first_rows.len() < 200 {
+            // Only the weight-column warning reads them.
+            if role == Role::Demand && weight.is_none() && first_rows.len() < 200 {
                 first_rows.push(r.clone());
             }
         }

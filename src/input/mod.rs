@@ -95,17 +95,9 @@ pub(crate) fn delimiter_name(d: u8) -> &'static str {
     }
 }
 
-/// Cuts a value echoed in a message to a readable length (at most `max` characters,
-/// ending in `…` when cut), so that an error never quotes a whole file.
-pub(crate) fn clip(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-        out.push('…');
-        out
-    }
-}
+/// Values echoed in messages are cut to a readable length, so that an error never
+/// quotes a whole file.
+pub(crate) use crate::sphere::clip_to as clip;
 
 impl LoadOptions {
     /// The options for site files (existing outlets, candidates): sites carry no weight.
