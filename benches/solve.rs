@@ -4,8 +4,8 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use outpost::coverage;
 use outpost::evaluate::{DemandView, evaluate};
-use outpost::index::PointIndex;
 use outpost::input::{LoadOptions, Role, load};
+use outpost::metric::great_circle::PointIndex;
 use outpost::solve::bound::lagrangian;
 use outpost::solve::mclp::{Limits, greedy, local_search};
 use outpost::sphere::{Radius, UnitVector, to_unit};

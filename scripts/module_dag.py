@@ -62,6 +62,23 @@ def find_cycle(edges):
                 return c
     return None
 
+def command_crossings():
+    """Imports from one command module in `src/cmd/` to another: commands
+    share code through the layers below them, never through each other."""
+    cmd = SRC / "cmd"
+    names = {p.stem for p in cmd.glob("*.rs") if p.stem != "mod"}
+    bad = []
+    for path in sorted(cmd.glob("*.rs")):
+        if path.stem == "mod":
+            continue
+        text = "\n".join(code_lines(path.read_text(encoding="utf-8")))
+        for dep in set(re.findall(r"crate::cmd::([a-z_]+)", text)) | set(
+            re.findall(r"super::([a-z_]+)", text)
+        ):
+            if dep in names and dep != path.stem:
+                bad.append(f"cmd/{path.stem} -> cmd/{dep}")
+    return bad
+
 def main():
     edges = graph()
     if "--edges" in sys.argv:
@@ -71,7 +88,11 @@ def main():
     if cycle:
         print("module cycle: " + " -> ".join(cycle))
         sys.exit(1)
-    print(f"no module cycles among {len(edges)} modules")
+    crossings = command_crossings()
+    if crossings:
+        print("a command imports another: " + "; ".join(crossings))
+        sys.exit(1)
+    print(f"no module cycles among {len(edges)} modules; no command imports another")
 
 if __name__ == "__main__":
     main()

@@ -12,7 +12,7 @@
 //! the same whatever the thread count. Memory is proportional to the number of
 //! distinct (row, candidate) pairs, never to demand x candidates.
 
-use crate::index::PointIndex;
+use crate::metric::great_circle::PointIndex;
 use crate::sphere::{Radius, UnitVector};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;

@@ -4,7 +4,7 @@
 //! Work is split into fixed-size chunks of demand, evaluated in parallel and
 //! reduced in chunk order, so sums are identical whatever the thread count.
 
-use crate::index::PointIndex;
+use crate::metric::great_circle::PointIndex;
 use crate::sphere::{Radius, UnitVector, km_for_chord2};
 use rayon::prelude::*;
 

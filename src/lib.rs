@@ -7,27 +7,24 @@
 //! [`coverage`] / [`solve`] (planning) → [`report`] (one model, many writers).
 #![deny(missing_docs)]
 
-pub mod app;
 pub mod assemble;
-pub mod batch;
 pub mod cli;
+pub mod cmd;
 pub mod config;
 pub mod coverage;
 pub mod evaluate;
-pub mod index;
 pub mod input;
+pub mod metric;
 pub mod output;
-pub mod plan;
+pub mod planner;
 pub mod progress;
 pub mod render;
 pub mod report;
-pub mod scenarios;
 pub mod solve;
 pub mod sphere;
-pub mod sweep;
 pub mod task;
 pub mod units;
 pub mod workspace;
 
-pub use app::run;
+pub use cmd::run;
 pub use config::{Config, Outcome};

@@ -2,8 +2,8 @@
 //! and builds the library's [`Config`]. Only this file and `main.rs` know clap.
 
 use crate::config::{Command, Config, OutputConfig};
+use crate::config::{Objective, PlanConfig};
 use crate::input::{Format, LoadOptions};
-use crate::plan::{Objective, PlanConfig};
 use crate::render::basemap::BaseMap;
 use crate::report::ReportFormat;
 use crate::sphere::{Radius, Speed, parse_radius};

@@ -31,7 +31,7 @@ pub struct ScenariosArgs {
 /// Flags that are inconsistent or unreadable (exit code 2).
 pub fn config(a: ScenariosArgs) -> Result<Config> {
     Ok(Config {
-        command: Command::Scenarios(crate::scenarios::ScenariosConfig {
+        command: Command::Scenarios(crate::config::ScenariosConfig {
             file: a.file.clone(),
             output_dir: a.output_dir.clone(),
             maps: a.map,

@@ -132,7 +132,7 @@ pub fn config(a: SweepArgs) -> Result<Config> {
         bound: !a.no_bound,
     };
     Ok(Config {
-        command: Command::Sweep(crate::sweep::SweepConfig {
+        command: Command::Sweep(crate::config::SweepConfig {
             adds,
             bound: !a.no_bound,
             chart: a.chart.clone(),

@@ -14,7 +14,7 @@ use super::bound::lagrangian;
 use super::mclp::Limits;
 use super::minsites;
 use crate::coverage::build_with;
-use crate::index::PointIndex;
+use crate::metric::great_circle::PointIndex;
 use crate::sphere::{UnitVector, chord2, chord2_for_km, km_for_chord2};
 use rayon::prelude::*;
 use std::time::Instant;

@@ -15,7 +15,7 @@
 //! assignment constraints (Beasley 1985) with the K-th-nearest "far" option
 //! kept, which makes it valid for the unrestricted problem.
 
-use crate::index::PointIndex;
+use crate::metric::great_circle::PointIndex;
 use crate::sphere::{EARTH_RADIUS_KM, UnitVector, km_for_chord2};
 use rayon::prelude::*;
 use std::cmp::Ordering;

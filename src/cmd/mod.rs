@@ -1,5 +1,10 @@
-//! Running a command: load the inputs once, compute, build the report, write
-//! every output atomically, and say which exit code the run earned.
+//! The commands: [`run`] is the one match over them; each command is a short
+//! module of its own (evaluate and plan on one file share [`run`]'s single
+//! path), and no command imports another.
+
+pub mod batch;
+pub mod scenarios;
+pub mod sweep;
 
 use crate::assemble::apply_gate;
 use crate::config::{Command, Config, Outcome};
@@ -16,7 +21,7 @@ use std::time::Instant;
 pub fn run(cfg: &Config) -> Result<Outcome> {
     let start = Instant::now();
     if let Command::Scenarios(sc) = &cfg.command {
-        return crate::scenarios::run_scenarios(sc);
+        return crate::cmd::scenarios::run_scenarios(sc);
     }
     let files = expand_globs(&cfg.demand)?;
     if files.len() > 1 {
@@ -32,12 +37,12 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
                     .join(", ")
             );
         }
-        return crate::batch::run_batch(cfg, &files);
+        return crate::cmd::batch::run_batch(cfg, &files);
     }
     output_plan(cfg, &files).check()?;
     let cfg = &cfg.for_file(&files[0]);
     if let Command::Sweep(sc) = &cfg.command {
-        return crate::sweep::run_sweep(cfg, sc);
+        return crate::cmd::sweep::run_sweep(cfg, sc);
     }
 
     let progress = crate::progress::Progress::new(cfg.output.quiet);

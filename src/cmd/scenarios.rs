@@ -30,7 +30,7 @@ pub use crate::config::ScenariosConfig;
 use crate::evaluate::Evaluation;
 use crate::input::{self, LoadOptions, Place, PlaceSet, Role};
 use crate::output::{OutputKind, OutputPlan, write_atomic};
-use crate::plan::{Objective, PlanConfig, plan_with};
+use crate::planner::{Objective, PlanConfig, plan_with};
 use crate::progress::Progress;
 use crate::report::markdown::write_md_table;
 use crate::report::table::write_aligned;

@@ -16,7 +16,7 @@
 pub use crate::config::SweepConfig;
 use crate::config::{Config, Outcome};
 use crate::coverage;
-use crate::plan::plan_coverage;
+use crate::planner::plan_coverage;
 use crate::progress::Progress;
 use crate::report::markdown::write_md_table;
 pub use crate::report::sweep::{SweepPoint, SweepReport};

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 /// the plan fails its own gate (an unreachable target), if it does.
 ///
 /// # Errors
-/// As [`crate::plan::plan_with`].
+/// As [`crate::planner::plan_with`].
 pub fn run_one(
     cfg: &Config,
     loaded: &Loaded,
@@ -29,7 +29,7 @@ pub fn run_one(
         Command::Plan(pc) => {
             let cands = candidates.expect("plans load their candidates");
             let out =
-                crate::plan::plan_with(&cfg.radii, cfg.output.top, pc, loaded, cands, progress)?;
+                crate::planner::plan_with(&cfg.radii, cfg.output.top, pc, loaded, cands, progress)?;
             Ok((out.report, out.open, out.eval, out.failure))
         }
         _ => {

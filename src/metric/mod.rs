@@ -1,0 +1,3 @@
+//! Distance models.
+
+pub mod great_circle;
