@@ -51,12 +51,16 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             w.cands
                 .iter()
-                .map(|q| index.locate_within(q, r50.chord2).count())
+                .map(|q| {
+                    index
+                        .locate_within(q, outpost::sphere::chord2_for_km(r50.km))
+                        .count()
+                })
                 .sum::<usize>()
         })
     });
     let view = DemandView {
-        units: &w.units,
+        points: &w.units,
         weights: &w.weights,
         groups: &w.groups,
         n_groups: 0,
@@ -65,6 +69,7 @@ fn benches(c: &mut Criterion) {
     c.bench_function("evaluate 34k x 1k sites, 3 radii", |b| {
         b.iter(|| {
             evaluate(
+                &outpost::metric::GreatCircle::default(),
                 view,
                 &sites,
                 &[r50, Radius::from_km(100.0), Radius::from_km(200.0)],
@@ -72,9 +77,25 @@ fn benches(c: &mut Criterion) {
         })
     });
     c.bench_function("coverage build 34k x 3k at 150 km", |b| {
-        b.iter(|| coverage::build(&w.units, &w.weights, &[], &w.cands, Radius::from_km(150.0)))
+        b.iter(|| {
+            coverage::build(
+                &outpost::metric::GreatCircle::default(),
+                &w.units,
+                &w.weights,
+                &[],
+                &w.cands,
+                Radius::from_km(150.0),
+            )
+        })
     });
-    let model = coverage::build(&w.units, &w.weights, &[], &w.cands, Radius::from_km(150.0));
+    let model = coverage::build(
+        &outpost::metric::GreatCircle::default(),
+        &w.units,
+        &w.weights,
+        &[],
+        &w.cands,
+        Radius::from_km(150.0),
+    );
     let allowed = vec![true; model.n_candidates];
     let limits = Limits {
         max_sites: Some(100),

@@ -4,11 +4,12 @@
 
 use crate::evaluate::{Evaluation, NO_SITE, evaluate};
 use crate::input::Place;
+use crate::metric::Metric;
 use crate::report::{
     CoverageSummary, DemandSummary, GateReport, GroupReport, Report, SiteReport, SiteStatus,
     TierReport, UncoveredPlace,
 };
-use crate::sphere::{Radius, UnitVector, to_unit};
+use crate::sphere::Radius;
 use crate::workspace::Loaded;
 
 /// One open site as the report shows it.
@@ -83,8 +84,8 @@ pub fn build_report(
             .then(b.total_weight.total_cmp(&a.total_weight))
             .then(a.group.cmp(&b.group))
     });
-    let mut uncovered: Vec<u32> = (0..loaded.units.len() as u32)
-        .filter(|&i| !eval.covered(i as usize, &first.radius))
+    let mut uncovered: Vec<u32> = (0..loaded.weights.len() as u32)
+        .filter(|&i| !eval.covered(i as usize, 0))
         .collect();
     uncovered.sort_by(|&a, &b| {
         loaded.weights[b as usize]
@@ -133,7 +134,7 @@ pub fn build_report(
         radius_km: first.radius.km,
         radius_label: first.radius.to_string(),
         demand: DemandSummary {
-            points: loaded.units.len() as u64,
+            points: loaded.weights.len() as u64,
             total_weight: total,
             skipped: loaded.demand.skipped.len() as u64,
         },
@@ -177,7 +178,9 @@ fn skipped_notes(loaded: &Loaded) -> Vec<String> {
 }
 
 /// Evaluates the open sites of `loaded` (its `existing` set): the core of `evaluate`.
-pub fn evaluate_network(
+pub fn evaluate_network<M: Metric>(
+    metric: &M,
+    demand: &[M::Point],
     loaded: &Loaded,
     radii: &[Radius],
     top: usize,
@@ -188,11 +191,8 @@ pub fn evaluate_network(
         .iter()
         .map(OpenSite::existing)
         .collect();
-    let units: Vec<UnitVector> = open
-        .iter()
-        .map(|s| to_unit(s.place.lon, s.place.lat))
-        .collect();
-    let eval = evaluate(loaded.view(), &units, radii);
+    let units: Vec<M::Point> = open.iter().map(|s| metric.point(&s.place)).collect();
+    let eval = evaluate(metric, loaded.view(demand), &units, radii);
     let report = build_report("evaluate", None, loaded, &open, &eval, 0, top);
     (report, open, eval)
 }

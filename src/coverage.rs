@@ -12,8 +12,8 @@
 //! the same whatever the thread count. Memory is proportional to the number of
 //! distinct (row, candidate) pairs, never to demand x candidates.
 
-use crate::metric::great_circle::PointIndex;
-use crate::sphere::{Radius, UnitVector};
+use crate::metric::{Metric, SiteIndex};
+use crate::sphere::Radius;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
@@ -88,30 +88,33 @@ impl CoverageModel {
 ///
 /// `fixed` are the units of sites that are always open; `candidates` those
 /// that may be opened (index = candidate number).
-pub fn build(
-    demand: &[UnitVector],
+pub fn build<M: Metric>(
+    metric: &M,
+    demand: &[M::Point],
     weights: &[f64],
-    fixed: &[UnitVector],
-    candidates: &[UnitVector],
+    fixed: &[M::Point],
+    candidates: &[M::Point],
     radius: Radius,
 ) -> CoverageModel {
-    build_with(demand, weights, fixed, candidates, |_| radius.chord2)
+    let key = metric.radius_key(&radius);
+    build_with(metric, demand, weights, fixed, candidates, |_| key)
 }
 
-/// As [`build`], with a radius (as a squared chord) per demand point; used by
+/// As [`build`], with a radius (as the metric's key) per demand point; used by
 /// the weighted p-center test, where point `i` is covered within `r / w_i`.
-pub fn build_with<F>(
-    demand: &[UnitVector],
+pub fn build_with<M: Metric, F>(
+    metric: &M,
+    demand: &[M::Point],
     weights: &[f64],
-    fixed: &[UnitVector],
-    candidates: &[UnitVector],
-    chord2_of: F,
+    fixed: &[M::Point],
+    candidates: &[M::Point],
+    key_of: F,
 ) -> CoverageModel
 where
     F: Fn(usize) -> f64 + Sync,
 {
-    let fixed_index = PointIndex::new(fixed);
-    let cand_index = PointIndex::new(candidates);
+    let fixed_index = metric.index(fixed);
+    let cand_index = metric.index(candidates);
     let mut model = CoverageModel {
         n_candidates: candidates.len(),
         demand_row: vec![NO_ROW; demand.len()],
@@ -132,14 +135,14 @@ where
                 let mut lens = Vec::with_capacity(hi - lo);
                 let mut flat = Vec::new();
                 for (k, u) in demand[lo..hi].iter().enumerate() {
-                    let c2 = chord2_of(lo + k);
-                    if fixed_index.locate_within(u, c2).next().is_some() {
+                    let key = key_of(lo + k);
+                    if fixed_index.any_within(u, key) {
                         kind.push(1u8);
                         lens.push(0);
                         continue;
                     }
                     let start = flat.len();
-                    flat.extend(cand_index.locate_within(u, c2));
+                    cand_index.within(u, key, |j| flat.push(j));
                     flat[start..].sort_unstable();
                     kind.push(0);
                     lens.push((flat.len() - start) as u32);
@@ -225,7 +228,7 @@ mod tests {
             let weights: Vec<_> = pts.iter().map(|p| p.2).collect();
             let fixed: Vec<_> = cands[..nfixed].iter().map(|c| to_unit(c.0, c.1)).collect();
             let free: Vec<_> = cands[nfixed..].iter().map(|c| to_unit(c.0, c.1)).collect();
-            let m = build(&units, &weights, &fixed, &free, Radius::from_km(km));
+            let m = build(&crate::metric::GreatCircle::default(), &units, &weights, &fixed, &free, Radius::from_km(km));
             let open: Vec<bool> = (0..free.len()).map(|j| mask & (1 << j) != 0).collect();
             // Brute force by haversine over the original points.
             let mut want = 0.0;

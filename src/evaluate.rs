@@ -4,8 +4,8 @@
 //! Work is split into fixed-size chunks of demand, evaluated in parallel and
 //! reduced in chunk order, so sums are identical whatever the thread count.
 
-use crate::metric::great_circle::PointIndex;
-use crate::sphere::{Radius, UnitVector, km_for_chord2};
+use crate::metric::{Metric, SiteIndex};
+use crate::sphere::Radius;
 use rayon::prelude::*;
 
 /// Demand points per parallel work unit; fixed so float sums do not depend on threads.
@@ -14,11 +14,11 @@ pub const CHUNK: usize = 4096;
 /// Sentinel for "no site".
 pub const NO_SITE: u32 = u32::MAX;
 
-/// Demand as the evaluator needs it: positions, weights and groups.
-#[derive(Debug, Clone, Copy)]
-pub struct DemandView<'a> {
-    /// Unit vectors.
-    pub units: &'a [UnitVector],
+/// Demand as the evaluator needs it: points of the distance model, weights and groups.
+#[derive(Debug)]
+pub struct DemandView<'a, P> {
+    /// Points, prepared by the distance model.
+    pub points: &'a [P],
     /// Weights.
     pub weights: &'a [f64],
     /// Group index per point (`u32::MAX` for none).
@@ -27,7 +27,15 @@ pub struct DemandView<'a> {
     pub n_groups: usize,
 }
 
-/// Weighted distance statistics, in kilometres.
+impl<P> Clone for DemandView<'_, P> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<P> Copy for DemandView<'_, P> {}
+
+/// Weighted distance statistics, in the distance model's unit (km for great circles).
 #[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
 pub struct DistanceStats {
     /// Weighted mean.
@@ -45,6 +53,8 @@ pub struct DistanceStats {
 pub struct TierTotals {
     /// The radius.
     pub radius: Radius,
+    /// The radius as the distance model's key.
+    pub key: f64,
     /// Weight within the radius of an open site.
     pub covered_weight: f64,
     /// Points within the radius of an open site.
@@ -67,10 +77,11 @@ pub struct GroupTotals {
 /// The result of evaluating open sites against demand.
 #[derive(Debug, Clone)]
 pub struct Evaluation {
-    /// Per demand point: its nearest open site and the great-circle distance in km.
+    /// Per demand point: its nearest open site and the distance to it
+    /// (km for great circles), infinite when no site is reachable.
     pub nearest: Vec<(u32, f64)>,
-    /// Per demand point: squared chord to its nearest open site (the coverage test).
-    pub nearest_chord2: Vec<f64>,
+    /// Per demand point: the distance model's key to its nearest open site (the coverage test).
+    pub nearest_key: Vec<f64>,
     /// Per tier totals, in the order the radii were given.
     pub tiers: Vec<TierTotals>,
     /// Per site: weight for which it is the nearest open site.
@@ -134,9 +145,9 @@ impl Partial {
 }
 
 impl Evaluation {
-    /// Whether demand point `i` is within `radius` of an open site.
-    pub fn covered(&self, i: usize, radius: &Radius) -> bool {
-        self.nearest_chord2[i] <= radius.chord2
+    /// Whether demand point `i` is within the radius of tier `tier` of an open site.
+    pub fn covered(&self, i: usize, tier: usize) -> bool {
+        self.nearest_key[i] <= self.tiers[tier].key
     }
 }
 
@@ -154,52 +165,58 @@ struct Partial {
 ///
 /// # Panics
 /// If `radii` is empty (the CLI always supplies one).
-pub fn evaluate(demand: DemandView<'_>, sites: &[UnitVector], radii: &[Radius]) -> Evaluation {
+pub fn evaluate<M: Metric>(
+    metric: &M,
+    demand: DemandView<'_, M::Point>,
+    sites: &[M::Point],
+    radii: &[Radius],
+) -> Evaluation {
     assert!(!radii.is_empty(), "at least one radius");
-    let index = PointIndex::new(sites);
+    let index = metric.index(sites);
     let n_sites = sites.len();
-    let first = radii[0];
+    let keys: Vec<f64> = radii.iter().map(|r| metric.radius_key(r)).collect();
+    let first = keys[0];
     let nearest: Vec<(u32, f64)> = demand
-        .units
+        .points
         .par_chunks(CHUNK)
         .flat_map_iter(|chunk| {
             chunk
                 .iter()
                 .map(|u| match index.nearest(u) {
-                    Some((s, c2)) => (s, c2),
+                    Some((s, key)) => (s, key),
                     None => (NO_SITE, f64::INFINITY),
                 })
                 .collect::<Vec<_>>()
         })
         .collect();
 
-    let partials: Vec<Partial> = (0..demand.units.len().div_ceil(CHUNK))
+    let partials: Vec<Partial> = (0..demand.points.len().div_ceil(CHUNK))
         .into_par_iter()
         .map(|c| {
             let lo = c * CHUNK;
-            let hi = (lo + CHUNK).min(demand.units.len());
+            let hi = (lo + CHUNK).min(demand.points.len());
             let mut p = Partial::zero(radii.len(), n_sites, demand.n_groups);
-            for (i, &(s, c2)) in nearest.iter().enumerate().take(hi).skip(lo) {
+            for (i, &(s, key)) in nearest.iter().enumerate().take(hi).skip(lo) {
                 let w = demand.weights[i];
                 p.total += w;
-                for (t, r) in radii.iter().enumerate() {
-                    if c2 <= r.chord2 {
+                for (t, &k) in keys.iter().enumerate() {
+                    if key <= k {
                         p.tiers_w[t] += w;
                         p.tiers_n[t] += 1;
                     }
                 }
                 if s != NO_SITE {
                     p.site_assigned[s as usize] += w;
-                    for j in index.locate_within(&demand.units[i], first.chord2) {
-                        p.site_covered[j as usize] += w;
-                    }
+                    index.within(&demand.points[i], first, |j| {
+                        p.site_covered[j as usize] += w
+                    });
                 }
                 let g = demand.groups[i];
                 if g != u32::MAX {
                     let gt = &mut p.groups[g as usize];
                     gt.total_weight += w;
                     gt.points += 1;
-                    if c2 <= first.chord2 {
+                    if key <= first {
                         gt.covered_weight += w;
                         gt.covered_points += 1;
                     }
@@ -228,16 +245,16 @@ pub fn evaluate(demand: DemandView<'_>, sites: &[UnitVector], radii: &[Radius]) 
         }
     }
 
-    let nearest_chord2: Vec<f64> = nearest.iter().map(|&(_, c2)| c2).collect();
+    let nearest_key: Vec<f64> = nearest.iter().map(|&(_, key)| key).collect();
     let nearest: Vec<(u32, f64)> = nearest
         .into_iter()
-        .map(|(s, c2)| {
+        .map(|(s, key)| {
             (
                 s,
                 if s == NO_SITE {
                     f64::INFINITY
                 } else {
-                    km_for_chord2(c2)
+                    metric.distance(key)
                 },
             )
         })
@@ -249,12 +266,13 @@ pub fn evaluate(demand: DemandView<'_>, sites: &[UnitVector], radii: &[Radius]) 
             .enumerate()
             .map(|(t, r)| TierTotals {
                 radius: *r,
+                key: keys[t],
                 covered_weight: total.tiers_w[t],
                 covered_points: total.tiers_n[t],
             })
             .collect(),
         nearest,
-        nearest_chord2,
+        nearest_key,
         site_assigned: total.site_assigned,
         site_covered: total.site_covered,
         groups: total.groups,

@@ -164,10 +164,8 @@ pub enum RadiusUnit {
 /// A service radius, as a great-circle distance.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Radius {
-    /// Great-circle distance in kilometres.
+    /// The distance in kilometres (for a time, the distance covered at its speed).
     pub km: f64,
-    /// Squared chord on the unit sphere, computed once.
-    pub chord2: f64,
     /// How the user gave it, for display.
     pub unit: RadiusUnit,
 }
@@ -180,23 +178,13 @@ impl Radius {
 
     /// A radius of `km` kilometres, shown in `unit`.
     pub fn with_unit(km: f64, unit: RadiusUnit) -> Self {
-        Radius {
-            km,
-            chord2: chord2_for_km(km),
-            unit,
-        }
+        Radius { km, unit }
     }
 
     /// A radius that reaches every point on Earth (half the circumference),
     /// for objectives run without `--radius`.
     pub fn any() -> Self {
         Self::with_unit(std::f64::consts::PI * EARTH_RADIUS_KM, RadiusUnit::Any)
-    }
-
-    /// Whether two unit vectors are within this radius of each other.
-    #[inline]
-    pub fn contains(&self, a: &UnitVector, b: &UnitVector) -> bool {
-        chord2(a, b) <= self.chord2
     }
 }
 

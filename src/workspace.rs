@@ -1,11 +1,12 @@
-//! The workspace of a run: inputs loaded and converted once (demand as unit
-//! vectors, weights and groups; open sites; candidates), shared by every
-//! command, batch file and scenario.
+//! The workspace of a run: inputs loaded once (demand places, weights and
+//! groups; open sites; candidates) and the distance model, shared by every
+//! command, batch file and scenario. Points are prepared for the model once
+//! per task ([`crate::metric::Metric::points`]).
 
 use crate::config::Config;
 use crate::evaluate::DemandView;
 use crate::input::{self, LoadOptions, Place, PlaceSet, Role};
-use crate::sphere::UnitVector;
+use crate::metric::Model;
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 
@@ -13,21 +14,21 @@ use std::path::{Path, PathBuf};
 pub struct Loaded {
     /// Demand places.
     pub demand: PlaceSet,
-    /// Unit vectors of demand.
-    pub units: Vec<UnitVector>,
     /// Demand weights.
     pub weights: Vec<f64>,
     /// Demand groups (`u32::MAX` for none).
     pub groups: Vec<u32>,
     /// Open outlets (may be empty).
     pub existing: PlaceSet,
+    /// The distance model of the run.
+    pub model: Model,
 }
 
 impl Loaded {
-    /// The demand as the evaluator sees it.
-    pub fn view(&self) -> DemandView<'_> {
+    /// The demand as the evaluator sees it, with its points as prepared by the distance model.
+    pub fn view<'a, P>(&'a self, points: &'a [P]) -> DemandView<'a, P> {
         DemandView {
-            units: &self.units,
+            points,
             weights: &self.weights,
             groups: &self.groups,
             n_groups: self.demand.groups.len(),
@@ -76,9 +77,8 @@ pub fn load_demand(path: &Path, opts: &LoadOptions) -> Result<PlaceSet> {
 }
 
 impl Loaded {
-    /// Converts demand once for every later use.
+    /// Takes the weights and groups of demand once for every later use.
     pub fn new(demand: PlaceSet, existing: PlaceSet) -> Self {
-        let units = demand.units();
         let weights = demand.places.iter().map(|p| p.weight).collect();
         let groups = demand
             .places
@@ -87,10 +87,10 @@ impl Loaded {
             .collect();
         Loaded {
             demand,
-            units,
             weights,
             groups,
             existing,
+            model: Model::default(),
         }
     }
 }

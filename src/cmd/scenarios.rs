@@ -29,6 +29,7 @@ use crate::assemble::{OpenSite, apply_gate, evaluate_network};
 pub use crate::config::ScenariosConfig;
 use crate::evaluate::Evaluation;
 use crate::input::{self, LoadOptions, Place, PlaceSet, Role};
+use crate::metric::Metric;
 use crate::output::{OutputKind, OutputPlan, write_atomic};
 use crate::planner::{Objective, PlanConfig, plan_with};
 use crate::progress::Progress;
@@ -315,7 +316,7 @@ struct Shared {
     demand: PlaceSet,
     existing: PlaceSet,
     cands: PlaceSet,
-    units: Vec<crate::sphere::UnitVector>,
+    model: crate::metric::Model,
 }
 
 /// Runs the scenarios and writes the comparison.
@@ -373,12 +374,11 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::config::Outcome> {
             .context("loading candidate places")?,
         None => crate::workspace::candidates_from_demand(&demand),
     };
-    let units = demand.units();
     let shared = Shared {
         demand,
         existing,
         cands,
-        units,
+        model: crate::metric::Model::default(),
     };
     let base = spec.baseline.clone().unwrap_or_default();
     let mut all: Vec<(String, Spec)> = vec![(
@@ -551,7 +551,7 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::config::Outcome> {
                         lon: p.lon,
                         lat: p.lat,
                         weight: p.weight,
-                        covered: eval.covered(i, &job.radii[0]),
+                        covered: eval.covered(i, 0),
                     })
                     .collect();
                 let spec = crate::render::map::MapSpec {
@@ -912,7 +912,6 @@ fn run_job(j: &Job, sh: &Shared, top: usize) -> Result<JobResult> {
         .map(|&i| sh.demand.places[i as usize].clone())
         .collect();
     let loaded = Loaded {
-        units: j.demand.iter().map(|&i| sh.units[i as usize]).collect(),
         weights: demand.places.iter().map(|p| p.weight).collect(),
         groups: demand
             .places
@@ -921,11 +920,24 @@ fn run_job(j: &Job, sh: &Shared, top: usize) -> Result<JobResult> {
             .collect(),
         demand,
         existing: j.existing.clone(),
+        model: sh.model.clone(),
     };
+    crate::with_metric!(&sh.model, m => run_job_with(m, j, sh, top, loaded))
+}
+
+/// [`run_job`] for one distance model.
+fn run_job_with<M: Metric>(
+    metric: &M,
+    j: &Job,
+    sh: &Shared,
+    top: usize,
+    loaded: Loaded,
+) -> Result<JobResult> {
+    let points = metric.points(&loaded.demand.places);
     let quiet = Progress::new(true);
     match &j.plan {
         None => {
-            let (report, open, eval) = evaluate_network(&loaded, &j.radii, top);
+            let (report, open, eval) = evaluate_network(metric, &points, &loaded, &j.radii, top);
             Ok((report, open, eval, loaded))
         }
         Some(pc) => {
@@ -939,7 +951,7 @@ fn run_job(j: &Job, sh: &Shared, top: usize) -> Result<JobResult> {
                 .iter()
                 .map(|&c| sh.cands.places[c as usize].clone())
                 .collect();
-            let out = plan_with(&j.radii, top, pc, &loaded, &cands, &quiet)?;
+            let out = plan_with(metric, &points, &j.radii, top, pc, &loaded, &cands, &quiet)?;
             Ok((out.report, out.open, out.eval, loaded))
         }
     }

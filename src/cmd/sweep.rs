@@ -16,6 +16,8 @@
 pub use crate::config::SweepConfig;
 use crate::config::{Config, Outcome};
 use crate::coverage;
+use crate::input::PlaceSet;
+use crate::metric::Metric;
 use crate::planner::plan_coverage;
 use crate::progress::Progress;
 use crate::report::markdown::write_md_table;
@@ -23,6 +25,7 @@ pub use crate::report::sweep::{SweepPoint, SweepReport};
 use crate::report::table::write_aligned;
 use crate::report::{ReportFormat, fmt_pct, fmt_weight};
 use crate::solve::mclp::{Limits, local_search};
+use crate::workspace::Loaded;
 use crate::workspace::{load_candidates, load_inputs};
 use anyhow::Result;
 use std::io::Write;
@@ -38,8 +41,22 @@ pub fn run_sweep(cfg: &Config, sc: &SweepConfig) -> Result<Outcome> {
     progress.stage("loading inputs");
     let loaded = load_inputs(cfg)?;
     let cands = load_candidates(cfg, &loaded)?;
-    let fixed = loaded.existing.units();
-    let cand_units = cands.units();
+    crate::with_metric!(&loaded.model, m => sweep_with(m, cfg, sc, &loaded, &cands, &progress, start))
+}
+
+/// [`run_sweep`] for one distance model.
+fn sweep_with<M: Metric>(
+    metric: &M,
+    cfg: &Config,
+    sc: &SweepConfig,
+    loaded: &Loaded,
+    cands: &PlaceSet,
+    progress: &Progress,
+    start: Instant,
+) -> Result<Outcome> {
+    let demand = metric.points(&loaded.demand.places);
+    let fixed = metric.points(&loaded.existing.places);
+    let cand_units = metric.points(&cands.places);
     let allowed = vec![true; cand_units.len()];
     let total: f64 = loaded.weights.iter().sum();
     let frac = |w: f64| if total > 0.0 { w / total } else { 0.0 };
@@ -47,7 +64,14 @@ pub fn run_sweep(cfg: &Config, sc: &SweepConfig) -> Result<Outcome> {
     let mut baseline = Vec::new();
     for radius in &cfg.radii {
         progress.stage(&format!("coverage structure at {radius}"));
-        let model = coverage::build(&loaded.units, &loaded.weights, &fixed, &cand_units, *radius);
+        let model = coverage::build(
+            metric,
+            &demand,
+            &loaded.weights,
+            &fixed,
+            &cand_units,
+            *radius,
+        );
         baseline.push((radius.km, frac(model.fixed_weight)));
         let mut curve: Vec<SweepPoint> = Vec::new();
         let mut prev: Option<(Vec<u32>, f64)> = None;
@@ -61,7 +85,7 @@ pub fn run_sweep(cfg: &Config, sc: &SweepConfig) -> Result<Outcome> {
             pc.bound = sc.bound;
             pc.add = Some(k);
             let deadline = Instant::now() + pc.time_limit;
-            let chosen = plan_coverage(&model, &limits, &allowed, &pc, deadline, &progress);
+            let chosen = plan_coverage(&model, &limits, &allowed, &pc, deadline, progress);
             let value = |set: &[u32]| {
                 let mut open = vec![false; model.n_candidates];
                 set.iter().for_each(|&j| open[j as usize] = true);
@@ -126,7 +150,7 @@ pub fn run_sweep(cfg: &Config, sc: &SweepConfig) -> Result<Outcome> {
     }
     let report = SweepReport {
         command: "sweep",
-        demand_points: loaded.units.len() as u64,
+        demand_points: loaded.weights.len() as u64,
         total_weight: total,
         candidates: cands.places.len() as u64,
         existing: loaded.existing.places.len() as u64,

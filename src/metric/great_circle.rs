@@ -1,13 +1,94 @@
-//! The spatial index: an `rstar` R-tree of unit vectors in 3-D.
+//! The great-circle model: places as unit vectors in 3-D on an `rstar` R-tree.
 //!
 //! Because every point lies on the unit sphere, a Euclidean ball query with the
 //! chord of a great-circle radius returns exactly the points within that
 //! great-circle distance, and the Euclidean nearest neighbour is the
-//! great-circle nearest neighbour.
+//! great-circle nearest neighbour. Keys are squared chords.
 
-use crate::sphere::{UnitVector, chord2};
+use super::{Metric, SiteIndex};
+use crate::input::Place;
+use crate::sphere::{EARTH_RADIUS_KM, UnitVector, chord2, chord2_for_km, km_for_chord2, to_unit};
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
+
+/// Great-circle distance in kilometres on WGS84 longitude and latitude,
+/// optionally scaled by a detour factor (`--circuity`): with circuity `c`, a
+/// place `d` km away as the crow flies counts as `c d` km.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GreatCircle {
+    circuity: f64,
+}
+
+impl Default for GreatCircle {
+    fn default() -> Self {
+        GreatCircle { circuity: 1.0 }
+    }
+}
+
+impl GreatCircle {
+    /// The model with detour factor `circuity` (finite, at least 1; checked by the caller).
+    pub fn with_circuity(circuity: f64) -> Self {
+        GreatCircle { circuity }
+    }
+
+    /// The detour factor (1 for plain great-circle distance).
+    pub fn circuity(&self) -> f64 {
+        self.circuity
+    }
+}
+
+impl Metric for GreatCircle {
+    type Point = UnitVector;
+    type Index<'a> = PointIndex;
+
+    fn name(&self) -> &'static str {
+        "great_circle"
+    }
+
+    fn point(&self, place: &Place) -> UnitVector {
+        to_unit(place.lon, place.lat)
+    }
+
+    fn index(&self, sites: &[UnitVector]) -> PointIndex {
+        PointIndex::new(sites)
+    }
+
+    fn key(&self, km: f64) -> f64 {
+        chord2_for_km(km / self.circuity)
+    }
+
+    fn distance(&self, key: f64) -> f64 {
+        km_for_chord2(key) * self.circuity
+    }
+
+    fn key_between(&self, demand: &UnitVector, site: &UnitVector) -> f64 {
+        chord2(demand, site)
+    }
+
+    fn farthest(&self) -> f64 {
+        std::f64::consts::PI * EARTH_RADIUS_KM * self.circuity
+    }
+}
+
+impl SiteIndex for PointIndex {
+    type Point = UnitVector;
+
+    fn within(&self, q: &UnitVector, key: f64, mut found: impl FnMut(u32)) {
+        self.locate_within(q, key).for_each(&mut found);
+    }
+
+    fn any_within(&self, q: &UnitVector, key: f64) -> bool {
+        self.locate_within(q, key).next().is_some()
+    }
+
+    fn nearest(&self, q: &UnitVector) -> Option<(u32, f64)> {
+        PointIndex::nearest(self, q)
+    }
+
+    fn nearest_k(&self, q: &UnitVector, k: usize) -> Vec<(u32, f64)> {
+        PointIndex::nearest_k(self, q, k)
+    }
+}
 
 type Entry = GeomWithData<UnitVector, u32>;
 
@@ -42,7 +123,7 @@ impl PointIndex {
     /// Indices of the points within squared chord `max_chord2` of `q` (unordered).
     ///
     /// # Units
-    /// `max_chord2` is a squared chord on the unit sphere (see [`crate::sphere::Radius`]).
+    /// `max_chord2` is a squared chord on the unit sphere (see [`crate::sphere::chord2_for_km`]).
     pub fn locate_within(&self, q: &UnitVector, max_chord2: f64) -> impl Iterator<Item = u32> + '_ {
         let q = *q;
         // rstar computes the same squared distance; the explicit re-check keeps
@@ -90,7 +171,7 @@ impl PointIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sphere::{Radius, haversine_km, to_unit};
+    use crate::sphere::{chord2_for_km, haversine_km, to_unit};
     use proptest::prelude::*;
 
     fn globe_point() -> impl Strategy<Value = (f64, f64)> {
@@ -113,8 +194,7 @@ mod tests {
         ) {
             let units: Vec<_> = points.iter().map(|&(lon, lat)| to_unit(lon, lat)).collect();
             let index = PointIndex::new(&units);
-            let r = Radius::from_km(km);
-            let mut got: Vec<u32> = index.locate_within(&to_unit(q.0, q.1), r.chord2).collect();
+            let mut got: Vec<u32> = index.locate_within(&to_unit(q.0, q.1), chord2_for_km(km)).collect();
             got.sort_unstable();
             let dists: Vec<f64> = points.iter().map(|p| haversine_km(q.0, q.1, p.0, p.1)).collect();
             // Points within rounding of the boundary may go either way; both answers are right.

@@ -287,7 +287,14 @@ mod tests {
         let units: Vec<_> = pts.iter().map(|p| to_unit(p.0, p.1)).collect();
         let w = [10.0, 10.0, 10.0];
         let sites = [to_unit(0.0, 0.0), to_unit(1.0, 0.0)];
-        let m = build(&units, &w, &[], &sites, Radius::from_km(60.0));
+        let m = build(
+            &crate::metric::GreatCircle::default(),
+            &units,
+            &w,
+            &[],
+            &sites,
+            Radius::from_km(60.0),
+        );
         // A first-come assignment that gives the shared point to A would leave A's own point out.
         let a = assign(&m, &[0, 1], &[10.0, 20.0]);
         assert!((a.assigned - 30.0).abs() < 1e-9);

@@ -2,7 +2,7 @@
 //! prove optimality where enumeration is cheap, and as the reference the
 //! heuristics are tested against.
 
-use crate::sphere::{UnitVector, chord2, km_for_chord2};
+use crate::metric::Metric;
 
 /// Number of `p`-subsets of `n`, saturating.
 pub fn binomial(n: usize, p: usize) -> u64 {
@@ -23,11 +23,13 @@ pub fn binomial(n: usize, p: usize) -> u64 {
 /// The best `p`-subset of candidates (ascending, ties to the first in
 /// lexicographic order) for a distance objective: `sum` minimises the weighted
 /// sum of nearest distances, otherwise the largest (optionally weighted) one.
-pub fn best_subset(
-    demand: &[UnitVector],
+#[allow(clippy::too_many_arguments)]
+pub fn best_subset<M: Metric>(
+    metric: &M,
+    demand: &[M::Point],
     weights: &[f64],
-    fixed: &[UnitVector],
-    cands: &[UnitVector],
+    fixed: &[M::Point],
+    cands: &[M::Point],
     p: usize,
     sum: bool,
     weighted: bool,
@@ -39,13 +41,18 @@ pub fn best_subset(
         .map(|u| {
             fixed
                 .iter()
-                .map(|f| km_for_chord2(chord2(u, f)))
+                .map(|f| metric.distance_between(u, f))
                 .fold(f64::INFINITY, f64::min)
         })
         .collect();
     let d: Vec<Vec<f64>> = cands
         .iter()
-        .map(|c| demand.iter().map(|u| km_for_chord2(chord2(u, c))).collect())
+        .map(|c| {
+            demand
+                .iter()
+                .map(|u| metric.distance_between(u, c))
+                .collect()
+        })
         .collect();
     let score = |set: &[usize]| -> f64 {
         let mut acc = 0.0f64;

@@ -533,7 +533,7 @@ mod tests {
             let w: Vec<f64> = pts.iter().map(|p| p.2 as f64).collect();
             let cu: Vec<_> = cands.iter().map(|c| to_unit(c.0, c.1)).collect();
             let costs: Vec<f64> = cands.iter().map(|c| c.2 as f64).collect();
-            let m = build(&units, &w, &[], &cu, Radius::from_km(km));
+            let m = build(&crate::metric::GreatCircle::default(), &units, &w, &[], &cu, Radius::from_km(km));
             let budget = 12.0;
             let limits = Limits {
                 max_sites: Some(p),

@@ -14,8 +14,7 @@ use super::bound::lagrangian;
 use super::mclp::Limits;
 use super::minsites;
 use crate::coverage::build_with;
-use crate::metric::great_circle::PointIndex;
-use crate::sphere::{UnitVector, chord2, chord2_for_km, km_for_chord2};
+use crate::metric::{Metric, SiteIndex};
 use rayon::prelude::*;
 use std::time::Instant;
 
@@ -35,62 +34,69 @@ fn score(d_km: f64, w: f64, weighted: bool) -> f64 {
 }
 
 /// Largest (weighted) distance to the nearest of `sites` (infinite when there are none).
-pub fn objective(
-    demand: &[UnitVector],
+pub fn objective<M: Metric>(
+    metric: &M,
+    demand: &[M::Point],
     weights: &[f64],
-    sites: &[UnitVector],
+    sites: &[M::Point],
     weighted: bool,
 ) -> f64 {
     if sites.is_empty() {
         return f64::INFINITY;
     }
-    let index = PointIndex::new(sites);
+    let index = metric.index(sites);
     demand
         .par_iter()
         .enumerate()
         .map(|(i, u)| {
-            let (_, c2) = index.nearest(u).expect("non-empty");
-            score(km_for_chord2(c2), weights[i], weighted)
+            let d = index
+                .nearest(u)
+                .map_or(f64::INFINITY, |(_, key)| metric.distance(key));
+            score(d, weights[i], weighted)
         })
         .reduce(|| 0.0, f64::max)
 }
 
 /// Solves p-center with `p` new candidates on top of `fixed`.
 #[allow(clippy::too_many_arguments)]
-pub fn solve(
-    demand: &[UnitVector],
+pub fn solve<M: Metric>(
+    metric: &M,
+    demand: &[M::Point],
     weights: &[f64],
-    fixed: &[UnitVector],
-    cands: &[UnitVector],
+    fixed: &[M::Point],
+    cands: &[M::Point],
     allowed: &[bool],
     p: usize,
     weighted: bool,
     deadline: Instant,
 ) -> PCenter {
-    let allowed_units: Vec<(u32, UnitVector)> = cands
+    let allowed_units: Vec<(u32, M::Point)> = cands
         .iter()
         .enumerate()
         .filter(|(j, _)| allowed[*j])
         .map(|(j, u)| (j as u32, *u))
         .collect();
-    let all: Vec<UnitVector> = fixed
+    let all: Vec<M::Point> = fixed
         .iter()
         .copied()
         .chain(allowed_units.iter().map(|x| x.1))
         .collect();
     // Lower end: nobody can be served closer than their nearest site of all.
-    let lb0 = objective(demand, weights, &all, weighted);
+    let lb0 = objective(metric, demand, weights, &all, weighted);
     let lb0 = if lb0.is_finite() { lb0 } else { 0.0 };
 
     // Farthest-first start.
-    let cand_index = PointIndex::new(&allowed_units.iter().map(|x| x.1).collect::<Vec<_>>());
+    let cand_index = metric.index(&allowed_units.iter().map(|x| x.1).collect::<Vec<_>>());
     let mut cur: Vec<f64> = if fixed.is_empty() {
         vec![f64::INFINITY; demand.len()]
     } else {
-        let fi = PointIndex::new(fixed);
+        let fi = metric.index(fixed);
         demand
             .par_iter()
-            .map(|u| km_for_chord2(fi.nearest(u).expect("non-empty").1))
+            .map(|u| {
+                fi.nearest(u)
+                    .map_or(f64::INFINITY, |(_, key)| metric.distance(key))
+            })
             .collect()
     };
     let mut chosen: Vec<u32> = Vec::new();
@@ -114,17 +120,17 @@ pub fn solve(
         chosen.push(j);
         cur.par_iter_mut()
             .zip(demand.par_iter())
-            .for_each(|(c, d)| *c = c.min(km_for_chord2(chord2(d, &u))));
+            .for_each(|(c, d)| *c = c.min(metric.distance_between(d, &u)));
     }
     let mut best_sites = chosen;
-    let units_of = |set: &[u32]| -> Vec<UnitVector> {
+    let units_of = |set: &[u32]| -> Vec<M::Point> {
         fixed
             .iter()
             .copied()
             .chain(set.iter().map(|&j| cands[j as usize]))
             .collect()
     };
-    let mut hi = objective(demand, weights, &units_of(&best_sites), weighted);
+    let mut hi = objective(metric, demand, weights, &units_of(&best_sites), weighted);
     let mut lo = lb0;
     let mut proven = lb0;
     let ones = vec![1.0; demand.len()];
@@ -132,15 +138,15 @@ pub fn solve(
     while hi - lo > 1e-7 * hi.max(1e-9) && Instant::now() < deadline && tests < 60 {
         let r = 0.5 * (lo + hi);
         tests += 1;
-        let model = build_with(demand, &ones, fixed, cands, |i| {
+        let model = build_with(metric, demand, &ones, fixed, cands, |i| {
             if weighted {
                 if weights[i] <= 0.0 {
-                    4.0
+                    metric.key(f64::INFINITY)
                 } else {
-                    chord2_for_km(r / weights[i])
+                    metric.key(r / weights[i])
                 }
             } else {
-                chord2_for_km(r)
+                metric.key(r)
             }
         });
         if model.unreachable_weight > 0.0 {
@@ -152,7 +158,7 @@ pub fn solve(
         let remaining = deadline.saturating_duration_since(Instant::now()) / 4;
         match minsites::solve(&model, allowed, need, Instant::now() + remaining, false) {
             Some(ms) if ms.chosen.len() <= p => {
-                let value = objective(demand, weights, &units_of(&ms.chosen), weighted);
+                let value = objective(metric, demand, weights, &units_of(&ms.chosen), weighted);
                 if value <= hi {
                     hi = value;
                     best_sites = ms.chosen;

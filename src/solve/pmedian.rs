@@ -15,8 +15,7 @@
 //! assignment constraints (Beasley 1985) with the K-th-nearest "far" option
 //! kept, which makes it valid for the unrestricted problem.
 
-use crate::metric::great_circle::PointIndex;
-use crate::sphere::{EARTH_RADIUS_KM, UnitVector, km_for_chord2};
+use crate::metric::{Metric, SiteIndex};
 use rayon::prelude::*;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -47,6 +46,8 @@ pub struct NearestLists {
     pub k: usize,
     /// Whether every list holds every site.
     pub complete: bool,
+    /// A distance no pair exceeds (the distance model's [`Metric::farthest`]).
+    pub farthest: f64,
     /// Reverse lists: for each site, the entry indices (into `site`/`dist`) that name it.
     pub rev_off: Vec<usize>,
     /// Entry indices.
@@ -55,14 +56,16 @@ pub struct NearestLists {
 
 impl NearestLists {
     /// Builds the lists: `sites` are fixed first (`n_fixed` of them), then candidates.
-    pub fn build(
-        demand: &[UnitVector],
+    pub fn build<M: Metric>(
+        metric: &M,
+        demand: &[M::Point],
         weights: &[f64],
-        sites: &[UnitVector],
+        sites: &[M::Point],
         n_fixed: usize,
         k: usize,
     ) -> Self {
-        let index = PointIndex::new(sites);
+        let index = metric.index(sites);
+        let farthest = metric.farthest();
         let k = k.min(sites.len());
         let complete = k == sites.len();
         let per: Vec<Vec<(u32, f64)>> = demand
@@ -74,7 +77,7 @@ impl NearestLists {
                         index
                             .nearest_k(u, k)
                             .into_iter()
-                            .map(|(s, c2)| (s, km_for_chord2(c2)))
+                            .map(|(s, key)| (s, metric.distance(key)))
                             .collect()
                     })
                     .collect::<Vec<Vec<(u32, f64)>>>()
@@ -87,9 +90,9 @@ impl NearestLists {
         let mut dist = Vec::with_capacity(demand.len() * k);
         let mut far = Vec::with_capacity(demand.len());
         for list in per {
-            // Any valid far cost works when the list is complete; half the circumference is the largest possible.
+            // Any valid far cost works when the list is complete; the farthest distance is the largest possible.
             far.push(if complete {
-                std::f64::consts::PI * EARTH_RADIUS_KM
+                farthest
             } else {
                 list.last().map_or(0.0, |e| e.1)
             });
@@ -122,6 +125,7 @@ impl NearestLists {
             weight: weights.to_vec(),
             k: k.max(1),
             complete,
+            farthest,
             rev_off,
             rev,
         }
@@ -184,7 +188,7 @@ pub fn greedy(nl: &NearestLists, p: usize, allowed: &[bool]) -> Vec<u32> {
     open[..nl.n_fixed].iter_mut().for_each(|o| *o = true);
     // Points with no open listed site start at the largest possible distance, so
     // the greedy is drawn to remote demand rather than ignoring it.
-    let unreached = std::f64::consts::PI * EARTH_RADIUS_KM;
+    let unreached = nl.farthest;
     let mut cur: Vec<f64> = (0..nl.far.len())
         .map(|i| match nl.nearest_two(i, &open) {
             (NONE, _, _) => unreached,
@@ -228,10 +232,11 @@ pub fn greedy(nl: &NearestLists, p: usize, allowed: &[bool]) -> Vec<u32> {
 ///
 /// `demand` and `units` (of all sites) let points whose listed sites are all
 /// closed be charged their true nearest open distance.
-pub fn local_search(
+pub fn local_search<M: Metric>(
+    metric: &M,
     nl: &NearestLists,
-    demand: &[UnitVector],
-    units: &[UnitVector],
+    demand: &[M::Point],
+    units: &[M::Point],
     start: &[u32],
     allowed: &[bool],
     deadline: Instant,
@@ -263,7 +268,7 @@ pub fn local_search(
         // Points none of whose listed sites is open are charged their true distance
         // to the nearest open site, so remote demand is not ignored.
         let open_sites: Vec<u32> = (0..ns as u32).filter(|&j| open[j as usize]).collect();
-        let open_index = PointIndex::new(
+        let open_index = metric.index(
             &open_sites
                 .iter()
                 .map(|&j| units[j as usize])
@@ -277,7 +282,7 @@ pub fn local_search(
                 if s == NONE && !nl.complete {
                     let d = open_index
                         .nearest(&demand[i])
-                        .map_or(d1, |(_, c2)| km_for_chord2(c2));
+                        .map_or(d1, |(_, key)| metric.distance(key));
                     (NONE, d, d)
                 } else {
                     (s, d1, d2)

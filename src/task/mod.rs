@@ -6,9 +6,10 @@ use crate::assemble::{OpenSite, evaluate_network};
 use crate::config::{Command, Config, OutputConfig, fill_name};
 use crate::evaluate::{Evaluation, NO_SITE};
 use crate::input::PlaceSet;
+use crate::metric::Metric;
 use crate::output::{OutputKind, OutputPlan, write_atomic};
 use crate::report::Report;
-use crate::sphere::{Radius, UnitVector, to_unit, trim_float};
+use crate::sphere::{Radius, trim_float};
 use crate::workspace::Loaded;
 use anyhow::Result;
 use std::io::Write;
@@ -25,16 +26,37 @@ pub fn run_one(
     candidates: Option<&PlaceSet>,
     progress: &crate::progress::Progress,
 ) -> Result<(Report, Vec<OpenSite>, Evaluation, Option<String>)> {
+    crate::with_metric!(&loaded.model, m => run_one_with(m, cfg, loaded, candidates, progress))
+}
+
+/// [`run_one`] for one distance model.
+fn run_one_with<M: Metric>(
+    metric: &M,
+    cfg: &Config,
+    loaded: &Loaded,
+    candidates: Option<&PlaceSet>,
+    progress: &crate::progress::Progress,
+) -> Result<(Report, Vec<OpenSite>, Evaluation, Option<String>)> {
+    let demand = metric.points(&loaded.demand.places);
     match &cfg.command {
         Command::Plan(pc) => {
             let cands = candidates.expect("plans load their candidates");
-            let out =
-                crate::planner::plan_with(&cfg.radii, cfg.output.top, pc, loaded, cands, progress)?;
+            let out = crate::planner::plan_with(
+                metric,
+                &demand,
+                &cfg.radii,
+                cfg.output.top,
+                pc,
+                loaded,
+                cands,
+                progress,
+            )?;
             Ok((out.report, out.open, out.eval, out.failure))
         }
         _ => {
             progress.stage("evaluating coverage");
-            let (report, open, eval) = evaluate_network(loaded, &cfg.radii, cfg.output.top);
+            let (report, open, eval) =
+                evaluate_network(metric, &demand, loaded, &cfg.radii, cfg.output.top);
             Ok((report, open, eval, None))
         }
     }
@@ -141,7 +163,6 @@ fn write_map(
     eval: &Evaluation,
 ) -> Result<()> {
     use crate::render::map::{DemandDot, MapSpec, render_map_with};
-    let first = &cfg.radii[0];
     let demand: Vec<DemandDot> = loaded
         .demand
         .places
@@ -151,7 +172,7 @@ fn write_map(
             lon: p.lon,
             lat: p.lat,
             weight: p.weight,
-            covered: eval.covered(i, first),
+            covered: eval.covered(i, 0),
         })
         .collect();
     let title = cfg
@@ -206,10 +227,14 @@ fn write_assignments(
             .map(|r| format!("covered_{}km", trim_float(r.km))),
     );
     out.write_record(&header)?;
-    let site_units: Vec<UnitVector> = open
-        .iter()
-        .map(|s| to_unit(s.place.lon, s.place.lat))
-        .collect();
+    // With capacities a point may be served by a site other than its nearest:
+    // the distance to each serving site, by the run's distance model.
+    let distance = |i: usize, k: usize| -> f64 {
+        crate::with_metric!(&loaded.model, m => m.distance_between(
+            &m.point(&loaded.demand.places[i]),
+            &m.point(&open[k].place),
+        ))
+    };
     for (i, p) in loaded.demand.places.iter().enumerate() {
         let base = [
             p.id.clone(),
@@ -218,9 +243,8 @@ fn write_assignments(
             p.weight.to_string(),
             loaded.demand.group_name(p).unwrap_or("").to_string(),
         ];
-        let covered: Vec<String> = radii
-            .iter()
-            .map(|r| if eval.covered(i, r) { "1" } else { "0" }.to_string())
+        let covered: Vec<String> = (0..radii.len())
+            .map(|t| if eval.covered(i, t) { "1" } else { "0" }.to_string())
             .collect();
         let Some(alloc) = &eval.allocation else {
             let (s, d) = eval.nearest[i];
@@ -246,10 +270,7 @@ fn write_assignments(
             }
         };
         for (k, part) in &parts {
-            let d = crate::sphere::km_for_chord2(crate::sphere::chord2(
-                &loaded.units[i],
-                &site_units[*k as usize],
-            ));
+            let d = distance(i, *k as usize);
             let mut rec = base.to_vec();
             rec.extend([
                 open[*k as usize].place.id.clone(),

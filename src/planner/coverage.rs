@@ -1,0 +1,152 @@
+//! The coverage objective (maximal covering, with a site count or a budget).
+
+use super::{Chosen, EXACT_MAX_CANDIDATES, EXACT_NODES, LAGRANGIAN_STARTS, START_BUDGET};
+use crate::config::PlanConfig;
+use crate::coverage::CoverageModel;
+use crate::progress::Progress;
+use crate::report::BoundReport;
+use crate::solve::bound;
+use crate::solve::mclp::{Limits, exact_small, greedy, iterated_search, local_search};
+use std::time::{Duration, Instant};
+
+/// Maximal coverage: exhaustive search on tiny instances; otherwise greedy,
+/// local search, and (with the bound) the Lagrangian bound, its starts and
+/// the perturbation rounds.
+pub(crate) fn plan_coverage(
+    model: &CoverageModel,
+    limits: &Limits,
+    allowed: &[bool],
+    pc: &PlanConfig,
+    deadline: Instant,
+    progress: &Progress,
+) -> Chosen {
+    let useful = (0..model.n_candidates)
+        .filter(|&j| !model.rows_of(j).is_empty())
+        .count();
+    if useful <= EXACT_MAX_CANDIDATES
+        && let Some(set) = exact_small(model, limits, allowed, EXACT_NODES)
+    {
+        let mut open = vec![false; model.n_candidates];
+        set.iter().for_each(|&j| open[j as usize] = true);
+        let value = model.fixed_weight + model.covered_by(&open);
+        return Chosen {
+            set,
+            bound: Some(BoundReport {
+                value,
+                gap: 0.0,
+                method: "exhaustive search (proven optimal)".into(),
+                achieved: value,
+            }),
+            passed: true,
+            notes: Vec::new(),
+        };
+    }
+    progress.stage("greedy");
+    let g = greedy(model, limits, allowed);
+    progress.stage("local search");
+    let (set, stats) = local_search(model, limits, allowed, &g.chosen, deadline);
+    let mut open = vec![false; model.n_candidates];
+    set.iter().for_each(|&j| open[j as usize] = true);
+    let covered = model.covered_by(&open);
+    let mut notes = vec![format!(
+        "coverage: {} rows from {} pairs; greedy {}, then {} improving moves{}",
+        model.n_rows(),
+        model.pairs,
+        crate::report::fmt_weight(model.fixed_weight + g.marginal.iter().sum::<f64>()),
+        stats.moves,
+        if stats.timed_out {
+            " (stopped at --time-limit)"
+        } else {
+            ""
+        }
+    )];
+    let (mut set, mut covered) = (set, covered);
+    let bound = pc.bound.then(|| {
+        progress.stage("upper bound");
+        let ub = bound::lagrangian(
+            model,
+            limits,
+            allowed,
+            &set,
+            covered,
+            2000,
+            1e-5,
+            Instant::now() + Duration::from_secs(60),
+        );
+        progress.stage("Lagrangian starts");
+        // Lagrangian heuristic: the relaxed problem's site choices, polished by local search.
+        let mut improved = 0;
+        // Polish the two hints that already cover the most.
+        let mut hints: Vec<(f64, &Vec<u32>)> = ub
+            .hints
+            .iter()
+            .map(|h| {
+                let mut open = vec![false; model.n_candidates];
+                h.iter().for_each(|&j| open[j as usize] = true);
+                (model.covered_by(&open), h)
+            })
+            .collect();
+        hints.sort_by(|a, b| b.0.total_cmp(&a.0));
+        // Small instances afford more starts. A start's local search costs about a pass over
+        // the pairs per move, and moves grow with the number of sites; spend START_BUDGET.
+        let per_start =
+            model.row_cands.len().max(1) * limits.max_sites.unwrap_or(10).div_ceil(10).max(1);
+        let starts = (START_BUDGET / per_start).clamp(LAGRANGIAN_STARTS, 32);
+        for (_, hint) in hints.into_iter().take(starts) {
+            if Instant::now() >= deadline {
+                break;
+            }
+            let spend: f64 = hint
+                .iter()
+                .map(|&j| limits.budget.as_ref().map_or(0.0, |(_, c)| c[j as usize]))
+                .sum();
+            if limits.max_sites.is_some_and(|p| hint.len() > p)
+                || limits.budget.as_ref().is_some_and(|(b, _)| spend > *b)
+            {
+                continue;
+            }
+            let (cand, _) = local_search(model, limits, allowed, hint, deadline);
+            let mut open = vec![false; model.n_candidates];
+            cand.iter().for_each(|&j| open[j as usize] = true);
+            let c = model.covered_by(&open);
+            if c > covered * (1.0 + 1e-12) {
+                covered = c;
+                set = cand;
+                improved += 1;
+            }
+        }
+        progress.stage("iterated local search");
+        if pc.perturb > 0 {
+            let (kicked, wins) =
+                iterated_search(model, limits, allowed, &set, pc.perturb, pc.seed, deadline);
+            if wins > 0 {
+                set = kicked;
+                let mut open = vec![false; model.n_candidates];
+                set.iter().for_each(|&j| open[j as usize] = true);
+                covered = model.covered_by(&open);
+            }
+            notes.push(format!(
+                "{} perturbation rounds (seed {}), {wins} improved the answer",
+                pc.perturb, pc.seed
+            ));
+        }
+        notes.push(format!(
+            "bound after {} subgradient iterations; {} of {} Lagrangian starts improved the answer",
+            ub.iterations,
+            improved,
+            ub.hints.len()
+        ));
+        BoundReport {
+            value: model.fixed_weight + ub.value.max(covered),
+            gap: 0.0,
+            method: "Lagrangian relaxation of the coverage constraints (upper bound)".into(),
+            achieved: 0.0,
+        }
+    });
+    Chosen {
+        set,
+        bound,
+        passed: true,
+        notes,
+    }
+}
