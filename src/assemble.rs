@@ -38,7 +38,9 @@ impl OpenSite {
 }
 
 /// Builds the report from an evaluation of `open` sites.
-pub fn build_report(
+#[allow(clippy::too_many_arguments)]
+pub fn build_report<M: Metric>(
+    metric: &M,
     command: &str,
     objective: Option<&str>,
     loaded: &Loaded,
@@ -133,6 +135,9 @@ pub fn build_report(
         objective: objective.map(str::to_string),
         radius_km: first.radius.km,
         radius_label: first.radius.to_string(),
+        distance_model: metric.name(),
+        unit: metric.unit(),
+        circuity: metric.circuity(),
         demand: DemandSummary {
             points: loaded.weights.len() as u64,
             total_weight: total,
@@ -193,7 +198,7 @@ pub fn evaluate_network<M: Metric>(
         .collect();
     let units: Vec<M::Point> = open.iter().map(|s| metric.point(&s.place)).collect();
     let eval = evaluate(metric, loaded.view(demand), &units, radii);
-    let report = build_report("evaluate", None, loaded, &open, &eval, 0, top);
+    let report = build_report(metric, "evaluate", None, loaded, &open, &eval, 0, top);
     (report, open, eval)
 }
 

@@ -79,10 +79,25 @@ pub struct Config {
     pub load: LoadOptions,
     /// Service radii; the first is the main one.
     pub radii: Vec<Radius>,
+    /// How distances are measured.
+    pub distance: DistanceConfig,
     /// Coverage gate on the first radius.
     pub min_coverage: Option<f64>,
     /// Outputs.
     pub output: OutputConfig,
+}
+
+/// How distances are measured: the distance model's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DistanceConfig {
+    /// Detour factor for great-circle distances (1: none).
+    pub circuity: f64,
+}
+
+impl Default for DistanceConfig {
+    fn default() -> Self {
+        DistanceConfig { circuity: 1.0 }
+    }
 }
 
 /// The subcommand.

@@ -85,6 +85,28 @@ pub fn per_engineer(what: &str, v: f64) -> Result<f64> {
     Ok(v)
 }
 
+/// The largest detour factor accepted: beyond it, distances are no longer
+/// roads but a wrong unit.
+pub const MAX_CIRCUITY: f64 = 10.0;
+
+/// A detour factor (`--circuity`): a number from 1 to 10. Road networks are
+/// typically 1.2-1.4; below 1 roads would be shorter than straight lines.
+///
+/// # Errors
+/// When it is not a number in [1, 10].
+pub fn circuity(what: &str, s: &str) -> Result<f64> {
+    let shown = crate::sphere::clip(s);
+    match s.trim().parse::<f64>() {
+        Ok(v) if (1.0..=MAX_CIRCUITY).contains(&v) => Ok(v),
+        Ok(v) if v.is_finite() && v > 0.0 && v < 1.0 => bail!(
+            "{what} {shown:?} is below 1: a detour factor says how much longer the road is than the straight line; give 1 (none) or more, typically 1.2-1.4"
+        ),
+        _ => bail!(
+            "{what} {shown:?} is not a detour factor: give a number from 1 to {MAX_CIRCUITY}, typically 1.2-1.4 for road networks"
+        ),
+    }
+}
+
 /// Engineers needed for `load` at `per` weight each.
 ///
 /// # Errors
@@ -123,6 +145,15 @@ mod tests {
             assert!(seconds("--time-limit", v).is_err(), "{v}");
         }
         assert_eq!(seconds("--t", 1.5).unwrap(), Duration::from_millis(1500));
+    }
+
+    #[test]
+    fn hostile_circuity() {
+        for v in ["nan", "inf", "-1", "0", "0.5", "1e308", "11", "", "1.3x"] {
+            assert!(circuity("--circuity", v).is_err(), "{v}");
+        }
+        assert_eq!(circuity("--circuity", "1.3").unwrap(), 1.3);
+        assert_eq!(circuity("--circuity", "1").unwrap(), 1.0);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use crate::config::Config;
 use crate::evaluate::DemandView;
 use crate::input::{self, LoadOptions, Place, PlaceSet, Role};
-use crate::metric::Model;
+use crate::metric::{GreatCircle, Model};
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 
@@ -54,7 +54,19 @@ pub fn load_inputs(cfg: &Config) -> Result<Loaded> {
             demand.extend(set);
         }
     }
-    Ok(Loaded::new(demand, load_existing(cfg)?))
+    let mut loaded = Loaded::new(demand, load_existing(cfg)?);
+    loaded.model = model(cfg)?;
+    Ok(loaded)
+}
+
+/// The distance model the configuration asks for.
+///
+/// # Errors
+/// None yet for great circles; models that read files fail with the file's errors.
+pub fn model(cfg: &Config) -> Result<Model> {
+    Ok(Model::GreatCircle(GreatCircle::with_circuity(
+        cfg.distance.circuity,
+    )))
 }
 
 /// Loads the open sites (`--sites`/`--existing`), or none.

@@ -30,6 +30,7 @@ pub fn config(a: EvaluateArgs) -> Result<Config> {
         sites: Some(a.sites.clone()),
         candidates: None,
         load: load_options(&a.inputs),
+        distance: distance_config(&a.inputs.distance)?,
         radii: radii(&a.radius)?,
         min_coverage: min_coverage(&a.output)?,
         output: output_config(&a.output),

@@ -119,6 +119,32 @@ pub struct InputArgs {
     /// it and go on with the others).
     #[arg(long)]
     pub fail_fast: bool,
+    /// How distances are measured.
+    #[command(flatten)]
+    pub distance: DistanceArgs,
+}
+
+/// Distance-model flags.
+#[derive(Debug, ClapArgs)]
+pub struct DistanceArgs {
+    /// Detour factor for great-circle distances: a place d km away as the crow flies counts as
+    /// F x d km, so radii and distances approximate road distance (and maps draw the circle
+    /// of radius / F). Road networks are typically 1.2-1.4; default 1, straight lines.
+    #[arg(long, value_name = "F", help_heading = "Distance model")]
+    pub circuity: Option<String>,
+}
+
+/// The distance model's settings from the flags.
+///
+/// # Errors
+/// A detour factor out of range.
+pub(super) fn distance_config(a: &DistanceArgs) -> Result<crate::config::DistanceConfig> {
+    Ok(crate::config::DistanceConfig {
+        circuity: match &a.circuity {
+            Some(s) => crate::units::circuity("--circuity", s)?,
+            None => 1.0,
+        },
+    })
 }
 
 /// Radius flags.

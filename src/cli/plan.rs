@@ -129,6 +129,7 @@ pub fn config(a: PlanArgs) -> Result<Config> {
         sites: a.existing.clone(),
         candidates: a.candidates.clone(),
         load: load_options(&a.inputs),
+        distance: distance_config(&a.inputs.distance)?,
         radii,
         min_coverage: min_coverage(&a.output)?,
         output: output_config(&a.output),

@@ -44,6 +44,7 @@ pub fn config(a: ScenariosArgs) -> Result<Config> {
         candidates: None,
         load: LoadOptions::default(),
         radii: Vec::new(),
+        distance: Default::default(),
         min_coverage: None,
         output: OutputConfig::default(),
     })

@@ -142,6 +142,7 @@ pub fn config(a: SweepArgs) -> Result<Config> {
         sites: a.existing.clone(),
         candidates: a.candidates.clone(),
         load: load_options(&a.inputs),
+        distance: distance_config(&a.inputs.distance)?,
         radii: {
             let r = radius_list(&a.radius, speed)?;
             warn_unused_speed(a.speed.as_deref(), &r);

@@ -99,6 +99,7 @@ pub fn run_batch(cfg: &Config, files: &[PathBuf]) -> Result<Outcome> {
     let progress = Progress::new(cfg.output.quiet);
     progress.stage("loading sites");
     let existing = load_existing(cfg)?;
+    let model = crate::workspace::model(cfg)?;
     let shared_cands = match &cfg.command {
         Command::Plan(_) => crate::workspace::load_candidate_file(cfg)?,
         _ => None,
@@ -115,7 +116,8 @@ pub fn run_batch(cfg: &Config, files: &[PathBuf]) -> Result<Outcome> {
         let name = f.display().to_string();
         let result = (|| -> Result<BatchRow> {
             let demand = load_demand(f, &cfg.load)?;
-            let loaded = Loaded::new(demand, existing.clone());
+            let mut loaded = Loaded::new(demand, existing.clone());
+            loaded.model = model.clone();
             let cands = match &cfg.command {
                 Command::Plan(_) => Some(match &shared_cands {
                     Some(c) => c.clone(),

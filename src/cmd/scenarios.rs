@@ -71,6 +71,7 @@ struct Inputs {
     top: Option<usize>,
     time_limit: Option<f64>,
     seed: Option<u64>,
+    circuity: Option<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -378,7 +379,15 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::config::Outcome> {
         demand,
         existing,
         cands,
-        model: crate::metric::Model::default(),
+        model: match inp.circuity {
+            Some(c) => crate::metric::Model::GreatCircle(
+                crate::metric::GreatCircle::with_circuity(crate::units::circuity(
+                    &format!("{}: [inputs] key `circuity`", file.display()),
+                    &c.to_string(),
+                )?),
+            ),
+            None => crate::metric::Model::default(),
+        },
     };
     let base = spec.baseline.clone().unwrap_or_default();
     let mut all: Vec<(String, Spec)> = vec![(

@@ -45,6 +45,14 @@ impl Metric for GreatCircle {
         "great_circle"
     }
 
+    fn unit(&self) -> &'static str {
+        "km"
+    }
+
+    fn circuity(&self) -> Option<f64> {
+        (self.circuity != 1.0).then_some(self.circuity)
+    }
+
     fn point(&self, place: &Place) -> UnitVector {
         to_unit(place.lon, place.lat)
     }

@@ -34,6 +34,14 @@ pub trait Metric: Sync {
     /// The model's name in reports (`great_circle`, ...).
     fn name(&self) -> &'static str;
 
+    /// The unit of radii and distances in reports (`km`, or a matrix's cost unit).
+    fn unit(&self) -> &'static str;
+
+    /// The detour factor distances are scaled by, when there is one.
+    fn circuity(&self) -> Option<f64> {
+        None
+    }
+
     /// Prepares one place.
     fn point(&self, place: &Place) -> Self::Point;
 

@@ -225,6 +225,7 @@ pub fn plan_with<M: Metric>(
     let open_units: Vec<M::Point> = open.iter().map(|s| metric.point(&s.place)).collect();
     let mut eval = evaluate(metric, loaded.view(demand), &open_units, radii);
     let mut report = build_report(
+        metric,
         "plan",
         Some(pc.objective.name()),
         loaded,

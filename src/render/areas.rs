@@ -79,7 +79,8 @@ fn geometry(shape: &MultiPolygon<f64>) -> Value {
 /// tier, as a GeoJSON FeatureCollection.
 ///
 /// Properties: `site_id`, `name` (when the site has one), `status` (`existing` or `new`),
-/// `rank` (new sites), `tier` (1 = the main radius) and `radius_km`.
+/// `rank` (new sites), `tier` (1 = the main radius) and `radius_km`; with a
+/// detour factor also `circuity` and `straight_line_km`, the circle drawn.
 ///
 /// # Errors
 /// I/O errors.
@@ -87,7 +88,7 @@ pub fn write_areas_geojson<W: Write>(report: &Report, mut out: W) -> std::io::Re
     let mut features = Vec::new();
     for s in &report.sites {
         for (t, tier) in report.tiers.iter().enumerate() {
-            let shape = area_shape(s.lon, s.lat, tier.radius_km);
+            let shape = area_shape(s.lon, s.lat, report.crow_km(tier.radius_km));
             if shape.0.is_empty() {
                 continue;
             }
@@ -102,6 +103,14 @@ pub fn write_areas_geojson<W: Write>(report: &Report, mut out: W) -> std::io::Re
             }
             props.insert("tier".into(), json!(t + 1));
             props.insert("radius_km".into(), json!(tier.radius_km));
+            if let Some(c) = report.circuity {
+                // The polygon is the straight-line circle the detoured radius stands for.
+                props.insert("circuity".into(), json!(c));
+                props.insert(
+                    "straight_line_km".into(),
+                    json!(report.crow_km(tier.radius_km)),
+                );
+            }
             features.push(json!({
                 "type": "Feature",
                 "properties": Value::Object(props),

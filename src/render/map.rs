@@ -452,7 +452,11 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
     let left = 30.0;
     let mut pts: Vec<(f64, f64)> = spec.demand.iter().map(|d| (d.lon, d.lat)).collect();
     pts.extend(report.sites.iter().map(|s| (s.lon, s.lat)));
-    let r_max = report.tiers.iter().map(|t| t.radius_km).fold(0.0, f64::max);
+    let r_max = report
+        .tiers
+        .iter()
+        .map(|t| report.crow_km(t.radius_km))
+        .fold(0.0, f64::max);
     let r_deg = r_max / 111.195;
     let min_span = (4.0 * r_deg).max(2.0);
     let site_pts: Vec<(f64, f64)> = report.sites.iter().map(|s| (s.lon, s.lat)).collect();
@@ -512,7 +516,13 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
     if !boundary_credit.is_empty() {
         credit.push(boundary_credit.to_string());
     }
-    credit.push("service areas are great-circle circles".to_string());
+    credit.push(match report.circuity {
+        Some(c) => format!(
+            "service areas are great-circle circles of the radius / {} (circuity)",
+            crate::sphere::trim_float(c)
+        ),
+        None => "service areas are great-circle circles".to_string(),
+    });
     // Height over width of the view on the map.
     let aspect =
         (mercator(view.lat_max) - mercator(view.lat_min)) / (view.lon_max - view.lon_min).max(1e-6);
@@ -600,7 +610,7 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
         for (t, tier) in report.tiers.iter().enumerate().rev() {
             let alpha = alphas[t.min(alphas.len() - 1)];
             for s in &report.sites {
-                let area = service_area(s.lon, s.lat, tier.radius_km);
+                let area = service_area(s.lon, s.lat, report.crow_km(tier.radius_km));
                 fill_shape(&root, &proj, clip(&area, &frame), TIER.mix(alpha).filled())?;
                 outlines.push(clip_lines(&outline(&area), &frame));
             }
@@ -710,7 +720,7 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
             41..=150 => 0.7,
             _ => 0.45,
         };
-        let r_px = report.radius_km / proj.km_per_px();
+        let r_px = report.crow_km(report.radius_km) / proj.km_per_px();
         let m = by_count.min((r_px / 20.0).clamp(0.45, 1.0));
         for s in &report.sites {
             if !proj.contains(s.lon, s.lat) {
@@ -785,7 +795,11 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
         for t in &report.tiers {
             entries.push((
                 "tier",
-                format!("service area {}", radius_text(&t.label, t.radius_km)),
+                format!(
+                    "service area {}{}",
+                    radius_text(&t.label, t.radius_km),
+                    report.circuity_note()
+                ),
             ));
         }
         if aggregated {
@@ -1086,9 +1100,10 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
             )?;
         }
         let sub = format!(
-            "{} of demand weight within {} of an outlet",
+            "{} of demand weight within {}{} of an outlet",
             fmt_pct(report.coverage.covered_fraction),
-            radius_text(&report.radius_label, report.radius_km)
+            radius_text(&report.radius_label, report.radius_km),
+            report.circuity_note()
         );
         let sub_size = (15.0 * map_w / text_w(&sub, 15.0)).clamp(9.0, 15.0);
         text(

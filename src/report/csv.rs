@@ -23,6 +23,11 @@ pub fn write_csv<W: Write>(r: &Report, out: W) -> std::io::Result<()> {
     )?;
     row("run", "", "radius_km", r.radius_km.to_string())?;
     row("run", "", "radius_label", r.radius_label.clone())?;
+    row("run", "", "distance_model", r.distance_model.to_string())?;
+    row("run", "", "unit", r.unit.to_string())?;
+    if let Some(c) = r.circuity {
+        row("run", "", "circuity", c.to_string())?;
+    }
     row("demand", "", "points", r.demand.points.to_string())?;
     row(
         "demand",

@@ -244,6 +244,13 @@ pub struct Report {
     /// The first radius as the user gave it (`100 mi`, `4 h at 60 km/h`,
     /// `any distance` when none was needed).
     pub radius_label: String,
+    /// The distance model (`great_circle`).
+    pub distance_model: &'static str,
+    /// The unit of radii and distances (`km`).
+    pub unit: &'static str,
+    /// The detour factor great-circle distances are multiplied by, when not 1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub circuity: Option<f64>,
     /// Demand loaded.
     pub demand: DemandSummary,
     /// Candidate sites considered (0 for evaluate).
@@ -335,6 +342,20 @@ pub fn round_share(x: f64) -> f64 {
 }
 
 impl Report {
+    /// The straight-line (great-circle) radius in km that a distance of `km`
+    /// stands for on a map: `km` itself, or `km / circuity` with a detour factor.
+    pub fn crow_km(&self, km: f64) -> f64 {
+        km / self.circuity.unwrap_or(1.0)
+    }
+
+    /// ` (circuity 1.3)` when distances carry a detour factor, else nothing:
+    /// appended wherever a radius is shown, so no circle passes for a road distance.
+    pub fn circuity_note(&self) -> String {
+        self.circuity
+            .map(|c| format!(" (circuity {})", crate::sphere::trim_float(c)))
+            .unwrap_or_default()
+    }
+
     /// The report with float noise removed from sums and shares, as written.
     pub fn tidied(&self) -> Report {
         let mut r = self.clone();

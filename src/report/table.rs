@@ -58,8 +58,9 @@ pub fn summary_lines(r: &Report) -> Vec<String> {
         }
     ));
     lines.push(format!(
-        "coverage within {}: {} of weight ({} of {} points)",
+        "coverage within {}{}: {} of weight ({} of {} points)",
         r.radius_label,
+        r.circuity_note(),
         fmt_pct(r.coverage.covered_fraction),
         r.coverage.covered_points,
         r.demand.points
