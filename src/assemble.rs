@@ -123,6 +123,7 @@ pub fn build_report<M: Metric>(
             rank: s.rank,
             marginal_weight: s.marginal,
             covered_weight: eval.site_covered[j],
+            unique_weight: eval.site_unique[j],
             assigned_weight: eval.site_assigned[j],
             cost: s.place.cost,
             capacity: None,

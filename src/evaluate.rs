@@ -88,6 +88,8 @@ pub struct Evaluation {
     pub site_assigned: Vec<f64>,
     /// Per site: weight within the first radius of it.
     pub site_covered: Vec<f64>,
+    /// Per site: weight within the first radius of it and of no other open site.
+    pub site_unique: Vec<f64>,
     /// Per group totals at the first radius.
     pub groups: Vec<GroupTotals>,
     /// Total demand weight.
@@ -138,6 +140,7 @@ impl Partial {
             tiers_n: vec![0; tiers],
             site_assigned: vec![0.0; sites],
             site_covered: vec![0.0; sites],
+            site_unique: vec![0.0; sites],
             groups: vec![GroupTotals::default(); groups],
             total: 0.0,
         }
@@ -157,6 +160,7 @@ struct Partial {
     tiers_n: Vec<u64>,
     site_assigned: Vec<f64>,
     site_covered: Vec<f64>,
+    site_unique: Vec<f64>,
     groups: Vec<GroupTotals>,
     total: f64,
 }
@@ -207,9 +211,17 @@ pub fn evaluate<M: Metric>(
                 }
                 if s != NO_SITE {
                     p.site_assigned[s as usize] += w;
+                    // Sites within the first radius: each covers the point; the
+                    // point is unique to a site when it is the only one.
+                    let (mut count, mut only) = (0u32, 0u32);
                     index.within(&demand.points[i], first, |j| {
-                        p.site_covered[j as usize] += w
+                        p.site_covered[j as usize] += w;
+                        count += 1;
+                        only = j;
                     });
+                    if count == 1 {
+                        p.site_unique[only as usize] += w;
+                    }
                 }
                 let g = demand.groups[i];
                 if g != u32::MAX {
@@ -236,6 +248,7 @@ pub fn evaluate<M: Metric>(
         for s in 0..n_sites {
             total.site_assigned[s] += p.site_assigned[s];
             total.site_covered[s] += p.site_covered[s];
+            total.site_unique[s] += p.site_unique[s];
         }
         for (g, pg) in total.groups.iter_mut().zip(&p.groups) {
             g.total_weight += pg.total_weight;
@@ -275,6 +288,7 @@ pub fn evaluate<M: Metric>(
         nearest_key,
         site_assigned: total.site_assigned,
         site_covered: total.site_covered,
+        site_unique: total.site_unique,
         groups: total.groups,
         total_weight: total.total,
         distance,

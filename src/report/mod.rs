@@ -102,6 +102,9 @@ pub struct SiteReport {
     pub marginal_weight: Option<f64>,
     /// Weight within the first radius of this site.
     pub covered_weight: f64,
+    /// Weight within the first radius of this site and of no other open
+    /// site: what closing this site alone loses.
+    pub unique_weight: f64,
     /// Weight for which this is the nearest open site (or, with capacities, assigned to it).
     pub assigned_weight: f64,
     /// Set-up cost, where candidates carry one.
@@ -366,6 +369,7 @@ impl Report {
         for x in &mut r.sites {
             x.marginal_weight = x.marginal_weight.map(w);
             x.covered_weight = w(x.covered_weight);
+            x.unique_weight = w(x.unique_weight);
             x.assigned_weight = w(x.assigned_weight);
             x.utilisation = x.utilisation.map(s);
         }
