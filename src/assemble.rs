@@ -160,6 +160,7 @@ pub fn build_report<M: Metric>(
         capacity: None,
         objective_value: None,
         gate: None,
+        relocation: None,
         notes: [
             &loaded.demand.notes[..],
             &loaded.existing.notes,

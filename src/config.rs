@@ -213,6 +213,10 @@ pub struct PlanConfig {
     pub perturb: u32,
     /// Compute the bound.
     pub bound: bool,
+    /// Existing outlets that may close and reopen elsewhere (coverage; 0: none).
+    pub relocate: usize,
+    /// Ids of existing outlets that never move, on top of a `fixed` column.
+    pub fixed: Vec<String>,
 }
 
 impl Objective {
@@ -269,6 +273,28 @@ impl PlanConfig {
                     bail!("{} goes with {} min-sites", key("target"), key("objective"));
                 }
             }
+        }
+        if self.relocate > 0 && o != Objective::Coverage {
+            bail!(
+                "{} goes with {} coverage (moving outlets to cover more)",
+                key("relocate"),
+                key("objective")
+            );
+        }
+        if self.relocate > MAX_ADD {
+            bail!(
+                "{} {} is out of range: at most {MAX_ADD} outlets",
+                key("relocate"),
+                self.relocate
+            );
+        }
+        if !self.fixed.is_empty() && self.relocate == 0 {
+            bail!(
+                "{} says which outlets never move under {}: give {} too",
+                key("fixed"),
+                key("relocate"),
+                key("relocate")
+            );
         }
         if self.budget.is_some() && o != Objective::Coverage {
             bail!("{} goes with {} coverage", key("budget"), key("objective"));

@@ -3,6 +3,7 @@
 
 mod common;
 use common::*;
+use predicates::prelude::*;
 
 /// Weight within `km` of exactly one of `sites`, per site, by brute force.
 fn unique_by_brute_force(demand: &[Row], sites: &[Row], km: f64) -> Vec<f64> {
@@ -63,4 +64,271 @@ fn unique_weight_is_what_only_that_outlet_reaches() {
             "{km} km: overlap expected only at 700 km"
         );
     }
+}
+
+/// An East-China instance: the cities in a box around the Yangtze delta and
+/// Shandong, the 40 largest of them as candidates, and four outlets, the
+/// first fixed (the head office).
+struct EastChina {
+    dir: tempfile::TempDir,
+    demand: Vec<Row>,
+    cands: Vec<Row>,
+    outlets: Vec<Row>,
+}
+
+fn east_china() -> EastChina {
+    let all = read_rows(&data("china_cities.csv"), Some("population"), None);
+    let demand: Vec<Row> = all
+        .into_iter()
+        .filter(|r| (114.0..=122.0).contains(&r.lon) && (28.0..=37.0).contains(&r.lat))
+        .collect();
+    let mut by_weight = demand.clone();
+    by_weight.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.id.cmp(&b.id)));
+    let cands: Vec<Row> = by_weight[4..44].to_vec();
+    let outlets: Vec<Row> = [
+        (0usize, "Jinan-HQ"),
+        (1, "Nanjing-S"),
+        (2, "Hefei-S"),
+        (3, "Wenzhou-S"),
+    ]
+    .iter()
+    .map(|&(k, id)| Row {
+        id: id.to_string(),
+        ..by_weight[[7, 15, 25, 35][k] + 10].clone()
+    })
+    .collect();
+    let dir = tempfile::tempdir().unwrap();
+    write_rows(&dir.path().join("demand.csv"), &demand);
+    write_rows(&dir.path().join("cands.csv"), &cands);
+    let mut w = csv::Writer::from_path(dir.path().join("outlets.csv")).unwrap();
+    w.write_record(["id", "lon", "lat", "fixed"]).unwrap();
+    for (k, o) in outlets.iter().enumerate() {
+        w.write_record([
+            o.id.clone(),
+            o.lon.to_string(),
+            o.lat.to_string(),
+            (if k == 0 { "yes" } else { "" }).to_string(),
+        ])
+        .unwrap();
+    }
+    w.flush().unwrap();
+    EastChina {
+        dir,
+        demand,
+        cands,
+        outlets,
+    }
+}
+
+/// Covered weight of a set of open sites, by haversine.
+fn covered(demand: &[Row], open: &[&Row], km: f64) -> f64 {
+    demand
+        .iter()
+        .filter(|d| {
+            open.iter()
+                .any(|s| haversine(d.lon, d.lat, s.lon, s.lat) <= km)
+        })
+        .map(|d| d.weight)
+        .sum()
+}
+
+/// The best coverage closing at most `k` of the movable outlets (all but the
+/// first) and opening as many candidates plus `add`, by enumeration.
+fn best_by_enumeration(e: &EastChina, k: usize, add: usize, km: f64) -> f64 {
+    let movable = [1usize, 2, 3];
+    let mut best = 0.0f64;
+    for mask in 0u32..8 {
+        let closed: Vec<usize> = movable
+            .iter()
+            .copied()
+            .filter(|&m| mask & (1 << (m - 1)) != 0)
+            .collect();
+        if closed.len() > k {
+            continue;
+        }
+        let kept: Vec<&Row> = (0..4)
+            .filter(|i| !closed.contains(i))
+            .map(|i| &e.outlets[i])
+            .collect();
+        let p = closed.len() + add;
+        // Every p-subset of the candidates.
+        let n = e.cands.len();
+        let mut pick: Vec<usize> = (0..p).collect();
+        loop {
+            let mut open = kept.clone();
+            open.extend(pick.iter().map(|&j| &e.cands[j]));
+            best = best.max(covered(&e.demand, &open, km));
+            let Some(i) = (0..p).rev().find(|&i| pick[i] < n - p + i) else {
+                break;
+            };
+            pick[i] += 1;
+            for j in i + 1..p {
+                pick[j] = pick[j - 1] + 1;
+            }
+        }
+    }
+    best
+}
+
+#[test]
+fn relocation_equals_enumeration_and_never_moves_the_fixed_outlet() {
+    let e = east_china();
+    assert!(e.demand.len() > 150, "{} cities", e.demand.len());
+    for (k, add) in [(0, 0), (1, 0), (2, 0), (1, 1)] {
+        let out = outpost()
+            .current_dir(e.dir.path())
+            .args([
+                "plan",
+                "--demand",
+                "demand.csv",
+                "--existing",
+                "outlets.csv",
+                "--candidates",
+                "cands.csv",
+                "--radius",
+                "80km",
+                "--relocate",
+                &k.to_string(),
+                "--add",
+                &add.to_string(),
+                "--format",
+                "json",
+                "-q",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let r = json_of(&out.stdout);
+        let want = best_by_enumeration(&e, k, add, 80.0);
+        let got = r["coverage"]["covered_weight"].as_f64().unwrap();
+        assert!(
+            rel_close(got, want, 1e-5),
+            "relocate {k}, add {add}: {got} vs {want}"
+        );
+        // Without --relocate there is no relocation section.
+        assert_eq!(r.get("relocation").is_some(), k > 0);
+        let closed: Vec<&str> = r["relocation"]["closed"]
+            .as_array()
+            .map(|a| a.iter().map(|c| c.as_str().unwrap()).collect())
+            .unwrap_or_default();
+        assert!(closed.len() <= k);
+        assert!(!closed.contains(&"Jinan-HQ"), "the fixed outlet closed");
+        let statuses: Vec<&str> = r["sites"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            statuses.iter().filter(|s| **s == "closed").count(),
+            closed.len()
+        );
+        assert_eq!(
+            statuses.iter().filter(|s| **s == "new").count(),
+            closed.len() + add
+        );
+        let b = &r["bound"];
+        assert!(b["value"].as_f64().unwrap() >= got * (1.0 - 1e-9));
+    }
+}
+
+#[test]
+fn fixed_by_flag_and_bad_fixed_values_are_errors_that_say_so() {
+    let e = east_china();
+    // --fixed names an outlet that does not exist.
+    outpost()
+        .current_dir(e.dir.path())
+        .args([
+            "plan",
+            "--demand",
+            "demand.csv",
+            "--existing",
+            "outlets.csv",
+            "--radius",
+            "80km",
+            "--add",
+            "1",
+            "--relocate",
+            "1",
+            "--fixed",
+            "Nowhere",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--fixed \"Nowhere\""));
+    // --relocate with another objective.
+    outpost()
+        .current_dir(e.dir.path())
+        .args([
+            "plan",
+            "--demand",
+            "demand.csv",
+            "--existing",
+            "outlets.csv",
+            "--objective",
+            "distance",
+            "--add",
+            "1",
+            "--relocate",
+            "1",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--relocate"));
+    // A `fixed` cell that is not yes/no.
+    std::fs::write(
+        e.dir.path().join("bad.csv"),
+        "id,lon,lat,fixed\nA,118,32,maybe\n",
+    )
+    .unwrap();
+    outpost()
+        .current_dir(e.dir.path())
+        .args([
+            "plan",
+            "--demand",
+            "demand.csv",
+            "--existing",
+            "bad.csv",
+            "--radius",
+            "80km",
+            "--add",
+            "1",
+            "--relocate",
+            "1",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("maybe").and(predicates::str::contains("fixed")));
+    // Every outlet fixed by flag: nothing may move, the plan is the plain one.
+    let out = outpost()
+        .current_dir(e.dir.path())
+        .args([
+            "plan",
+            "--demand",
+            "demand.csv",
+            "--existing",
+            "outlets.csv",
+            "--candidates",
+            "cands.csv",
+            "--radius",
+            "80km",
+            "--add",
+            "1",
+            "--relocate",
+            "2",
+            "--fixed",
+            "Nanjing-S,Hefei-S,Wenzhou-S",
+            "--format",
+            "json",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    let r = json_of(&out.stdout);
+    assert_eq!(r["relocation"]["movable"], 0);
+    assert_eq!(r["relocation"]["closed"].as_array().unwrap().len(), 0);
 }

@@ -60,6 +60,24 @@ pub struct PlanArgs {
     /// Skip the bound computation (faster; the report then has no gap).
     #[arg(long, help_heading = "Solver")]
     no_bound: bool,
+    /// coverage: up to K existing outlets may close and as many new sites open (on top of
+    /// --add), where that covers more. Outlets with a `fixed` column of true/yes/1, or named
+    /// in --fixed, never move. The report lists closed outlets with status `closed`.
+    #[arg(
+        long,
+        value_name = "K",
+        default_value_t = 0,
+        help_heading = "Objective"
+    )]
+    relocate: usize,
+    /// With --relocate: ids of existing outlets that never move (e.g. the head office).
+    #[arg(
+        long,
+        value_name = "ID[,ID...]",
+        value_delimiter = ',',
+        help_heading = "Objective"
+    )]
+    fixed: Vec<String>,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -110,6 +128,8 @@ pub fn config(a: PlanArgs) -> Result<Config> {
         seed: a.seed,
         perturb: a.perturb,
         bound: !a.no_bound,
+        relocate: a.relocate,
+        fixed: a.fixed.clone(),
     };
     pc.validate(&flag)?;
     let radii = if a.radius.radius.is_empty() {

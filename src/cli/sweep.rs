@@ -130,6 +130,8 @@ pub fn config(a: SweepArgs) -> Result<Config> {
         seed: a.seed,
         perturb: 0,
         bound: !a.no_bound,
+        relocate: 0,
+        fixed: Vec::new(),
     };
     Ok(Config {
         command: Command::Sweep(crate::config::SweepConfig {

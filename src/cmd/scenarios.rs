@@ -147,6 +147,9 @@ struct Spec {
     capacity: Option<f64>,
     per_engineer: Option<f64>,
     weighted: Option<bool>,
+    relocate: Option<usize>,
+    #[serde(default)]
+    fixed: Vec<String>,
     #[serde(default)]
     close: Vec<String>,
     #[serde(default)]
@@ -184,6 +187,8 @@ impl Spec {
             capacity: pick(&self.capacity, &base.capacity),
             per_engineer: pick(&self.per_engineer, &base.per_engineer),
             weighted: pick(&self.weighted, &base.weighted),
+            relocate: pick(&self.relocate, &base.relocate),
+            fixed: list(&self.fixed, &base.fixed),
             close: list(&self.close, &base.close),
             open: list(&self.open, &base.open),
             exclude: list(&self.exclude, &base.exclude),
@@ -837,9 +842,11 @@ fn job(file: &Path, inp: &Inputs, name: &str, s: &Spec, sh: &Shared) -> Result<J
         })
         .cloned()
         .collect();
-    existing
-        .places
-        .extend(forced.iter().map(|&j| sh.cands.places[j].clone()));
+    // Sites a scenario opens by name stay where they are, also under `relocate`.
+    existing.places.extend(forced.iter().map(|&j| Place {
+        fixed: true,
+        ..sh.cands.places[j].clone()
+    }));
     let in_group = |p: &Place, list: &[String]| {
         sh.cands
             .group_name(p)
@@ -876,6 +883,8 @@ fn job(file: &Path, inp: &Inputs, name: &str, s: &Spec, sh: &Shared) -> Result<J
         seed: inp.seed.unwrap_or(0),
         perturb: 0,
         bound: true,
+        relocate: s.relocate.unwrap_or(0),
+        fixed: s.fixed.clone(),
     });
     match &plan {
         Some(pc) => pc.validate(&|k: &str| where_(k))?,

@@ -386,9 +386,10 @@ pub(super) fn load(
     };
     let cost = find(&headers, &["cost"]);
     let capacity = find(&headers, &["capacity"]);
+    let fixed = find(&headers, &["fixed"]);
 
     // Every field comes from its own column, and that column's name is not repeated.
-    let fields: [(Option<usize>, &'static str, &'static str); 7] = [
+    let fields: [(Option<usize>, &'static str, &'static str); 8] = [
         (Some(lon), "longitude", "--lon-col"),
         (Some(lat), "latitude", "--lat-col"),
         (weight, "weight", "--weight-col"),
@@ -396,6 +397,7 @@ pub(super) fn load(
         (group, "group", "--group-col"),
         (cost, "cost", "a `cost` column"),
         (capacity, "capacity", "a `capacity` column"),
+        (fixed, "fixed", "a `fixed` column"),
     ];
     for (i, &(a, what_a, flag_a)) in fields.iter().enumerate() {
         let Some(a) = a else { continue };
@@ -471,6 +473,7 @@ pub(super) fn load(
     b.cols.weight = weight.map(|w| headers[w].clone()).unwrap_or_default();
     b.cols.cost = cost.map(|c| headers[c].clone()).unwrap_or_default();
     b.cols.capacity = capacity.map(|c| headers[c].clone()).unwrap_or_default();
+    b.cols.fixed = fixed.map(|c| headers[c].clone()).unwrap_or_default();
 
     let named = |i: Option<usize>| i.map_or("none".to_string(), |i| headers[i].clone());
     let mut note = format!(
@@ -493,7 +496,7 @@ pub(super) fn load(
     b.set.notes.push(note);
 
     if role == Role::Demand && weight.is_none() {
-        let used = [Some(lon), Some(lat), id, name, group, cost, capacity];
+        let used = [Some(lon), Some(lat), id, name, group, cost, capacity, fixed];
         let candidates: Vec<&String> = headers
             .iter()
             .enumerate()
@@ -548,6 +551,7 @@ pub(super) fn load(
                     group: get(group).map(str::to_string),
                     cost: get(cost),
                     capacity: get(capacity),
+                    fixed: get(fixed),
                 };
                 b.push(Location::Line(line), raw)?;
             }

@@ -276,6 +276,8 @@ pub(super) fn load(
             property(props, opts.group_col.as_ref(), GROUP_NAMES).and_then(|(_, v)| text(v));
         let cost = property(props, None, &["cost"]);
         let capacity = property(props, None, &["capacity"]);
+        let fixed = property(props, None, &["fixed"]);
+        b.cols.fixed = fixed.map(|(k, _)| k.to_string()).unwrap_or_default();
         b.cols.cost = cost.map(|(k, _)| k.to_string()).unwrap_or_default();
         b.cols.capacity = capacity.map(|(k, _)| k.to_string()).unwrap_or_default();
         // A MultiPoint's weight is shared equally among its points, so totals hold.
@@ -292,6 +294,7 @@ pub(super) fn load(
         };
         let cost_text = cost.and_then(|(_, v)| text(v));
         let cap_text = capacity.and_then(|(_, v)| text(v));
+        let fixed_text = fixed.and_then(|(_, v)| text(v));
         for (k, p) in points.iter().enumerate() {
             b.cols.lon = "coordinates[0]".into();
             b.cols.lat = "coordinates[1]".into();
@@ -312,6 +315,7 @@ pub(super) fn load(
                 group: group.clone(),
                 cost: cost_text.as_deref(),
                 capacity: cap_text.as_deref(),
+                fixed: fixed_text.as_deref(),
             };
             b.push(loc.clone(), raw)?;
         }

@@ -128,6 +128,8 @@ pub struct Place {
     pub cost: Option<f64>,
     /// Capacity in weight units, for candidates and sites.
     pub capacity: Option<f64>,
+    /// An existing site that never moves under `--relocate` (a `fixed` column: true/yes/1).
+    pub fixed: bool,
 }
 
 impl Place {
@@ -458,6 +460,7 @@ pub(crate) struct RawPlace<'a> {
     pub group: Option<String>,
     pub cost: Option<&'a str>,
     pub capacity: Option<&'a str>,
+    pub fixed: Option<&'a str>,
 }
 
 /// Builds places from raw records, checking every value; shared by both formats.
@@ -482,6 +485,7 @@ pub(crate) struct ColumnNames {
     pub weight: String,
     pub cost: String,
     pub capacity: String,
+    pub fixed: String,
 }
 
 impl<'o> Builder<'o> {
@@ -653,6 +657,20 @@ impl<'o> Builder<'o> {
             };
         let cost = positive(self, &cols.cost, raw.cost, "cost")?;
         let capacity = positive(self, &cols.capacity, raw.capacity, "capacity")?;
+        let fixed = match raw.fixed.map(|t| (t, t.trim().to_ascii_lowercase())) {
+            None => false,
+            Some((_, v)) if matches!(v.as_str(), "" | "false" | "no" | "n" | "0" | "f") => false,
+            Some((_, v)) if matches!(v.as_str(), "true" | "yes" | "y" | "1" | "t") => true,
+            Some((t, _)) => {
+                return Err(self.bad(
+                    loc,
+                    &cols.fixed,
+                    t,
+                    "not a yes/no value",
+                    "a `fixed` value is true, yes or 1 (the site never moves under --relocate), or false, no, 0 or empty",
+                ));
+            }
+        };
         let id = match raw.id {
             Some(id) if !id.trim().is_empty() => id.trim().to_string(),
             _ => match loc {
@@ -678,6 +696,7 @@ impl<'o> Builder<'o> {
             group,
             cost,
             capacity,
+            fixed,
         })
     }
 
@@ -1150,6 +1169,7 @@ mod tests {
             group: None,
             cost: None,
             capacity: None,
+            fixed: false,
         }
     }
 

@@ -8,6 +8,7 @@ mod center;
 mod coverage;
 mod median;
 mod min_sites;
+mod relocate;
 
 pub(crate) use self::coverage::plan_coverage;
 use crate::assemble::{OpenSite, build_report};
@@ -70,6 +71,60 @@ pub fn plan_with<M: Metric>(
     cands: &PlaceSet,
     progress: &Progress,
 ) -> Result<PlanOutput> {
+    let task = Task {
+        metric,
+        demand,
+        radii,
+        top,
+        loaded,
+        cands,
+        progress,
+    };
+    if pc.relocate > 0 {
+        relocate::plan_relocating(&task, pc)
+    } else {
+        plan_network(&task, pc, &loaded.existing)
+    }
+}
+
+/// What every plan of one run shares: the demand as the metric sees it, the
+/// radii, the loaded inputs and the candidates.
+pub(crate) struct Task<'a, M: Metric> {
+    pub(crate) metric: &'a M,
+    pub(crate) demand: &'a [M::Point],
+    pub(crate) radii: &'a [Radius],
+    pub(crate) top: usize,
+    pub(crate) loaded: &'a Loaded,
+    pub(crate) cands: &'a PlaceSet,
+    pub(crate) progress: &'a Progress,
+}
+
+impl<M: Metric> Clone for Task<'_, M> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<M: Metric> Copy for Task<'_, M> {}
+
+/// Plans with `existing` as the open outlets (all of them stay open).
+///
+/// # Errors
+/// As [`plan_with`].
+pub(crate) fn plan_network<M: Metric>(
+    task: &Task<'_, M>,
+    pc: &PlanConfig,
+    existing: &PlaceSet,
+) -> Result<PlanOutput> {
+    let Task {
+        metric,
+        demand,
+        radii,
+        top,
+        loaded,
+        cands,
+        progress,
+    } = *task;
     let costs: Vec<f64> = if pc.budget.is_some() {
         let mut c = Vec::with_capacity(cands.places.len());
         for p in &cands.places {
@@ -88,8 +143,8 @@ pub fn plan_with<M: Metric>(
     };
     let capacitated = pc.capacity.is_some()
         || cands.places.iter().any(|p| p.capacity.is_some())
-        || loaded.existing.places.iter().any(|p| p.capacity.is_some());
-    let fixed_units = metric.points(&loaded.existing.places);
+        || existing.places.iter().any(|p| p.capacity.is_some());
+    let fixed_units = metric.points(&existing.places);
     let cand_units = metric.points(&cands.places);
     let allowed = vec![true; cand_units.len()];
     let deadline = Instant::now() + pc.time_limit;
@@ -189,7 +244,7 @@ pub fn plan_with<M: Metric>(
             weights: &loaded.weights,
             fixed: &fixed_units,
             cands: &cand_units,
-            existing: &loaded.existing,
+            existing,
             cand_places: cands,
         };
         served_bound = Some(capacity::choose_capacitated(&net, &mut chosen, p, r0, pc));
@@ -208,12 +263,7 @@ pub fn plan_with<M: Metric>(
             radii,
         ),
     };
-    let mut open: Vec<OpenSite> = loaded
-        .existing
-        .places
-        .iter()
-        .map(OpenSite::existing)
-        .collect();
+    let mut open: Vec<OpenSite> = existing.places.iter().map(OpenSite::existing).collect();
     for (k, &j) in ranked.chosen.iter().enumerate() {
         open.push(OpenSite {
             place: cands.places[j as usize].clone(),

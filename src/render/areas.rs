@@ -86,7 +86,7 @@ fn geometry(shape: &MultiPolygon<f64>) -> Value {
 /// I/O errors.
 pub fn write_areas_geojson<W: Write>(report: &Report, mut out: W) -> std::io::Result<()> {
     let mut features = Vec::new();
-    for s in &report.sites {
+    for s in report.open_sites() {
         for (t, tier) in report.tiers.iter().enumerate() {
             let shape = area_shape(s.lon, s.lat, report.crow_km(tier.radius_km));
             if shape.0.is_empty() {

@@ -36,6 +36,8 @@ const MIN_HEIGHT: u32 = 700;
 const COVERED: RGBColor = RGBColor(0, 114, 178);
 const UNCOVERED: RGBColor = RGBColor(213, 94, 0);
 const NEW_SITE: RGBColor = RGBColor(0, 158, 115);
+/// Closed outlets (`--relocate`): grey, so they read as gone.
+const CLOSED_SITE: RGBColor = RGBColor(110, 110, 110);
 const TIER: RGBColor = RGBColor(86, 180, 233);
 const LAND: RGBColor = RGBColor(243, 241, 236);
 const SEA: RGBColor = RGBColor(250, 252, 255);
@@ -60,7 +62,7 @@ pub fn radius_text(label: &str, km: f64) -> String {
 /// The map's title when `--map-title` is not given: the command, objective, number of
 /// outlets and the main service radius.
 pub fn default_title(report: &Report) -> String {
-    let n = report.sites.len();
+    let n = report.open_sites().count();
     let outlets = format!("{n} outlet{}", if n == 1 { "" } else { "s" });
     match &report.objective {
         Some(o) => format!(
@@ -459,7 +461,7 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
         .fold(0.0, f64::max);
     let r_deg = r_max / 111.195;
     let min_span = (4.0 * r_deg).max(2.0);
-    let site_pts: Vec<(f64, f64)> = report.sites.iter().map(|s| (s.lon, s.lat)).collect();
+    let site_pts: Vec<(f64, f64)> = report.open_sites().map(|s| (s.lon, s.lat)).collect();
     let world = LonLatBox {
         lon_min: -180.0,
         lat_min: -60.0,
@@ -566,8 +568,7 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
         .filter(|d| !proj.contains(d.lon, d.lat))
         .count();
     let sites_out = report
-        .sites
-        .iter()
+        .open_sites()
         .filter(|s| !proj.contains(s.lon, s.lat))
         .count();
 
@@ -609,7 +610,7 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
         let mut outlines: Vec<MultiLineString<f64>> = Vec::new();
         for (t, tier) in report.tiers.iter().enumerate().rev() {
             let alpha = alphas[t.min(alphas.len() - 1)];
-            for s in &report.sites {
+            for s in report.open_sites() {
                 let area = service_area(s.lon, s.lat, report.crow_km(tier.radius_km));
                 fill_shape(&root, &proj, clip(&area, &frame), TIER.mix(alpha).filled())?;
                 outlines.push(clip_lines(&outline(&area), &frame));
@@ -715,7 +716,7 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
         // Smaller markers when there are many sites, so the demand around them stays visible.
         // Smaller too when service areas are small on the map (world scale), so the covered
         // demand inside them is not hidden under the markers.
-        let by_count: f64 = match report.sites.len() {
+        let by_count: f64 = match report.open_sites().count() {
             0..=40 => 1.0,
             41..=150 => 0.7,
             _ => 0.45,
@@ -731,7 +732,19 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
                 .boxes
                 .push((x - 6.0 * m, y - 6.0 * m, x + 6.0 * m, y + 6.0 * m));
             things.push((x, y, 25.0));
-            if s.status == "existing" {
+            if s.status == "closed" {
+                // A closed outlet: a grey cross where it was, no service area.
+                for (a, b) in [((-5.0, -5.0), (5.0, 5.0)), ((-5.0, 5.0), (5.0, -5.0))] {
+                    root.draw(&PathElement::new(
+                        vec![
+                            px((x + a.0 * m, y + a.1 * m)),
+                            px((x + b.0 * m, y + b.1 * m)),
+                        ],
+                        CLOSED_SITE.stroke_width(3),
+                    ))
+                    .map_err(err)?;
+                }
+            } else if s.status == "existing" {
                 root.draw(&Rectangle::new(
                     [
                         px((x - 6.0 * m, y - 6.0 * m)),
@@ -792,6 +805,9 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
         if report.sites.iter().any(|s| s.status == "new") {
             entries.push(("new", "new outlet (#rank)".to_string()));
         }
+        if report.sites.iter().any(|s| s.status == "closed") {
+            entries.push(("closed", "closed outlet (moved)".to_string()));
+        }
         for t in &report.tiers {
             entries.push((
                 "tier",
@@ -850,8 +866,12 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
             ),
             format!(
                 "{} outlet{} ({} existing, {} new)",
-                report.sites.len(),
-                if report.sites.len() == 1 { "" } else { "s" },
+                report.open_sites().count(),
+                if report.open_sites().count() == 1 {
+                    ""
+                } else {
+                    "s"
+                },
                 report
                     .sites
                     .iter()
@@ -1003,6 +1023,15 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
                         WHITE.filled(),
                     ))
                     .map_err(err)?;
+                }
+                "closed" => {
+                    for (a, b) in [((-5.0, -5.0), (5.0, 5.0)), ((-5.0, 5.0), (5.0, -5.0))] {
+                        root.draw(&PathElement::new(
+                            vec![px((cx + a.0, cy + a.1)), px((cx + b.0, cy + b.1))],
+                            CLOSED_SITE.stroke_width(3),
+                        ))
+                        .map_err(err)?;
+                    }
                 }
                 "new" => {
                     let tri = vec![

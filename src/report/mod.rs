@@ -47,6 +47,9 @@ pub enum SiteStatus {
     Existing,
     /// Opened by the plan.
     New,
+    /// An existing outlet the plan closes (`--relocate`); not open, listed so
+    /// the report says what moved.
+    Closed,
 }
 
 impl SiteStatus {
@@ -55,6 +58,7 @@ impl SiteStatus {
         match self {
             SiteStatus::Existing => "existing",
             SiteStatus::New => "new",
+            SiteStatus::Closed => "closed",
         }
     }
 }
@@ -258,7 +262,8 @@ pub struct Report {
     pub demand: DemandSummary,
     /// Candidate sites considered (0 for evaluate).
     pub candidates: u64,
-    /// Open sites: existing first (file order), then new ones by rank.
+    /// Open sites: existing first (file order), then new ones by rank; then
+    /// the outlets `--relocate` closed (status `closed`).
     pub sites: Vec<SiteReport>,
     /// Coverage at the first radius.
     pub coverage: CoverageSummary,
@@ -285,10 +290,35 @@ pub struct Report {
     /// Gate, if one was asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gate: Option<GateReport>,
+    /// What `--relocate` moved (plan).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relocation: Option<RelocationReport>,
     /// Notes for the reader (skipped rows, truncated searches).
     pub notes: Vec<String>,
     /// Wall time of the run, ms.
     pub elapsed_ms: u64,
+}
+
+/// What `--relocate` did: how many outlets could move, which closed, and
+/// what that gains over keeping every outlet.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RelocationReport {
+    /// Most outlets allowed to close (`--relocate K`).
+    pub relocate: usize,
+    /// Existing outlets that could move.
+    pub movable: usize,
+    /// Existing outlets that never move (`fixed` column or `--fixed`).
+    pub fixed: usize,
+    /// Ids of the outlets closed, in file order.
+    pub closed: Vec<String>,
+    /// The objective (covered or served weight) keeping every outlet, with as many new sites as `--add`.
+    pub baseline_value: f64,
+    /// The objective with the relocation.
+    pub value: f64,
+    /// Ways of closing outlets tried.
+    pub options_tried: usize,
+    /// Whether every way of closing up to `relocate` outlets was tried.
+    pub exhaustive: bool,
 }
 
 /// An objective value with its meaning.
@@ -345,6 +375,11 @@ pub fn round_share(x: f64) -> f64 {
 }
 
 impl Report {
+    /// The open sites (every site but those `--relocate` closed).
+    pub fn open_sites(&self) -> impl Iterator<Item = &SiteReport> {
+        self.sites.iter().filter(|s| s.status != SiteStatus::Closed)
+    }
+
     /// The straight-line (great-circle) radius in km that a distance of `km`
     /// stands for on a map: `km` itself, or `km / circuity` with a detour factor.
     pub fn crow_km(&self, km: f64) -> f64 {

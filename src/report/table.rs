@@ -47,10 +47,10 @@ pub fn summary_lines(r: &Report) -> Vec<String> {
         .iter()
         .filter(|s| s.status == crate::report::SiteStatus::Existing)
         .count();
-    let new = r.sites.len() - existing;
+    let open = r.open_sites().count();
+    let new = open - existing;
     lines.push(format!(
-        "sites: {} open ({existing} existing, {new} new){}",
-        r.sites.len(),
+        "sites: {open} open ({existing} existing, {new} new){}",
         if r.candidates > 0 {
             format!(", from {} candidates", r.candidates)
         } else {
