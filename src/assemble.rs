@@ -60,6 +60,8 @@ pub fn build_report<M: Metric>(
             covered_weight: t.covered_weight,
             covered_fraction: frac(t.covered_weight),
             covered_points: t.covered_points,
+            backup_weight: t.backup_weight,
+            backup_fraction: frac(t.backup_weight),
         })
         .collect();
     let first = &eval.tiers[0];

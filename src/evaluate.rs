@@ -59,6 +59,8 @@ pub struct TierTotals {
     pub covered_weight: f64,
     /// Points within the radius of an open site.
     pub covered_points: u64,
+    /// Weight within the radius of at least two open sites (cover while one is out).
+    pub backup_weight: f64,
 }
 
 /// Totals for one group, at the first radius.
@@ -137,6 +139,7 @@ impl Partial {
     fn zero(tiers: usize, sites: usize, groups: usize) -> Self {
         Partial {
             tiers_w: vec![0.0; tiers],
+            tiers_b: vec![0.0; tiers],
             tiers_n: vec![0; tiers],
             site_assigned: vec![0.0; sites],
             site_covered: vec![0.0; sites],
@@ -157,6 +160,7 @@ impl Evaluation {
 #[derive(Clone)]
 struct Partial {
     tiers_w: Vec<f64>,
+    tiers_b: Vec<f64>,
     tiers_n: Vec<u64>,
     site_assigned: Vec<f64>,
     site_covered: Vec<f64>,
@@ -180,19 +184,21 @@ pub fn evaluate<M: Metric>(
     let n_sites = sites.len();
     let keys: Vec<f64> = radii.iter().map(|r| metric.radius_key(r)).collect();
     let first = keys[0];
-    let nearest: Vec<(u32, f64)> = demand
+    // Per point: nearest open site, its key, and the second nearest's key.
+    let near: Vec<(u32, f64, f64)> = demand
         .points
         .par_chunks(CHUNK)
         .flat_map_iter(|chunk| {
             chunk
                 .iter()
-                .map(|u| match index.nearest(u) {
-                    Some((s, key)) => (s, key),
-                    None => (NO_SITE, f64::INFINITY),
+                .map(|u| match index.nearest_two(u) {
+                    (Some((s, key)), second) => (s, key, second),
+                    (None, _) => (NO_SITE, f64::INFINITY, f64::INFINITY),
                 })
                 .collect::<Vec<_>>()
         })
         .collect();
+    let nearest: Vec<(u32, f64)> = near.iter().map(|&(s, k, _)| (s, k)).collect();
 
     let partials: Vec<Partial> = (0..demand.points.len().div_ceil(CHUNK))
         .into_par_iter()
@@ -203,10 +209,14 @@ pub fn evaluate<M: Metric>(
             for (i, &(s, key)) in nearest.iter().enumerate().take(hi).skip(lo) {
                 let w = demand.weights[i];
                 p.total += w;
+                let second = near[i].2;
                 for (t, &k) in keys.iter().enumerate() {
                     if key <= k {
                         p.tiers_w[t] += w;
                         p.tiers_n[t] += 1;
+                    }
+                    if second <= k {
+                        p.tiers_b[t] += w;
                     }
                 }
                 if s != NO_SITE {
@@ -243,6 +253,7 @@ pub fn evaluate<M: Metric>(
         total.total += p.total;
         for t in 0..radii.len() {
             total.tiers_w[t] += p.tiers_w[t];
+            total.tiers_b[t] += p.tiers_b[t];
             total.tiers_n[t] += p.tiers_n[t];
         }
         for s in 0..n_sites {
@@ -282,6 +293,7 @@ pub fn evaluate<M: Metric>(
                 key: keys[t],
                 covered_weight: total.tiers_w[t],
                 covered_points: total.tiers_n[t],
+                backup_weight: total.tiers_b[t],
             })
             .collect(),
         nearest,

@@ -332,3 +332,34 @@ fn fixed_by_flag_and_bad_fixed_values_are_errors_that_say_so() {
     assert_eq!(r["relocation"]["movable"], 0);
     assert_eq!(r["relocation"]["closed"].as_array().unwrap().len(), 0);
 }
+
+#[test]
+fn backup_weight_per_tier_is_the_weight_two_outlets_reach() {
+    let demand = read_rows(&data("china_cities.csv"), Some("population"), None);
+    let sites = read_rows(&data("china_outlets.csv"), None, None);
+    let out = outpost()
+        .args(["evaluate", "--demand"])
+        .arg(data("china_cities.csv"))
+        .arg("--sites")
+        .arg(data("china_outlets.csv"))
+        .args(["--radius", "400km,700km", "--format", "json", "-q"])
+        .output()
+        .unwrap();
+    let r = json_of(&out.stdout);
+    for (t, km) in [400.0, 700.0].iter().enumerate() {
+        let want: f64 = demand
+            .iter()
+            .filter(|d| {
+                sites
+                    .iter()
+                    .filter(|s| haversine(d.lon, d.lat, s.lon, s.lat) <= *km)
+                    .count()
+                    >= 2
+            })
+            .map(|d| d.weight)
+            .sum();
+        let got = r["tiers"][t]["backup_weight"].as_f64().unwrap();
+        assert!(want > 0.0);
+        assert!(rel_close(got, want, 1e-5), "{km} km: {got} vs {want}");
+    }
+}

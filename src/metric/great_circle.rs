@@ -96,6 +96,10 @@ impl SiteIndex for PointIndex {
     fn nearest_k(&self, q: &UnitVector, k: usize) -> Vec<(u32, f64)> {
         PointIndex::nearest_k(self, q, k)
     }
+
+    fn nearest_two(&self, q: &UnitVector) -> (Option<(u32, f64)>, f64) {
+        PointIndex::nearest_two(self, q)
+    }
 }
 
 type Entry = GeomWithData<UnitVector, u32>;
@@ -159,6 +163,29 @@ impl PointIndex {
         Some(best)
     }
 
+    /// The nearest point (as [`PointIndex::nearest`]) and the squared chord
+    /// of the second nearest (infinite when there is no second point).
+    pub fn nearest_two(&self, q: &UnitVector) -> (Option<(u32, f64)>, f64) {
+        let mut iter = self.tree.nearest_neighbor_iter_with_distance_2(*q);
+        let Some((first, d)) = iter.next() else {
+            return (None, f64::INFINITY);
+        };
+        let mut best = (first.data, chord2(first.geom(), q));
+        let mut second = f64::INFINITY;
+        for (e, d2) in iter {
+            if second == f64::INFINITY {
+                second = chord2(e.geom(), q);
+            }
+            if d2 > d {
+                break;
+            }
+            if e.data < best.0 {
+                best = (e.data, chord2(e.geom(), q));
+            }
+        }
+        (Some(best), second)
+    }
+
     /// The `k` nearest points to `q`, nearest first, with squared chords (ties by index).
     pub fn nearest_k(&self, q: &UnitVector, k: usize) -> Vec<(u32, f64)> {
         let mut out: Vec<(u32, f64)> = Vec::with_capacity(k + 4);
@@ -194,6 +221,20 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn nearest_two_agrees_with_nearest_and_nearest_k(
+            points in proptest::collection::vec(globe_point(), 1..120),
+            q in globe_point(),
+        ) {
+            let units: Vec<_> = points.iter().map(|&(lon, lat)| to_unit(lon, lat)).collect();
+            let index = PointIndex::new(&units);
+            let q = to_unit(q.0, q.1);
+            let (first, second) = index.nearest_two(&q);
+            prop_assert_eq!(first, index.nearest(&q));
+            let two = index.nearest_k(&q, 2);
+            prop_assert_eq!(second, two.get(1).map_or(f64::INFINITY, |e| e.1));
+        }
+
         #[test]
         fn within_matches_brute_force_haversine(
             points in proptest::collection::vec(globe_point(), 1..300),

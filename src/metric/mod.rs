@@ -99,6 +99,14 @@ pub trait SiteIndex: Sync {
     /// when no site is reachable.
     fn nearest(&self, q: &Self::Point) -> Option<(u32, f64)>;
 
+    /// The nearest site (as [`SiteIndex::nearest`]) and the key of the second
+    /// nearest (infinite when fewer than two sites are reachable): one query
+    /// gives both primary and backup cover.
+    fn nearest_two(&self, q: &Self::Point) -> (Option<(u32, f64)>, f64) {
+        let two = self.nearest_k(q, 2);
+        (self.nearest(q), two.get(1).map_or(f64::INFINITY, |e| e.1))
+    }
+
     /// The `k` nearest reachable sites with their keys, nearest first, ties by index.
     fn nearest_k(&self, q: &Self::Point, k: usize) -> Vec<(u32, f64)>;
 }

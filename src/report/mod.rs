@@ -149,6 +149,11 @@ pub struct TierReport {
     pub covered_fraction: f64,
     /// Covered points.
     pub covered_points: u64,
+    /// Weight within the radius of at least two open sites: still covered
+    /// when any one outlet is out (backup cover).
+    pub backup_weight: f64,
+    /// Backup-covered share of the weight.
+    pub backup_fraction: f64,
 }
 
 /// Coverage of one group (region), at the first radius.
@@ -413,6 +418,8 @@ impl Report {
         for t in &mut r.tiers {
             t.radius_km = w(t.radius_km);
             t.covered_weight = w(t.covered_weight);
+            t.backup_weight = w(t.backup_weight);
+            t.backup_fraction = s(t.backup_fraction);
             t.covered_fraction = s(t.covered_fraction);
         }
         for g in &mut r.groups {
