@@ -39,7 +39,7 @@ impl OpenSite {
 
 /// Builds the report from an evaluation of `open` sites.
 pub fn build_report(
-    command: &str,
+    command: crate::report::CommandName,
     objective: Option<&str>,
     loaded: &Loaded,
     open: &[OpenSite],
@@ -129,7 +129,7 @@ pub fn build_report(
         })
         .collect();
     Report {
-        command: command.to_string(),
+        command,
         objective: objective.map(str::to_string),
         radius_km: first.radius.km,
         radius_label: first.radius.to_string(),
@@ -193,7 +193,15 @@ pub fn evaluate_network<M: Metric>(
         .collect();
     let units: Vec<M::Point> = open.iter().map(|s| metric.point(&s.place)).collect();
     let eval = evaluate(metric, loaded.view(demand), &units, radii);
-    let report = build_report("evaluate", None, loaded, &open, &eval, 0, top);
+    let report = build_report(
+        crate::report::CommandName::Evaluate,
+        None,
+        loaded,
+        &open,
+        &eval,
+        0,
+        top,
+    );
     (report, open, eval)
 }
 

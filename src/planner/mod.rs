@@ -16,7 +16,7 @@ use crate::evaluate::{Evaluation, evaluate};
 use crate::input::PlaceSet;
 use crate::metric::Metric;
 use crate::progress::Progress;
-use crate::report::{BoundReport, BudgetReport, ObjectiveValue, Report};
+use crate::report::{BoundReport, BudgetReport, Measure, ObjectiveValue, Report};
 use crate::solve::mclp::Limits;
 use crate::solve::{exhaustive, pcenter, rank_by_marginal};
 use crate::sphere::{Radius, RadiusUnit};
@@ -225,7 +225,7 @@ pub fn plan_with<M: Metric>(
     let open_units: Vec<M::Point> = open.iter().map(|s| metric.point(&s.place)).collect();
     let mut eval = evaluate(metric, loaded.view(demand), &open_units, radii);
     let mut report = build_report(
-        "plan",
+        crate::report::CommandName::Plan,
         Some(pc.objective.name()),
         loaded,
         &open,
@@ -257,14 +257,14 @@ pub fn plan_with<M: Metric>(
         }
     };
     let measure = match pc.objective {
-        Objective::Coverage => "covered_weight",
-        Objective::MinSites => "new_sites",
-        Objective::Distance => "weighted_distance_km",
+        Objective::Coverage => Measure::CoveredWeight,
+        Objective::MinSites => Measure::NewSites,
+        Objective::Distance => Measure::WeightedDistanceKm,
         Objective::MaxDistance => {
             if pc.weighted {
-                "max_weighted_distance"
+                Measure::MaxWeightedDistance
             } else {
-                "max_distance_km"
+                Measure::MaxDistanceKm
             }
         }
     };
@@ -315,7 +315,7 @@ pub fn plan_with<M: Metric>(
             // The objective is the weight served; both bounds are valid for it, keep the smaller.
             let served = c.assigned_weight;
             report.objective_value = Some(ObjectiveValue {
-                measure: "served_weight",
+                measure: Measure::ServedWeight,
                 value: served,
             });
             if let Some(b) = &mut report.bound {
