@@ -41,7 +41,7 @@ impl OpenSite {
 #[allow(clippy::too_many_arguments)]
 pub fn build_report<M: Metric>(
     metric: &M,
-    command: &str,
+    command: crate::report::CommandName,
     objective: Option<&str>,
     loaded: &Loaded,
     open: &[OpenSite],
@@ -134,7 +134,7 @@ pub fn build_report<M: Metric>(
         })
         .collect();
     Report {
-        command: command.to_string(),
+        command,
         objective: objective.map(str::to_string),
         radius_km: first.radius.km,
         radius_label: first.radius.to_string(),
@@ -202,7 +202,16 @@ pub fn evaluate_network<M: Metric>(
         .collect();
     let units: Vec<M::Point> = open.iter().map(|s| metric.point(&s.place)).collect();
     let eval = evaluate(metric, loaded.view(demand), &units, radii);
-    let report = build_report(metric, "evaluate", None, loaded, &open, &eval, 0, top);
+    let report = build_report(
+        metric,
+        crate::report::CommandName::Evaluate,
+        None,
+        loaded,
+        &open,
+        &eval,
+        0,
+        top,
+    );
     (report, open, eval)
 }
 

@@ -6,9 +6,8 @@
 use crate::assemble::apply_gate;
 use crate::config::{Command, Config, Outcome};
 use crate::progress::Progress;
-use crate::report::markdown::write_md_table;
-use crate::report::table::write_aligned;
-use crate::report::{ReportFormat, fmt_pct, fmt_weight};
+use crate::report::tabular::{self, Align, Cell, Column, Table, Tabular};
+use crate::report::{CommandName, ReportFormat, fmt_pct, fmt_weight};
 use crate::task::{run_one, write_extras};
 use crate::workspace::{Loaded, load_demand, load_existing};
 use anyhow::{Result, bail};
@@ -46,7 +45,7 @@ pub struct BatchRow {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct BatchReport {
     /// `evaluate` or `plan`.
-    pub command: String,
+    pub command: CommandName,
     /// Main radius, km.
     pub radius_km: f64,
     /// One row per file, in the order given.
@@ -105,8 +104,8 @@ pub fn run_batch(cfg: &Config, files: &[PathBuf]) -> Result<Outcome> {
         _ => None,
     };
     let command = match &cfg.command {
-        Command::Plan(_) => "plan",
-        _ => "evaluate",
+        Command::Plan(_) => CommandName::Plan,
+        _ => CommandName::Evaluate,
     };
     let mut rows = Vec::new();
     let mut errors = Vec::new();
@@ -199,7 +198,7 @@ pub fn run_batch(cfg: &Config, files: &[PathBuf]) -> Result<Outcome> {
             0.0
         },
         // Evaluations share one network; plans open their own sites per file.
-        sites: if command == "plan" {
+        sites: if command == CommandName::Plan {
             ok.iter().map(|r| r.sites).sum()
         } else {
             ok.first().map_or(0, |r| r.sites)
@@ -213,7 +212,7 @@ pub fn run_batch(cfg: &Config, files: &[PathBuf]) -> Result<Outcome> {
         error: None,
     };
     let report = BatchReport {
-        command: command.into(),
+        command,
         radius_km: cfg.radii[0].km,
         rows,
         total,
@@ -244,7 +243,68 @@ pub fn run_batch(cfg: &Config, files: &[PathBuf]) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-/// Writes the batch report in a format.
+impl Tabular for BatchReport {
+    /// One row per file, then the total. A file that could not be used has
+    /// no figures (`-`, empty in CSV) and its error in the gate column of the
+    /// text and Markdown tables and in `error` in CSV.
+    fn tables(&self) -> Vec<Table> {
+        let columns = vec![
+            Column::left("file", "file"),
+            Column::right("points", "points"),
+            Column::right("weight", "total_weight"),
+            Column::right("covered weight", "covered_weight"),
+            Column::right("covered", "covered_fraction"),
+            Column::right("sites", "sites"),
+            Column::right("new", "opened"),
+            Column::right("gap", "gap"),
+            // Left-aligned in the text table but right in Markdown, as before.
+            Column::left("gate", "gate").markdown(Align::Right),
+            Column::machines("error"),
+        ];
+        let cells = |x: &BatchRow| -> Vec<Cell> {
+            let gate = Cell::opt(x.gate, |g| if g { "pass".into() } else { "FAIL".into() });
+            match &x.error {
+                Some(e) => {
+                    let mut row = vec![Cell::plain(x.file.clone())];
+                    row.extend((0..6).map(|_| Cell::text_only("-")));
+                    row.push(Cell::opt(x.gap, fmt_pct));
+                    row.push(Cell {
+                        text: format!("ERROR: {e}"),
+                        value: gate.value,
+                    });
+                    row.push(Cell::value(e));
+                    row
+                }
+                None => vec![
+                    Cell::plain(x.file.clone()),
+                    Cell::plain(x.points.to_string()),
+                    Cell::new(fmt_weight(x.total_weight), x.total_weight),
+                    Cell::new(fmt_weight(x.covered_weight), x.covered_weight),
+                    Cell::new(fmt_pct(x.covered_fraction), x.covered_fraction),
+                    Cell::plain(x.sites.to_string()),
+                    Cell::plain(x.opened.to_string()),
+                    Cell::opt(x.gap, fmt_pct),
+                    gate,
+                    Cell::value(""),
+                ],
+            }
+        };
+        vec![Table {
+            title: String::new(),
+            section: "file".into(),
+            columns,
+            rows: self
+                .rows
+                .iter()
+                .chain(std::iter::once(&self.total))
+                .map(cells)
+                .collect(),
+        }]
+    }
+}
+
+/// Writes the batch report in a format: JSON is the report itself; text,
+/// Markdown and CSV show its table ([`Tabular`]).
 ///
 /// # Errors
 /// I/O errors.
@@ -253,84 +313,16 @@ pub fn write_batch<W: Write + ?Sized>(
     format: ReportFormat,
     out: &mut W,
 ) -> std::io::Result<()> {
-    let headers = [
-        "file",
-        "points",
-        "weight",
-        "covered weight",
-        "covered",
-        "sites",
-        "new",
-        "gap",
-        "gate",
-    ];
-    let cells = |x: &BatchRow| -> Vec<String> {
-        match &x.error {
-            Some(e) => vec![
-                x.file.clone(),
-                "-".into(),
-                "-".into(),
-                "-".into(),
-                "-".into(),
-                "-".into(),
-                "-".into(),
-                "-".into(),
-                format!("ERROR: {e}"),
-            ],
-            None => vec![
-                x.file.clone(),
-                x.points.to_string(),
-                fmt_weight(x.total_weight),
-                fmt_weight(x.covered_weight),
-                fmt_pct(x.covered_fraction),
-                x.sites.to_string(),
-                x.opened.to_string(),
-                x.gap.map_or("-".into(), fmt_pct),
-                x.gate.map_or(
-                    "-".into(),
-                    |g| if g { "pass".into() } else { "FAIL".into() },
-                ),
-            ],
-        }
-    };
-    let mut rows: Vec<Vec<String>> = r.rows.iter().map(cells).collect();
-    rows.push(cells(&r.total));
     match format {
         ReportFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, r)?;
             writeln!(out)
         }
         ReportFormat::Csv => {
-            let mut w = ::csv::Writer::from_writer(out);
-            w.write_record([
-                "file",
-                "points",
-                "total_weight",
-                "covered_weight",
-                "covered_fraction",
-                "sites",
-                "opened",
-                "gap",
-                "gate",
-                "error",
-            ])?;
-            for x in r.rows.iter().chain(std::iter::once(&r.total)) {
-                // A file that could not be used has no figures: empty cells, not zeros.
-                let fig = |v: String| if x.error.is_some() { String::new() } else { v };
-                w.write_record([
-                    x.file.clone(),
-                    fig(x.points.to_string()),
-                    fig(x.total_weight.to_string()),
-                    fig(x.covered_weight.to_string()),
-                    fig(x.covered_fraction.to_string()),
-                    fig(x.sites.to_string()),
-                    fig(x.opened.to_string()),
-                    x.gap.map_or(String::new(), |g| g.to_string()),
-                    x.gate.map_or(String::new(), |g| g.to_string()),
-                    x.error.clone().unwrap_or_default(),
-                ])?;
+            for t in r.tables() {
+                tabular::write_csv(&t, out)?;
             }
-            w.flush()
+            Ok(())
         }
         ReportFormat::Markdown => {
             writeln!(
@@ -340,7 +332,10 @@ pub fn write_batch<W: Write + ?Sized>(
                 r.rows.len(),
                 crate::sphere::trim_float(r.radius_km)
             )?;
-            write_md_table(out, &headers, &rows, &[0])
+            for t in r.tables() {
+                tabular::write_markdown(&t, out)?;
+            }
+            Ok(())
         }
         ReportFormat::Table => {
             writeln!(
@@ -350,7 +345,10 @@ pub fn write_batch<W: Write + ?Sized>(
                 r.rows.len(),
                 crate::sphere::trim_float(r.radius_km)
             )?;
-            write_aligned(out, &headers, &rows, &[0, 8])
+            for t in r.tables() {
+                tabular::write_text(&t, out)?;
+            }
+            Ok(())
         }
     }
 }

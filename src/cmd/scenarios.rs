@@ -33,8 +33,7 @@ use crate::metric::Metric;
 use crate::output::{OutputKind, OutputPlan, write_atomic};
 use crate::planner::{Objective, PlanConfig, plan_with};
 use crate::progress::Progress;
-use crate::report::markdown::write_md_table;
-use crate::report::table::write_aligned;
+use crate::report::tabular::{self, Cell, Column, Table, Tabular};
 use crate::report::{self, Report, ReportFormat, fmt_pct, fmt_weight};
 use crate::sphere::{Radius, Speed, parse_radius, trim_float};
 use crate::workspace::Loaded;
@@ -244,7 +243,7 @@ pub struct ComparisonRow {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Comparison {
     /// Always `scenarios`.
-    pub command: &'static str,
+    pub command: report::CommandName,
     /// The scenario file.
     pub file: String,
     /// Baseline first, then scenarios in file order.
@@ -584,7 +583,7 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::config::Outcome> {
         }
     }
     let cmp = Comparison {
-        command: "scenarios",
+        command: report::CommandName::Scenarios,
         file: file.display().to_string(),
         rows,
         failed_gates: failed.clone(),
@@ -975,7 +974,94 @@ fn run_job_with<M: Metric>(
     }
 }
 
-/// Writes the comparison in a format.
+impl Tabular for Comparison {
+    /// One row per scenario, the baseline first. Per-tier columns appear when
+    /// every scenario has the same number of tiers (more than one), headed by
+    /// the first row's radii.
+    fn tables(&self) -> Vec<Table> {
+        let tiers: Vec<f64> = self
+            .rows
+            .first()
+            .map(|r| r.tiers.iter().map(|t| t.0).collect())
+            .unwrap_or_default();
+        let same_tiers = self.rows.iter().all(|r| r.tiers.len() == tiers.len());
+        let with_tiers = same_tiers && tiers.len() > 1;
+        let mut columns = vec![
+            Column::left("scenario", "scenario"),
+            Column::left("objective", "objective"),
+            Column::right("radius km", "radius_km"),
+        ];
+        if with_tiers {
+            columns.extend(tiers.iter().map(|t| {
+                let km = trim_float(*t);
+                Column::right(
+                    &format!("tier {km} km"),
+                    &format!("tier_{km}_km_covered_fraction"),
+                )
+            }));
+        }
+        columns.extend([
+            Column::right("covered weight", "covered_weight"),
+            Column::right("covered", "covered_fraction"),
+            Column::right("vs baseline", "delta_pp"),
+            Column::right("sites", "sites"),
+            Column::right("opened", "opened"),
+            Column::right("closed", "closed"),
+            Column::right("spend", "spend"),
+            Column::right("objective", "objective_value"),
+            Column::right("gap", "gap"),
+            Column::right("mean km", "mean_distance_km"),
+            Column::right("over capacity", "over_capacity_weight"),
+            Column::right("gate", "gate"),
+            Column::machines("demand_points"),
+        ]);
+        let rows = self
+            .rows
+            .iter()
+            .map(|r| {
+                let mut row = vec![
+                    Cell::plain(r.scenario.clone()),
+                    Cell::plain(r.objective.clone()),
+                    Cell::new(trim_float(r.radius_km), r.radius_km),
+                ];
+                if with_tiers {
+                    row.extend(r.tiers.iter().map(|t| Cell::new(fmt_pct(t.1), t.1)));
+                }
+                row.extend([
+                    Cell::new(fmt_weight(r.covered_weight), r.covered_weight),
+                    Cell::new(fmt_pct(r.covered_fraction), r.covered_fraction),
+                    Cell::new(format!("{:+.2} pp", r.delta_pp), r.delta_pp),
+                    Cell::plain(r.sites.to_string()),
+                    Cell::plain(r.opened.to_string()),
+                    Cell::plain(r.closed.to_string()),
+                    Cell::opt(r.spend, fmt_weight),
+                    Cell::opt(r.objective_value, |v| {
+                        if v.abs() >= 1000.0 {
+                            fmt_weight(v)
+                        } else {
+                            trim_float((v * 1000.0).round() / 1000.0)
+                        }
+                    }),
+                    Cell::opt(r.gap, fmt_pct),
+                    Cell::opt(r.mean_distance_km, |d| format!("{d:.1}")),
+                    Cell::opt(r.over_capacity_weight, fmt_weight),
+                    Cell::opt(r.gate, |g| if g { "pass".into() } else { "FAIL".into() }),
+                    Cell::value(r.demand_points),
+                ]);
+                row
+            })
+            .collect();
+        vec![Table {
+            title: format!("outpost scenarios: {}", self.file),
+            section: "scenario".into(),
+            columns,
+            rows,
+        }]
+    }
+}
+
+/// Writes the comparison in a format: JSON is the comparison itself; text,
+/// Markdown and CSV show its table ([`Tabular`]).
 ///
 /// # Errors
 /// I/O errors.
@@ -984,133 +1070,91 @@ pub fn write_comparison<W: Write + ?Sized>(
     format: ReportFormat,
     out: &mut W,
 ) -> std::io::Result<()> {
-    let tiers: Vec<f64> = c
-        .rows
-        .first()
-        .map(|r| r.tiers.iter().map(|t| t.0).collect())
-        .unwrap_or_default();
-    let mut headers: Vec<String> = vec!["scenario".into(), "objective".into(), "radius km".into()];
-    let same_tiers = c.rows.iter().all(|r| r.tiers.len() == tiers.len());
-    if same_tiers && tiers.len() > 1 {
-        headers.extend(tiers.iter().map(|t| format!("tier {} km", trim_float(*t))));
-    }
-    headers.extend(
-        [
-            "covered weight",
-            "covered",
-            "vs baseline",
-            "sites",
-            "opened",
-            "closed",
-            "spend",
-            "objective",
-            "gap",
-            "mean km",
-            "over capacity",
-            "gate",
-        ]
-        .iter()
-        .map(|s| s.to_string()),
-    );
-    let rows: Vec<Vec<String>> = c
-        .rows
-        .iter()
-        .map(|r| {
-            let mut row = vec![
-                r.scenario.clone(),
-                r.objective.clone(),
-                trim_float(r.radius_km),
-            ];
-            if same_tiers && tiers.len() > 1 {
-                row.extend(r.tiers.iter().map(|t| fmt_pct(t.1)));
-            }
-            row.extend([
-                fmt_weight(r.covered_weight),
-                fmt_pct(r.covered_fraction),
-                format!("{:+.2} pp", r.delta_pp),
-                r.sites.to_string(),
-                r.opened.to_string(),
-                r.closed.to_string(),
-                r.spend.map_or("-".into(), fmt_weight),
-                r.objective_value.map_or("-".into(), |v| {
-                    if v.abs() >= 1000.0 {
-                        fmt_weight(v)
-                    } else {
-                        trim_float((v * 1000.0).round() / 1000.0)
-                    }
-                }),
-                r.gap.map_or("-".into(), fmt_pct),
-                r.mean_distance_km.map_or("-".into(), |d| format!("{d:.1}")),
-                r.over_capacity_weight.map_or("-".into(), fmt_weight),
-                r.gate.map_or(
-                    "-".into(),
-                    |g| if g { "pass".into() } else { "FAIL".into() },
-                ),
-            ]);
-            row
-        })
-        .collect();
     match format {
         ReportFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, c)?;
             writeln!(out)
         }
         ReportFormat::Csv => {
-            let mut w = ::csv::Writer::from_writer(out);
-            w.write_record([
-                "scenario",
-                "objective",
-                "radius_km",
-                "covered_weight",
-                "covered_fraction",
-                "delta_pp",
-                "sites",
-                "opened",
-                "closed",
-                "spend",
-                "objective_value",
-                "gap",
-                "mean_distance_km",
-                "gate",
-                "demand_points",
-            ])?;
-            let o = |x: Option<f64>| x.map_or(String::new(), |v| v.to_string());
-            for r in &c.rows {
-                w.write_record([
-                    r.scenario.clone(),
-                    r.objective.clone(),
-                    r.radius_km.to_string(),
-                    r.covered_weight.to_string(),
-                    r.covered_fraction.to_string(),
-                    r.delta_pp.to_string(),
-                    r.sites.to_string(),
-                    r.opened.to_string(),
-                    r.closed.to_string(),
-                    o(r.spend),
-                    o(r.objective_value),
-                    o(r.gap),
-                    o(r.mean_distance_km),
-                    r.gate.map_or(String::new(), |g| g.to_string()),
-                    r.demand_points.to_string(),
-                ])?;
+            for t in c.tables() {
+                tabular::write_csv(&t, out)?;
             }
-            w.flush()
+            Ok(())
         }
         ReportFormat::Markdown => {
-            writeln!(out, "## outpost scenarios: {}\n", c.file)?;
-            write_md_table(out, &headers, &rows, &[0, 1])?;
+            for t in c.tables() {
+                writeln!(out, "## {}\n", t.title)?;
+                tabular::write_markdown(&t, out)?;
+            }
             if !c.failed_gates.is_empty() {
                 writeln!(out, "\nGate failed: {}", c.failed_gates.join(", "))?;
             }
             Ok(())
         }
         ReportFormat::Table => {
-            writeln!(out, "outpost scenarios: {}", c.file)?;
-            write_aligned(out, &headers, &rows, &[0, 1])?;
+            for t in c.tables() {
+                writeln!(out, "{}", t.title)?;
+                tabular::write_text(&t, out)?;
+            }
             if !c.failed_gates.is_empty() {
                 writeln!(out, "gate failed: {}", c.failed_gates.join(", "))?;
             }
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(name: &str, over: Option<f64>) -> ComparisonRow {
+        ComparisonRow {
+            scenario: name.into(),
+            objective: "coverage".into(),
+            radius_km: 150.0,
+            tiers: vec![(150.0, 0.5), (300.0, 0.75)],
+            covered_weight: 50.0,
+            covered_fraction: 0.5,
+            delta_pp: 0.0,
+            sites: 2,
+            opened: 1,
+            closed: 0,
+            spend: None,
+            objective_value: Some(50.0),
+            gap: Some(0.0),
+            mean_distance_km: Some(12.5),
+            over_capacity_weight: over,
+            gate: None,
+            demand_points: 3,
+        }
+    }
+
+    /// The CSV once lacked the tier and over-capacity columns its table and JSON had.
+    #[test]
+    fn comparison_csv_has_tiers_and_over_capacity() {
+        let c = Comparison {
+            command: report::CommandName::Scenarios,
+            file: "s.toml".into(),
+            rows: vec![row("today", None), row("capped", Some(7.0))],
+            failed_gates: vec![],
+            elapsed_ms: 0,
+        };
+        let mut out = Vec::new();
+        write_comparison(&c, ReportFormat::Csv, &mut out).expect("writing to a Vec");
+        let text = String::from_utf8(out).expect("UTF-8");
+        assert_eq!(
+            text,
+            "scenario,objective,radius_km,tier_150_km_covered_fraction,tier_300_km_covered_fraction,\
+             covered_weight,covered_fraction,delta_pp,sites,opened,closed,spend,objective_value,gap,\
+             mean_distance_km,over_capacity_weight,gate,demand_points\n\
+             today,coverage,150,0.5,0.75,50,0.5,0,2,1,0,,50,0,12.5,,,3\n\
+             capped,coverage,150,0.5,0.75,50,0.5,0,2,1,0,,50,0,12.5,7,,3\n"
+        );
+        let mut table = Vec::new();
+        write_comparison(&c, ReportFormat::Table, &mut table).expect("writing to a Vec");
+        let table = String::from_utf8(table).expect("UTF-8");
+        assert!(table.contains("tier 150 km  tier 300 km"), "{table}");
+        assert!(table.contains("over capacity"), "{table}");
     }
 }

@@ -20,15 +20,11 @@ use crate::input::PlaceSet;
 use crate::metric::Metric;
 use crate::planner::plan_coverage;
 use crate::progress::Progress;
-use crate::report::markdown::write_md_table;
-pub use crate::report::sweep::{SweepPoint, SweepReport};
-use crate::report::table::write_aligned;
-use crate::report::{ReportFormat, fmt_pct, fmt_weight};
+pub use crate::report::sweep::{SweepMethod, SweepPoint, SweepReport, write_sweep};
 use crate::solve::mclp::{Limits, local_search};
 use crate::workspace::Loaded;
 use crate::workspace::{load_candidates, load_inputs};
 use anyhow::Result;
-use std::io::Write;
 use std::time::Instant;
 
 /// Runs a sweep.
@@ -93,7 +89,7 @@ fn sweep_with<M: Metric>(
             };
             let mut set = chosen.set;
             let mut covered = value(&set);
-            let mut method = "solved";
+            let mut method = SweepMethod::Solved;
             if let Some((pset, pval)) = &prev
                 && covered < *pval
             {
@@ -103,11 +99,11 @@ fn sweep_with<M: Metric>(
                 if ext_val >= *pval {
                     set = ext;
                     covered = ext_val;
-                    method = "extended";
+                    method = SweepMethod::Extended;
                 } else {
                     set = pset.clone();
                     covered = *pval;
-                    method = "extended";
+                    method = SweepMethod::Extended;
                 }
             }
             let ranked = crate::solve::rank_by_marginal(&model, &set);
@@ -149,7 +145,7 @@ fn sweep_with<M: Metric>(
         points.extend(curve);
     }
     let report = SweepReport {
-        command: "sweep",
+        command: crate::report::CommandName::Sweep,
         demand_points: loaded.weights.len() as u64,
         total_weight: total,
         candidates: cands.places.len() as u64,
@@ -181,114 +177,4 @@ fn sweep_with<M: Metric>(
         write_sweep(&report, f, w)
     })?;
     Ok(Outcome::Success)
-}
-
-/// Writes the sweep in a format.
-///
-/// # Errors
-/// I/O errors.
-pub fn write_sweep<W: Write + ?Sized>(
-    r: &SweepReport,
-    format: ReportFormat,
-    out: &mut W,
-) -> std::io::Result<()> {
-    let r = &r.tidied();
-    let headers = [
-        "radius",
-        "new sites",
-        "covered weight",
-        "covered",
-        "marginal",
-        "bound",
-        "gap",
-        "method",
-    ];
-    let rows: Vec<Vec<String>> = r
-        .points
-        .iter()
-        .map(|p| {
-            vec![
-                p.radius_label.clone(),
-                p.sites.to_string(),
-                fmt_weight(p.covered_weight),
-                fmt_pct(p.covered_fraction),
-                fmt_weight(p.marginal_weight),
-                p.bound.map_or("-".into(), fmt_weight),
-                p.gap.map_or("-".into(), fmt_pct),
-                p.method.to_string(),
-            ]
-        })
-        .collect();
-    match format {
-        ReportFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, r)?;
-            writeln!(out)
-        }
-        ReportFormat::Csv => {
-            let mut w = ::csv::Writer::from_writer(out);
-            w.write_record([
-                "radius_km",
-                "radius_label",
-                "sites",
-                "covered_weight",
-                "covered_fraction",
-                "marginal_weight",
-                "bound",
-                "gap",
-                "method",
-                "site_ids",
-            ])?;
-            for p in &r.points {
-                w.write_record([
-                    p.radius_km.to_string(),
-                    p.radius_label.clone(),
-                    p.sites.to_string(),
-                    p.covered_weight.to_string(),
-                    p.covered_fraction.to_string(),
-                    p.marginal_weight.to_string(),
-                    p.bound.map_or(String::new(), |b| b.to_string()),
-                    p.gap.map_or(String::new(), |g| g.to_string()),
-                    p.method.to_string(),
-                    p.site_ids.join(" "),
-                ])?;
-            }
-            w.flush()
-        }
-        ReportFormat::Markdown => {
-            writeln!(out, "## outpost sweep\n")?;
-            writeln!(
-                out,
-                "- demand: {} points, weight {}",
-                r.demand_points,
-                fmt_weight(r.total_weight)
-            )?;
-            writeln!(
-                out,
-                "- {} candidates, {} existing sites",
-                r.candidates, r.existing
-            )?;
-            writeln!(out, "- {}\n", r.method)?;
-            write_md_table(out, &headers, &rows, &[0])
-        }
-        ReportFormat::Table => {
-            writeln!(out, "outpost sweep")?;
-            writeln!(
-                out,
-                "demand: {} points, weight {}",
-                r.demand_points,
-                fmt_weight(r.total_weight)
-            )?;
-            writeln!(
-                out,
-                "sites: {} candidates, {} existing",
-                r.candidates, r.existing
-            )?;
-            for ((_, f), label) in r.baseline.iter().zip(&r.radius_labels) {
-                writeln!(out, "existing sites alone within {label}: {}", fmt_pct(*f))?;
-            }
-            writeln!(out, "method: {}", r.method)?;
-            writeln!(out)?;
-            write_aligned(out, &headers, &rows, &[])
-        }
-    }
 }

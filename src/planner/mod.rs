@@ -17,7 +17,7 @@ use crate::evaluate::{Evaluation, evaluate};
 use crate::input::PlaceSet;
 use crate::metric::Metric;
 use crate::progress::Progress;
-use crate::report::{BoundReport, BudgetReport, ObjectiveValue, Report};
+use crate::report::{BoundReport, BudgetReport, Measure, ObjectiveValue, Report};
 use crate::solve::mclp::Limits;
 use crate::solve::{exhaustive, pcenter, rank_by_marginal};
 use crate::sphere::{Radius, RadiusUnit};
@@ -276,7 +276,7 @@ pub(crate) fn plan_network<M: Metric>(
     let mut eval = evaluate(metric, loaded.view(demand), &open_units, radii);
     let mut report = build_report(
         metric,
-        "plan",
+        crate::report::CommandName::Plan,
         Some(pc.objective.name()),
         loaded,
         &open,
@@ -308,14 +308,14 @@ pub(crate) fn plan_network<M: Metric>(
         }
     };
     let measure = match pc.objective {
-        Objective::Coverage => "covered_weight",
-        Objective::MinSites => "new_sites",
-        Objective::Distance => "weighted_distance_km",
+        Objective::Coverage => Measure::CoveredWeight,
+        Objective::MinSites => Measure::NewSites,
+        Objective::Distance => Measure::WeightedDistanceKm,
         Objective::MaxDistance => {
             if pc.weighted {
-                "max_weighted_distance"
+                Measure::MaxWeightedDistance
             } else {
-                "max_distance_km"
+                Measure::MaxDistanceKm
             }
         }
     };
@@ -366,7 +366,7 @@ pub(crate) fn plan_network<M: Metric>(
             // The objective is the weight served; both bounds are valid for it, keep the smaller.
             let served = c.assigned_weight;
             report.objective_value = Some(ObjectiveValue {
-                measure: "served_weight",
+                measure: Measure::ServedWeight,
                 value: served,
             });
             if let Some(b) = &mut report.bound {

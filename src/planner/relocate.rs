@@ -201,7 +201,8 @@ pub(super) fn plan_relocating<M: Metric>(
                 };
                 b.method = if exhaustive {
                     format!(
-                        "the largest of {tried} bounds, one per way to close at most {k} outlets; each: {}",
+                        "the largest of {tried} bounds, one per way to close at most {k} outlet{}; each: {}",
+                        if k == 1 { "" } else { "s" },
                         b.method
                     )
                 } else {
@@ -221,8 +222,9 @@ pub(super) fn plan_relocating<M: Metric>(
     };
     out.report.notes.push(if best.0.is_empty() {
         format!(
-            "relocation: moving no outlet is best ({tried} ways to close at most {k} of {} movable outlets tried)",
-            movable.len()
+            "relocation: moving no outlet is best ({tried} ways to close at most {k} of {} movable outlet{} tried)",
+            movable.len(),
+            if movable.len() == 1 { "" } else { "s" }
         )
     } else {
         format!(

@@ -2,12 +2,9 @@
 //! a pull-request comment or a wiki page.
 
 use super::Report;
-use super::table::{sections, summary_lines};
+use super::table::summary_lines;
+use super::tabular::{Tabular, markdown_cell};
 use std::io::Write;
-
-fn cell(s: &str) -> String {
-    super::one_line(s).replace('|', "\\|")
-}
 
 /// Writes the report as Markdown.
 ///
@@ -19,42 +16,11 @@ pub fn write_markdown<W: Write>(r: &Report, mut out: W) -> std::io::Result<()> {
         writeln!(out, "## {title}\n")?;
     }
     for line in lines {
-        writeln!(out, "- {}", cell(&line))?;
+        writeln!(out, "- {}", markdown_cell(&line))?;
     }
-    for s in sections(r) {
-        writeln!(out, "\n### {}\n", s.title)?;
-        write_md_table(&mut out, &s.headers, &s.rows, &[0])?;
-    }
-    Ok(())
-}
-
-/// Writes `rows` under `headers` as a Markdown table, the columns in `left`
-/// left-aligned and the rest right-aligned; `|` in cells is escaped.
-///
-/// # Errors
-/// I/O errors of the writer.
-pub fn write_md_table<W: Write + ?Sized, H: AsRef<str>>(
-    out: &mut W,
-    headers: &[H],
-    rows: &[Vec<String>],
-    left: &[usize],
-) -> std::io::Result<()> {
-    let line = |cells: Vec<&str>| cells.into_iter().map(cell).collect::<Vec<_>>().join(" | ");
-    writeln!(
-        out,
-        "| {} |",
-        line(headers.iter().map(AsRef::as_ref).collect())
-    )?;
-    let align: Vec<&str> = (0..headers.len())
-        .map(|c| if left.contains(&c) { "---" } else { "---:" })
-        .collect();
-    writeln!(out, "|{}|", align.join("|"))?;
-    for row in rows {
-        writeln!(
-            out,
-            "| {} |",
-            line(row.iter().map(String::as_str).collect())
-        )?;
+    for t in r.tables() {
+        writeln!(out, "\n### {}\n", t.title)?;
+        super::tabular::write_markdown(&t, &mut out)?;
     }
     Ok(())
 }

@@ -3,12 +3,46 @@
 //! The JSON form is a public interface (see [`json`]): renaming a field is a
 //! breaking change.
 
+/// Defines a closed set of names that reports write as strings: the enum,
+/// `as_str`, `Display`, and serde's `Serialize` as that string.
+macro_rules! named {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $text:literal,)* }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vdoc])* $variant,)*
+        }
+
+        impl $name {
+            /// The name written in every report.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)*
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
 pub mod csv;
 pub mod geojson;
 pub mod json;
 pub mod markdown;
 pub mod sweep;
 pub mod table;
+pub mod tabular;
 
 use crate::evaluate::DistanceStats;
 use serde::Serialize;
@@ -248,7 +282,7 @@ pub struct GateReport {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Report {
     /// `evaluate` or `plan`.
-    pub command: String,
+    pub command: CommandName,
     /// The objective (`coverage`, `min-sites`, `distance`, `max-distance`); `null` for evaluate.
     pub objective: Option<String>,
     /// The first (main) radius, km.
@@ -329,10 +363,42 @@ pub struct RelocationReport {
 /// An objective value with its meaning.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ObjectiveValue {
-    /// What is measured: `covered_weight`, `sites`, `weighted_distance_km`, `max_distance_km`.
-    pub measure: &'static str,
+    /// What is measured.
+    pub measure: Measure,
     /// The value.
     pub value: f64,
+}
+
+named! {
+    /// The command a report comes from (`command` in every JSON report).
+    CommandName {
+        /// `outpost evaluate`.
+        Evaluate => "evaluate",
+        /// `outpost plan`.
+        Plan => "plan",
+        /// `outpost sweep`.
+        Sweep => "sweep",
+        /// `outpost scenarios`.
+        Scenarios => "scenarios",
+    }
+}
+
+named! {
+    /// What a plan's objective value measures (`objective_value.measure`).
+    Measure {
+        /// Weight within the radius of an open site (`coverage`).
+        CoveredWeight => "covered_weight",
+        /// New sites opened (`min-sites`).
+        NewSites => "new_sites",
+        /// Weighted distance to the nearest open site, summed (`distance`).
+        WeightedDistanceKm => "weighted_distance_km",
+        /// Largest distance to the nearest open site (`max-distance`).
+        MaxDistanceKm => "max_distance_km",
+        /// Largest weight x distance to the nearest open site (`max-distance --weighted`).
+        MaxWeightedDistance => "max_weighted_distance",
+        /// Weight served within capacities (`coverage` with capacities).
+        ServedWeight => "served_weight",
+    }
 }
 
 /// Makes text from the data safe for one line of a table, Markdown or SVG:

@@ -1,18 +1,9 @@
-//! Human-readable writers: the report laid out as a few titled tables, rendered
-//! as aligned text ([`write_table`]) or Markdown (see [`super::markdown`]).
+//! The report's summary lines and its tables (one definition each, see
+//! [`super::tabular`]), and the aligned-text writer ([`write_table`]).
 
-use super::{Report, fmt_pct, fmt_weight};
+use super::tabular::{Cell, Column, Table, Tabular, write_text};
+use super::{Measure, Report, fmt_pct, fmt_weight};
 use std::io::Write;
-
-/// A titled table of text cells; the first column is left-aligned, the rest right-aligned.
-pub struct Section {
-    /// Title.
-    pub title: String,
-    /// Column headers.
-    pub headers: Vec<String>,
-    /// Rows.
-    pub rows: Vec<Vec<String>>,
-}
 
 fn opt_km(x: Option<f64>) -> String {
     x.map_or("-".to_string(), |d| {
@@ -71,10 +62,12 @@ pub fn summary_lines(r: &Report) -> Vec<String> {
             d.mean, d.p50, d.p90, d.max
         ));
     }
-    let measure = r.objective_value.as_ref().map_or("", |v| v.measure);
+    let measure = r.objective_value.as_ref().map(|v| v.measure);
     let value = |x: f64| match measure {
-        "covered_weight" | "served_weight" | "weighted_distance_km" => fmt_weight(x),
-        "new_sites" => format!("{x:.0}"),
+        Some(Measure::CoveredWeight | Measure::ServedWeight | Measure::WeightedDistanceKm) => {
+            fmt_weight(x)
+        }
+        Some(Measure::NewSites) => format!("{x:.0}"),
         _ => format!("{x:.3}"),
     };
     if let Some(v) = &r.objective_value {
@@ -124,128 +117,190 @@ pub fn summary_lines(r: &Report) -> Vec<String> {
     lines
 }
 
-/// The report's tables.
-pub fn sections(r: &Report) -> Vec<Section> {
-    let mut out = Vec::new();
-    out.push(Section {
+/// The coverage per radius tier (long-form CSV section `tier`, keyed by km).
+pub fn tiers_table(r: &Report) -> Table {
+    Table {
         title: "Coverage by radius".into(),
-        headers: vec![
-            "radius".into(),
-            "covered weight".into(),
-            "covered".into(),
-            "points".into(),
+        section: "tier".into(),
+        columns: vec![
+            Column::machines("radius_km"),
+            Column::left("radius", "label"),
+            Column::right("covered weight", "covered_weight"),
+            Column::right("covered", "covered_fraction"),
+            Column::right("points", "covered_points"),
+            Column::right("backup (2+ outlets)", "backup_fraction"),
         ],
         rows: r
             .tiers
             .iter()
             .map(|t| {
                 vec![
-                    t.label.clone(),
-                    fmt_weight(t.covered_weight),
-                    fmt_pct(t.covered_fraction),
-                    t.covered_points.to_string(),
+                    Cell::value(t.radius_km),
+                    Cell::plain(t.label.clone()),
+                    Cell::new(fmt_weight(t.covered_weight), t.covered_weight),
+                    Cell::new(fmt_pct(t.covered_fraction), t.covered_fraction),
+                    Cell::plain(t.covered_points.to_string()),
+                    Cell::new(fmt_pct(t.backup_fraction), t.backup_fraction),
                 ]
             })
             .collect(),
-    });
+    }
+}
+
+/// The open sites (long-form CSV section `site`, keyed by id). Cost,
+/// capacity and engineer columns appear when any site has them.
+pub fn sites_table(r: &Report) -> Table {
     let with_cap = r.sites.iter().any(|s| s.capacity.is_some());
     let with_eng = r.sites.iter().any(|s| s.engineers.is_some());
     let with_cost = r.sites.iter().any(|s| s.cost.is_some());
-    let mut headers: Vec<String> = ["site", "status", "rank", "marginal", "covered", "assigned"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let mut columns = vec![
+        Column::left("site", "id"),
+        Column::machines("name"),
+        Column::right("status", "status"),
+        Column::machines("lon"),
+        Column::machines("lat"),
+        Column::right("rank", "rank"),
+        Column::right("marginal", "marginal_weight"),
+        Column::right("covered", "covered_weight"),
+        Column::right("unique", "unique_weight"),
+        Column::right("assigned", "assigned_weight"),
+    ];
     if with_cost {
-        headers.push("cost".into());
+        columns.push(Column::right("cost", "cost"));
     }
     if with_cap {
-        headers.extend(["capacity".into(), "utilisation".into()]);
+        columns.push(Column::right("capacity", "capacity"));
+        columns.push(Column::right("utilisation", "utilisation"));
     }
     if with_eng {
-        headers.push("engineers".into());
+        columns.push(Column::right("engineers", "engineers"));
     }
-    out.push(Section {
-        title: "Open sites".into(),
-        headers,
+    let rows = r
+        .sites
+        .iter()
+        .map(|s| {
+            let mut row = vec![
+                Cell::new(labelled(s.name.as_deref(), &s.id), &s.id),
+                Cell {
+                    text: String::new(),
+                    value: s.name.clone(),
+                },
+                Cell::plain(s.status.to_string()),
+                Cell::value(s.lon),
+                Cell::value(s.lat),
+                Cell::opt(s.rank, |k| k.to_string()),
+                Cell::opt(s.marginal_weight, fmt_weight),
+                Cell::new(fmt_weight(s.covered_weight), s.covered_weight),
+                Cell::new(fmt_weight(s.unique_weight), s.unique_weight),
+                Cell::new(fmt_weight(s.assigned_weight), s.assigned_weight),
+            ];
+            if with_cost {
+                row.push(Cell::opt(s.cost, fmt_weight));
+            }
+            if with_cap {
+                row.push(Cell::opt(s.capacity, fmt_weight));
+                row.push(Cell::opt(s.utilisation, fmt_pct));
+            }
+            if with_eng {
+                row.push(Cell::opt(s.engineers, |e| e.to_string()));
+            }
+            row
+        })
+        .collect();
+    Table {
+        title: if r.sites.len() > r.open_sites().count() {
+            "Sites (open, then closed)".into()
+        } else {
+            "Open sites".into()
+        },
+        section: "site".into(),
+        columns,
+        rows,
+    }
+}
+
+/// Coverage per group, worst first (long-form CSV section `group`).
+pub fn groups_table(r: &Report) -> Table {
+    Table {
+        title: format!("Coverage by group within {} (worst first)", r.radius_label),
+        section: "group".into(),
+        columns: vec![
+            Column::left("group", "group"),
+            Column::right("points", "points"),
+            Column::right("weight", "total_weight"),
+            Column::right("covered weight", "covered_weight"),
+            Column::right("covered", "covered_fraction"),
+        ],
         rows: r
-            .sites
+            .groups
             .iter()
-            .map(|s| {
-                let mut row = vec![
-                    s.name
-                        .clone()
-                        .map_or(s.id.clone(), |n| format!("{n} ({})", s.id)),
-                    s.status.to_string(),
-                    s.rank.map_or("-".into(), |k| k.to_string()),
-                    s.marginal_weight.map_or("-".into(), fmt_weight),
-                    fmt_weight(s.covered_weight),
-                    fmt_weight(s.assigned_weight),
-                ];
-                if with_cost {
-                    row.push(s.cost.map_or("-".into(), fmt_weight));
-                }
-                if with_cap {
-                    row.push(s.capacity.map_or("-".into(), fmt_weight));
-                    row.push(s.utilisation.map_or("-".into(), fmt_pct));
-                }
-                if with_eng {
-                    row.push(s.engineers.map_or("-".into(), |e| e.to_string()));
-                }
-                row
+            .map(|g| {
+                vec![
+                    Cell::plain(g.group.clone()),
+                    Cell::plain(g.points.to_string()),
+                    Cell::new(fmt_weight(g.total_weight), g.total_weight),
+                    Cell::new(fmt_weight(g.covered_weight), g.covered_weight),
+                    Cell::new(fmt_pct(g.covered_fraction), g.covered_fraction),
+                ]
             })
             .collect(),
-    });
-    if !r.groups.is_empty() {
-        out.push(Section {
-            title: format!("Coverage by group within {} (worst first)", r.radius_label),
-            headers: vec![
-                "group".into(),
-                "points".into(),
-                "weight".into(),
-                "covered weight".into(),
-                "covered".into(),
-            ],
-            rows: r
-                .groups
-                .iter()
-                .map(|g| {
-                    vec![
-                        g.group.clone(),
-                        g.points.to_string(),
-                        fmt_weight(g.total_weight),
-                        fmt_weight(g.covered_weight),
-                        fmt_pct(g.covered_fraction),
-                    ]
-                })
-                .collect(),
-        });
     }
-    if !r.uncovered.is_empty() {
-        out.push(Section {
-            title: "Largest uncovered places".into(),
-            headers: vec![
-                "place".into(),
-                "group".into(),
-                "weight".into(),
-                "nearest km".into(),
-            ],
-            rows: r
-                .uncovered
-                .iter()
-                .map(|u| {
-                    vec![
-                        u.name
-                            .clone()
-                            .map_or(u.id.clone(), |n| format!("{n} ({})", u.id)),
-                        u.group.clone().unwrap_or_default(),
-                        fmt_weight(u.weight),
-                        opt_km(u.distance_km),
-                    ]
-                })
-                .collect(),
-        });
+}
+
+/// The largest uncovered places (long-form CSV section `uncovered`, keyed by id).
+pub fn uncovered_table(r: &Report) -> Table {
+    Table {
+        title: "Largest uncovered places".into(),
+        section: "uncovered".into(),
+        columns: vec![
+            Column::left("place", "id"),
+            Column::machines("name"),
+            Column::right("group", "group"),
+            Column::right("weight", "weight"),
+            Column::right("nearest km", "distance_km"),
+        ],
+        rows: r
+            .uncovered
+            .iter()
+            .map(|u| {
+                vec![
+                    Cell::new(labelled(u.name.as_deref(), &u.id), &u.id),
+                    Cell {
+                        text: String::new(),
+                        value: u.name.clone(),
+                    },
+                    Cell {
+                        text: u.group.clone().unwrap_or_default(),
+                        value: u.group.clone(),
+                    },
+                    Cell::new(fmt_weight(u.weight), u.weight),
+                    Cell {
+                        text: opt_km(u.distance_km),
+                        value: u.distance_km.map(|d| d.to_string()),
+                    },
+                ]
+            })
+            .collect(),
     }
-    out
+}
+
+/// `name (id)`, or the id alone.
+fn labelled(name: Option<&str>, id: &str) -> String {
+    name.map_or(id.to_string(), |n| format!("{n} ({id})"))
+}
+
+impl Tabular for Report {
+    /// Tiers, sites, then groups and uncovered places when there are any.
+    fn tables(&self) -> Vec<Table> {
+        let mut out = vec![tiers_table(self), sites_table(self)];
+        if !self.groups.is_empty() {
+            out.push(groups_table(self));
+        }
+        if !self.uncovered.is_empty() {
+            out.push(uncovered_table(self));
+        }
+        out
+    }
 }
 
 /// Writes the report as aligned text tables.
@@ -256,58 +311,10 @@ pub fn write_table<W: Write>(r: &Report, mut out: W) -> std::io::Result<()> {
     for line in summary_lines(r) {
         writeln!(out, "{line}")?;
     }
-    for s in sections(r) {
+    for t in r.tables() {
         writeln!(out)?;
-        writeln!(out, "{}", s.title)?;
-        write_aligned(&mut out, &s.headers, &s.rows, &[0])?;
-    }
-    Ok(())
-}
-
-/// Writes `rows` under `headers` as aligned text, each line indented two spaces,
-/// the columns in `left` left-aligned and the rest right-aligned (widths in characters).
-///
-/// # Errors
-/// I/O errors of the writer.
-pub fn write_aligned<W: Write + ?Sized, H: AsRef<str>>(
-    out: &mut W,
-    headers: &[H],
-    rows: &[Vec<String>],
-    left: &[usize],
-) -> std::io::Result<()> {
-    let headers: Vec<&str> = headers.iter().map(AsRef::as_ref).collect();
-    let rows: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| r.iter().map(|c| super::one_line(c).into_owned()).collect())
-        .collect();
-    let widths: Vec<usize> = (0..headers.len())
-        .map(|c| {
-            rows.iter()
-                .map(|r| r[c].chars().count())
-                .chain([headers[c].chars().count()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |cells: &[&str]| {
-        cells
-            .iter()
-            .enumerate()
-            .map(|(c, v)| {
-                let pad = " ".repeat(widths[c] - v.chars().count());
-                if left.contains(&c) {
-                    format!("{v}{pad}")
-                } else {
-                    format!("{pad}{v}")
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("  ")
-    };
-    writeln!(out, "  {}", line(&headers).trim_end())?;
-    for row in rows {
-        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
-        writeln!(out, "  {}", line(&cells).trim_end())?;
+        writeln!(out, "{}", t.title)?;
+        write_text(&t, &mut out)?;
     }
     Ok(())
 }
