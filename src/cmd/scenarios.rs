@@ -72,6 +72,7 @@ struct Inputs {
     time_limit: Option<f64>,
     seed: Option<u64>,
     circuity: Option<f64>,
+    crs: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -348,8 +349,20 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::config::Outcome> {
         format: None,
         skip_invalid: false,
         fail_fast: false,
+        crs: match &inp.crs {
+            Some(c) => input::Crs::parse(c).map_err(|e| {
+                anyhow!("{}: [inputs] key `crs`: {e}", file.display())
+            })?,
+            None => input::Crs::default(),
+        },
         ..LoadOptions::default()
     };
+    if sc.maps && !opts.crs.has_lon_lat() {
+        bail!(
+            "{}: [inputs] key `crs` is \"planar\": such coordinates have no geographic reference, so --map cannot draw them; name the projected system (crs = \"EPSG:CODE\") to get maps, or leave out --map",
+            file.display()
+        );
+    }
     let need = |key: &str, p: &str| -> Result<PathBuf> {
         let path = resolve(p);
         if !path.exists() {
@@ -379,14 +392,19 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::config::Outcome> {
         demand,
         existing,
         cands,
-        model: match inp.circuity {
-            Some(c) => crate::metric::Model::GreatCircle(
-                crate::metric::GreatCircle::with_circuity(crate::units::circuity(
+        model: {
+            let c = match inp.circuity {
+                Some(c) => crate::units::circuity(
                     &format!("{}: [inputs] key `circuity`", file.display()),
                     &c.to_string(),
-                )?),
-            ),
-            None => crate::metric::Model::default(),
+                )?,
+                None => 1.0,
+            };
+            if opts.crs.is_wgs84() {
+                crate::metric::Model::GreatCircle(crate::metric::GreatCircle::with_circuity(c))
+            } else {
+                crate::metric::Model::Planar(crate::metric::Planar::with_circuity(c))
+            }
         },
     };
     let base = spec.baseline.clone().unwrap_or_default();
