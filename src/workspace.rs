@@ -152,6 +152,7 @@ pub fn candidates_from_demand(demand: &PlaceSet) -> PlaceSet {
             .collect(),
         groups: demand.groups.clone(),
         skipped: Vec::new(),
+        crs: demand.crs.clone(),
         ..PlaceSet::default()
     }
 }

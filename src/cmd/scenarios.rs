@@ -350,9 +350,8 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::config::Outcome> {
         skip_invalid: false,
         fail_fast: false,
         crs: match &inp.crs {
-            Some(c) => input::Crs::parse(c).map_err(|e| {
-                anyhow!("{}: [inputs] key `crs`: {e}", file.display())
-            })?,
+            Some(c) => input::Crs::parse(c)
+                .map_err(|e| anyhow!("{}: [inputs] key `crs`: {e}", file.display()))?,
             None => input::Crs::default(),
         },
         ..LoadOptions::default()
@@ -566,9 +565,10 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::config::Outcome> {
                 report::write(&report, ReportFormat::Json, w)
             })?;
             write_atomic(&d.join("sites.csv"), |w| {
-                report::csv::write_sites_csv(&report.sites, w)
+                crate::task::write_sites_csv(&report.sites, w)
             })?;
             if sc.maps {
+                let unproject = |x: f64, y: f64| opts.crs.to_lon_lat(x, y);
                 let demand: Vec<crate::render::map::DemandDot> = loaded
                     .demand
                     .places
@@ -590,6 +590,7 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::config::Outcome> {
                     demand: &demand,
                     basemap: &crate::render::basemap::BaseMap::Auto,
                     data_credit: String::new(),
+                    unproject: (!opts.crs.is_wgs84()).then_some(&unproject),
                 };
                 let svg = crate::render::map::render_map(&report, &spec)?;
                 crate::render::write_image(&d.join("map.svg"), &svg)?;
@@ -931,6 +932,7 @@ fn run_job(j: &Job, sh: &Shared, top: usize) -> Result<JobResult> {
     let mut demand = PlaceSet {
         source: sh.demand.source.clone(),
         groups: sh.demand.groups.clone(),
+        crs: sh.demand.crs.clone(),
         ..PlaceSet::default()
     };
     demand.places = j

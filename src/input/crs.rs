@@ -157,19 +157,17 @@ impl Projected {
         let mut p = (x, y, 0.0);
         proj4rs::transform::transform(&self.proj, &self.wgs84, &mut p).ok()?;
         let (lon, lat) = (p.0.to_degrees(), p.1.to_degrees());
-        (lon.is_finite() && lat.is_finite() && lat.abs() <= 90.0 && lon.abs() <= 540.0).then(
-            || {
-                // proj4rs may return longitudes beyond ±180 near the antimeridian.
-                let lon = if lon > 180.0 {
-                    lon - 360.0
-                } else if lon < -180.0 {
-                    lon + 360.0
-                } else {
-                    lon
-                };
-                (lon, lat)
-            },
-        )
+        (lon.is_finite() && lat.is_finite() && lat.abs() <= 90.0 && lon.abs() <= 540.0).then(|| {
+            // proj4rs may return longitudes beyond ±180 near the antimeridian.
+            let lon = if lon > 180.0 {
+                lon - 360.0
+            } else if lon < -180.0 {
+                lon + 360.0
+            } else {
+                lon
+            };
+            (lon, lat)
+        })
     }
 }
 
@@ -190,8 +188,16 @@ mod tests {
     fn refuses_what_it_cannot_read() {
         let e = Crs::parse("EPSG:999999").unwrap_err();
         assert!(e.contains("not an EPSG code"), "{e}");
-        assert!(Crs::parse("EPSG:12").unwrap_err().contains("not an EPSG code"));
-        assert!(Crs::parse("EPSG:abc").unwrap_err().contains("not an EPSG code"));
+        assert!(
+            Crs::parse("EPSG:12")
+                .unwrap_err()
+                .contains("not an EPSG code")
+        );
+        assert!(
+            Crs::parse("EPSG:abc")
+                .unwrap_err()
+                .contains("not an EPSG code")
+        );
         let e = Crs::parse("EPSG:4269").unwrap_err();
         assert!(e.contains("geographic"), "{e}");
         let e = Crs::parse("EPSG:2227").unwrap_err();

@@ -10,8 +10,8 @@
 
 use super::{
     Builder, GROUP_NAMES, ID_NAMES, InputError, LAT_NAMES, LON_NAMES, LoadOptions, Location,
-    PlaceSet, RawPlace, Role, WEIGHT_NAMES, X_NAMES, Y_NAMES, clip, delimiter_name, has_decimal_comma,
-    has_decimal_point, parse_number, weight_like,
+    PlaceSet, RawPlace, Role, WEIGHT_NAMES, X_NAMES, Y_NAMES, clip, delimiter_name,
+    has_decimal_comma, has_decimal_point, parse_number, weight_like,
 };
 use std::path::Path;
 

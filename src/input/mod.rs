@@ -171,6 +171,8 @@ pub struct PlaceSet {
     /// not used, longitude and latitude that look swapped); [`load`] prints them to
     /// stderr as `outpost: warning: ...`.
     pub warnings: Vec<String>,
+    /// The coordinate system the file was read in, when not WGS84 (`EPSG:32650`, `planar`).
+    pub crs: Option<String>,
 }
 
 impl PlaceSet {
@@ -459,15 +461,7 @@ impl InputError {
 pub(crate) const LON_NAMES: &[&str] = &["lon", "lng", "long", "longitude", "x"];
 pub(crate) const LAT_NAMES: &[&str] = &["lat", "latitude", "y"];
 /// With a projected or planar `--crs`: x (easting) first, then the longitude names.
-pub(crate) const X_NAMES: &[&str] = &[
-    "x",
-    "easting",
-    "east",
-    "lon",
-    "lng",
-    "long",
-    "longitude",
-];
+pub(crate) const X_NAMES: &[&str] = &["x", "easting", "east", "lon", "lng", "long", "longitude"];
 /// With a projected or planar `--crs`: y (northing) first, then the latitude names.
 pub(crate) const Y_NAMES: &[&str] = &["y", "northing", "north", "lat", "latitude"];
 pub(crate) const WEIGHT_NAMES: &[&str] = &["weight", "sales", "demand", "population", "pop"];
@@ -519,6 +513,7 @@ impl<'o> Builder<'o> {
             opts,
             set: PlaceSet {
                 source,
+                crs: (!opts.crs.is_wgs84()).then(|| opts.crs.label()),
                 ..PlaceSet::default()
             },
             group_ids: HashMap::new(),
