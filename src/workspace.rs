@@ -6,7 +6,7 @@
 use crate::config::Config;
 use crate::evaluate::DemandView;
 use crate::input::{self, LoadOptions, Place, PlaceSet, Role};
-use crate::metric::{GreatCircle, Model};
+use crate::metric::{GreatCircle, Model, Planar};
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 
@@ -62,8 +62,12 @@ pub fn load_inputs(cfg: &Config) -> Result<Loaded> {
 /// The distance model the configuration asks for.
 ///
 /// # Errors
-/// None yet for great circles; models that read files fail with the file's errors.
+/// None yet for great circles and the plane; models that read files fail with the file's errors.
 pub fn model(cfg: &Config) -> Result<Model> {
+    if !cfg.load.crs.is_wgs84() {
+        // Projected or planar coordinates: Euclidean metres.
+        return Ok(Model::Planar(Planar::with_circuity(cfg.distance.circuity)));
+    }
     Ok(Model::GreatCircle(GreatCircle::with_circuity(
         cfg.distance.circuity,
     )))
@@ -148,6 +152,7 @@ pub fn candidates_from_demand(demand: &PlaceSet) -> PlaceSet {
             .collect(),
         groups: demand.groups.clone(),
         skipped: Vec::new(),
+        crs: demand.crs.clone(),
         ..PlaceSet::default()
     }
 }

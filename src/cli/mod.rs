@@ -25,7 +25,8 @@ pub use sweep::SweepArgs;
 const ABOUT: &str = "Plan and check service-outlet networks: how much demand is within reach of an outlet, and where to open new ones.";
 
 const AFTER: &str = "\
-Inputs are CSV (header row) or GeoJSON (Point/MultiPoint features), WGS84 lon/lat in degrees.
+Inputs are CSV (header row) or GeoJSON (Point/MultiPoint features), WGS84 lon/lat in degrees,
+or metres of a projected system with --crs EPSG:CODE (or --crs planar).
 Columns are found by name, case-insensitive: lon|lng|long|longitude|x, lat|latitude|y,
 weight|sales|demand|population|pop (default 1), id|name (default the row number),
 region|province|group|state|country; candidate files may carry cost and capacity.
@@ -132,6 +133,51 @@ pub struct DistanceArgs {
     /// of radius / F). Road networks are typically 1.2-1.4; default 1, straight lines.
     #[arg(long, value_name = "F", help_heading = "Distance model")]
     pub circuity: Option<String>,
+    /// Coordinate system of every input file: EPSG:4326 (default: WGS84 lon/lat in degrees,
+    /// great-circle distances); EPSG:CODE of a projected system in metres (UTM zones
+    /// EPSG:326xx/327xx, national grids such as EPSG:27700): straight-line distances in the
+    /// plane, places turned into lon/lat for maps and reports; or planar: metres with no
+    /// geographic reference (no --map, --areas-out or GeoJSON --sites-out). Coordinates in
+    /// metres are read from x|easting|east and y|northing|north columns (or the lon/lat names).
+    #[arg(long, value_name = "CRS", value_parser = parse_crs, help_heading = "Distance model")]
+    pub crs: Option<crate::input::Crs>,
+}
+
+fn parse_crs(s: &str) -> std::result::Result<crate::input::Crs, String> {
+    crate::input::Crs::parse(s)
+}
+
+/// Refuses, before any work, the outputs that need a geographic position when
+/// the coordinates have none (`--crs planar`).
+///
+/// # Errors
+/// The flag and what to do instead.
+pub(super) fn check_crs_outputs(cfg: &Config) -> Result<()> {
+    if cfg.load.crs.has_lon_lat() {
+        return Ok(());
+    }
+    let why = "--crs planar coordinates have no geographic reference (metres in an unnamed plane), so they cannot be placed on a map or written as GeoJSON, which is longitude/latitude";
+    let fix = "name the projected system with --crs EPSG:CODE (e.g. EPSG:32650 for UTM zone 50N) to get maps and GeoJSON in longitude/latitude";
+    let out = &cfg.output;
+    let geojson_sites = out.sites_out.as_deref().is_some_and(|p| {
+        p.extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("geojson") || e.eq_ignore_ascii_case("json"))
+    });
+    for (flag, given, alt) in [
+        ("--map", out.map.is_some(), ""),
+        ("--areas-out", out.areas_out.is_some(), ""),
+        (
+            "--sites-out",
+            geojson_sites,
+            "; or write the sites as CSV (--sites-out sites.csv), which carries x and y",
+        ),
+    ] {
+        if given {
+            bail!("{flag}: {why}: {fix}{alt}");
+        }
+    }
+    Ok(())
 }
 
 /// The distance model's settings from the flags.
@@ -316,6 +362,7 @@ pub(super) fn load_options(a: &InputArgs) -> LoadOptions {
         fail_fast: a.fail_fast,
         delimiter: a.delimiter,
         decimal_comma: a.decimal_comma,
+        crs: a.distance.crs.clone().unwrap_or_default(),
     }
 }
 
@@ -382,10 +429,12 @@ pub(super) fn check_stdin(inputs: &[&PathBuf]) -> Result<()> {
 /// # Errors
 /// Flags that are inconsistent or unreadable (exit code 2).
 pub fn into_config(args: Args) -> Result<Config> {
-    match args.command {
+    let cfg = match args.command {
         Cmd::Evaluate(a) => evaluate::config(a),
         Cmd::Plan(a) => plan::config(a),
         Cmd::Sweep(a) => sweep::config(a),
         Cmd::Scenarios(a) => scenarios::config(a),
-    }
+    }?;
+    check_crs_outputs(&cfg)?;
+    Ok(cfg)
 }

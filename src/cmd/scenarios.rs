@@ -71,6 +71,7 @@ struct Inputs {
     time_limit: Option<f64>,
     seed: Option<u64>,
     circuity: Option<f64>,
+    crs: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -352,8 +353,19 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::config::Outcome> {
         format: None,
         skip_invalid: false,
         fail_fast: false,
+        crs: match &inp.crs {
+            Some(c) => input::Crs::parse(c)
+                .map_err(|e| anyhow!("{}: [inputs] key `crs`: {e}", file.display()))?,
+            None => input::Crs::default(),
+        },
         ..LoadOptions::default()
     };
+    if sc.maps && !opts.crs.has_lon_lat() {
+        bail!(
+            "{}: [inputs] key `crs` is \"planar\": such coordinates have no geographic reference, so --map cannot draw them; name the projected system (crs = \"EPSG:CODE\") to get maps, or leave out --map",
+            file.display()
+        );
+    }
     let need = |key: &str, p: &str| -> Result<PathBuf> {
         let path = resolve(p);
         if !path.exists() {
@@ -383,14 +395,19 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::config::Outcome> {
         demand,
         existing,
         cands,
-        model: match inp.circuity {
-            Some(c) => crate::metric::Model::GreatCircle(
-                crate::metric::GreatCircle::with_circuity(crate::units::circuity(
+        model: {
+            let c = match inp.circuity {
+                Some(c) => crate::units::circuity(
                     &format!("{}: [inputs] key `circuity`", file.display()),
                     &c.to_string(),
-                )?),
-            ),
-            None => crate::metric::Model::default(),
+                )?,
+                None => 1.0,
+            };
+            if opts.crs.is_wgs84() {
+                crate::metric::Model::GreatCircle(crate::metric::GreatCircle::with_circuity(c))
+            } else {
+                crate::metric::Model::Planar(crate::metric::Planar::with_circuity(c))
+            }
         },
     };
     let base = spec.baseline.clone().unwrap_or_default();
@@ -552,9 +569,10 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::config::Outcome> {
                 report::write(&report, ReportFormat::Json, w)
             })?;
             write_atomic(&d.join("sites.csv"), |w| {
-                report::csv::write_sites_csv(&report.sites, w)
+                crate::task::write_sites_csv(&report.sites, w)
             })?;
             if sc.maps {
+                let unproject = |x: f64, y: f64| opts.crs.to_lon_lat(x, y);
                 let demand: Vec<crate::render::map::DemandDot> = loaded
                     .demand
                     .places
@@ -576,6 +594,7 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::config::Outcome> {
                     demand: &demand,
                     basemap: &crate::render::basemap::BaseMap::Auto,
                     data_credit: String::new(),
+                    unproject: (!opts.crs.is_wgs84()).then_some(&unproject),
                 };
                 let svg = crate::render::map::render_map(&report, &spec)?;
                 crate::render::write_image(&d.join("map.svg"), &svg)?;
@@ -921,6 +940,7 @@ fn run_job(j: &Job, sh: &Shared, top: usize) -> Result<JobResult> {
     let mut demand = PlaceSet {
         source: sh.demand.source.clone(),
         groups: sh.demand.groups.clone(),
+        crs: sh.demand.crs.clone(),
         ..PlaceSet::default()
     };
     demand.places = j

@@ -10,8 +10,8 @@
 
 use super::{
     Builder, GROUP_NAMES, ID_NAMES, InputError, LAT_NAMES, LON_NAMES, LoadOptions, Location,
-    PlaceSet, RawPlace, Role, WEIGHT_NAMES, clip, delimiter_name, has_decimal_comma,
-    has_decimal_point, parse_number, weight_like,
+    PlaceSet, RawPlace, Role, WEIGHT_NAMES, X_NAMES, Y_NAMES, clip, delimiter_name,
+    has_decimal_comma, has_decimal_point, parse_number, weight_like,
 };
 use std::path::Path;
 
@@ -331,16 +331,22 @@ pub(super) fn load(
             },
         })
     };
+    // Projected metres are found under x/easting and y/northing too.
+    let (lon_names, lat_names, lon_what, lat_what) = if opts.crs.is_wgs84() {
+        (LON_NAMES, LAT_NAMES, "longitude", "latitude")
+    } else {
+        (X_NAMES, Y_NAMES, "x (easting)", "y (northing)")
+    };
     let lon = required(
         column(
             path,
             &headers,
             opts.lon_col.as_ref(),
-            LON_NAMES,
+            lon_names,
             "--lon-col",
         )?,
-        "longitude",
-        LON_NAMES,
+        lon_what,
+        lon_names,
         "--lon-col",
     )?;
     let lat = required(
@@ -348,11 +354,11 @@ pub(super) fn load(
             path,
             &headers,
             opts.lat_col.as_ref(),
-            LAT_NAMES,
+            lat_names,
             "--lat-col",
         )?,
-        "latitude",
-        LAT_NAMES,
+        lat_what,
+        lat_names,
         "--lat-col",
     )?;
     // Sites carry no weight; a demand file without one weighs every row 1.
@@ -476,12 +482,22 @@ pub(super) fn load(
     b.cols.fixed = fixed.map(|c| headers[c].clone()).unwrap_or_default();
 
     let named = |i: Option<usize>| i.map_or("none".to_string(), |i| headers[i].clone());
-    let mut note = format!(
-        "{role} file {path}: lon={}, lat={}",
-        headers[lon],
-        headers[lat],
-        path = path.display()
-    );
+    let mut note = if opts.crs.is_wgs84() {
+        format!(
+            "{role} file {path}: lon={}, lat={}",
+            headers[lon],
+            headers[lat],
+            path = path.display()
+        )
+    } else {
+        format!(
+            "{role} file {path}: x={}, y={} (metres, --crs {})",
+            headers[lon],
+            headers[lat],
+            opts.crs.label(),
+            path = path.display()
+        )
+    };
     if role == Role::Demand {
         note.push_str(&match weight {
             Some(w) => format!(", weight={}", headers[w]),

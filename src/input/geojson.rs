@@ -157,10 +157,18 @@ pub(super) fn load(
             }
         }
     }
-    let mut note = format!(
-        "{role} file {} (GeoJSON): lon/lat=geometry coordinates",
-        path.display()
-    );
+    let mut note = if opts.crs.is_wgs84() {
+        format!(
+            "{role} file {} (GeoJSON): lon/lat=geometry coordinates",
+            path.display()
+        )
+    } else {
+        format!(
+            "{role} file {} (GeoJSON): x/y=geometry coordinates (metres, --crs {})",
+            path.display(),
+            opts.crs.label()
+        )
+    };
     if role == Role::Demand {
         note.push_str(&match &weight_key {
             Some(k) => format!(", weight={k}"),

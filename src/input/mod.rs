@@ -4,9 +4,12 @@
 //! Both loaders produce the same [`PlaceSet`]; everything downstream works on it
 //! and never sees a file format.
 
+mod crs;
 mod csv;
 mod geojson;
 mod land;
+
+pub use crs::{Crs, Projected};
 
 use std::collections::HashMap;
 use std::fmt;
@@ -67,6 +70,8 @@ pub struct LoadOptions {
     /// CSV numbers are written with a decimal comma (`12,5`). Without it, decimal commas
     /// are still detected in files whose delimiter is `;`.
     pub decimal_comma: bool,
+    /// The coordinate system of every file (`--crs`): WGS84 degrees by default, else metres.
+    pub crs: Crs,
 }
 
 /// Parses a `--delimiter` value: `,`, `;`, a tab (`\t` or `tab`), or their names.
@@ -120,6 +125,10 @@ pub struct Place {
     pub lon: f64,
     /// Latitude, degrees.
     pub lat: f64,
+    /// Projected coordinates in metres (x/easting, y/northing) when the input's
+    /// CRS is projected or `planar` (see [`Crs`]); `None` for WGS84 input. With
+    /// `planar`, `lon` and `lat` are NaN: such places have no geographic position.
+    pub xy: Option<[f64; 2]>,
     /// Weight (sales, population); 1 when the file has none.
     pub weight: f64,
     /// Index into [`PlaceSet::groups`], if the place has a group.
@@ -164,6 +173,8 @@ pub struct PlaceSet {
     /// not used, longitude and latitude that look swapped); [`load`] prints them to
     /// stderr as `outpost: warning: ...`.
     pub warnings: Vec<String>,
+    /// The coordinate system the file was read in, when not WGS84 (`EPSG:32650`, `planar`).
+    pub crs: Option<String>,
 }
 
 impl PlaceSet {
@@ -409,6 +420,11 @@ pub enum InputError {
     },
 }
 
+/// The largest coordinate accepted in projected metres: well beyond any real
+/// easting or northing (zone-prefixed Gauss-Krüger eastings reach 4e7), so that
+/// distances and their squares stay far from overflow.
+pub const MAX_METRES: f64 = 2.5e8;
+
 /// The largest total weight accepted: far below f64's limit, so that weight x
 /// distance sums stay finite.
 pub const MAX_TOTAL_WEIGHT: f64 = 1e300;
@@ -446,6 +462,10 @@ impl InputError {
 /// Names looked for, in order, for each field.
 pub(crate) const LON_NAMES: &[&str] = &["lon", "lng", "long", "longitude", "x"];
 pub(crate) const LAT_NAMES: &[&str] = &["lat", "latitude", "y"];
+/// With a projected or planar `--crs`: x (easting) first, then the longitude names.
+pub(crate) const X_NAMES: &[&str] = &["x", "easting", "east", "lon", "lng", "long", "longitude"];
+/// With a projected or planar `--crs`: y (northing) first, then the latitude names.
+pub(crate) const Y_NAMES: &[&str] = &["y", "northing", "north", "lat", "latitude"];
 pub(crate) const WEIGHT_NAMES: &[&str] = &["weight", "sales", "demand", "population", "pop"];
 pub(crate) const ID_NAMES: &[&str] = &["id", "name"];
 pub(crate) const GROUP_NAMES: &[&str] = &["region", "province", "group", "state", "country"];
@@ -497,6 +517,7 @@ impl<'o> Builder<'o> {
             opts,
             set: PlaceSet {
                 source,
+                crs: (!opts.crs.is_wgs84()).then(|| opts.crs.label()),
                 ..PlaceSet::default()
             },
             group_ids: HashMap::new(),
@@ -543,6 +564,97 @@ impl<'o> Builder<'o> {
         Ok(v)
     }
 
+    /// Checks WGS84 longitude and latitude in degrees.
+    fn degrees(
+        &self,
+        loc: &Location,
+        lon: f64,
+        lon_t: &str,
+        lat: f64,
+        lat_t: &str,
+    ) -> Result<(f64, f64, Option<[f64; 2]>), InputError> {
+        let cols = &self.cols;
+        if lon.abs() > 1000.0 || lat.abs() > 1000.0 {
+            let (col, val) = if lat.abs() > 1000.0 {
+                (&cols.lat, lat_t)
+            } else {
+                (&cols.lon, lon_t)
+            };
+            return Err(self.bad(
+                loc,
+                col,
+                val,
+                "out of range for degrees",
+                "the values look like projected metres (e.g. UTM or a national grid): name their system with --crs EPSG:CODE (e.g. --crs EPSG:32650 for UTM zone 50N), or pass --crs planar for metres with no geographic reference; without --crs outpost reads WGS84 longitude/latitude in degrees (EPSG:4326)",
+            ));
+        }
+        if !(-90.0..=90.0).contains(&lat) {
+            let hint = if (-90.0..=90.0).contains(&lon) && (-180.0..=180.0).contains(&lat) {
+                format!(
+                    "longitude and latitude look swapped ({lon_col}={lon_t}, {lat_col}={lat_t}); check the column order or name them with --lon-col/--lat-col",
+                    lon_col = cols.lon,
+                    lat_col = cols.lat
+                )
+            } else {
+                "latitude must be within [-90, 90]".to_string()
+            };
+            return Err(self.bad(loc, &cols.lat, lat_t, "latitude outside [-90, 90]", &hint));
+        }
+        if !(-180.0..=180.0).contains(&lon) {
+            return Err(self.bad(
+                loc,
+                &cols.lon,
+                lon_t,
+                "longitude outside [-180, 180]",
+                "longitude must be within [-180, 180] (wrap values such as 190 to -170)",
+            ));
+        }
+        Ok((lon, lat, None))
+    }
+
+    /// Checks projected metres (`--crs` other than EPSG:4326) and turns them into
+    /// WGS84 longitude/latitude where the system allows (NaN for `planar`).
+    fn metres(
+        &self,
+        loc: &Location,
+        x: f64,
+        x_t: &str,
+        y: f64,
+        y_t: &str,
+    ) -> Result<(f64, f64, Option<[f64; 2]>), InputError> {
+        let cols = &self.cols;
+        for (v, col, t) in [(x, &cols.lon, x_t), (y, &cols.lat, y_t)] {
+            if v.abs() > MAX_METRES {
+                return Err(self.bad(
+                    loc,
+                    col,
+                    t,
+                    "out of range for projected metres",
+                    &format!(
+                        "with --crs {} coordinates are metres, at most {MAX_METRES:e} in size (a quarter of a million km); check the column and its unit",
+                        self.opts.crs.label()
+                    ),
+                ));
+            }
+        }
+        if !self.opts.crs.has_lon_lat() {
+            return Ok((f64::NAN, f64::NAN, Some([x, y])));
+        }
+        match self.opts.crs.to_lon_lat(x, y) {
+            Some((lon, lat)) => Ok((lon, lat, Some([x, y]))),
+            None => Err(self.bad(
+                loc,
+                &format!("{}/{}", cols.lon, cols.lat),
+                &format!("{x_t} {y_t}"),
+                &format!(
+                    "cannot be turned into longitude/latitude with {}",
+                    self.opts.crs.label()
+                ),
+                "check that the point lies in the system's area and that x and y are not swapped",
+            )),
+        }
+    }
+
     /// Checks one record and adds its place (or records the skip).
     pub fn push(&mut self, loc: Location, raw: RawPlace<'_>) -> Result<(), InputError> {
         match self.check(&loc, raw) {
@@ -584,41 +696,11 @@ impl<'o> Builder<'o> {
         let lat_t = raw.lat.unwrap_or("");
         let lon = self.number(loc, &cols.lon, lon_t)?;
         let lat = self.number(loc, &cols.lat, lat_t)?;
-        if lon.abs() > 1000.0 || lat.abs() > 1000.0 {
-            let (col, val) = if lat.abs() > 1000.0 {
-                (&cols.lat, lat_t)
-            } else {
-                (&cols.lon, lon_t)
-            };
-            return Err(self.bad(
-                loc,
-                col,
-                val,
-                "out of range for degrees",
-                "the values look like projected metres (e.g. Web Mercator or UTM); outpost needs WGS84 longitude/latitude in degrees (EPSG:4326)",
-            ));
-        }
-        if !(-90.0..=90.0).contains(&lat) {
-            let hint = if (-90.0..=90.0).contains(&lon) && (-180.0..=180.0).contains(&lat) {
-                format!(
-                    "longitude and latitude look swapped ({lon_col}={lon_t}, {lat_col}={lat_t}); check the column order or name them with --lon-col/--lat-col",
-                    lon_col = cols.lon,
-                    lat_col = cols.lat
-                )
-            } else {
-                "latitude must be within [-90, 90]".to_string()
-            };
-            return Err(self.bad(loc, &cols.lat, lat_t, "latitude outside [-90, 90]", &hint));
-        }
-        if !(-180.0..=180.0).contains(&lon) {
-            return Err(self.bad(
-                loc,
-                &cols.lon,
-                lon_t,
-                "longitude outside [-180, 180]",
-                "longitude must be within [-180, 180] (wrap values such as 190 to -170)",
-            ));
-        }
+        let (lon, lat, xy) = if self.opts.crs.is_wgs84() {
+            self.degrees(loc, lon, lon_t, lat, lat_t)?
+        } else {
+            self.metres(loc, lon, lon_t, lat, lat_t)?
+        };
         let weight = match raw.weight {
             None => 1.0,
             Some(t) => {
@@ -692,6 +774,7 @@ impl<'o> Builder<'o> {
             name,
             lon,
             lat,
+            xy,
             weight,
             group,
             cost,
@@ -726,6 +809,10 @@ impl<'o> Builder<'o> {
                 column: self.cols.weight,
                 total,
             });
+        }
+        // Swapped longitude and latitude can only be told from WGS84 degrees.
+        if !self.opts.crs.is_wgs84() {
+            return Ok(self.set);
         }
         if let Some((given, swapped)) = land::looks_swapped(&self.set.places) {
             let how = if self.cols.lon.starts_with("coordinates") {
@@ -1165,6 +1252,7 @@ mod tests {
             name: None,
             lon,
             lat,
+            xy: None,
             weight: 1.0,
             group: None,
             cost: None,

@@ -16,8 +16,10 @@
 //! keys once, so the inner loops compare numbers and never take roots.
 
 pub mod great_circle;
+pub mod planar;
 
 pub use great_circle::GreatCircle;
+pub use planar::Planar;
 
 use crate::input::Place;
 use crate::sphere::{Radius, RadiusUnit};
@@ -72,6 +74,13 @@ pub trait Metric: Sync {
     /// whose candidate list holds every site, in the p-median bound).
     fn farthest(&self) -> f64;
 
+    /// A distance no pair of `demand` and `sites` exceeds: [`Metric::farthest`]
+    /// unless the model can give a tighter bound from the points themselves.
+    fn farthest_among(&self, demand: &[Self::Point], sites: &[Self::Point]) -> f64 {
+        let _ = (demand, sites);
+        self.farthest()
+    }
+
     /// The key of a service radius; a radius of any distance reaches every
     /// reachable site.
     fn radius_key(&self, radius: &Radius) -> f64 {
@@ -116,6 +125,8 @@ pub trait SiteIndex: Sync {
 pub enum Model {
     /// Great circle on WGS84 longitude and latitude.
     GreatCircle(GreatCircle),
+    /// Euclidean distance on projected metres (`--crs EPSG:CODE` or `--crs planar`).
+    Planar(Planar),
 }
 
 impl Default for Model {
@@ -131,6 +142,7 @@ macro_rules! with_metric {
     ($model:expr, $m:ident => $body:expr) => {
         match $model {
             $crate::metric::Model::GreatCircle($m) => $body,
+            $crate::metric::Model::Planar($m) => $body,
         }
     };
 }

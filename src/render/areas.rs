@@ -84,11 +84,34 @@ fn geometry(shape: &MultiPolygon<f64>) -> Value {
 ///
 /// # Errors
 /// I/O errors.
-pub fn write_areas_geojson<W: Write>(report: &Report, mut out: W) -> std::io::Result<()> {
+pub fn write_areas_geojson<W: Write>(report: &Report, out: W) -> std::io::Result<()> {
+    write_areas_geojson_with(report, None, out)
+}
+
+/// [`write_areas_geojson`], with sites in a projected system: given `unproject`,
+/// a site with projected metres gets the circle in the plane, turned into
+/// longitude/latitude ([`crate::render::clip::plane_area`]), and the properties
+/// add `crs`.
+///
+/// # Errors
+/// I/O errors.
+pub fn write_areas_geojson_with<W: Write>(
+    report: &Report,
+    unproject: Option<&crate::render::clip::Unproject<'_>>,
+    mut out: W,
+) -> std::io::Result<()> {
     let mut features = Vec::new();
     for s in report.open_sites() {
         for (t, tier) in report.tiers.iter().enumerate() {
-            let shape = area_shape(s.lon, s.lat, report.crow_km(tier.radius_km));
+            let km = report.crow_km(tier.radius_km);
+            let shape = match (unproject, s.x, s.y) {
+                (Some(f), Some(x), Some(y)) => clip(
+                    &crate::render::clip::plane_area(x, y, s.lon, km, f),
+                    &LonLatBox::WORLD,
+                )
+                .orient(Direction::Default),
+                _ => area_shape(s.lon, s.lat, km),
+            };
             if shape.0.is_empty() {
                 continue;
             }
@@ -103,6 +126,11 @@ pub fn write_areas_geojson<W: Write>(report: &Report, mut out: W) -> std::io::Re
             }
             props.insert("tier".into(), json!(t + 1));
             props.insert("radius_km".into(), json!(tier.radius_km));
+            if unproject.is_some()
+                && let Some(c) = &report.crs
+            {
+                props.insert("crs".into(), json!(c));
+            }
             if let Some(c) = report.circuity {
                 // The polygon is the straight-line circle the detoured radius stands for.
                 props.insert("circuity".into(), json!(c));

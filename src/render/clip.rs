@@ -82,6 +82,60 @@ fn wrap180(d: f64) -> f64 {
     if w == -180.0 { 180.0 } else { w }
 }
 
+/// Turns projected metres (x, y) into WGS84 longitude/latitude in degrees, or
+/// `None` where the projection cannot; given by the caller, which knows the CRS.
+pub type Unproject<'a> = dyn Fn(f64, f64) -> Option<(f64, f64)> + Sync + 'a;
+
+/// The service area of a site in a projected system: the circle of `km` around
+/// (`x`, `y`) metres *in the plane*, which is what the planar model measures,
+/// traced by 256 points turned into longitude/latitude. Longitudes are kept
+/// within 180° of the site's `lon`, and a ring that crosses the antimeridian is
+/// also given shifted by 360°, as [`service_area`] does, so clipping to any frame works.
+pub fn plane_area(
+    x: f64,
+    y: f64,
+    lon: f64,
+    km: f64,
+    unproject: &Unproject<'_>,
+) -> MultiPolygon<f64> {
+    const N: usize = 256;
+    if km.is_nan() || km <= 0.0 || !lon.is_finite() {
+        return MultiPolygon::new(Vec::new());
+    }
+    let r = km * 1000.0;
+    let mut ring: Vec<(f64, f64)> = (0..N)
+        .filter_map(|i| {
+            let t = std::f64::consts::TAU * i as f64 / N as f64;
+            let (plon, plat) = unproject(x + r * t.cos(), y + r * t.sin())?;
+            let shift = ((lon - plon) / 360.0).round() * 360.0;
+            Some((plon + shift, plat))
+        })
+        .collect();
+    if ring.len() < 3 {
+        return MultiPolygon::new(Vec::new());
+    }
+    ring.push(ring[0]);
+    let poly = |dx: f64| {
+        Polygon::new(
+            LineString::from(ring.iter().map(|&(a, b)| (a + dx, b)).collect::<Vec<_>>()),
+            Vec::new(),
+        )
+    };
+    let (lo, hi) = ring
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
+            (lo.min(p.0), hi.max(p.0))
+        });
+    let mut polys = vec![poly(0.0)];
+    if hi > 180.0 {
+        polys.push(poly(-360.0));
+    }
+    if lo < -180.0 {
+        polys.push(poly(360.0));
+    }
+    MultiPolygon::new(polys)
+}
+
 /// The service area of a site: every point within great-circle distance `km`
 /// of (`lon`, `lat`), as a polygon in continuous (unwrapped) longitudes around
 /// the site's own longitude.

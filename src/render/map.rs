@@ -13,7 +13,7 @@
 //! in print; text uses the generic `sans-serif` family.
 
 use super::basemap::{BaseMap, layers};
-use super::clip::{LonLatBox, clip, clip_lines, outline, service_area};
+use super::clip::{LonLatBox, Unproject, clip, clip_lines, outline, plane_area, service_area};
 use super::projection::{Extent, MapSize, Projection, data_box, data_box_with, mercator, pad_box};
 use crate::report::{Report, fmt_pct, fmt_weight};
 use crate::sphere::trim_float;
@@ -99,6 +99,9 @@ pub struct MapSpec<'a> {
     pub basemap: &'a BaseMap,
     /// Extra attribution for the demand data (e.g. "demand: GeoNames (CC BY 4.0)").
     pub data_credit: String,
+    /// With a projected `--crs`: metres to longitude/latitude, so service areas are
+    /// drawn as the circles the planar model measures (see [`super::clip::plane_area`]).
+    pub unproject: Option<&'a Unproject<'a>>,
 }
 
 /// The view of a map: extent and canvas size (`--extent`, `--size`).
@@ -518,7 +521,16 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
     if !boundary_credit.is_empty() {
         credit.push(boundary_credit.to_string());
     }
+    let plane = spec.unproject.is_some() && report.sites.iter().any(|s| s.x.is_some());
     credit.push(match report.circuity {
+        _ if plane => format!(
+            "service areas are circles of the radius{} in the plane of {}, drawn in longitude/latitude",
+            report
+                .circuity
+                .map(|c| format!(" / {} (circuity)", crate::sphere::trim_float(c)))
+                .unwrap_or_default(),
+            report.crs.as_deref().unwrap_or("the projection")
+        ),
         Some(c) => format!(
             "service areas are great-circle circles of the radius / {} (circuity)",
             crate::sphere::trim_float(c)
@@ -611,7 +623,11 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
         for (t, tier) in report.tiers.iter().enumerate().rev() {
             let alpha = alphas[t.min(alphas.len() - 1)];
             for s in report.open_sites() {
-                let area = service_area(s.lon, s.lat, report.crow_km(tier.radius_km));
+                let km = report.crow_km(tier.radius_km);
+                let area = match (spec.unproject, s.x, s.y) {
+                    (Some(f), Some(x), Some(y)) => plane_area(x, y, s.lon, km, f),
+                    _ => service_area(s.lon, s.lat, km),
+                };
                 fill_shape(&root, &proj, clip(&area, &frame), TIER.mix(alpha).filled())?;
                 outlines.push(clip_lines(&outline(&area), &frame));
             }

@@ -132,6 +132,13 @@ pub struct SiteReport {
     pub lon: f64,
     /// Latitude, degrees.
     pub lat: f64,
+    /// Easting in metres, with `--crs` other than EPSG:4326 (then `lon`/`lat` are
+    /// its WGS84 position, or `null` with `--crs planar`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub x: Option<f64>,
+    /// Northing in metres, with `--crs` other than EPSG:4326.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub y: Option<f64>,
     /// `existing` or `new`.
     pub status: SiteStatus,
     /// For new sites: the order a planner would open them in (1 = first).
@@ -217,6 +224,12 @@ pub struct UncoveredPlace {
     pub lon: f64,
     /// Latitude.
     pub lat: f64,
+    /// Easting in metres, with `--crs` other than EPSG:4326.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub x: Option<f64>,
+    /// Northing in metres, with `--crs` other than EPSG:4326.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub y: Option<f64>,
     /// Weight.
     pub weight: f64,
     /// Group, if any.
@@ -290,13 +303,16 @@ pub struct Report {
     /// The first radius as the user gave it (`100 mi`, `4 h at 60 km/h`,
     /// `any distance` when none was needed).
     pub radius_label: String,
-    /// The distance model (`great_circle`).
+    /// The distance model (`great_circle`, `planar`).
     pub distance_model: &'static str,
     /// The unit of radii and distances (`km`).
     pub unit: &'static str,
     /// The detour factor great-circle distances are multiplied by, when not 1.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub circuity: Option<f64>,
+    /// The coordinate system of the inputs when not WGS84 (`EPSG:32650`, `planar`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crs: Option<String>,
     /// Demand loaded.
     pub demand: DemandSummary,
     /// Candidate sites considered (0 for evaluate).

@@ -46,7 +46,7 @@ pub struct NearestLists {
     pub k: usize,
     /// Whether every list holds every site.
     pub complete: bool,
-    /// A distance no pair exceeds (the distance model's [`Metric::farthest`]).
+    /// A distance no pair exceeds (the distance model's [`Metric::farthest_among`]).
     pub farthest: f64,
     /// Reverse lists: for each site, the entry indices (into `site`/`dist`) that name it.
     pub rev_off: Vec<usize>,
@@ -65,7 +65,7 @@ impl NearestLists {
         k: usize,
     ) -> Self {
         let index = metric.index(sites);
-        let farthest = metric.farthest();
+        let farthest = metric.farthest_among(demand, sites);
         let k = k.min(sites.len());
         let complete = k == sites.len();
         let per: Vec<Vec<(u32, f64)>> = demand

@@ -89,8 +89,12 @@ pub fn write_extras(
         write_map(path, cfg, report, loaded, eval)?;
     }
     if let Some(path) = &out.areas_out {
+        let crs = &cfg.load.crs;
+        let unproject = |x: f64, y: f64| crs.to_lon_lat(x, y);
+        let unproject: Option<&crate::render::clip::Unproject<'_>> =
+            crs.has_lon_lat().then_some(&unproject);
         write_atomic(path, |w| {
-            crate::render::areas::write_areas_geojson(report, w)
+            crate::render::areas::write_areas_geojson_with(report, unproject, w)
         })?;
     }
     Ok(())
@@ -163,6 +167,7 @@ fn write_map(
     eval: &Evaluation,
 ) -> Result<()> {
     use crate::render::map::{DemandDot, MapSpec, render_map_with};
+    let unproject = |x: f64, y: f64| cfg.load.crs.to_lon_lat(x, y);
     let demand: Vec<DemandDot> = loaded
         .demand
         .places
@@ -185,6 +190,7 @@ fn write_map(
         demand: &demand,
         basemap: &cfg.output.basemap,
         data_credit: cfg.output.credit.clone().unwrap_or_default(),
+        unproject: (!cfg.load.crs.is_wgs84()).then_some(&unproject),
     };
     let svg = render_map_with(report, &spec, &cfg.output.map_view)?;
     crate::render::write_image(path, &svg)
@@ -201,8 +207,48 @@ fn write_sites(path: &Path, report: &Report, w: &mut dyn Write) -> std::io::Resu
     if geojson {
         crate::report::geojson::write_sites_geojson(&report.sites, w)
     } else {
-        crate::report::csv::write_sites_csv(&report.sites, w)
+        write_sites_csv(&report.sites, w)
     }
+}
+
+/// The open sites as CSV ([`crate::report::csv::write_sites_csv`]); with
+/// projected coordinates (`--crs` other than EPSG:4326) two more columns, `x`
+/// and `y` in metres, follow `lat`, and `lon`/`lat` are empty with `--crs planar`.
+///
+/// # Errors
+/// Write errors.
+pub fn write_sites_csv(
+    sites: &[crate::report::SiteReport],
+    w: &mut dyn Write,
+) -> std::io::Result<()> {
+    if sites.iter().all(|s| s.x.is_none()) {
+        return crate::report::csv::write_sites_csv(sites, w);
+    }
+    let mut plain = Vec::new();
+    crate::report::csv::write_sites_csv(sites, &mut plain)?;
+    let mut rows = ::csv::Reader::from_reader(plain.as_slice());
+    let header = rows.headers().map_err(std::io::Error::other)?.clone();
+    let at = header
+        .iter()
+        .position(|h| h == "lat")
+        .expect("the sites CSV has a lat column")
+        + 1;
+    let widen = |r: &::csv::StringRecord, x: String, y: String| -> Vec<String> {
+        let mut v: Vec<String> = r
+            .iter()
+            .map(|f| if f == "NaN" { String::new() } else { f.into() })
+            .collect();
+        v.splice(at..at, [x, y]);
+        v
+    };
+    let mut out = ::csv::Writer::from_writer(w);
+    out.write_record(widen(&header, "x".into(), "y".into()))?;
+    for (r, s) in rows.records().zip(sites) {
+        let r = r.map_err(std::io::Error::other)?;
+        let num = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
+        out.write_record(widen(&r, num(s.x), num(s.y)))?;
+    }
+    out.flush()
 }
 
 fn write_assignments(
@@ -213,10 +259,13 @@ fn write_assignments(
     w: &mut dyn Write,
 ) -> std::io::Result<()> {
     let mut out = ::csv::Writer::from_writer(w);
-    let mut header: Vec<String> = ["id", "lon", "lat", "weight", "group", "site_id"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    // Projected coordinates add `x` and `y` (metres) after `lat`.
+    let xy = loaded.demand.places.iter().any(|p| p.xy.is_some());
+    let mut header: Vec<String> = ["id", "lon", "lat"].map(String::from).to_vec();
+    if xy {
+        header.extend(["x", "y"].map(String::from));
+    }
+    header.extend(["weight", "group", "site_id"].map(String::from));
     if eval.allocation.is_some() {
         header.extend(["assigned_weight", "share", "status"].map(String::from));
     }
@@ -236,13 +285,22 @@ fn write_assignments(
         ))
     };
     for (i, p) in loaded.demand.places.iter().enumerate() {
-        let base = [
-            p.id.clone(),
-            p.lon.to_string(),
-            p.lat.to_string(),
+        let degrees = |v: f64| {
+            if v.is_nan() {
+                String::new()
+            } else {
+                v.to_string()
+            }
+        };
+        let mut base = vec![p.id.clone(), degrees(p.lon), degrees(p.lat)];
+        if xy {
+            let [x, y] = p.xy.unwrap_or([f64::NAN; 2]);
+            base.extend([x.to_string(), y.to_string()]);
+        }
+        base.extend([
             p.weight.to_string(),
             loaded.demand.group_name(p).unwrap_or("").to_string(),
-        ];
+        ]);
         let covered: Vec<String> = (0..radii.len())
             .map(|t| if eval.covered(i, t) { "1" } else { "0" }.to_string())
             .collect();
