@@ -172,6 +172,8 @@ pub enum Objective {
     Distance,
     /// Least largest distance (p-center).
     MaxDistance,
+    /// Most weight within reach of two open sites (backup cover).
+    Backup,
 }
 
 impl Objective {
@@ -182,6 +184,7 @@ impl Objective {
             Objective::MinSites => "min-sites",
             Objective::Distance => "distance",
             Objective::MaxDistance => "max-distance",
+            Objective::Backup => "backup",
         }
     }
 }
@@ -217,13 +220,19 @@ pub struct PlanConfig {
     pub relocate: usize,
     /// Ids of existing outlets that never move, on top of a `fixed` column.
     pub fixed: Vec<String>,
+    /// backup: weight of backup cover against primary cover in the objective
+    /// (`None`: backup only, primary breaking ties).
+    pub backup_weight: Option<f64>,
 }
 
 impl Objective {
     /// Whether the objective is defined by a service radius (the distance
     /// objectives need none; with one, it only sets the reported coverage).
     pub fn needs_radius(self) -> bool {
-        matches!(self, Objective::Coverage | Objective::MinSites)
+        matches!(
+            self,
+            Objective::Coverage | Objective::MinSites | Objective::Backup
+        )
     }
 }
 
@@ -295,6 +304,22 @@ impl PlanConfig {
                 key("relocate"),
                 key("relocate")
             );
+        }
+        if let Some(w) = self.backup_weight {
+            if o != Objective::Backup {
+                bail!(
+                    "{} goes with {} backup",
+                    key("backup_weight"),
+                    key("objective")
+                );
+            }
+            if !(0.0..=1.0).contains(&w) {
+                bail!(
+                    "{} {} is out of range: give a share from 0 (primary cover only) to 1 (backup only)",
+                    key("backup_weight"),
+                    crate::units::show(w)
+                );
+            }
         }
         if self.budget.is_some() && o != Objective::Coverage {
             bail!("{} goes with {} coverage", key("budget"), key("objective"));

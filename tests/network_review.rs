@@ -363,3 +363,83 @@ fn backup_weight_per_tier_is_the_weight_two_outlets_reach() {
         assert!(rel_close(got, want, 1e-5), "{km} km: {got} vs {want}");
     }
 }
+
+#[test]
+fn backup_plan_equals_enumeration() {
+    let e = east_china();
+    let km = 80.0;
+    let near = |s: &Row| -> Vec<bool> {
+        e.demand
+            .iter()
+            .map(|d| haversine(d.lon, d.lat, s.lon, s.lat) <= km)
+            .collect()
+    };
+    let base: Vec<Vec<bool>> = e.outlets.iter().map(near).collect();
+    let cand: Vec<Vec<bool>> = e.cands.iter().map(near).collect();
+    let n = e.cands.len();
+    // Best (backup, primary) over every 3 new sites, lexicographically.
+    let mut best = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+    for a in 0..n {
+        for b in a + 1..n {
+            for c in b + 1..n {
+                let (mut backup, mut primary) = (0.0, 0.0);
+                for (i, d) in e.demand.iter().enumerate() {
+                    let count = base.iter().filter(|s| s[i]).count()
+                        + [a, b, c].iter().filter(|&&j| cand[j][i]).count();
+                    if count >= 1 {
+                        primary += d.weight;
+                    }
+                    if count >= 2 {
+                        backup += d.weight;
+                    }
+                }
+                let tol = 1e-9 * backup.max(1.0);
+                if backup > best.0 + tol || ((backup - best.0).abs() <= tol && primary > best.1) {
+                    best = (backup, primary);
+                }
+            }
+        }
+    }
+    let out = outpost()
+        .current_dir(e.dir.path())
+        .args([
+            "plan",
+            "--demand",
+            "demand.csv",
+            "--existing",
+            "outlets.csv",
+            "--candidates",
+            "cands.csv",
+            "--radius",
+            "80km",
+            "--objective",
+            "backup",
+            "--add",
+            "3",
+            "--format",
+            "json",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = json_of(&out.stdout);
+    assert_eq!(r["objective_value"]["measure"], "backup_weight");
+    let got = r["objective_value"]["value"].as_f64().unwrap();
+    assert!(rel_close(got, best.0, 1e-6), "{got} vs {}", best.0);
+    assert!(rel_close(
+        r["tiers"][0]["backup_weight"].as_f64().unwrap(),
+        best.0,
+        1e-5
+    ));
+    assert!(rel_close(
+        r["coverage"]["covered_weight"].as_f64().unwrap(),
+        best.1,
+        1e-5
+    ));
+    assert_eq!(r["bound"]["gap"], 0.0);
+}

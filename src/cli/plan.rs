@@ -70,6 +70,9 @@ pub struct PlanArgs {
         help_heading = "Objective"
     )]
     relocate: usize,
+    /// backup: maximise W x backup + (1 - W) x primary covered weight instead (W from 0 to 1).
+    #[arg(long, value_name = "W", help_heading = "Objective")]
+    backup_weight: Option<f64>,
     /// With --relocate: ids of existing outlets that never move (e.g. the head office).
     #[arg(
         long,
@@ -93,6 +96,9 @@ pub enum ObjectiveArg {
     Distance,
     /// p-center: least largest distance to the nearest outlet with --add N new sites.
     MaxDistance,
+    /// Backup cover: most weight within the radius of at least two outlets (covered while any
+    /// one is out) with --add N new sites; primary coverage breaks ties (see --backup-weight).
+    Backup,
 }
 
 /// Checks `outpost plan`'s flags and builds its configuration.
@@ -109,6 +115,7 @@ pub fn config(a: PlanArgs) -> Result<Config> {
         ObjectiveArg::MinSites => Objective::MinSites,
         ObjectiveArg::Distance => Objective::Distance,
         ObjectiveArg::MaxDistance => Objective::MaxDistance,
+        ObjectiveArg::Backup => Objective::Backup,
     };
     let target = a
         .target
@@ -130,6 +137,7 @@ pub fn config(a: PlanArgs) -> Result<Config> {
         bound: !a.no_bound,
         relocate: a.relocate,
         fixed: a.fixed.clone(),
+        backup_weight: a.backup_weight,
     };
     pc.validate(&flag)?;
     let radii = if a.radius.radius.is_empty() {

@@ -132,6 +132,7 @@ pub fn config(a: SweepArgs) -> Result<Config> {
         bound: !a.no_bound,
         relocate: 0,
         fixed: Vec::new(),
+        backup_weight: None,
     };
     Ok(Config {
         command: Command::Sweep(crate::config::SweepConfig {

@@ -148,6 +148,7 @@ struct Spec {
     per_engineer: Option<f64>,
     weighted: Option<bool>,
     relocate: Option<usize>,
+    backup_weight: Option<f64>,
     #[serde(default)]
     fixed: Vec<String>,
     #[serde(default)]
@@ -188,6 +189,7 @@ impl Spec {
             per_engineer: pick(&self.per_engineer, &base.per_engineer),
             weighted: pick(&self.weighted, &base.weighted),
             relocate: pick(&self.relocate, &base.relocate),
+            backup_weight: pick(&self.backup_weight, &base.backup_weight),
             fixed: list(&self.fixed, &base.fixed),
             close: list(&self.close, &base.close),
             open: list(&self.open, &base.open),
@@ -728,8 +730,9 @@ fn job(file: &Path, inp: &Inputs, name: &str, s: &Spec, sh: &Shared) -> Result<J
         Some("min-sites") => Some(Objective::MinSites),
         Some("distance") => Some(Objective::Distance),
         Some("max-distance") => Some(Objective::MaxDistance),
+        Some("backup") => Some(Objective::Backup),
         Some(other) => bail!(
-            "{}: unknown objective {other:?}; use evaluate, coverage, min-sites, distance or max-distance",
+            "{}: unknown objective {other:?}; use evaluate, coverage, min-sites, distance, max-distance or backup",
             where_("objective")
         ),
         None if target.is_some() => Some(Objective::MinSites),
@@ -903,6 +906,7 @@ fn job(file: &Path, inp: &Inputs, name: &str, s: &Spec, sh: &Shared) -> Result<J
         bound: true,
         relocate: s.relocate.unwrap_or(0),
         fixed: s.fixed.clone(),
+        backup_weight: s.backup_weight,
     });
     match &plan {
         Some(pc) => pc.validate(&|k: &str| where_(k))?,

@@ -3,6 +3,7 @@
 //! from optimal the answer can be. One file per objective's pipeline; this
 //! one holds what they share. Plans return data and print nothing.
 
+mod backup;
 mod capacity;
 mod center;
 mod coverage;
@@ -217,6 +218,20 @@ pub(crate) fn plan_network<M: Metric>(
             deadline,
             progress,
         ),
+        Objective::Backup => backup::plan_backup(
+            &backup::Backup {
+                metric,
+                demand,
+                weights: &loaded.weights,
+                fixed: &fixed_units,
+                cands: &cand_units,
+                radius: r0,
+                mix: pc.backup_weight.unwrap_or(1.0),
+                add: pc.add.expect("checked by the CLI"),
+            },
+            deadline,
+            progress,
+        ),
         Objective::MaxDistance => center::plan_center(
             metric,
             demand,
@@ -291,6 +306,10 @@ pub(crate) fn plan_network<M: Metric>(
     // The objective as measured by the evaluator, and the bound against it.
     let achieved = match pc.objective {
         Objective::Coverage => eval.tiers[0].covered_weight,
+        Objective::Backup => {
+            let mix = pc.backup_weight.unwrap_or(1.0);
+            mix * eval.tiers[0].backup_weight + (1.0 - mix) * eval.tiers[0].covered_weight
+        }
         Objective::MinSites => ranked.chosen.len() as f64,
         // The weighted sum of nearest-site distances, as p-median defines it.
         Objective::Distance => eval
@@ -309,6 +328,10 @@ pub(crate) fn plan_network<M: Metric>(
     };
     let measure = match pc.objective {
         Objective::Coverage => Measure::CoveredWeight,
+        Objective::Backup => match pc.backup_weight {
+            None => Measure::BackupWeight,
+            Some(_) => Measure::BackupMix,
+        },
         Objective::MinSites => Measure::NewSites,
         Objective::Distance => Measure::WeightedDistanceKm,
         Objective::MaxDistance => {
@@ -326,7 +349,7 @@ pub(crate) fn plan_network<M: Metric>(
     report.bound = chosen.bound.map(|mut b| {
         b.achieved = achieved;
         b.gap = match pc.objective {
-            Objective::Coverage => {
+            Objective::Coverage | Objective::Backup => {
                 if b.value > 0.0 {
                     ((b.value - achieved) / b.value).max(0.0)
                 } else {

@@ -414,6 +414,10 @@ named! {
         MaxWeightedDistance => "max_weighted_distance",
         /// Weight served within capacities (`coverage` with capacities).
         ServedWeight => "served_weight",
+        /// Weight within reach of two open sites (`backup`).
+        BackupWeight => "backup_weight",
+        /// `W x backup + (1 - W) x primary` covered weight (`backup --backup-weight W`).
+        BackupMix => "backup_mix",
     }
 }
 

@@ -64,9 +64,13 @@ pub fn summary_lines(r: &Report) -> Vec<String> {
     }
     let measure = r.objective_value.as_ref().map(|v| v.measure);
     let value = |x: f64| match measure {
-        Some(Measure::CoveredWeight | Measure::ServedWeight | Measure::WeightedDistanceKm) => {
-            fmt_weight(x)
-        }
+        Some(
+            Measure::CoveredWeight
+            | Measure::ServedWeight
+            | Measure::WeightedDistanceKm
+            | Measure::BackupWeight
+            | Measure::BackupMix,
+        ) => fmt_weight(x),
         Some(Measure::NewSites) => format!("{x:.0}"),
         _ => format!("{x:.3}"),
     };
