@@ -4,6 +4,7 @@
 //! Both loaders produce the same [`PlaceSet`]; everything downstream works on it
 //! and never sees a file format.
 
+pub mod costs;
 mod csv;
 mod geojson;
 mod land;
@@ -67,6 +68,10 @@ pub struct LoadOptions {
     /// CSV numbers are written with a decimal comma (`12,5`). Without it, decimal commas
     /// are still detected in files whose delimiter is `;`.
     pub decimal_comma: bool,
+    /// Places may come without coordinates (distances come from a cost matrix,
+    /// `--costs`): a CSV file with neither a longitude nor a latitude column
+    /// loads ids (and weights) only; see [`PlaceSet::unlocated`].
+    pub coordinates_optional: bool,
 }
 
 /// Parses a `--delimiter` value: `,`, `;`, a tab (`\t` or `tab`), or their names.
@@ -162,6 +167,9 @@ pub struct PlaceSet {
     /// not used, longitude and latitude that look swapped); [`load`] prints them to
     /// stderr as `outpost: warning: ...`.
     pub warnings: Vec<String>,
+    /// The places have no coordinates (ids only, loaded with
+    /// [`LoadOptions::coordinates_optional`]): their `lon` and `lat` are NaN.
+    pub unlocated: bool,
 }
 
 impl PlaceSet {
@@ -206,6 +214,7 @@ impl PlaceSet {
             p.group = p.group.map(|g| remap[g as usize]);
             p
         }));
+        self.unlocated |= other.unlocated;
         self.skipped.extend(other.skipped);
         self.notes.extend(other.notes);
         self.warnings.extend(other.warnings);
@@ -393,6 +402,14 @@ pub enum InputError {
         /// The flag that picks the column.
         flag: &'static str,
     },
+    /// A cost matrix with no pairs.
+    #[error(
+        "{path}: the cost matrix has no rows: it needs a header and one row per (demand, site) pair, e.g. `origin,destination,minutes`"
+    )]
+    NoPairs {
+        /// The file.
+        path: PathBuf,
+    },
     /// The weights add up to more than a number can hold.
     #[error(
         "{path}: the weights in column `{column}` add up to {total:e}, too large to compute with (weighted distances must stay finite; at most 1e300 in all): scale them down (e.g. thousands instead of units) or fix the values that are far too large"
@@ -426,7 +443,8 @@ impl InputError {
             | InputError::DuplicateId { path, .. }
             | InputError::SameColumn { path, .. }
             | InputError::DuplicateColumn { path, .. }
-            | InputError::WeightTotal { path, .. } => path,
+            | InputError::WeightTotal { path, .. }
+            | InputError::NoPairs { path, .. } => path,
         }
     }
 
@@ -472,6 +490,8 @@ pub(crate) struct Builder<'o> {
     pub cols: ColumnNames,
     /// Numbers are read with a decimal comma (given or detected).
     pub decimal_comma: bool,
+    /// The file has coordinates (false: ids only, lon and lat are NaN).
+    pub located: bool,
 }
 
 /// The column names a file's fields were found under.
@@ -499,6 +519,7 @@ impl<'o> Builder<'o> {
             seen_ids: HashMap::new(),
             cols: ColumnNames::default(),
             decimal_comma: false,
+            located: true,
         }
     }
 
@@ -578,9 +599,15 @@ impl<'o> Builder<'o> {
         let cols = self.cols.clone();
         let lon_t = raw.lon.unwrap_or("");
         let lat_t = raw.lat.unwrap_or("");
-        let lon = self.number(loc, &cols.lon, lon_t)?;
-        let lat = self.number(loc, &cols.lat, lat_t)?;
-        if lon.abs() > 1000.0 || lat.abs() > 1000.0 {
+        let (lon, lat) = if self.located {
+            (
+                self.number(loc, &cols.lon, lon_t)?,
+                self.number(loc, &cols.lat, lat_t)?,
+            )
+        } else {
+            (f64::NAN, f64::NAN)
+        };
+        if self.located && (lon.abs() > 1000.0 || lat.abs() > 1000.0) {
             let (col, val) = if lat.abs() > 1000.0 {
                 (&cols.lat, lat_t)
             } else {
@@ -594,7 +621,7 @@ impl<'o> Builder<'o> {
                 "the values look like projected metres (e.g. Web Mercator or UTM); outpost needs WGS84 longitude/latitude in degrees (EPSG:4326)",
             ));
         }
-        if !(-90.0..=90.0).contains(&lat) {
+        if self.located && !(-90.0..=90.0).contains(&lat) {
             let hint = if (-90.0..=90.0).contains(&lon) && (-180.0..=180.0).contains(&lat) {
                 format!(
                     "longitude and latitude look swapped ({lon_col}={lon_t}, {lat_col}={lat_t}); check the column order or name them with --lon-col/--lat-col",
@@ -606,7 +633,7 @@ impl<'o> Builder<'o> {
             };
             return Err(self.bad(loc, &cols.lat, lat_t, "latitude outside [-90, 90]", &hint));
         }
-        if !(-180.0..=180.0).contains(&lon) {
+        if self.located && !(-180.0..=180.0).contains(&lon) {
             return Err(self.bad(
                 loc,
                 &cols.lon,
@@ -707,6 +734,10 @@ impl<'o> Builder<'o> {
                 column: self.cols.weight,
                 total,
             });
+        }
+        self.set.unlocated = !self.located;
+        if !self.located {
+            return Ok(self.set);
         }
         if let Some((given, swapped)) = land::looks_swapped(&self.set.places) {
             let how = if self.cols.lon.starts_with("coordinates") {

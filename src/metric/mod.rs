@@ -16,8 +16,10 @@
 //! keys once, so the inner loops compare numbers and never take roots.
 
 pub mod great_circle;
+pub mod matrix;
 
 pub use great_circle::GreatCircle;
+pub use matrix::CostMatrix;
 
 use crate::input::Place;
 use crate::sphere::{Radius, RadiusUnit};
@@ -108,6 +110,8 @@ pub trait SiteIndex: Sync {
 pub enum Model {
     /// Great circle on WGS84 longitude and latitude.
     GreatCircle(GreatCircle),
+    /// A travel-cost matrix from a routing engine (`--costs`).
+    CostMatrix(CostMatrix),
 }
 
 impl Default for Model {
@@ -123,6 +127,7 @@ macro_rules! with_metric {
     ($model:expr, $m:ident => $body:expr) => {
         match $model {
             $crate::metric::Model::GreatCircle($m) => $body,
+            $crate::metric::Model::CostMatrix($m) => $body,
         }
     };
 }

@@ -243,11 +243,19 @@ pub fn plan_with<M: Metric>(
         Objective::Coverage => eval.tiers[0].covered_weight,
         Objective::MinSites => ranked.chosen.len() as f64,
         // The weighted sum of nearest-site distances, as p-median defines it.
+        // A point no open site reaches (a sparse cost matrix) is charged the
+        // largest cost, as the solver charged it.
         Objective::Distance => eval
             .nearest
             .iter()
             .zip(&loaded.weights)
-            .map(|(n, w)| w * n.1)
+            .map(|(n, w)| {
+                w * if n.1.is_finite() {
+                    n.1
+                } else {
+                    metric.farthest()
+                }
+            })
             .sum(),
         Objective::MaxDistance => {
             if pc.weighted {
@@ -260,10 +268,14 @@ pub fn plan_with<M: Metric>(
     let measure = match pc.objective {
         Objective::Coverage => "covered_weight",
         Objective::MinSites => "new_sites",
+        // Distances are in the model's unit; km is named only where it is km.
+        Objective::Distance if metric.name() == "cost_matrix" => "weighted_distance",
         Objective::Distance => "weighted_distance_km",
         Objective::MaxDistance => {
             if pc.weighted {
                 "max_weighted_distance"
+            } else if metric.name() == "cost_matrix" {
+                "max_distance"
             } else {
                 "max_distance_km"
             }
