@@ -254,6 +254,23 @@ fn scan(
         .from_reader(body);
     let _ = reader.byte_headers();
     let mut record = ::csv::ByteRecord::new();
+    // Physical lines, as an editor counts them (blank lines, CRLF and a lone CR
+    // included), counted incrementally since records come in file order.
+    let (mut at, mut current) = (0usize, 1u64);
+    let mut line_of = |offset: u64| -> u64 {
+        let mut end = (offset as usize).min(body.len());
+        while end < body.len() && (body[end] == b'\r' || body[end] == b'\n') {
+            end += 1;
+        }
+        for i in at..end.max(at) {
+            let b = body[i];
+            if b == b'\n' || (b == b'\r' && body.get(i + 1) != Some(&b'\n')) {
+                current += 1;
+            }
+        }
+        at = at.max(end);
+        current
+    };
     loop {
         match reader.read_byte_record(&mut record) {
             Ok(false) => return Ok(()),
@@ -261,13 +278,13 @@ fn scan(
                 if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
                     continue;
                 }
-                let line = record.position().map_or(0, |p| p.line());
+                let line = record.position().map_or(0, |p| line_of(p.byte()));
                 if !sink(line, &record)? {
                     return Ok(());
                 }
             }
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = e.position().map_or(0, |p| line_of(p.byte()));
                 let message = match e.kind() {
                     ::csv::ErrorKind::UnequalLengths {
                         expected_len, len, ..
