@@ -55,7 +55,11 @@ pub fn load_inputs(cfg: &Config) -> Result<Loaded> {
         }
     }
     let existing = load_existing(cfg)?;
-    check_outputs(cfg.distance.costs.is_some(), &cfg.output, &[&demand, &existing])?;
+    check_outputs(
+        cfg.distance.costs.is_some(),
+        &cfg.output,
+        &[&demand, &existing],
+    )?;
     let mut loaded = Loaded::new(demand, existing);
     loaded.model = model(cfg)?;
     Ok(loaded)
@@ -105,8 +109,7 @@ pub fn check_outputs(matrix: bool, out: &OutputConfig, sets: &[&PlaceSet]) -> Re
         return Err(why("--map", p));
     }
     if let Some(p) = &out.sites_out
-        && p
-            .extension()
+        && p.extension()
             .and_then(|e| e.to_str())
             .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "geojson" | "json"))
     {

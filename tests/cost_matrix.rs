@@ -28,14 +28,21 @@ fn fixture(cut: f64) -> Fixture {
     let t = tempfile::tempdir().unwrap();
     let dir = t.path().to_path_buf();
     let f = Fixture { _dir: t, dir };
-    let rows = read_rows(&data("china_cities.csv"), Some("population"), Some("province"));
+    let rows = read_rows(
+        &data("china_cities.csv"),
+        Some("population"),
+        Some("province"),
+    );
     let demand: Vec<&Row> = rows.iter().step_by(7).take(300).collect();
     let cands: Vec<&Row> = rows.iter().step_by(53).take(40).collect();
     let outlets = read_rows(&data("china_outlets.csv"), None, None);
     let mut d = String::from("id,province,lon,lat,population\n");
     let mut d_ids = String::from("id,population\n");
     for r in &demand {
-        d.push_str(&format!("{},{},{},{},{}\n", r.id, r.group, r.lon, r.lat, r.weight));
+        d.push_str(&format!(
+            "{},{},{},{},{}\n",
+            r.id, r.group, r.lon, r.lat, r.weight
+        ));
         d_ids.push_str(&format!("{},{}\n", r.id, r.weight));
     }
     let mut c = String::from("id,lon,lat\n");
@@ -251,7 +258,10 @@ fn ids_only_inputs_and_time_radii() {
         "--cost-unit",
         "min",
     ]);
-    assert!(e.contains("is a distance, but the cost matrix holds travel times"), "{e}");
+    assert!(
+        e.contains("is a distance, but the cost matrix holds travel times"),
+        "{e}"
+    );
     // No coordinates, no map.
     let e = fails(&[
         "evaluate",
@@ -309,10 +319,7 @@ fn bad_matrices_are_located() {
     assert!(e.contains("the header has `a`, `b`, `c`"), "{e}");
     assert!(e.contains("--cost-from-col"), "{e}");
     // Swapped columns: the demand ids are in the site column.
-    let e = run(
-        "swapped.csv",
-        &format!("from,to,cost\n{dest},{o},3\n"),
-    );
+    let e = run("swapped.csv", &format!("from,to,cost\n{dest},{o},3\n"));
     assert!(e.contains("look swapped"), "{e}");
     assert!(e.contains("--cost-from-col and --cost-to-col"), "{e}");
     // Duplicates: the smaller cost is kept, and a note says where.

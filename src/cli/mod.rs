@@ -141,18 +141,38 @@ pub struct DistanceArgs {
     #[arg(long, value_name = "FILE", help_heading = "Distance model")]
     pub costs: Option<PathBuf>,
     /// What the --costs column holds: km (default), m, mi, or a travel time s, min, h.
-    #[arg(long, value_name = "UNIT", help_heading = "Distance model", requires = "costs")]
+    #[arg(
+        long,
+        value_name = "UNIT",
+        help_heading = "Distance model",
+        requires = "costs"
+    )]
     pub cost_unit: Option<String>,
     /// Demand id column of --costs (default: origin, origin_id, from, from_id, demand_id, demand).
-    #[arg(long, value_name = "NAME", help_heading = "Distance model", requires = "costs")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        help_heading = "Distance model",
+        requires = "costs"
+    )]
     pub cost_from_col: Option<String>,
     /// Site id column of --costs (default: destination, destination_id, to, to_id, site_id,
     /// candidate_id, site, candidate).
-    #[arg(long, value_name = "NAME", help_heading = "Distance model", requires = "costs")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        help_heading = "Distance model",
+        requires = "costs"
+    )]
     pub cost_to_col: Option<String>,
     /// Cost column of --costs (default: cost, time, travel_time, duration, minutes, distance,
     /// total_time).
-    #[arg(long, value_name = "NAME", help_heading = "Distance model", requires = "costs")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        help_heading = "Distance model",
+        requires = "costs"
+    )]
     pub cost_col: Option<String>,
 }
 

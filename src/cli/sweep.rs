@@ -82,7 +82,8 @@ fn radius_list(
 ) -> Result<Vec<Radius>> {
     let mut out = Vec::new();
     for item in items {
-        let one = |t: &str| one_radius(t, speed, cost).map_err(|e| anyhow::anyhow!("--radius: {e}"));
+        let one =
+            |t: &str| one_radius(t, speed, cost).map_err(|e| anyhow::anyhow!("--radius: {e}"));
         match item.split_once("..") {
             Some((lo, rest)) => {
                 let (hi, step) = rest.split_once(':').ok_or_else(|| {
@@ -150,7 +151,9 @@ pub fn config(a: SweepArgs) -> Result<Config> {
         radii: {
             let cost = cost_unit(&a.inputs.distance)?;
             if cost.is_some() && speed.is_some() {
-                bail!("--speed does not apply to --costs: give radii in the matrix's unit, e.g. --radius 30min");
+                bail!(
+                    "--speed does not apply to --costs: give radii in the matrix's unit, e.g. --radius 30min"
+                );
             }
             let r = radius_list(&a.radius, speed, cost)?;
             warn_unused_speed(a.speed.as_deref(), &r);

@@ -348,16 +348,15 @@ pub fn load_costs_bytes(
     let mut destination_ids: Vec<String> = Vec::new();
     let mut triples: Vec<Triple> = Vec::new();
     let mut comma = opts.decimal_comma;
-    let bad = |line: u64, column: &str, value: &str, problem: &str, hint: &str| {
-        InputError::BadValue {
+    let bad =
+        |line: u64, column: &str, value: &str, problem: &str, hint: &str| InputError::BadValue {
             path: path.to_path_buf(),
             location: Location::Line(line),
             column: clip(column, 80),
             value: clip(value, 80),
             problem: problem.to_string(),
             hint: format!("; {hint}"),
-        }
-    };
+        };
     let intern = |map: &mut FxHashMap<Box<str>, u32>, ids: &mut Vec<String>, id: &str| -> u32 {
         if let Some(&i) = map.get(id) {
             return i;
@@ -389,7 +388,8 @@ pub fn load_costs_bytes(
         if !comma && delimiter == b';' && has_decimal_comma(&t) {
             comma = true;
         }
-        let v = parse_number(&t, comma).map_err(|(problem, hint)| bad(line, c, &t, problem, &hint))?;
+        let v =
+            parse_number(&t, comma).map_err(|(problem, hint)| bad(line, c, &t, problem, &hint))?;
         if v.is_nan() {
             return Err(bad(
                 line,
@@ -506,7 +506,15 @@ pub fn load_costs_bytes(
         destination_ids.len()
     )];
     if duplicates > 0 {
-        let lines = first_duplicate(path, body, delimiter, &cols, &origins, &destinations, &dup_pairs);
+        let lines = first_duplicate(
+            path,
+            body,
+            delimiter,
+            &cols,
+            &origins,
+            &destinations,
+            &dup_pairs,
+        );
         notes.push(format!(
             "cost matrix {}: {duplicates} duplicate (demand, site) pair(s) merged, keeping the smaller cost{}",
             path.display(),
@@ -576,8 +584,9 @@ mod tests {
 
     #[test]
     fn rows_sorted_by_cost_then_site() {
-        let t = load("\u{feff}origin;destination;minutes\r\na;y;5\r\na;x;5\r\na;z;1,5\r\nb;x;0\r\n")
-            .unwrap();
+        let t =
+            load("\u{feff}origin;destination;minutes\r\na;y;5\r\na;x;5\r\na;z;1,5\r\nb;x;0\r\n")
+                .unwrap();
         assert_eq!(t.origins, ["a", "b"]);
         assert_eq!(t.destinations, ["y", "x", "z"]);
         let (s, c) = t.row(0);
@@ -615,7 +624,10 @@ mod tests {
         let e = load("a,b,c\n1,2,3\n").unwrap_err().to_string();
         assert!(e.contains("no demand id (origin) column"), "{e}");
         assert!(e.contains("`a`, `b`, `c`"), "{e}");
-        assert!(matches!(load("from,to,cost\n"), Err(InputError::NoPairs { .. })));
+        assert!(matches!(
+            load("from,to,cost\n"),
+            Err(InputError::NoPairs { .. })
+        ));
     }
 
     proptest! {

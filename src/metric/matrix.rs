@@ -414,8 +414,8 @@ mod tests {
         for (r, c, v) in pairs {
             text.push_str(&format!("d{r},s{c},{v}\n"));
         }
-        let t = load_costs_bytes(Path::new("m.csv"), text.as_bytes(), &CostOptions::default())
-            .unwrap();
+        let t =
+            load_costs_bytes(Path::new("m.csv"), text.as_bytes(), &CostOptions::default()).unwrap();
         CostMatrix::new(t, CostUnit::Min)
     }
 
@@ -477,7 +477,10 @@ mod tests {
         let all = notes.join("\n");
         assert!(all.contains("1 demand point(s) have no row"), "{all}");
         assert!(all.contains("1 site(s) have no row at all"), "{all}");
-        assert!(all.contains("1 demand id(s) match no demand point"), "{all}");
+        assert!(
+            all.contains("1 demand id(s) match no demand point"),
+            "{all}"
+        );
         assert!(all.contains("1 site id(s) match no site"), "{all}");
     }
 }

@@ -804,10 +804,7 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
             entries.push(("new", "new outlet (#rank)".to_string()));
         }
         if matrix {
-            entries.push((
-                "note",
-                "service areas not drawn: travel costs".to_string(),
-            ));
+            entries.push(("note", "service areas not drawn: travel costs".to_string()));
         }
         for t in report.tiers.iter().filter(|_| !matrix) {
             entries.push((

@@ -263,9 +263,11 @@ fn write_assignments(
     let matrix = matches!(loaded.model, crate::metric::Model::CostMatrix(_));
     if matrix {
         header.push("distance".into());
-        header.extend(radii.iter().map(|r| {
-            format!("covered_{}", r.to_string().replace(' ', ""))
-        }));
+        header.extend(
+            radii
+                .iter()
+                .map(|r| format!("covered_{}", r.to_string().replace(' ', ""))),
+        );
     } else {
         header.push("distance_km".into());
         header.extend(
@@ -274,7 +276,13 @@ fn write_assignments(
                 .map(|r| format!("covered_{}km", trim_float(r.km))),
         );
     }
-    let coord = |v: f64| if v.is_nan() { String::new() } else { v.to_string() };
+    let coord = |v: f64| {
+        if v.is_nan() {
+            String::new()
+        } else {
+            v.to_string()
+        }
+    };
     out.write_record(&header)?;
     // With capacities a point may be served by a site other than its nearest:
     // the distance to each serving site, by the run's distance model.
