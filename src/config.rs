@@ -92,11 +92,43 @@ pub struct Config {
 pub struct DistanceConfig {
     /// Detour factor for great-circle distances (1: none).
     pub circuity: f64,
+    /// A travel-cost matrix instead of great-circle distances (`--costs`).
+    pub costs: Option<CostsConfig>,
 }
 
 impl Default for DistanceConfig {
     fn default() -> Self {
-        DistanceConfig { circuity: 1.0 }
+        DistanceConfig {
+            circuity: 1.0,
+            costs: None,
+        }
+    }
+}
+
+/// A travel-cost matrix to measure distances with (`--costs`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CostsConfig {
+    /// The long CSV file, one row per (demand, site) pair.
+    pub path: PathBuf,
+    /// What its cost column holds.
+    pub unit: crate::sphere::CostUnit,
+    /// Column overrides.
+    pub options: crate::input::costs::CostOptions,
+}
+
+/// Reads a `--cost-unit` (or scenario `cost_unit`); none means km.
+///
+/// # Errors
+/// An unknown unit, naming `what` and the accepted ones.
+pub fn cost_unit(what: &str, s: Option<&str>) -> Result<crate::sphere::CostUnit> {
+    match s {
+        None => Ok(crate::sphere::CostUnit::Km),
+        Some(t) => crate::sphere::CostUnit::parse(t).ok_or_else(|| {
+            anyhow::anyhow!(
+                "{what} {:?} is not a cost unit: give km, m or mi for distances, or s, min or h for travel times",
+                crate::sphere::clip(t)
+            )
+        }),
     }
 }
 

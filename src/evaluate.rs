@@ -311,10 +311,20 @@ pub fn evaluate<M: Metric>(
 /// Weighted mean and percentiles of the nearest-site distances.
 ///
 /// Percentiles are the smallest distance at which the cumulative weight reaches
-/// the share; with all weights zero, every point counts once.
+/// the share; with all weights zero, every point counts once. Points no open
+/// site reaches (a sparse cost matrix) are left out; `None` when no point is reached.
 pub fn distance_stats(nearest: &[(u32, f64)], weights: &[f64]) -> Option<DistanceStats> {
-    if nearest.is_empty() || nearest.iter().any(|(s, _)| *s == NO_SITE) {
+    if nearest.iter().all(|(s, _)| *s == NO_SITE) {
         return None;
+    }
+    if nearest.iter().any(|(s, _)| *s == NO_SITE) {
+        let (n, w): (Vec<(u32, f64)>, Vec<f64>) = nearest
+            .iter()
+            .zip(weights)
+            .filter(|(n, _)| n.0 != NO_SITE)
+            .map(|(n, w)| (*n, *w))
+            .unzip();
+        return distance_stats(&n, &w);
     }
     let total: f64 = weights.iter().sum();
     let unweighted = total <= 0.0;

@@ -159,6 +159,92 @@ pub enum RadiusUnit {
     Minutes(Speed),
     /// No radius was given: every distance counts (objectives that need none).
     Any,
+    /// A radius in a travel-cost matrix's unit (`--costs`): [`Radius::km`]
+    /// then holds the value in `matrix`'s unit, shown in the unit it was given in.
+    Cost {
+        /// The unit of the matrix's cost column.
+        matrix: CostUnit,
+        /// The unit the radius was written in (same kind as `matrix`).
+        shown: CostUnit,
+    },
+}
+
+/// What a travel-cost matrix's cost column holds (`--cost-unit`): a distance
+/// or a travel time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CostUnit {
+    /// Kilometres (the default).
+    #[default]
+    Km,
+    /// Metres.
+    M,
+    /// Statute miles.
+    Mi,
+    /// Seconds.
+    S,
+    /// Minutes.
+    Min,
+    /// Hours.
+    H,
+}
+
+impl CostUnit {
+    /// Reads `km`, `m`, `mi`, `s`, `min` or `h` (a few spellings of each).
+    pub fn parse(s: &str) -> Option<CostUnit> {
+        Some(match s.trim().to_ascii_lowercase().as_str() {
+            "km" | "kilometre" | "kilometres" | "kilometer" | "kilometers" => CostUnit::Km,
+            "m" | "metre" | "metres" | "meter" | "meters" => CostUnit::M,
+            "mi" | "mile" | "miles" => CostUnit::Mi,
+            "s" | "sec" | "secs" | "second" | "seconds" => CostUnit::S,
+            "min" | "mins" | "minute" | "minutes" => CostUnit::Min,
+            "h" | "hr" | "hrs" | "hour" | "hours" => CostUnit::H,
+            _ => return None,
+        })
+    }
+
+    /// The unit's symbol in reports (`km`, `m`, `mi`, `s`, `min`, `h`).
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CostUnit::Km => "km",
+            CostUnit::M => "m",
+            CostUnit::Mi => "mi",
+            CostUnit::S => "s",
+            CostUnit::Min => "min",
+            CostUnit::H => "h",
+        }
+    }
+
+    /// Whether the unit is a travel time (else a distance).
+    pub fn is_time(self) -> bool {
+        matches!(self, CostUnit::S | CostUnit::Min | CostUnit::H)
+    }
+
+    /// The size of one unit in the kind's base unit (km for distances, seconds for times).
+    fn base(self) -> f64 {
+        match self {
+            CostUnit::Km => 1.0,
+            CostUnit::M => 0.001,
+            CostUnit::Mi => 1.609344,
+            CostUnit::S => 1.0,
+            CostUnit::Min => 60.0,
+            CostUnit::H => 3600.0,
+        }
+    }
+
+    /// `v` of this unit in unit `to` (of the same kind).
+    pub fn convert(self, v: f64, to: CostUnit) -> f64 {
+        if self == to {
+            v
+        } else {
+            v * self.base() / to.base()
+        }
+    }
+}
+
+impl fmt::Display for CostUnit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.symbol())
+    }
 }
 
 /// A service radius, as a great-circle distance.
@@ -199,6 +285,9 @@ impl fmt::Display for Radius {
             RadiusUnit::Hours(s) => write!(f, "{} h at {s}", trim_float(km / s.kmh)),
             RadiusUnit::Minutes(s) => write!(f, "{} min at {s}", trim_float(60.0 * km / s.kmh)),
             RadiusUnit::Any => write!(f, "any distance"),
+            RadiusUnit::Cost { matrix, shown } => {
+                write!(f, "{} {shown}", trim_float(matrix.convert(km, shown)))
+            }
         }
     }
 }
@@ -256,6 +345,22 @@ pub enum UnitError {
         value: String,
         /// The accepted range, in words.
         range: &'static str,
+    },
+    /// A distance radius against a time matrix, or the reverse.
+    #[error(
+        "radius {value:?} is {given}, but the cost matrix holds {holds} (--cost-unit {matrix}): give it as e.g. {example}"
+    )]
+    CostKind {
+        /// The text given.
+        value: String,
+        /// What it is (`a travel time`, `a distance`).
+        given: &'static str,
+        /// The matrix's unit.
+        matrix: CostUnit,
+        /// What the matrix holds, in words.
+        holds: &'static str,
+        /// Examples of valid input.
+        example: &'static str,
     },
     /// Zero, negative or non-finite.
     #[error("{what} {value:?} must be a positive, finite number")]
@@ -365,10 +470,87 @@ pub fn parse_radius(s: &str, speed: Option<Speed>) -> Result<Radius, UnitError> 
     Ok(Radius::with_unit(km, unit))
 }
 
+/// Reads a radius against a travel-cost matrix whose costs are in `unit`: a
+/// bare number is in `unit`; otherwise the radius must be of the same kind
+/// (a time such as `30min`, `1.5h`, `90s` for a time matrix; a distance such
+/// as `5km`, `800m`, `3mi` for a distance matrix). No speed is involved.
+///
+/// # Errors
+/// [`UnitError`] when unreadable, not positive, or of the other kind.
+pub fn parse_cost_radius(s: &str, unit: CostUnit) -> Result<Radius, UnitError> {
+    let example = if unit.is_time() {
+        "30min, 1.5h, 90s, or a bare number in the matrix's unit"
+    } else {
+        "5km, 800m, 3mi, or a bare number in the matrix's unit"
+    };
+    let bad = || UnitError::Unreadable {
+        what: "radius",
+        value: clip(s),
+        example,
+    };
+    let (v, text) = split_number(s).ok_or_else(bad)?;
+    let shown = if text.is_empty() {
+        unit
+    } else {
+        CostUnit::parse(&text).ok_or_else(bad)?
+    };
+    if shown.is_time() != unit.is_time() {
+        return Err(UnitError::CostKind {
+            value: clip(s),
+            given: if shown.is_time() {
+                "a travel time"
+            } else {
+                "a distance"
+            },
+            matrix: unit,
+            holds: if unit.is_time() {
+                "travel times"
+            } else {
+                "distances"
+            },
+            example,
+        });
+    }
+    let value = shown.convert(v, unit);
+    if !(value.is_finite() && value > 0.0) {
+        return Err(UnitError::NotPositive {
+            what: "radius",
+            value: clip(s),
+        });
+    }
+    Ok(Radius::with_unit(
+        value,
+        RadiusUnit::Cost {
+            matrix: unit,
+            shown,
+        },
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use approx::assert_relative_eq;
+
+    #[test]
+    fn cost_radii_in_the_matrix_unit() {
+        let min = CostUnit::Min;
+        let r = parse_cost_radius("1.5h", min).unwrap();
+        assert_relative_eq!(r.km, 90.0);
+        assert_eq!(r.to_string(), "1.5 h");
+        assert_eq!(parse_cost_radius("30min", min).unwrap().km, 30.0);
+        assert_eq!(parse_cost_radius("90", min).unwrap().to_string(), "90 min");
+        assert_relative_eq!(parse_cost_radius("90s", min).unwrap().km, 1.5);
+        assert!(matches!(
+            parse_cost_radius("5km", min),
+            Err(UnitError::CostKind { .. })
+        ));
+        assert_relative_eq!(parse_cost_radius("800m", CostUnit::Km).unwrap().km, 0.8);
+        assert!(parse_cost_radius("2h", CostUnit::M).is_err());
+        assert!(parse_cost_radius("-3", min).is_err());
+        assert!(parse_cost_radius("nan", min).is_err());
+        assert!(parse_cost_radius("3 parsecs", min).is_err());
+    }
 
     #[test]
     fn chord_round_trip() {

@@ -3,10 +3,10 @@
 //! command, batch file and scenario. Points are prepared for the model once
 //! per task ([`crate::metric::Metric::points`]).
 
-use crate::config::Config;
+use crate::config::{Config, OutputConfig};
 use crate::evaluate::DemandView;
 use crate::input::{self, LoadOptions, Place, PlaceSet, Role};
-use crate::metric::{GreatCircle, Model, Planar};
+use crate::metric::{CostMatrix, GreatCircle, Model, Planar};
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 
@@ -54,16 +54,28 @@ pub fn load_inputs(cfg: &Config) -> Result<Loaded> {
             demand.extend(set);
         }
     }
-    let mut loaded = Loaded::new(demand, load_existing(cfg)?);
+    let existing = load_existing(cfg)?;
+    check_outputs(
+        cfg.distance.costs.is_some(),
+        &cfg.output,
+        &[&demand, &existing],
+    )?;
+    let mut loaded = Loaded::new(demand, existing);
     loaded.model = model(cfg)?;
     Ok(loaded)
 }
 
-/// The distance model the configuration asks for.
+/// The distance model the configuration asks for: great circles, or the
+/// travel-cost matrix of `--costs`, loaded here.
 ///
 /// # Errors
-/// None yet for great circles and the plane; models that read files fail with the file's errors.
+/// The cost matrix's input errors, with the file, line, column and value.
 pub fn model(cfg: &Config) -> Result<Model> {
+    if let Some(c) = &cfg.distance.costs {
+        let table = input::costs::load_costs(&c.path, &c.options)
+            .context("loading the cost matrix (--costs)")?;
+        return Ok(Model::CostMatrix(CostMatrix::new(table, c.unit)));
+    }
     if !cfg.load.crs.is_wgs84() {
         // Projected or planar coordinates: Euclidean metres.
         return Ok(Model::Planar(Planar::with_circuity(cfg.distance.circuity)));
@@ -71,6 +83,68 @@ pub fn model(cfg: &Config) -> Result<Model> {
     Ok(Model::GreatCircle(GreatCircle::with_circuity(
         cfg.distance.circuity,
     )))
+}
+
+/// Refuses, before any work, the outputs a run cannot draw honestly: with a
+/// cost matrix (`matrix`), service areas (`--areas-out`), which would be
+/// circles while travel costs make no circles; and without coordinates
+/// (ids-only files), maps and GeoJSON sites.
+///
+/// # Errors
+/// The output flag, the file without coordinates, and what to do.
+pub fn check_outputs(matrix: bool, out: &OutputConfig, sets: &[&PlaceSet]) -> Result<()> {
+    if matrix && let Some(p) = &out.areas_out {
+        anyhow::bail!(
+            "--areas-out {}: with --costs, distances are travel costs from the matrix, whose service areas are not circles: drop --areas-out (the report, --sites-out and --assignments-out say which demand each site reaches)",
+            p.display()
+        );
+    }
+    let Some(bare) = sets.iter().find(|s| s.unlocated) else {
+        return Ok(());
+    };
+    let why = |flag: &str, p: &Path| {
+        anyhow::anyhow!(
+            "{flag} {}: needs coordinates, but {} has ids only (lon/lat are optional with --costs); add longitude and latitude columns to every input to draw it",
+            p.display(),
+            bare.source
+        )
+    };
+    if let Some(p) = &out.map {
+        return Err(why("--map", p));
+    }
+    if let Some(p) = &out.sites_out
+        && p.extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "geojson" | "json"))
+    {
+        return Err(why("--sites-out", p));
+    }
+    Ok(())
+}
+
+/// With a cost matrix: how the run's places meet it (notes for the report),
+/// and the outputs that need coordinates checked against the candidates too.
+/// Nothing for other models.
+///
+/// # Errors
+/// No demand or no site id in the matrix (with a hint when the columns look
+/// swapped); outputs refused by [`check_outputs`].
+pub fn matrix_notes(
+    model: &Model,
+    out: &OutputConfig,
+    demand: &PlaceSet,
+    existing: &PlaceSet,
+    candidates: Option<&PlaceSet>,
+) -> Result<Vec<String>> {
+    let Model::CostMatrix(m) = model else {
+        return Ok(Vec::new());
+    };
+    let mut sets = vec![demand, existing];
+    sets.extend(candidates);
+    check_outputs(true, out, &sets)?;
+    let sites: Vec<&PlaceSet> = sets[1..].to_vec();
+    m.check_places(demand, &sites, "")
+        .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// Loads the open sites (`--sites`/`--existing`), or none.
@@ -153,6 +227,7 @@ pub fn candidates_from_demand(demand: &PlaceSet) -> PlaceSet {
         groups: demand.groups.clone(),
         skipped: Vec::new(),
         crs: demand.crs.clone(),
+        unlocated: demand.unlocated,
         ..PlaceSet::default()
     }
 }

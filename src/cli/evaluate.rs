@@ -31,7 +31,7 @@ pub fn config(a: EvaluateArgs) -> Result<Config> {
         candidates: None,
         load: load_options(&a.inputs),
         distance: distance_config(&a.inputs.distance)?,
-        radii: radii(&a.radius)?,
+        radii: radii(&a.radius, &a.inputs.distance)?,
         min_coverage: min_coverage(&a.output)?,
         output: output_config(&a.output),
     })

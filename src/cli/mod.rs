@@ -26,7 +26,8 @@ const ABOUT: &str = "Plan and check service-outlet networks: how much demand is 
 
 const AFTER: &str = "\
 Inputs are CSV (header row) or GeoJSON (Point/MultiPoint features), WGS84 lon/lat in degrees,
-or metres of a projected system with --crs EPSG:CODE (or --crs planar).
+or metres of a projected system with --crs EPSG:CODE (or --crs planar); with --costs (a
+travel-cost matrix from a routing engine), ids only are enough.
 Columns are found by name, case-insensitive: lon|lng|long|longitude|x, lat|latitude|y,
 weight|sales|demand|population|pop (default 1), id|name (default the row number),
 region|province|group|state|country; candidate files may carry cost and capacity.
@@ -141,6 +142,47 @@ pub struct DistanceArgs {
     /// metres are read from x|easting|east and y|northing|north columns (or the lon/lat names).
     #[arg(long, value_name = "CRS", value_parser = parse_crs, help_heading = "Distance model")]
     pub crs: Option<crate::input::Crs>,
+    /// Travel costs from a routing engine or GIS instead of great-circle distances: long CSV
+    /// with one row per (demand, site) pair, columns origin|from|demand_id, destination|to|
+    /// site_id, cost|time|duration|minutes|distance. A pair missing is unreachable. Demand and
+    /// site files then need only ids (coordinates, if present, are used for maps). Radii are in
+    /// the cost unit: e.g. `--costs od.csv --cost-unit min --radius 30min` (or 0.5h, or 30).
+    #[arg(long, value_name = "FILE", help_heading = "Distance model")]
+    pub costs: Option<PathBuf>,
+    /// What the --costs column holds: km (default), m, mi, or a travel time s, min, h.
+    #[arg(
+        long,
+        value_name = "UNIT",
+        help_heading = "Distance model",
+        requires = "costs"
+    )]
+    pub cost_unit: Option<String>,
+    /// Demand id column of --costs (default: origin, origin_id, from, from_id, demand_id, demand).
+    #[arg(
+        long,
+        value_name = "NAME",
+        help_heading = "Distance model",
+        requires = "costs"
+    )]
+    pub cost_from_col: Option<String>,
+    /// Site id column of --costs (default: destination, destination_id, to, to_id, site_id,
+    /// candidate_id, site, candidate).
+    #[arg(
+        long,
+        value_name = "NAME",
+        help_heading = "Distance model",
+        requires = "costs"
+    )]
+    pub cost_to_col: Option<String>,
+    /// Cost column of --costs (default: cost, time, travel_time, duration, minutes, distance,
+    /// total_time).
+    #[arg(
+        long,
+        value_name = "NAME",
+        help_heading = "Distance model",
+        requires = "costs"
+    )]
+    pub cost_col: Option<String>,
 }
 
 fn parse_crs(s: &str) -> std::result::Result<crate::input::Crs, String> {
@@ -180,6 +222,17 @@ pub(super) fn check_crs_outputs(cfg: &Config) -> Result<()> {
     Ok(())
 }
 
+/// The cost unit of `--costs`, if a matrix is given.
+///
+/// # Errors
+/// An unknown `--cost-unit`.
+pub(super) fn cost_unit(a: &DistanceArgs) -> Result<Option<crate::sphere::CostUnit>> {
+    if a.costs.is_none() {
+        return Ok(None);
+    }
+    crate::config::cost_unit("--cost-unit", a.cost_unit.as_deref()).map(Some)
+}
+
 /// The distance model's settings from the flags.
 ///
 /// # Errors
@@ -189,6 +242,23 @@ pub(super) fn distance_config(a: &DistanceArgs) -> Result<crate::config::Distanc
         circuity: match &a.circuity {
             Some(s) => crate::units::circuity("--circuity", s)?,
             None => 1.0,
+        },
+        costs: match (&a.costs, &a.circuity) {
+            (Some(_), Some(_)) => bail!(
+                "--circuity scales great-circle distances and does not apply to --costs: the matrix already holds travel costs"
+            ),
+            (Some(path), None) => Some(crate::config::CostsConfig {
+                path: path.clone(),
+                unit: cost_unit(a)?.expect("a matrix is given"),
+                options: crate::input::costs::CostOptions {
+                    from_col: a.cost_from_col.clone(),
+                    to_col: a.cost_to_col.clone(),
+                    cost_col: a.cost_col.clone(),
+                    delimiter: None,
+                    decimal_comma: false,
+                },
+            }),
+            (None, _) => None,
         },
     })
 }
@@ -305,17 +375,35 @@ impl From<OutFormat> for ReportFormat {
 
 pub use crate::units::parse_fraction;
 
-pub(super) fn radii(args: &RadiusArgs) -> Result<Vec<Radius>> {
+pub(super) fn radii(args: &RadiusArgs, d: &DistanceArgs) -> Result<Vec<Radius>> {
     let speed = speed(args.speed.as_deref())?;
     if args.radius.is_empty() {
         bail!("--radius is required: give one or more radii, e.g. --radius 50km or 100km,200km");
     }
+    let cost = cost_unit(d)?;
+    if cost.is_some() && speed.is_some() {
+        bail!(
+            "--speed turns times into great-circle distances and does not apply to --costs: give radii in the matrix's unit (--cost-unit), e.g. --radius 30min"
+        );
+    }
     let mut out = Vec::new();
     for r in &args.radius {
-        out.push(parse_radius(r, speed).map_err(|e| anyhow::anyhow!("--radius: {e}"))?);
+        out.push(one_radius(r, speed, cost).map_err(|e| anyhow::anyhow!("--radius: {e}"))?);
     }
     warn_unused_speed(args.speed.as_deref(), &out);
     Ok(out)
+}
+
+/// One radius: in the cost matrix's unit with `--costs`, else a distance or a time at `speed`.
+pub(super) fn one_radius(
+    r: &str,
+    speed: Option<Speed>,
+    cost: Option<crate::sphere::CostUnit>,
+) -> std::result::Result<Radius, crate::sphere::UnitError> {
+    match cost {
+        Some(unit) => crate::sphere::parse_cost_radius(r, unit),
+        None => parse_radius(r, speed),
+    }
 }
 
 /// A speed only turns time radii into distances; say so when none is a time.
@@ -363,6 +451,7 @@ pub(super) fn load_options(a: &InputArgs) -> LoadOptions {
         delimiter: a.delimiter,
         decimal_comma: a.decimal_comma,
         crs: a.distance.crs.clone().unwrap_or_default(),
+        coordinates_optional: a.distance.costs.is_some(),
     }
 }
 

@@ -149,7 +149,7 @@ pub fn config(a: PlanArgs) -> Result<Config> {
         }
         vec![Radius::any()]
     } else {
-        radii(&a.radius)?
+        radii(&a.radius, &a.inputs.distance)?
     };
     Ok(Config {
         command: Command::Plan(pc),

@@ -75,10 +75,15 @@ fn add_range(s: &str) -> Result<(usize, usize)> {
 }
 
 /// Expands radius items, each a distance or a range FROM..TO:STEP.
-fn radius_list(items: &[String], speed: Option<Speed>) -> Result<Vec<Radius>> {
+fn radius_list(
+    items: &[String],
+    speed: Option<Speed>,
+    cost: Option<crate::sphere::CostUnit>,
+) -> Result<Vec<Radius>> {
     let mut out = Vec::new();
     for item in items {
-        let one = |t: &str| parse_radius(t, speed).map_err(|e| anyhow::anyhow!("--radius: {e}"));
+        let one =
+            |t: &str| one_radius(t, speed, cost).map_err(|e| anyhow::anyhow!("--radius: {e}"));
         match item.split_once("..") {
             Some((lo, rest)) => {
                 let (hi, step) = rest.split_once(':').ok_or_else(|| {
@@ -147,7 +152,13 @@ pub fn config(a: SweepArgs) -> Result<Config> {
         load: load_options(&a.inputs),
         distance: distance_config(&a.inputs.distance)?,
         radii: {
-            let r = radius_list(&a.radius, speed)?;
+            let cost = cost_unit(&a.inputs.distance)?;
+            if cost.is_some() && speed.is_some() {
+                bail!(
+                    "--speed does not apply to --costs: give radii in the matrix's unit, e.g. --radius 30min"
+                );
+            }
+            let r = radius_list(&a.radius, speed, cost)?;
             warn_unused_speed(a.speed.as_deref(), &r);
             r
         },

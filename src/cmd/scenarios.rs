@@ -72,6 +72,11 @@ struct Inputs {
     seed: Option<u64>,
     circuity: Option<f64>,
     crs: Option<String>,
+    costs: Option<String>,
+    cost_unit: Option<String>,
+    cost_from_col: Option<String>,
+    cost_to_col: Option<String>,
+    cost_col: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -360,6 +365,7 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::config::Outcome> {
                 .map_err(|e| anyhow!("{}: [inputs] key `crs`: {e}", file.display()))?,
             None => input::Crs::default(),
         },
+        coordinates_optional: inp.costs.is_some(),
         ..LoadOptions::default()
     };
     if sc.maps && !opts.crs.has_lon_lat() {
@@ -393,22 +399,74 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::config::Outcome> {
             .context("loading candidate places")?,
         None => crate::workspace::candidates_from_demand(&demand),
     };
+    let model = match &inp.costs {
+        Some(p) => {
+            if inp.circuity.is_some() {
+                bail!(
+                    "{}: [inputs] key `circuity` scales great-circle distances and does not apply with `costs`: the matrix already holds travel costs",
+                    file.display()
+                );
+            }
+            let unit = crate::config::cost_unit(
+                &format!("{}: [inputs] key `cost_unit`", file.display()),
+                inp.cost_unit.as_deref(),
+            )?;
+            let opts = crate::input::costs::CostOptions {
+                from_col: inp.cost_from_col.clone(),
+                to_col: inp.cost_to_col.clone(),
+                cost_col: inp.cost_col.clone(),
+                ..Default::default()
+            };
+            let table = crate::input::costs::load_costs(&need("costs", p)?, &opts)
+                .context("loading the cost matrix ([inputs] costs)")?;
+            Some(crate::metric::Model::CostMatrix(
+                crate::metric::CostMatrix::new(table, unit),
+            ))
+        }
+        None => {
+            if inp.cost_unit.is_some()
+                || inp.cost_from_col.is_some()
+                || inp.cost_to_col.is_some()
+                || inp.cost_col.is_some()
+            {
+                bail!(
+                    "{}: [inputs] keys `cost_unit`, `cost_from_col`, `cost_to_col` and `cost_col` go with `costs` (a travel-cost matrix)",
+                    file.display()
+                );
+            }
+            None
+        }
+    };
+    if let Some(m) = &model {
+        let out = crate::config::OutputConfig {
+            map: sc.maps.then(|| PathBuf::from("map.svg")),
+            ..Default::default()
+        };
+        for note in crate::workspace::matrix_notes(m, &out, &demand, &existing, Some(&cands))? {
+            if !sc.quiet {
+                eprintln!("outpost: note: {note}");
+            }
+        }
+    }
     let shared = Shared {
         demand,
         existing,
         cands,
-        model: {
-            let c = match inp.circuity {
-                Some(c) => crate::units::circuity(
-                    &format!("{}: [inputs] key `circuity`", file.display()),
-                    &c.to_string(),
-                )?,
-                None => 1.0,
-            };
-            if opts.crs.is_wgs84() {
-                crate::metric::Model::GreatCircle(crate::metric::GreatCircle::with_circuity(c))
-            } else {
-                crate::metric::Model::Planar(crate::metric::Planar::with_circuity(c))
+        model: match model {
+            Some(m) => m,
+            None => {
+                let c = match inp.circuity {
+                    Some(c) => crate::units::circuity(
+                        &format!("{}: [inputs] key `circuity`", file.display()),
+                        &c.to_string(),
+                    )?,
+                    None => 1.0,
+                };
+                if opts.crs.is_wgs84() {
+                    crate::metric::Model::GreatCircle(crate::metric::GreatCircle::with_circuity(c))
+                } else {
+                    crate::metric::Model::Planar(crate::metric::Planar::with_circuity(c))
+                }
             }
         },
     };
@@ -439,6 +497,9 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::config::Outcome> {
     }
     if let Some(p) = &inp.candidates {
         plan.input("[inputs] candidates", &resolve(p));
+    }
+    if let Some(p) = &inp.costs {
+        plan.input("[inputs] costs", &resolve(p));
     }
     if let Some(p) = &sc.output {
         plan.output(
@@ -707,9 +768,25 @@ fn job(file: &Path, inp: &Inputs, name: &str, s: &Spec, sh: &Shared) -> Result<J
         None => None,
     };
     let radius_items = s.radius.as_ref().unwrap_or(&inp.radius).items();
+    let cost = match &sh.model {
+        crate::metric::Model::CostMatrix(m) => Some(m.cost_unit()),
+        _ => None,
+    };
+    if cost.is_some() && speed.is_some() {
+        bail!(
+            "{}: a speed does not apply to a cost matrix: give radii in its unit (`cost_unit`), e.g. \"30min\"",
+            where_("speed")
+        );
+    }
     let radii = radius_items
         .iter()
-        .map(|r| parse_radius(r, speed).map_err(|e| anyhow!("{}: {e}", where_("radius"))))
+        .map(|r| {
+            match cost {
+                Some(unit) => crate::sphere::parse_cost_radius(r, unit),
+                None => parse_radius(r, speed),
+            }
+            .map_err(|e| anyhow!("{}: {e}", where_("radius")))
+        })
         .collect::<Result<Vec<_>>>()?;
     if radii.is_empty() {
         bail!("{}: give at least one radius", where_("radius"));

@@ -37,6 +37,18 @@ pub fn run_sweep(cfg: &Config, sc: &SweepConfig) -> Result<Outcome> {
     progress.stage("loading inputs");
     let loaded = load_inputs(cfg)?;
     let cands = load_candidates(cfg, &loaded)?;
+    // The sweep's report has no notes: how the places meet a cost matrix goes to stderr.
+    for note in crate::workspace::matrix_notes(
+        &loaded.model,
+        &cfg.output,
+        &loaded.demand,
+        &loaded.existing,
+        Some(&cands),
+    )? {
+        if !cfg.output.quiet {
+            eprintln!("outpost: note: {note}");
+        }
+    }
     crate::with_metric!(&loaded.model, m => sweep_with(m, cfg, sc, &loaded, &cands, &progress, start))
 }
 

@@ -337,30 +337,30 @@ pub(super) fn load(
     } else {
         (X_NAMES, Y_NAMES, "x (easting)", "y (northing)")
     };
-    let lon = required(
-        column(
-            path,
-            &headers,
-            opts.lon_col.as_ref(),
-            lon_names,
-            "--lon-col",
-        )?,
-        lon_what,
+    let lon_found = column(
+        path,
+        &headers,
+        opts.lon_col.as_ref(),
         lon_names,
         "--lon-col",
     )?;
-    let lat = required(
-        column(
-            path,
-            &headers,
-            opts.lat_col.as_ref(),
-            lat_names,
-            "--lat-col",
-        )?,
-        lat_what,
+    let lat_found = column(
+        path,
+        &headers,
+        opts.lat_col.as_ref(),
         lat_names,
         "--lat-col",
     )?;
+    // With a cost matrix, a file with no coordinate column at all is ids only.
+    let ids_only = opts.coordinates_optional && lon_found.is_none() && lat_found.is_none();
+    let (lon, lat) = if ids_only {
+        (None, None)
+    } else {
+        (
+            Some(required(lon_found, lon_what, lon_names, "--lon-col")?),
+            Some(required(lat_found, lat_what, lat_names, "--lat-col")?),
+        )
+    };
     // Sites carry no weight; a demand file without one weighs every row 1.
     let weight = if role == Role::Demand {
         column(
@@ -396,8 +396,8 @@ pub(super) fn load(
 
     // Every field comes from its own column, and that column's name is not repeated.
     let fields: [(Option<usize>, &'static str, &'static str); 8] = [
-        (Some(lon), "longitude", "--lon-col"),
-        (Some(lat), "latitude", "--lat-col"),
+        (lon, "longitude", "--lon-col"),
+        (lat, "latitude", "--lat-col"),
         (weight, "weight", "--weight-col"),
         (id, "id", "--id-col"),
         (group, "group", "--group-col"),
@@ -437,7 +437,7 @@ pub(super) fn load(
     // to a European export of demand) keeps its points; without it, decimal commas are
     // detected in `;` files. A first pass over the file finds them (and keeps the first
     // rows for the weight-column warning); the second loads.
-    let numeric = [Some(lon), Some(lat), weight, cost, capacity];
+    let numeric = [lon, lat, weight, cost, capacity];
     let numeric: Vec<usize> = numeric.into_iter().flatten().collect();
     let (mut has_comma, mut has_point) = (false, false);
     let mut first_rows: Vec<::csv::StringRecord> = Vec::new();
@@ -474,29 +474,33 @@ pub(super) fn load(
 
     let mut b = Builder::new(path.to_path_buf(), role, opts);
     b.decimal_comma = decimal_comma;
-    b.cols.lon = headers[lon].clone();
-    b.cols.lat = headers[lat].clone();
+    b.located = !ids_only;
+    b.cols.lon = lon.map(|i| headers[i].clone()).unwrap_or_default();
+    b.cols.lat = lat.map(|i| headers[i].clone()).unwrap_or_default();
     b.cols.weight = weight.map(|w| headers[w].clone()).unwrap_or_default();
     b.cols.cost = cost.map(|c| headers[c].clone()).unwrap_or_default();
     b.cols.capacity = capacity.map(|c| headers[c].clone()).unwrap_or_default();
     b.cols.fixed = fixed.map(|c| headers[c].clone()).unwrap_or_default();
 
     let named = |i: Option<usize>| i.map_or("none".to_string(), |i| headers[i].clone());
-    let mut note = if opts.crs.is_wgs84() {
-        format!(
+    let mut note = match (lon, lat) {
+        (Some(lon), Some(lat)) if opts.crs.is_wgs84() => format!(
             "{role} file {path}: lon={}, lat={}",
             headers[lon],
             headers[lat],
             path = path.display()
-        )
-    } else {
-        format!(
+        ),
+        (Some(lon), Some(lat)) => format!(
             "{role} file {path}: x={}, y={} (metres, --crs {})",
             headers[lon],
             headers[lat],
             opts.crs.label(),
             path = path.display()
-        )
+        ),
+        _ => format!(
+            "{role} file {path}: no coordinates (ids only; distances come from the cost matrix)",
+            path = path.display()
+        ),
     };
     if role == Role::Demand {
         note.push_str(&match weight {
@@ -512,7 +516,7 @@ pub(super) fn load(
     b.set.notes.push(note);
 
     if role == Role::Demand && weight.is_none() {
-        let used = [Some(lon), Some(lat), id, name, group, cost, capacity, fixed];
+        let used = [lon, lat, id, name, group, cost, capacity, fixed];
         let candidates: Vec<&String> = headers
             .iter()
             .enumerate()
@@ -547,7 +551,10 @@ pub(super) fn load(
             Item::Record(line, record) => {
                 let get = |i: Option<usize>| i.and_then(|i| record.get(i));
                 let blank = |i: usize| record.get(i).is_none_or(|v| v.trim().is_empty());
-                if (blank(lon) || blank(lat)) && record.iter().any(is_total_label) {
+                if let (Some(lon), Some(lat)) = (lon, lat)
+                    && (blank(lon) || blank(lat))
+                    && record.iter().any(is_total_label)
+                {
                     b.skip_or_fail(InputError::BadValue {
                         path: path.to_path_buf(),
                         location: Location::Line(line),
@@ -559,8 +566,8 @@ pub(super) fn load(
                     return Ok(());
                 }
                 let raw = RawPlace {
-                    lon: get(Some(lon)),
-                    lat: get(Some(lat)),
+                    lon: get(lon),
+                    lat: get(lat),
                     weight: get(weight),
                     id: get(id).map(str::to_string),
                     name: get(name).map(str::to_string),

@@ -4,6 +4,7 @@
 //! Both loaders produce the same [`PlaceSet`]; everything downstream works on it
 //! and never sees a file format.
 
+pub mod costs;
 mod crs;
 mod csv;
 mod geojson;
@@ -72,6 +73,10 @@ pub struct LoadOptions {
     pub decimal_comma: bool,
     /// The coordinate system of every file (`--crs`): WGS84 degrees by default, else metres.
     pub crs: Crs,
+    /// Places may come without coordinates (distances come from a cost matrix,
+    /// `--costs`): a CSV file with neither a longitude nor a latitude column
+    /// loads ids (and weights) only; see [`PlaceSet::unlocated`].
+    pub coordinates_optional: bool,
 }
 
 /// Parses a `--delimiter` value: `,`, `;`, a tab (`\t` or `tab`), or their names.
@@ -175,6 +180,9 @@ pub struct PlaceSet {
     pub warnings: Vec<String>,
     /// The coordinate system the file was read in, when not WGS84 (`EPSG:32650`, `planar`).
     pub crs: Option<String>,
+    /// The places have no coordinates (ids only, loaded with
+    /// [`LoadOptions::coordinates_optional`]): their `lon` and `lat` are NaN.
+    pub unlocated: bool,
 }
 
 impl PlaceSet {
@@ -219,6 +227,7 @@ impl PlaceSet {
             p.group = p.group.map(|g| remap[g as usize]);
             p
         }));
+        self.unlocated |= other.unlocated;
         self.skipped.extend(other.skipped);
         self.notes.extend(other.notes);
         self.warnings.extend(other.warnings);
@@ -406,6 +415,14 @@ pub enum InputError {
         /// The flag that picks the column.
         flag: &'static str,
     },
+    /// A cost matrix with no pairs.
+    #[error(
+        "{path}: the cost matrix has no rows: it needs a header and one row per (demand, site) pair, e.g. `origin,destination,minutes`"
+    )]
+    NoPairs {
+        /// The file.
+        path: PathBuf,
+    },
     /// The weights add up to more than a number can hold.
     #[error(
         "{path}: the weights in column `{column}` add up to {total:e}, too large to compute with (weighted distances must stay finite; at most 1e300 in all): scale them down (e.g. thousands instead of units) or fix the values that are far too large"
@@ -444,7 +461,8 @@ impl InputError {
             | InputError::DuplicateId { path, .. }
             | InputError::SameColumn { path, .. }
             | InputError::DuplicateColumn { path, .. }
-            | InputError::WeightTotal { path, .. } => path,
+            | InputError::WeightTotal { path, .. }
+            | InputError::NoPairs { path, .. } => path,
         }
     }
 
@@ -495,6 +513,8 @@ pub(crate) struct Builder<'o> {
     pub cols: ColumnNames,
     /// Numbers are read with a decimal comma (given or detected).
     pub decimal_comma: bool,
+    /// The file has coordinates (false: ids only, lon and lat are NaN).
+    pub located: bool,
 }
 
 /// The column names a file's fields were found under.
@@ -524,6 +544,7 @@ impl<'o> Builder<'o> {
             seen_ids: HashMap::new(),
             cols: ColumnNames::default(),
             decimal_comma: false,
+            located: true,
         }
     }
 
@@ -694,12 +715,16 @@ impl<'o> Builder<'o> {
         let cols = self.cols.clone();
         let lon_t = raw.lon.unwrap_or("");
         let lat_t = raw.lat.unwrap_or("");
-        let lon = self.number(loc, &cols.lon, lon_t)?;
-        let lat = self.number(loc, &cols.lat, lat_t)?;
-        let (lon, lat, xy) = if self.opts.crs.is_wgs84() {
-            self.degrees(loc, lon, lon_t, lat, lat_t)?
+        let (lon, lat, xy) = if !self.located {
+            (f64::NAN, f64::NAN, None)
         } else {
-            self.metres(loc, lon, lon_t, lat, lat_t)?
+            let lon = self.number(loc, &cols.lon, lon_t)?;
+            let lat = self.number(loc, &cols.lat, lat_t)?;
+            if self.opts.crs.is_wgs84() {
+                self.degrees(loc, lon, lon_t, lat, lat_t)?
+            } else {
+                self.metres(loc, lon, lon_t, lat, lat_t)?
+            }
         };
         let weight = match raw.weight {
             None => 1.0,
@@ -810,8 +835,9 @@ impl<'o> Builder<'o> {
                 total,
             });
         }
+        self.set.unlocated = !self.located;
         // Swapped longitude and latitude can only be told from WGS84 degrees.
-        if !self.opts.crs.is_wgs84() {
+        if !self.located || !self.opts.crs.is_wgs84() {
             return Ok(self.set);
         }
         if let Some((given, swapped)) = land::looks_swapped(&self.set.places) {

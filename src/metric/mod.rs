@@ -16,9 +16,11 @@
 //! keys once, so the inner loops compare numbers and never take roots.
 
 pub mod great_circle;
+pub mod matrix;
 pub mod planar;
 
 pub use great_circle::GreatCircle;
+pub use matrix::CostMatrix;
 pub use planar::Planar;
 
 use crate::input::Place;
@@ -127,6 +129,8 @@ pub enum Model {
     GreatCircle(GreatCircle),
     /// Euclidean distance on projected metres (`--crs EPSG:CODE` or `--crs planar`).
     Planar(Planar),
+    /// A travel-cost matrix from a routing engine (`--costs`).
+    CostMatrix(CostMatrix),
 }
 
 impl Default for Model {
@@ -143,6 +147,7 @@ macro_rules! with_metric {
         match $model {
             $crate::metric::Model::GreatCircle($m) => $body,
             $crate::metric::Model::Planar($m) => $body,
+            $crate::metric::Model::CostMatrix($m) => $body,
         }
     };
 }

@@ -312,11 +312,19 @@ pub(crate) fn plan_network<M: Metric>(
         }
         Objective::MinSites => ranked.chosen.len() as f64,
         // The weighted sum of nearest-site distances, as p-median defines it.
+        // A point no open site reaches (a sparse cost matrix) is charged the
+        // largest cost, as the solver charged it.
         Objective::Distance => eval
             .nearest
             .iter()
             .zip(&loaded.weights)
-            .map(|(n, w)| w * n.1)
+            .map(|(n, w)| {
+                w * if n.1.is_finite() {
+                    n.1
+                } else {
+                    metric.farthest()
+                }
+            })
             .sum(),
         Objective::MaxDistance => {
             if pc.weighted {
@@ -333,10 +341,14 @@ pub(crate) fn plan_network<M: Metric>(
             Some(_) => Measure::BackupMix,
         },
         Objective::MinSites => Measure::NewSites,
+        // Distances are in the model's unit; km is named only where it is km.
+        Objective::Distance if metric.name() == "cost_matrix" => Measure::WeightedDistance,
         Objective::Distance => Measure::WeightedDistanceKm,
         Objective::MaxDistance => {
             if pc.weighted {
                 Measure::MaxWeightedDistance
+            } else if metric.name() == "cost_matrix" {
+                Measure::MaxDistance
             } else {
                 Measure::MaxDistanceKm
             }

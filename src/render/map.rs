@@ -457,9 +457,12 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
     let left = 30.0;
     let mut pts: Vec<(f64, f64)> = spec.demand.iter().map(|d| (d.lon, d.lat)).collect();
     pts.extend(report.sites.iter().map(|s| (s.lon, s.lat)));
+    // A cost matrix's radii are travel costs: no circle on the map stands for them.
+    let matrix = report.distance_model == "cost_matrix";
     let r_max = report
         .tiers
         .iter()
+        .filter(|_| !matrix)
         .map(|t| report.crow_km(t.radius_km))
         .fold(0.0, f64::max);
     let r_deg = r_max / 111.195;
@@ -523,6 +526,10 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
     }
     let plane = spec.unproject.is_some() && report.sites.iter().any(|s| s.x.is_some());
     credit.push(match report.circuity {
+        _ if matrix => {
+            "service areas are not drawn: distances are travel costs from a matrix, not circles"
+                .to_string()
+        }
         _ if plane => format!(
             "service areas are circles of the radius{} in the plane of {}, drawn in longitude/latitude",
             report
@@ -620,7 +627,7 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
         // above the dots.
         let alphas = [0.22, 0.12, 0.07, 0.05];
         let mut outlines: Vec<MultiLineString<f64>> = Vec::new();
-        for (t, tier) in report.tiers.iter().enumerate().rev() {
+        for (t, tier) in report.tiers.iter().enumerate().rev().filter(|_| !matrix) {
             let alpha = alphas[t.min(alphas.len() - 1)];
             for s in report.open_sites() {
                 let km = report.crow_km(tier.radius_km);
@@ -737,8 +744,12 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
             41..=150 => 0.7,
             _ => 0.45,
         };
-        let r_px = report.crow_km(report.radius_km) / proj.km_per_px();
-        let m = by_count.min((r_px / 20.0).clamp(0.45, 1.0));
+        let m = if matrix {
+            by_count
+        } else {
+            let r_px = report.crow_km(report.radius_km) / proj.km_per_px();
+            by_count.min((r_px / 20.0).clamp(0.45, 1.0))
+        };
         for s in &report.sites {
             if !proj.contains(s.lon, s.lat) {
                 continue;
@@ -824,7 +835,10 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
         if report.sites.iter().any(|s| s.status == "closed") {
             entries.push(("closed", "closed outlet (moved)".to_string()));
         }
-        for t in &report.tiers {
+        if matrix {
+            entries.push(("note", "service areas not drawn: travel costs".to_string()));
+        }
+        for t in report.tiers.iter().filter(|_| !matrix) {
             entries.push((
                 "tier",
                 format!(

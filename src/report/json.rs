@@ -11,6 +11,12 @@
 //! and for plans `bound {value, gap, method, achieved}`, `objective_value`,
 //! `budget`, `capacity`; `gate` when one was asked for; `notes`; `elapsed_ms`.
 //! Renaming a field is a breaking change.
+//!
+//! A run on a travel-cost matrix (`distance_model` `cost_matrix`) measures in
+//! the matrix's unit (`unit`: `min`, `s`, `km`, ...), not in great-circle
+//! kilometres, so its document says `radius` and `distance` where other runs
+//! say `radius_km` and `distance_km` (in `tiers` and `uncovered` too), and
+//! the other command documents (batch, sweep, scenarios) likewise.
 
 use super::Report;
 use std::io::Write;
@@ -20,6 +26,23 @@ use std::io::Write;
 /// # Errors
 /// I/O errors of the writer.
 pub fn write_json<W: Write>(report: &Report, mut out: W) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut out, report)?;
+    if report.distance_model == "cost_matrix" {
+        let text = serde_json::to_string_pretty(report)?;
+        out.write_all(unit_free(&text).as_bytes())?;
+    } else {
+        serde_json::to_writer_pretty(&mut out, report)?;
+    }
     writeln!(out)
+}
+
+/// Renames the km-named keys of a JSON document to their unit-free names
+/// (`radius_km` -> `radius`, `distance_km` -> `distance`,
+/// `mean_distance_km` -> `mean_distance`), at every depth and in place, for
+/// runs whose unit is not great-circle km (a cost matrix). Only keys change:
+/// inside a JSON string every `"` is escaped, so `"radius_km":` with a bare
+/// quote is always a key.
+pub fn unit_free(json: &str) -> String {
+    json.replace("\"radius_km\":", "\"radius\":")
+        .replace("\"distance_km\":", "\"distance\":")
+        .replace("\"mean_distance_km\":", "\"mean_distance\":")
 }

@@ -410,6 +410,10 @@ named! {
         WeightedDistanceKm => "weighted_distance_km",
         /// Largest distance to the nearest open site (`max-distance`).
         MaxDistanceKm => "max_distance_km",
+        /// Weighted cost to the nearest open site, summed (`distance` on a cost matrix).
+        WeightedDistance => "weighted_distance",
+        /// Largest cost to the nearest open site (`max-distance` on a cost matrix).
+        MaxDistance => "max_distance",
         /// Largest weight x distance to the nearest open site (`max-distance --weighted`).
         MaxWeightedDistance => "max_weighted_distance",
         /// Weight served within capacities (`coverage` with capacities).

@@ -58,8 +58,8 @@ pub fn summary_lines(r: &Report) -> Vec<String> {
     ));
     if let Some(d) = &r.distance_km {
         lines.push(format!(
-            "distance to nearest outlet (km, weighted): mean {:.1}, p50 {:.1}, p90 {:.1}, max {:.1}",
-            d.mean, d.p50, d.p90, d.max
+            "distance to nearest outlet ({}, weighted): mean {:.1}, p50 {:.1}, p90 {:.1}, max {:.1}",
+            r.unit, d.mean, d.p50, d.p90, d.max
         ));
     }
     let measure = r.objective_value.as_ref().map(|v| v.measure);
@@ -261,7 +261,14 @@ pub fn uncovered_table(r: &Report) -> Table {
             Column::machines("name"),
             Column::right("group", "group"),
             Column::right("weight", "weight"),
-            Column::right("nearest km", "distance_km"),
+            Column::right(
+                if r.unit == "km" {
+                    "nearest km"
+                } else {
+                    "nearest"
+                },
+                "distance_km",
+            ),
         ],
         rows: r
             .uncovered

@@ -81,6 +81,25 @@ pub fn solve<M: Metric>(
         .copied()
         .chain(allowed_units.iter().map(|x| x.1))
         .collect();
+    // With a sparse cost matrix a point may be out of reach of every site: no
+    // plan serves it, so the search is over the points some site can reach.
+    let reachable: Vec<bool> = {
+        let index = metric.index(&all);
+        demand
+            .par_iter()
+            .map(|u| index.nearest(u).is_some())
+            .collect()
+    };
+    if !all.is_empty() && reachable.iter().any(|r| !r) {
+        let (d, w): (Vec<M::Point>, Vec<f64>) = demand
+            .iter()
+            .zip(weights)
+            .zip(&reachable)
+            .filter(|(_, r)| **r)
+            .map(|((d, w), _)| (*d, *w))
+            .unzip();
+        return solve(metric, &d, &w, fixed, cands, allowed, p, weighted, deadline);
+    }
     // Lower end: nobody can be served closer than their nearest site of all.
     let lb0 = objective(metric, demand, weights, &all, weighted);
     let lb0 = if lb0.is_finite() { lb0 } else { 0.0 };

@@ -48,6 +48,10 @@ pub struct NearestLists {
     pub complete: bool,
     /// A distance no pair exceeds (the distance model's [`Metric::farthest_among`]).
     pub farthest: f64,
+    /// The demand point of each entry, when lists differ in length (a sparse
+    /// cost matrix lists only the sites a point can reach); `None` when every
+    /// list holds exactly `k` entries.
+    pub owner: Option<Vec<u32>>,
     /// Reverse lists: for each site, the entry indices (into `site`/`dist`) that name it.
     pub rev_off: Vec<usize>,
     /// Entry indices.
@@ -89,9 +93,12 @@ impl NearestLists {
         let mut site = Vec::with_capacity(demand.len() * k);
         let mut dist = Vec::with_capacity(demand.len() * k);
         let mut far = Vec::with_capacity(demand.len());
+        let ragged = per.iter().any(|l| l.len() != k);
         for list in per {
-            // Any valid far cost works when the list is complete; the farthest distance is the largest possible.
-            far.push(if complete {
+            // Any valid far cost works when the list is complete; the farthest distance is the
+            // largest possible. A list shorter than `k` holds every site the point can reach
+            // (a sparse cost matrix): the rest are unreachable, never as near as its last entry.
+            far.push(if complete || list.len() < k {
                 farthest
             } else {
                 list.last().map_or(0.0, |e| e.1)
@@ -115,7 +122,13 @@ impl NearestLists {
             rev[fill[s as usize]] = e as u32;
             fill[s as usize] += 1;
         }
+        let owner = ragged.then(|| {
+            (0..off.len() - 1)
+                .flat_map(|i| std::iter::repeat_n(i as u32, off[i + 1] - off[i]))
+                .collect()
+        });
         NearestLists {
+            owner,
             n_sites: sites.len(),
             n_fixed,
             off,
@@ -133,8 +146,11 @@ impl NearestLists {
 
     #[inline]
     fn demand_of_entry(&self, e: usize) -> usize {
-        // Every list holds exactly `k` entries, laid out in demand order.
-        e / self.k
+        match &self.owner {
+            Some(owner) => owner[e] as usize,
+            // Every list holds exactly `k` entries, laid out in demand order.
+            None => e / self.k,
+        }
     }
 
     /// Weighted cost of an open set under the lists' model.

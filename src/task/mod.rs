@@ -26,7 +26,43 @@ pub fn run_one(
     candidates: Option<&PlaceSet>,
     progress: &crate::progress::Progress,
 ) -> Result<(Report, Vec<OpenSite>, Evaluation, Option<String>)> {
-    crate::with_metric!(&loaded.model, m => run_one_with(m, cfg, loaded, candidates, progress))
+    let notes = crate::workspace::matrix_notes(
+        &loaded.model,
+        &cfg.output,
+        &loaded.demand,
+        &loaded.existing,
+        candidates,
+    )?;
+    let (mut report, open, eval, failure) = crate::with_metric!(&loaded.model, m => run_one_with(m, cfg, loaded, candidates, progress))?;
+    report.notes.extend(notes);
+    if let Some(note) = unreached_note(&loaded.model, &eval, &loaded.weights) {
+        report.notes.push(note);
+    }
+    Ok((report, open, eval, failure))
+}
+
+/// With a sparse cost matrix, demand no open site reaches: how much, and
+/// that the distance statistics leave it out.
+pub fn unreached_note(
+    model: &crate::metric::Model,
+    eval: &Evaluation,
+    weights: &[f64],
+) -> Option<String> {
+    if !matches!(model, crate::metric::Model::CostMatrix(_)) {
+        return None;
+    }
+    let (n, w) = eval
+        .nearest
+        .iter()
+        .zip(weights)
+        .filter(|(n, _)| n.0 == NO_SITE)
+        .fold((0u64, 0.0), |(n, s), (_, w)| (n + 1, s + w));
+    (n > 0 && (n as usize) < eval.nearest.len()).then(|| {
+        format!(
+            "{n} demand point(s) (weight {}) reach no open site in the cost matrix: they count as uncovered, the distance statistics leave them out, and the distance objective charges each the matrix's largest cost",
+            crate::report::round_sig(w)
+        )
+    })
 }
 
 /// [`run_one`] for one distance model.
@@ -117,6 +153,9 @@ pub fn output_plan(cfg: &Config, files: &[PathBuf]) -> OutputPlan {
     }
     if let Some(p) = &cfg.candidates {
         plan.input("--candidates", p);
+    }
+    if let Some(c) = &cfg.distance.costs {
+        plan.input("--costs", &c.path);
     }
     if let crate::render::basemap::BaseMap::File(p) = &cfg.output.basemap {
         plan.input("--basemap", p);
@@ -269,12 +308,30 @@ fn write_assignments(
     if eval.allocation.is_some() {
         header.extend(["assigned_weight", "share", "status"].map(String::from));
     }
-    header.push("distance_km".into());
-    header.extend(
-        radii
-            .iter()
-            .map(|r| format!("covered_{}km", trim_float(r.km))),
-    );
+    // A cost matrix's distances are costs in its unit: the columns say so.
+    let matrix = matches!(loaded.model, crate::metric::Model::CostMatrix(_));
+    if matrix {
+        header.push("distance".into());
+        header.extend(
+            radii
+                .iter()
+                .map(|r| format!("covered_{}", r.to_string().replace(' ', ""))),
+        );
+    } else {
+        header.push("distance_km".into());
+        header.extend(
+            radii
+                .iter()
+                .map(|r| format!("covered_{}km", trim_float(r.km))),
+        );
+    }
+    let coord = |v: f64| {
+        if v.is_nan() {
+            String::new()
+        } else {
+            v.to_string()
+        }
+    };
     out.write_record(&header)?;
     // With capacities a point may be served by a site other than its nearest:
     // the distance to each serving site, by the run's distance model.
@@ -285,14 +342,7 @@ fn write_assignments(
         ))
     };
     for (i, p) in loaded.demand.places.iter().enumerate() {
-        let degrees = |v: f64| {
-            if v.is_nan() {
-                String::new()
-            } else {
-                v.to_string()
-            }
-        };
-        let mut base = vec![p.id.clone(), degrees(p.lon), degrees(p.lat)];
+        let mut base = vec![p.id.clone(), coord(p.lon), coord(p.lat)];
         if xy {
             let [x, y] = p.xy.unwrap_or([f64::NAN; 2]);
             base.extend([x.to_string(), y.to_string()]);
