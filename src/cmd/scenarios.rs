@@ -607,13 +607,14 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::config::Outcome> {
             covered_weight: report::round_sig(report.coverage.covered_weight),
             covered_fraction: report::round_share(frac),
             delta_pp: report::round_sig(100.0 * report::round_share(frac - base_f)),
-            sites: report.sites.len(),
+            sites: report.open_sites().count(),
             opened: report
                 .sites
                 .iter()
                 .filter(|s| s.status == crate::report::SiteStatus::New)
                 .count(),
-            closed: job.closed,
+            // Closed by the scenario's `close`, and moved by `relocate`.
+            closed: job.closed + report.relocation.as_ref().map_or(0, |r| r.closed.len()),
             spend: report.budget.as_ref().map(|b| b.spent),
             objective_value: report
                 .objective_value
