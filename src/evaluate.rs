@@ -184,21 +184,20 @@ pub fn evaluate<M: Metric>(
     let n_sites = sites.len();
     let keys: Vec<f64> = radii.iter().map(|r| metric.radius_key(r)).collect();
     let first = keys[0];
-    // Per point: nearest open site, its key, and the second nearest's key.
-    let near: Vec<(u32, f64, f64)> = demand
+    // Per point: nearest open site and its key, and the second nearest's key.
+    let (nearest, second): (Vec<(u32, f64)>, Vec<f64>) = demand
         .points
         .par_chunks(CHUNK)
         .flat_map_iter(|chunk| {
             chunk
                 .iter()
                 .map(|u| match index.nearest_two(u) {
-                    (Some((s, key)), second) => (s, key, second),
-                    (None, _) => (NO_SITE, f64::INFINITY, f64::INFINITY),
+                    (Some((s, key)), second) => ((s, key), second),
+                    (None, _) => ((NO_SITE, f64::INFINITY), f64::INFINITY),
                 })
                 .collect::<Vec<_>>()
         })
-        .collect();
-    let nearest: Vec<(u32, f64)> = near.iter().map(|&(s, k, _)| (s, k)).collect();
+        .unzip();
 
     let partials: Vec<Partial> = (0..demand.points.len().div_ceil(CHUNK))
         .into_par_iter()
@@ -209,7 +208,7 @@ pub fn evaluate<M: Metric>(
             for (i, &(s, key)) in nearest.iter().enumerate().take(hi).skip(lo) {
                 let w = demand.weights[i];
                 p.total += w;
-                let second = near[i].2;
+                let second = second[i];
                 for (t, &k) in keys.iter().enumerate() {
                     if key <= k {
                         p.tiers_w[t] += w;
