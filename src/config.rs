@@ -35,6 +35,17 @@ impl Outcome {
     }
 }
 
+/// An order for the sites of a report (`--sites-by`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SitesBy {
+    /// Least unique weight first: the outlets whose closing loses least.
+    Unique,
+    /// Least covered weight first.
+    Covered,
+    /// Least assigned (nearest-site) weight first.
+    Assigned,
+}
+
 /// Where results go.
 #[derive(Debug, Clone, Default)]
 pub struct OutputConfig {
@@ -48,6 +59,8 @@ pub struct OutputConfig {
     pub assignments_out: Option<PathBuf>,
     /// How many uncovered places to list.
     pub top: usize,
+    /// Order of the open sites in reports (`--sites-by`); `None`: existing, then new by rank.
+    pub sites_by: Option<SitesBy>,
     /// Coverage map (.svg or .png).
     pub map: Option<PathBuf>,
     /// Base map for `map`.

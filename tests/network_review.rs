@@ -443,3 +443,33 @@ fn backup_plan_equals_enumeration() {
     ));
     assert_eq!(r["bound"]["gap"], 0.0);
 }
+
+#[test]
+fn sites_by_unique_lists_the_least_valuable_first() {
+    let out = outpost()
+        .args(["evaluate", "--demand"])
+        .arg(data("china_cities.csv"))
+        .arg("--sites")
+        .arg(data("china_outlets.csv"))
+        .args([
+            "--radius",
+            "500km",
+            "--sites-by",
+            "unique",
+            "--format",
+            "json",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    let r = json_of(&out.stdout);
+    let unique: Vec<f64> = r["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["unique_weight"].as_f64().unwrap())
+        .collect();
+    assert_eq!(unique.len(), 4);
+    assert!(unique.windows(2).all(|w| w[0] <= w[1]), "{unique:?}");
+    assert_eq!(r["sites"][0]["id"], "Xi'an");
+}

@@ -126,6 +126,17 @@ pub struct InputArgs {
     pub distance: DistanceArgs,
 }
 
+/// `--sites-by` values.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SitesByArg {
+    /// Least unique weight first.
+    Unique,
+    /// Least covered weight first.
+    Covered,
+    /// Least assigned weight first.
+    Assigned,
+}
+
 /// Distance-model flags.
 #[derive(Debug, ClapArgs)]
 pub struct DistanceArgs {
@@ -297,6 +308,10 @@ pub struct OutputArgs {
     /// How many of the largest uncovered places to list.
     #[arg(long, default_value_t = 10, value_name = "N", help_heading = "Output")]
     pub top: usize,
+    /// List the open sites least valuable first: by unique weight (what closing each alone
+    /// loses), covered or assigned weight (default: existing, then new by rank).
+    #[arg(long, value_enum, value_name = "BY", help_heading = "Output")]
+    pub sites_by: Option<SitesByArg>,
     /// Draw a coverage map to FILE (.svg, or .png): base map, service areas, demand, outlets, legend.
     #[arg(long, value_name = "FILE", help_heading = "Map")]
     pub map: Option<PathBuf>,
@@ -470,6 +485,11 @@ pub(super) fn output_config(a: &OutputArgs) -> OutputConfig {
         sites_out: a.sites_out.clone(),
         assignments_out: a.assignments_out.clone(),
         top: a.top,
+        sites_by: a.sites_by.map(|b| match b {
+            SitesByArg::Unique => crate::config::SitesBy::Unique,
+            SitesByArg::Covered => crate::config::SitesBy::Covered,
+            SitesByArg::Assigned => crate::config::SitesBy::Assigned,
+        }),
         quiet: a.quiet,
         map: a.map.clone(),
         basemap: match (&a.basemap, a.no_basemap) {

@@ -38,7 +38,27 @@ pub fn run_one(
     if let Some(note) = unreached_note(&loaded.model, &eval, &loaded.weights) {
         report.notes.push(note);
     }
+    if let Some(by) = cfg.output.sites_by {
+        order_sites(&mut report, by);
+    }
     Ok((report, open, eval, failure))
+}
+
+/// Orders the report's open sites least valuable first (`--sites-by`), ties
+/// in the usual order; closed sites stay last. Only the report's list moves
+/// (the evaluation keeps indexing the open sites as planned), so the tables,
+/// JSON, `--sites-out` and map all follow it.
+fn order_sites(report: &mut Report, by: crate::config::SitesBy) {
+    use crate::config::SitesBy;
+    let key = |s: &crate::report::SiteReport| match by {
+        SitesBy::Unique => s.unique_weight,
+        SitesBy::Covered => s.covered_weight,
+        SitesBy::Assigned => s.assigned_weight,
+    };
+    let n = report.open_sites().count();
+    let mut open: Vec<_> = report.sites.drain(..n).collect();
+    open.sort_by(|a, b| key(a).total_cmp(&key(b)));
+    report.sites.splice(..0, open);
 }
 
 /// With a sparse cost matrix, demand no open site reaches: how much, and
