@@ -9,7 +9,7 @@ use crate::coverage;
 use crate::evaluate::Allocation;
 use crate::input::PlaceSet;
 use crate::metric::Metric;
-use crate::report::{CapacityReport, Report, fmt_weight};
+use crate::report::{CapacityReport, Measure, ObjectiveValue, Report, fmt_weight};
 use crate::solve::capacity;
 use crate::sphere::Radius;
 use anyhow::Result;
@@ -120,4 +120,33 @@ pub(super) fn apply_capacities<M: Metric>(
         row_weight: model.row_weight,
         row_flows: a.row_flows,
     })
+}
+
+/// With capacities, the coverage objective is the weight served: reports it,
+/// and keeps the smaller of the coverage bound and `cap_bound` (each site
+/// serves at most min(capacity, weight within reach)), both valid for it.
+pub(super) fn served_objective(report: &mut Report, cap_bound: f64) {
+    let Some(c) = report.capacity.clone() else {
+        return;
+    };
+    // The objective is the weight served; both bounds are valid for it, keep the smaller.
+    let served = c.assigned_weight;
+    report.objective_value = Some(ObjectiveValue {
+        measure: Measure::ServedWeight,
+        value: served,
+    });
+    if let Some(b) = &mut report.bound {
+        if cap_bound < b.value {
+            b.value = cap_bound;
+            b.method =
+                "capacities: each site serves at most min(capacity, weight within reach)".into();
+        }
+        b.value = b.value.max(served);
+        b.achieved = served;
+        b.gap = if b.value > 0.0 {
+            (b.value - served) / b.value
+        } else {
+            0.0
+        };
+    }
 }

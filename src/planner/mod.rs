@@ -14,6 +14,7 @@ mod relocate;
 pub(crate) use self::coverage::plan_coverage;
 use crate::assemble::{OpenSite, build_report};
 pub use crate::config::{MAX_ADD, MAX_PERTURB, Objective, PlanConfig};
+use crate::coverage::CoverageModel;
 use crate::evaluate::{Evaluation, evaluate};
 use crate::input::PlaceSet;
 use crate::metric::Metric;
@@ -126,22 +127,7 @@ pub(crate) fn plan_network<M: Metric>(
         cands,
         progress,
     } = *task;
-    let costs: Vec<f64> = if pc.budget.is_some() {
-        let mut c = Vec::with_capacity(cands.places.len());
-        for p in &cands.places {
-            match p.cost {
-                Some(v) => c.push(v),
-                None => bail!(
-                    "{}: candidate {:?} has no cost: --budget needs a `cost` column with a value for every candidate",
-                    cands.source,
-                    p.id
-                ),
-            }
-        }
-        c
-    } else {
-        cands.places.iter().map(|p| p.cost.unwrap_or(0.0)).collect()
-    };
+    let costs = candidate_costs(pc, cands)?;
     let capacitated = pc.capacity.is_some()
         || cands.places.iter().any(|p| p.capacity.is_some())
         || existing.places.iter().any(|p| p.capacity.is_some());
@@ -165,85 +151,16 @@ pub(crate) fn plan_network<M: Metric>(
             r0,
         )
     });
-    let covering = || {
-        model
-            .as_ref()
-            .expect("coverage objectives are checked to have a radius")
-    };
     let limits = Limits {
         max_sites: pc.add,
         budget: pc.budget.map(|b| (b, costs.clone())),
     };
-
-    let mut chosen = match pc.objective {
-        Objective::Coverage => plan_coverage(covering(), &limits, &allowed, pc, deadline, progress),
-        Objective::MinSites => {
-            min_sites::plan_min_sites(covering(), &allowed, pc, deadline, progress)
-        }
-        Objective::Distance | Objective::MaxDistance
-            if tiny(demand.len(), cand_units.len(), pc.add.unwrap_or(0)) =>
-        {
-            let p = pc.add.expect("checked by the CLI");
-            let sum = pc.objective == Objective::Distance;
-            let (set, value) = exhaustive::best_subset(
-                metric,
-                demand,
-                &loaded.weights,
-                &fixed_units,
-                &cand_units,
-                p,
-                sum,
-                pc.weighted,
-            );
-            Chosen {
-                set,
-                bound: Some(BoundReport {
-                    value,
-                    gap: 0.0,
-                    method: "exhaustive search (proven optimal)".into(),
-                    achieved: 0.0,
-                }),
-                passed: true,
-                notes: Vec::new(),
-            }
-        }
-        Objective::Distance => median::plan_median(
-            metric,
-            demand,
-            &loaded.weights,
-            &fixed_units,
-            &cand_units,
-            &allowed,
-            pc,
-            deadline,
-            progress,
-        ),
-        Objective::Backup => backup::plan_backup(
-            &backup::Backup {
-                metric,
-                demand,
-                weights: &loaded.weights,
-                fixed: &fixed_units,
-                cands: &cand_units,
-                radius: r0,
-                mix: pc.backup_weight.unwrap_or(1.0),
-                add: pc.add.expect("checked by the CLI"),
-            },
-            deadline,
-            progress,
-        ),
-        Objective::MaxDistance => center::plan_center(
-            metric,
-            demand,
-            &loaded.weights,
-            &fixed_units,
-            &cand_units,
-            &allowed,
-            pc,
-            deadline,
-            progress,
-        ),
+    let sites = Sites {
+        fixed: &fixed_units,
+        cands: &cand_units,
+        allowed: &allowed,
     };
+    let mut chosen = choose(task, pc, model.as_ref(), &limits, &sites, deadline);
 
     // With capacities, the coverage objective is the weight served within capacity.
     let mut served_bound = None;
@@ -304,13 +221,203 @@ pub(crate) fn plan_network<M: Metric>(
     report.notes.extend(chosen.notes);
 
     // The objective as measured by the evaluator, and the bound against it.
+    let (achieved, measure) = measured(
+        metric,
+        demand,
+        loaded,
+        pc,
+        &eval,
+        &open_units,
+        ranked.chosen.len(),
+    );
+    report.objective_value = Some(ObjectiveValue {
+        measure,
+        value: achieved,
+    });
+    report.bound = chosen.bound.map(|mut b| {
+        b.achieved = achieved;
+        b.gap = gap(pc.objective, b.value, achieved);
+        b
+    });
+    if let Some(b) = pc.budget {
+        let spent: f64 = ranked.chosen.iter().map(|&j| costs[j as usize]).sum();
+        report.budget = Some(BudgetReport {
+            budget: b,
+            spent,
+            remaining: b - spent,
+        });
+    }
+    if capacitated {
+        progress.stage("assigning demand within capacities");
+        eval.allocation = Some(capacity::apply_capacities(
+            metric,
+            &mut report,
+            (demand, &loaded.weights),
+            &open_units,
+            &open,
+            radii[0],
+            pc,
+        )?);
+        if let Some(cap_bound) = served_bound {
+            capacity::served_objective(&mut report, cap_bound);
+        }
+    } else if let Some(per) = pc.per_engineer {
+        for s in &mut report.sites {
+            s.engineers = Some(crate::units::engineers(
+                "per-engineer",
+                s.assigned_weight,
+                per,
+                &s.id,
+            )?);
+        }
+        report.capacity = None;
+    }
+    Ok(PlanOutput {
+        report,
+        open,
+        eval,
+        failure: (!chosen.passed).then(|| failure_note.unwrap_or_default()),
+    })
+}
+
+/// The open outlets and the candidates of one plan, as the metric sees them.
+struct Sites<'a, P> {
+    fixed: &'a [P],
+    cands: &'a [P],
+    allowed: &'a [bool],
+}
+
+/// Runs the objective's pipeline: which new sites, with their bound and notes.
+fn choose<M: Metric>(
+    task: &Task<'_, M>,
+    pc: &PlanConfig,
+    model: Option<&CoverageModel>,
+    limits: &Limits,
+    sites: &Sites<'_, M::Point>,
+    deadline: Instant,
+) -> Chosen {
+    let Task {
+        metric,
+        demand,
+        loaded,
+        progress,
+        radii,
+        ..
+    } = *task;
+    let (fixed_units, cand_units, allowed) = (sites.fixed, sites.cands, sites.allowed);
+    let r0 = radii[0];
+    let covering = || model.expect("coverage objectives are checked to have a radius");
+    match pc.objective {
+        Objective::Coverage => plan_coverage(covering(), limits, allowed, pc, deadline, progress),
+        Objective::MinSites => {
+            min_sites::plan_min_sites(covering(), allowed, pc, deadline, progress)
+        }
+        Objective::Distance | Objective::MaxDistance
+            if tiny(demand.len(), cand_units.len(), pc.add.unwrap_or(0)) =>
+        {
+            let p = pc.add.expect("checked by the CLI");
+            let sum = pc.objective == Objective::Distance;
+            let (set, value) = exhaustive::best_subset(
+                metric,
+                demand,
+                &loaded.weights,
+                fixed_units,
+                cand_units,
+                p,
+                sum,
+                pc.weighted,
+            );
+            Chosen {
+                set,
+                bound: Some(BoundReport {
+                    value,
+                    gap: 0.0,
+                    method: "exhaustive search (proven optimal)".into(),
+                    achieved: 0.0,
+                }),
+                passed: true,
+                notes: Vec::new(),
+            }
+        }
+        Objective::Distance => median::plan_median(
+            metric,
+            demand,
+            &loaded.weights,
+            fixed_units,
+            cand_units,
+            allowed,
+            pc,
+            deadline,
+            progress,
+        ),
+        Objective::Backup => backup::plan_backup(
+            &backup::Backup {
+                metric,
+                demand,
+                weights: &loaded.weights,
+                fixed: fixed_units,
+                cands: cand_units,
+                radius: r0,
+                mix: pc.backup_weight.unwrap_or(1.0),
+                add: pc.add.expect("checked by the CLI"),
+            },
+            deadline,
+            progress,
+        ),
+        Objective::MaxDistance => center::plan_center(
+            metric,
+            demand,
+            &loaded.weights,
+            fixed_units,
+            cand_units,
+            allowed,
+            pc,
+            deadline,
+            progress,
+        ),
+    }
+}
+
+/// Each candidate's cost; with `--budget`, every candidate must have one.
+///
+/// # Errors
+/// A candidate without a cost under a budget.
+fn candidate_costs(pc: &PlanConfig, cands: &PlaceSet) -> Result<Vec<f64>> {
+    Ok(if pc.budget.is_some() {
+        let mut c = Vec::with_capacity(cands.places.len());
+        for p in &cands.places {
+            match p.cost {
+                Some(v) => c.push(v),
+                None => bail!(
+                    "{}: candidate {:?} has no cost: --budget needs a `cost` column with a value for every candidate",
+                    cands.source,
+                    p.id
+                ),
+            }
+        }
+        c
+    } else {
+        cands.places.iter().map(|p| p.cost.unwrap_or(0.0)).collect()
+    })
+}
+
+/// The objective's value as the evaluator measured the plan, and its name.
+fn measured<M: Metric>(
+    metric: &M,
+    demand: &[M::Point],
+    loaded: &Loaded,
+    pc: &PlanConfig,
+    eval: &Evaluation,
+    open_units: &[M::Point],
+    new_sites: usize,
+) -> (f64, Measure) {
     let achieved = match pc.objective {
         Objective::Coverage => eval.tiers[0].covered_weight,
         Objective::Backup => {
             let mix = pc.backup_weight.unwrap_or(1.0);
             mix * eval.tiers[0].backup_weight + (1.0 - mix) * eval.tiers[0].covered_weight
         }
-        Objective::MinSites => ranked.chosen.len() as f64,
+        Objective::MinSites => new_sites as f64,
         // The weighted sum of nearest-site distances, as p-median defines it.
         // A point no open site reaches (a sparse cost matrix) is charged the
         // largest cost, as the solver charged it.
@@ -328,7 +435,7 @@ pub(crate) fn plan_network<M: Metric>(
             .sum(),
         Objective::MaxDistance => {
             if pc.weighted {
-                pcenter::objective(metric, demand, &loaded.weights, &open_units, true)
+                pcenter::objective(metric, demand, &loaded.weights, open_units, true)
             } else {
                 eval.distance.map_or(0.0, |d| d.max)
             }
@@ -354,89 +461,28 @@ pub(crate) fn plan_network<M: Metric>(
             }
         }
     };
-    report.objective_value = Some(ObjectiveValue {
-        measure,
-        value: achieved,
-    });
-    report.bound = chosen.bound.map(|mut b| {
-        b.achieved = achieved;
-        b.gap = match pc.objective {
-            Objective::Coverage | Objective::Backup => {
-                if b.value > 0.0 {
-                    ((b.value - achieved) / b.value).max(0.0)
-                } else {
-                    0.0
-                }
-            }
-            _ => {
-                if achieved > 0.0 {
-                    ((achieved - b.value) / achieved).max(0.0)
-                } else {
-                    0.0
-                }
-            }
-        };
-        b
-    });
-    if let Some(b) = pc.budget {
-        let spent: f64 = ranked.chosen.iter().map(|&j| costs[j as usize]).sum();
-        report.budget = Some(BudgetReport {
-            budget: b,
-            spent,
-            remaining: b - spent,
-        });
-    }
-    if capacitated {
-        progress.stage("assigning demand within capacities");
-        eval.allocation = Some(capacity::apply_capacities(
-            metric,
-            &mut report,
-            (demand, &loaded.weights),
-            &open_units,
-            &open,
-            radii[0],
-            pc,
-        )?);
-        if let (Some(cap_bound), Some(c)) = (served_bound, report.capacity.clone()) {
-            // The objective is the weight served; both bounds are valid for it, keep the smaller.
-            let served = c.assigned_weight;
-            report.objective_value = Some(ObjectiveValue {
-                measure: Measure::ServedWeight,
-                value: served,
-            });
-            if let Some(b) = &mut report.bound {
-                if cap_bound < b.value {
-                    b.value = cap_bound;
-                    b.method =
-                        "capacities: each site serves at most min(capacity, weight within reach)"
-                            .into();
-                }
-                b.value = b.value.max(served);
-                b.achieved = served;
-                b.gap = if b.value > 0.0 {
-                    (b.value - served) / b.value
-                } else {
-                    0.0
-                };
+    (achieved, measure)
+}
+
+/// The relative gap between a bound and the value reached: a maximised
+/// objective's bound is above it, a minimised one's below.
+fn gap(objective: Objective, bound: f64, achieved: f64) -> f64 {
+    match objective {
+        Objective::Coverage | Objective::Backup => {
+            if bound > 0.0 {
+                ((bound - achieved) / bound).max(0.0)
+            } else {
+                0.0
             }
         }
-    } else if let Some(per) = pc.per_engineer {
-        for s in &mut report.sites {
-            s.engineers = Some(crate::units::engineers(
-                "per-engineer",
-                s.assigned_weight,
-                per,
-                &s.id,
-            )?);
+        _ => {
+            if achieved > 0.0 {
+                ((achieved - bound) / achieved).max(0.0)
+            } else {
+                0.0
+            }
         }
-        report.capacity = None;
     }
-    Ok(PlanOutput {
-        report,
-        open,
-        eval,
-        failure: (!chosen.passed).then(|| failure_note.unwrap_or_default()),
-    })
 }
 
 /// New sites in order of the weight each is nearest for (ties by index), with
