@@ -858,9 +858,12 @@ fn draw_service_areas(
     Ok(outlines)
 }
 
+/// A grid cell of demand: covered share, weighted centre (pixels) and weight.
+type Cell = (f64, (f64, f64), f64);
+
 /// Demand summed on a grid of [`CELL_PX`] cells: per cell its covered share, the
 /// weighted centre and the weight, the least covered first; and the heaviest cell's weight.
-fn demand_cells(demand: &[DemandDot], proj: &Projection) -> (Vec<(f64, (f64, f64), f64)>, f64) {
+fn demand_cells(demand: &[DemandDot], proj: &Projection) -> (Vec<Cell>, f64) {
     let mut cells: std::collections::BTreeMap<(i64, i64), (f64, f64, f64, f64)> =
         Default::default();
     for d in demand {
@@ -879,7 +882,7 @@ fn demand_cells(demand: &[DemandDot], proj: &Projection) -> (Vec<(f64, (f64, f64
         c.3 += y * w;
     }
     let cmax = cells.values().map(|c| c.0).fold(0.0, f64::max);
-    let mut order: Vec<(f64, (f64, f64), f64)> = cells
+    let mut order: Vec<Cell> = cells
         .values()
         .map(|c| (c.1 / c.0, (c.2 / c.0, c.3 / c.0), c.0))
         .collect();
