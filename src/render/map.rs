@@ -12,10 +12,10 @@
 //! Colours are from the Okabe-Ito palette, readable by colour-blind readers and
 //! in print; text uses the generic `sans-serif` family.
 
-use super::basemap::{BaseMap, layers};
+use super::basemap::{BaseMap, Layer, layers};
 use super::clip::{LonLatBox, Unproject, clip, clip_lines, outline, plane_area, service_area};
 use super::projection::{Extent, MapSize, Projection, data_box, data_box_with, mercator, pad_box};
-use crate::report::{Report, fmt_pct, fmt_weight};
+use crate::report::{Report, SiteReport, SiteStatus, fmt_pct, fmt_weight};
 use crate::sphere::trim_float;
 use anyhow::{Result, anyhow};
 use geo::{BooleanOps, BoundingRect, Centroid, Coord, LineString, MultiLineString, MultiPolygon};
@@ -454,11 +454,62 @@ pub fn render_map(report: &Report, spec: &MapSpec<'_>) -> Result<String> {
 /// # Errors
 /// A `--basemap` file that cannot be used.
 pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -> Result<String> {
-    let left = 30.0;
+    let pts = map_points(report, spec);
+    let view = choose_view(report, spec, opts, &pts);
+    let (base, boundary_credit) = layers(spec.basemap, &pts)?;
+    let credit = credit_pieces(report, spec, boundary_credit);
+    let layout = Layout::new(report, spec, opts, &view, &credit);
+    let mut svg = String::new();
+    {
+        let root =
+            SVGBackend::with_string(&mut svg, (layout.width, layout.height)).into_drawing_area();
+        draw_map(&root, report, spec, &layout, &base)?;
+        root.present().map_err(err)?;
+    }
+    Ok(svg)
+}
+
+// ---------------------------------------------------------------------------------------
+// Layout: everything decided before the first shape is drawn.
+// ---------------------------------------------------------------------------------------
+
+/// Left margin of the map frame, title and credit, pixels.
+const LEFT: f64 = 30.0;
+
+/// The view when the data gives none: the inhabited world.
+const WORLD: LonLatBox = LonLatBox {
+    lon_min: -180.0,
+    lat_min: -60.0,
+    lon_max: 180.0,
+    lat_max: 75.0,
+};
+
+/// A pixel box: left, top, right, bottom.
+type PxBox = (f64, f64, f64, f64);
+
+/// Something drawn on the map, for choosing the emptiest corner: x, y (pixels) and weight.
+type Thing = (f64, f64, f64);
+
+/// Every place on the map: the demand first, then the sites (closed ones too).
+fn map_points(report: &Report, spec: &MapSpec<'_>) -> Vec<(f64, f64)> {
     let mut pts: Vec<(f64, f64)> = spec.demand.iter().map(|d| (d.lon, d.lat)).collect();
     pts.extend(report.sites.iter().map(|s| (s.lon, s.lat)));
-    // A cost matrix's radii are travel costs: no circle on the map stands for them.
-    let matrix = report.distance_model == "cost_matrix";
+    pts
+}
+
+/// A cost matrix's radii are travel costs: no circle on the map stands for them.
+fn is_matrix(report: &Report) -> bool {
+    report.distance_model == "cost_matrix"
+}
+
+/// The part of the world to show (`--extent`); `pts` is [`map_points`].
+fn choose_view(
+    report: &Report,
+    spec: &MapSpec<'_>,
+    opts: &MapOptions,
+    pts: &[(f64, f64)],
+) -> LonLatBox {
+    let matrix = is_matrix(report);
     let r_max = report
         .tiers
         .iter()
@@ -468,39 +519,11 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
     let r_deg = r_max / 111.195;
     let min_span = (4.0 * r_deg).max(2.0);
     let site_pts: Vec<(f64, f64)> = report.open_sites().map(|s| (s.lon, s.lat)).collect();
-    let world = LonLatBox {
-        lon_min: -180.0,
-        lat_min: -60.0,
-        lon_max: 180.0,
-        lat_max: 75.0,
-    };
-    let view = match opts.extent {
+    match opts.extent {
         Extent::Box(b) => b,
         Extent::Sites if !site_pts.is_empty() => data_box(&site_pts, false)
-            .map(|(b, _)| {
-                let grown = LonLatBox {
-                    lon_min: b.lon_min
-                        - r_deg
-                            / b.lat_max
-                                .abs()
-                                .max(b.lat_min.abs())
-                                .to_radians()
-                                .cos()
-                                .max(0.2),
-                    lat_min: b.lat_min - r_deg,
-                    lon_max: b.lon_max
-                        + r_deg
-                            / b.lat_max
-                                .abs()
-                                .max(b.lat_min.abs())
-                                .to_radians()
-                                .cos()
-                                .max(0.2),
-                    lat_max: b.lat_max + r_deg,
-                };
-                pad_box(&grown, 0.04, min_span)
-            })
-            .unwrap_or(world),
+            .map(|(b, _)| pad_box(&grown(&b, r_deg), 0.04, min_span))
+            .unwrap_or(WORLD),
         // The demand decides (far outliers left out); outlets near it are shown too, those far
         // from it are noted, not shown.
         Extent::Auto => {
@@ -510,13 +533,42 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
             } else {
                 data_box_with(demand_pts, site_pts, true)
             };
-            found.map_or(world, |(b, _)| pad_box(&b, 0.06, min_span))
+            found.map_or(WORLD, |(b, _)| pad_box(&b, 0.06, min_span))
         }
         Extent::Data | Extent::Sites => {
-            data_box(&pts, false).map_or(world, |(b, _)| pad_box(&b, 0.06, min_span))
+            data_box(pts, false).map_or(WORLD, |(b, _)| pad_box(&b, 0.06, min_span))
         }
-    };
-    let (base, boundary_credit) = layers(spec.basemap, &pts)?;
+    }
+}
+
+/// `b` grown by `r_deg` degrees of latitude on every side, so whole service areas show;
+/// in longitude by as many degrees at the latitude furthest from the equator (capped at
+/// five times `r_deg` near the poles).
+fn grown(b: &LonLatBox, r_deg: f64) -> LonLatBox {
+    LonLatBox {
+        lon_min: b.lon_min
+            - r_deg
+                / b.lat_max
+                    .abs()
+                    .max(b.lat_min.abs())
+                    .to_radians()
+                    .cos()
+                    .max(0.2),
+        lat_min: b.lat_min - r_deg,
+        lon_max: b.lon_max
+            + r_deg
+                / b.lat_max
+                    .abs()
+                    .max(b.lat_min.abs())
+                    .to_radians()
+                    .cos()
+                    .max(0.2),
+        lat_max: b.lat_max + r_deg,
+    }
+}
+
+/// The attribution pieces: outpost, the data, the boundaries and how service areas are drawn.
+fn credit_pieces(report: &Report, spec: &MapSpec<'_>, boundary_credit: &str) -> Vec<String> {
     let mut credit = vec!["Made with outpost".to_string()];
     if !spec.data_credit.is_empty() {
         credit.push(spec.data_credit.clone());
@@ -524,6 +576,7 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
     if !boundary_credit.is_empty() {
         credit.push(boundary_credit.to_string());
     }
+    let matrix = is_matrix(report);
     let plane = spec.unproject.is_some() && report.sites.iter().any(|s| s.x.is_some());
     credit.push(match report.circuity {
         _ if matrix => {
@@ -544,9 +597,12 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
         ),
         None => "service areas are great-circle circles".to_string(),
     });
-    // Height over width of the view on the map.
-    let aspect =
-        (mercator(view.lat_max) - mercator(view.lat_min)) / (view.lon_max - view.lon_min).max(1e-6);
+    credit
+}
+
+/// Canvas width: `--size`, else 1600 px, narrowed for a tall `--extent` box. `aspect` is
+/// the view's height over its width on the map.
+fn canvas_width(opts: &MapOptions, aspect: f64) -> u32 {
     let mut width = opts.size.map_or(WIDTH, |s| s.width);
     if opts.size.is_none() && matches!(opts.extent, Extent::Box(_)) {
         // A given box is shown as given: a tall box narrows the canvas rather than widening
@@ -556,244 +612,408 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
             width = ((max_h / aspect + 60.0).round() as u32).max(800);
         }
     }
-    let map_w = width as f64 - 60.0;
+    width
+}
 
-    // Header: the title shrinks, then wraps, to fit; the subtitle sits under it.
-    let (title_size, title_lines) = fit_title(&spec.title, map_w);
-    let title_lh = title_size * 1.25;
-    let sub_y = 18.0 + title_lh * title_lines.len() as f64 + 4.0;
-    let top = sub_y + 22.0;
-    // Footer: the attribution, broken between its pieces to fit.
-    let credit_lines = fit_credit(&credit, 12.0, map_w);
-    let foot = 24.0 + 16.0 * credit_lines.len() as f64;
-    let (height, map_h) = match opts.size {
-        Some(s) => (s.height, (s.height as f64 - top - foot).max(100.0)),
-        None => {
-            let natural = map_w * aspect;
-            let map_h = natural.clamp(
-                MIN_HEIGHT as f64 - top - foot,
-                MAX_HEIGHT as f64 - top - foot,
-            );
-            ((map_h + top + foot).round() as u32, map_h)
-        }
-    };
-    let proj = Projection::fill(&view, left, top, map_w, map_h);
-    let frame = proj.frame();
-    let (right, bottom) = proj.extent_px();
-    let frame_px = (proj.x0, proj.y0, right, bottom);
-    let demand_out = spec
-        .demand
-        .iter()
-        .filter(|d| !proj.contains(d.lon, d.lat))
-        .count();
-    let sites_out = report
-        .open_sites()
-        .filter(|s| !proj.contains(s.lon, s.lat))
-        .count();
+/// Where everything goes on the canvas, and what is out of the frame.
+struct Layout {
+    /// Canvas width, pixels.
+    width: u32,
+    /// Canvas height, pixels.
+    height: u32,
+    /// Width of the map frame, pixels.
+    map_w: f64,
+    /// Title font height, pixels.
+    title_size: f64,
+    /// The title, shrunk or wrapped to fit.
+    title_lines: Vec<String>,
+    /// Line height of the title, pixels.
+    title_lh: f64,
+    /// Top of the subtitle line, pixels.
+    sub_y: f64,
+    /// The attribution, broken to fit.
+    credit_lines: Vec<String>,
+    /// Longitude/latitude to pixels.
+    proj: Projection,
+    /// The frame in longitude/latitude, for clipping shapes.
+    frame: LonLatBox,
+    /// The frame in pixels.
+    frame_px: PxBox,
+    /// The frame in whole pixels: top-left and bottom-right corners.
+    map_box: [(i32, i32); 2],
+    /// Demand points outside the frame.
+    demand_out: usize,
+    /// Open outlets outside the frame.
+    sites_out: usize,
+    /// Demand dots are summed on a grid (many points, or many on a wide map).
+    aggregated: bool,
+}
 
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        let map_box = [px((proj.x0, proj.y0)), px((right, bottom))];
-        root.draw(&Rectangle::new(map_box, SEA.filled()))
-            .map_err(err)?;
-        // Base map: land filled where it lies in the frame, outlines cut at the frame.
-        for layer in &base {
-            let border = if layer.inner {
-                BORDER.mix(0.6)
-            } else {
-                BORDER.mix(1.0)
-            };
-            for poly in &layer.polygons {
-                let rings: Vec<LineString<f64>> = poly
-                    .iter()
-                    .filter(|r| r.len() >= 3)
-                    .map(|r| LineString::from(r.clone()))
-                    .collect();
-                let Some((outer, holes)) = rings.split_first() else {
-                    continue;
-                };
-                if !layer.inner {
-                    let shape =
-                        MultiPolygon::new(vec![geo::Polygon::new(outer.clone(), holes.to_vec())]);
-                    fill_shape(&root, &proj, clip(&shape, &frame), LAND.filled())?;
-                }
-                let lines = clip_lines(&without_seams(&rings), &frame);
-                stroke_lines(&root, &proj, &lines, border.stroke_width(1))?;
+impl Layout {
+    fn new(
+        report: &Report,
+        spec: &MapSpec<'_>,
+        opts: &MapOptions,
+        view: &LonLatBox,
+        credit: &[String],
+    ) -> Layout {
+        // Height over width of the view on the map.
+        let aspect = (mercator(view.lat_max) - mercator(view.lat_min))
+            / (view.lon_max - view.lon_min).max(1e-6);
+        let width = canvas_width(opts, aspect);
+        let map_w = width as f64 - 60.0;
+
+        // Header: the title shrinks, then wraps, to fit; the subtitle sits under it.
+        let (title_size, title_lines) = fit_title(&spec.title, map_w);
+        let title_lh = title_size * 1.25;
+        let sub_y = 18.0 + title_lh * title_lines.len() as f64 + 4.0;
+        let top = sub_y + 22.0;
+        // Footer: the attribution, broken between its pieces to fit.
+        let credit_lines = fit_credit(credit, 12.0, map_w);
+        let foot = 24.0 + 16.0 * credit_lines.len() as f64;
+        let (height, map_h) = match opts.size {
+            Some(s) => (s.height, (s.height as f64 - top - foot).max(100.0)),
+            None => {
+                let natural = map_w * aspect;
+                let map_h = natural.clamp(
+                    MIN_HEIGHT as f64 - top - foot,
+                    MAX_HEIGHT as f64 - top - foot,
+                );
+                ((map_h + top + foot).round() as u32, map_h)
             }
-        }
-        // Service areas, the widest tier first so the main one sits on top; outlines later,
-        // above the dots.
-        let alphas = [0.22, 0.12, 0.07, 0.05];
-        let mut outlines: Vec<MultiLineString<f64>> = Vec::new();
-        for (t, tier) in report.tiers.iter().enumerate().rev().filter(|_| !matrix) {
-            let alpha = alphas[t.min(alphas.len() - 1)];
-            for s in report.open_sites() {
-                let km = report.crow_km(tier.radius_km);
-                let area = match (spec.unproject, s.x, s.y) {
-                    (Some(f), Some(x), Some(y)) => plane_area(x, y, s.lon, km, f),
-                    _ => service_area(s.lon, s.lat, km),
-                };
-                fill_shape(&root, &proj, clip(&area, &frame), TIER.mix(alpha).filled())?;
-                outlines.push(clip_lines(&outline(&area), &frame));
-            }
-        }
-        // Demand: uncovered first, covered above, so coverage is never hidden under misses.
+        };
+        let proj = Projection::fill(view, LEFT, top, map_w, map_h);
+        let frame = proj.frame();
+        let (right, bottom) = proj.extent_px();
+        let demand_out = spec
+            .demand
+            .iter()
+            .filter(|d| !proj.contains(d.lon, d.lat))
+            .count();
+        let sites_out = report
+            .open_sites()
+            .filter(|s| !proj.contains(s.lon, s.lat))
+            .count();
         let n_in = spec.demand.len() - demand_out;
         let wide = (proj.lon_max - proj.lon_min) > 60.0;
-        let aggregated = n_in > AGGREGATE_ABOVE || (wide && n_in > AGGREGATE_WIDE_ABOVE);
-        // Drawn things with a weight, for choosing the emptiest corner for the boxes.
-        let mut things: Vec<(f64, f64, f64)> = Vec::new();
-        if aggregated {
-            let mut cells: std::collections::BTreeMap<(i64, i64), (f64, f64, f64, f64)> =
-                Default::default();
-            for d in spec.demand {
-                if !proj.contains(d.lon, d.lat) {
-                    continue;
-                }
-                let (x, y) = proj.project(d.lon, d.lat);
-                let key = ((x / CELL_PX).floor() as i64, (y / CELL_PX).floor() as i64);
-                let c = cells.entry(key).or_default();
-                let w = d.weight.max(1e-12);
-                c.0 += w;
-                if d.covered {
-                    c.1 += w;
-                }
-                c.2 += x * w;
-                c.3 += y * w;
-            }
-            let cmax = cells.values().map(|c| c.0).fold(0.0, f64::max);
-            // Cells coloured by their covered share, from vermillion (none) to blue (all);
-            // the more covered drawn last, so coverage is never hidden.
-            let mut order: Vec<(f64, (f64, f64), f64)> = cells
-                .values()
-                .map(|c| (c.1 / c.0, (c.2 / c.0, c.3 / c.0), c.0))
-                .collect();
-            order.sort_by(|a, b| a.0.total_cmp(&b.0));
-            for (share, at, w) in order {
-                let mix = |a: u8, b: u8| (a as f64 + (b as f64 - a as f64) * share).round() as u8;
-                let color = RGBColor(
-                    mix(UNCOVERED.0, COVERED.0),
-                    mix(UNCOVERED.1, COVERED.1),
-                    mix(UNCOVERED.2, COVERED.2),
-                );
-                let r = 1.0 + 5.0 * (w / cmax).sqrt();
-                root.draw(&Circle::new(
-                    px(at),
-                    r.round() as i32,
-                    color.mix(0.8).filled(),
-                ))
-                .map_err(err)?;
-                things.push((at.0, at.1, 1.0));
-            }
+        Layout {
+            width,
+            height,
+            map_w,
+            title_size,
+            title_lines,
+            title_lh,
+            sub_y,
+            credit_lines,
+            frame,
+            frame_px: (proj.x0, proj.y0, right, bottom),
+            map_box: [px((proj.x0, proj.y0)), px((right, bottom))],
+            demand_out,
+            sites_out,
+            aggregated: n_in > AGGREGATE_ABOVE || (wide && n_in > AGGREGATE_WIDE_ABOVE),
+            proj,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Drawing, one layer at a time.
+// ---------------------------------------------------------------------------------------
+
+/// Draws every layer, bottom to top: sea, base map, service areas, demand, service-area
+/// outlines, outlet markers, margin masks, labels, legend, summary, scale bar, frame,
+/// header and credit.
+fn draw_map(
+    root: &Area<'_>,
+    report: &Report,
+    spec: &MapSpec<'_>,
+    layout: &Layout,
+    base: &[Layer],
+) -> Result<()> {
+    let proj = &layout.proj;
+    root.fill(&WHITE).map_err(err)?;
+    root.draw(&Rectangle::new(layout.map_box, SEA.filled()))
+        .map_err(err)?;
+    draw_basemap(root, proj, &layout.frame, base)?;
+    // Service areas are filled first; their outlines go later, above the dots.
+    let outlines = draw_service_areas(root, report, spec, proj, &layout.frame)?;
+    let mut things = if layout.aggregated {
+        draw_demand_cells(root, spec.demand, proj)?
+    } else {
+        draw_demand_dots(root, spec.demand, proj)?
+    };
+    for o in &outlines {
+        stroke_lines(root, proj, o, TIER.mix(0.7).stroke_width(1))?;
+    }
+    // Outlets: markers first (they block labels), then labels.
+    let mut labels = Labeler {
+        boxes: Vec::new(),
+        bounds: layout.frame_px,
+    };
+    draw_sites(root, report, proj, &mut labels, &mut things)?;
+    mask_margins(root, layout)?;
+    // Legend, summary and scale bar go in the emptiest corners, before labels so labels
+    // avoid them.
+    let mut entries = legend_entries(report, layout);
+    let legend_w = entries
+        .iter()
+        .map(|e| text_w(&e.1, 13.0) + 44.0)
+        .fold(240.0, f64::max);
+    let summary = summary_lines(report);
+    let scale = ScaleBar::new(proj, layout.frame_px);
+    let boxes = corner_boxes(
+        layout.frame_px,
+        [
+            (legend_w, legend_h(entries.len())),
+            summary_size(&summary),
+            (scale.w, 30.0),
+        ],
+        &things,
+    );
+    labels.boxes.extend(boxes.iter().copied());
+    let mut left_out = draw_site_labels(root, report, proj, &mut labels)?;
+    left_out += draw_uncovered_labels(root, report, proj, &mut labels)?;
+    entries.pop();
+    if left_out > 0 {
+        entries.push((
+            Legend::Note,
+            format!(
+                "{left_out} label{} left out (no room)",
+                if left_out == 1 { "" } else { "s" }
+            ),
+        ));
+    }
+    draw_legend(root, boxes[0], legend_w, &entries)?;
+    draw_summary(root, boxes[1], &summary)?;
+    draw_scale_bar(root, boxes[2], &scale)?;
+    root.draw(&Rectangle::new(layout.map_box, BORDER.stroke_width(1)))
+        .map_err(err)?;
+    draw_header(root, report, layout)?;
+    draw_credit(root, layout)
+}
+
+/// Base map: land filled where it lies in the frame, outlines cut at the frame.
+fn draw_basemap(
+    root: &Area<'_>,
+    proj: &Projection,
+    frame: &LonLatBox,
+    base: &[Layer],
+) -> Result<()> {
+    for layer in base {
+        let border = if layer.inner {
+            BORDER.mix(0.6)
         } else {
-            let (wmin, wmax) = spec
-                .demand
+            BORDER.mix(1.0)
+        };
+        for poly in &layer.polygons {
+            let rings: Vec<LineString<f64>> = poly
                 .iter()
-                .fold((f64::INFINITY, 0.0f64), |(a, b), d| {
-                    (a.min(d.weight), b.max(d.weight))
-                });
-            let uniform = wmax <= wmin * (1.0 + 1e-9) || wmax.is_nan();
-            let radius = |w: f64| {
-                if uniform {
-                    UNIFORM_DOT_PX
-                } else {
-                    DOT_PX.0 + (DOT_PX.1 - DOT_PX.0) * (w.max(0.0) / wmax).sqrt()
-                }
-            };
-            let mut order: Vec<usize> = (0..spec.demand.len())
-                .filter(|&i| proj.contains(spec.demand[i].lon, spec.demand[i].lat))
+                .filter(|r| r.len() >= 3)
+                .map(|r| LineString::from(r.clone()))
                 .collect();
-            // Uncovered first, then covered; within each, heavy dots first so small ones stay
-            // visible on top.
-            order.sort_by(|&a, &b| {
-                let (da, db) = (&spec.demand[a], &spec.demand[b]);
-                da.covered
-                    .cmp(&db.covered)
-                    .then(db.weight.total_cmp(&da.weight))
-                    .then(a.cmp(&b))
-            });
-            for i in order {
-                let d = &spec.demand[i];
-                let color = if d.covered { COVERED } else { UNCOVERED };
-                let r = radius(d.weight);
-                let at = proj.project(d.lon, d.lat);
-                root.draw(&Circle::new(
-                    px(at),
-                    r.round().max(1.0) as i32,
-                    color.mix(0.7).filled(),
-                ))
-                .map_err(err)?;
-                things.push((at.0, at.1, 1.0));
-            }
-        }
-        for o in &outlines {
-            stroke_lines(&root, &proj, o, TIER.mix(0.7).stroke_width(1))?;
-        }
-        // Outlets: markers first (they block labels), then labels.
-        let mut labels = Labeler {
-            boxes: Vec::new(),
-            bounds: frame_px,
-        };
-        // Smaller markers when there are many sites, so the demand around them stays visible.
-        // Smaller too when service areas are small on the map (world scale), so the covered
-        // demand inside them is not hidden under the markers.
-        let by_count: f64 = match report.open_sites().count() {
-            0..=40 => 1.0,
-            41..=150 => 0.7,
-            _ => 0.45,
-        };
-        let m = if matrix {
-            by_count
-        } else {
-            let r_px = report.crow_km(report.radius_km) / proj.km_per_px();
-            by_count.min((r_px / 20.0).clamp(0.45, 1.0))
-        };
-        for s in &report.sites {
-            if !proj.contains(s.lon, s.lat) {
+            let Some((outer, holes)) = rings.split_first() else {
                 continue;
+            };
+            if !layer.inner {
+                let shape =
+                    MultiPolygon::new(vec![geo::Polygon::new(outer.clone(), holes.to_vec())]);
+                fill_shape(root, proj, clip(&shape, frame), LAND.filled())?;
             }
-            let (x, y) = proj.project(s.lon, s.lat);
-            labels
-                .boxes
-                .push((x - 6.0 * m, y - 6.0 * m, x + 6.0 * m, y + 6.0 * m));
-            things.push((x, y, 25.0));
-            if s.status == "closed" {
-                // A closed outlet: a grey cross where it was, no service area.
-                for (a, b) in [((-5.0, -5.0), (5.0, 5.0)), ((-5.0, 5.0), (5.0, -5.0))] {
-                    root.draw(&PathElement::new(
-                        vec![
-                            px((x + a.0 * m, y + a.1 * m)),
-                            px((x + b.0 * m, y + b.1 * m)),
-                        ],
-                        CLOSED_SITE.stroke_width(3),
-                    ))
-                    .map_err(err)?;
-                }
-            } else if s.status == "existing" {
-                root.draw(&Rectangle::new(
-                    [
-                        px((x - 6.0 * m, y - 6.0 * m)),
-                        px((x + 6.0 * m, y + 6.0 * m)),
-                    ],
-                    BLACK.filled(),
-                ))
-                .map_err(err)?;
-                root.draw(&Rectangle::new(
-                    [
-                        px((x - 3.0 * m, y - 3.0 * m)),
-                        px((x + 3.0 * m, y + 3.0 * m)),
-                    ],
-                    WHITE.filled(),
-                ))
-                .map_err(err)?;
-            } else {
-                let tri = vec![
-                    px((x, y - 8.0 * m)),
-                    px((x + 7.0 * m, y + 5.0 * m)),
-                    px((x - 7.0 * m, y + 5.0 * m)),
-                ];
+            let lines = clip_lines(&without_seams(&rings), frame);
+            stroke_lines(root, proj, &lines, border.stroke_width(1))?;
+        }
+    }
+    Ok(())
+}
+
+/// Fill opacity of the service areas of tier `t` (the main tier is 0).
+fn tier_alpha(t: usize) -> f64 {
+    const ALPHAS: [f64; 4] = [0.22, 0.12, 0.07, 0.05];
+    ALPHAS[t.min(ALPHAS.len() - 1)]
+}
+
+/// Fills the service areas, the widest tier first so the main one sits on top, and returns
+/// their outlines (clipped to the frame) to be drawn above the dots. None for a cost matrix.
+fn draw_service_areas(
+    root: &Area<'_>,
+    report: &Report,
+    spec: &MapSpec<'_>,
+    proj: &Projection,
+    frame: &LonLatBox,
+) -> Result<Vec<MultiLineString<f64>>> {
+    let matrix = is_matrix(report);
+    let mut outlines: Vec<MultiLineString<f64>> = Vec::new();
+    for (t, tier) in report.tiers.iter().enumerate().rev().filter(|_| !matrix) {
+        let alpha = tier_alpha(t);
+        for s in report.open_sites() {
+            let km = report.crow_km(tier.radius_km);
+            let area = match (spec.unproject, s.x, s.y) {
+                (Some(f), Some(x), Some(y)) => plane_area(x, y, s.lon, km, f),
+                _ => service_area(s.lon, s.lat, km),
+            };
+            fill_shape(root, proj, clip(&area, frame), TIER.mix(alpha).filled())?;
+            outlines.push(clip_lines(&outline(&area), frame));
+        }
+    }
+    Ok(outlines)
+}
+
+/// A grid cell of demand: covered share, weighted centre (pixels) and weight.
+type Cell = (f64, (f64, f64), f64);
+
+/// Demand summed on a grid of [`CELL_PX`] cells: per cell its covered share, the
+/// weighted centre and the weight, the least covered first; and the heaviest cell's weight.
+fn demand_cells(demand: &[DemandDot], proj: &Projection) -> (Vec<Cell>, f64) {
+    let mut cells: std::collections::BTreeMap<(i64, i64), (f64, f64, f64, f64)> =
+        Default::default();
+    for d in demand {
+        if !proj.contains(d.lon, d.lat) {
+            continue;
+        }
+        let (x, y) = proj.project(d.lon, d.lat);
+        let key = ((x / CELL_PX).floor() as i64, (y / CELL_PX).floor() as i64);
+        let c = cells.entry(key).or_default();
+        let w = d.weight.max(1e-12);
+        c.0 += w;
+        if d.covered {
+            c.1 += w;
+        }
+        c.2 += x * w;
+        c.3 += y * w;
+    }
+    let cmax = cells.values().map(|c| c.0).fold(0.0, f64::max);
+    let mut order: Vec<Cell> = cells
+        .values()
+        .map(|c| (c.1 / c.0, (c.2 / c.0, c.3 / c.0), c.0))
+        .collect();
+    order.sort_by(|a, b| a.0.total_cmp(&b.0));
+    (order, cmax)
+}
+
+/// Demand aggregated on a grid: cells coloured by their covered share, from vermillion
+/// (none) to blue (all), the more covered drawn last so coverage is never hidden. Returns
+/// the cells drawn.
+fn draw_demand_cells(
+    root: &Area<'_>,
+    demand: &[DemandDot],
+    proj: &Projection,
+) -> Result<Vec<Thing>> {
+    let (order, cmax) = demand_cells(demand, proj);
+    let mut things = Vec::new();
+    for (share, at, w) in order {
+        let mix = |a: u8, b: u8| (a as f64 + (b as f64 - a as f64) * share).round() as u8;
+        let color = RGBColor(
+            mix(UNCOVERED.0, COVERED.0),
+            mix(UNCOVERED.1, COVERED.1),
+            mix(UNCOVERED.2, COVERED.2),
+        );
+        let r = 1.0 + 5.0 * (w / cmax).sqrt();
+        root.draw(&Circle::new(
+            px(at),
+            r.round() as i32,
+            color.mix(0.8).filled(),
+        ))
+        .map_err(err)?;
+        things.push((at.0, at.1, 1.0));
+    }
+    Ok(things)
+}
+
+/// Dot radius by weight, pixels: area proportional to weight between [`DOT_PX`], or
+/// [`UNIFORM_DOT_PX`] when every point weighs the same.
+fn dot_radius(demand: &[DemandDot]) -> impl Fn(f64) -> f64 {
+    let (wmin, wmax) = demand.iter().fold((f64::INFINITY, 0.0f64), |(a, b), d| {
+        (a.min(d.weight), b.max(d.weight))
+    });
+    let uniform = wmax <= wmin * (1.0 + 1e-9) || wmax.is_nan();
+    move |w: f64| {
+        if uniform {
+            UNIFORM_DOT_PX
+        } else {
+            DOT_PX.0 + (DOT_PX.1 - DOT_PX.0) * (w.max(0.0) / wmax).sqrt()
+        }
+    }
+}
+
+/// One dot per demand point in the frame: uncovered first, covered above, so coverage is
+/// never hidden under misses; within each, heavy dots first so small ones stay visible on
+/// top. Returns the dots drawn.
+fn draw_demand_dots(
+    root: &Area<'_>,
+    demand: &[DemandDot],
+    proj: &Projection,
+) -> Result<Vec<Thing>> {
+    let radius = dot_radius(demand);
+    let mut order: Vec<usize> = (0..demand.len())
+        .filter(|&i| proj.contains(demand[i].lon, demand[i].lat))
+        .collect();
+    order.sort_by(|&a, &b| {
+        let (da, db) = (&demand[a], &demand[b]);
+        da.covered
+            .cmp(&db.covered)
+            .then(db.weight.total_cmp(&da.weight))
+            .then(a.cmp(&b))
+    });
+    let mut things = Vec::new();
+    for i in order {
+        let d = &demand[i];
+        let color = if d.covered { COVERED } else { UNCOVERED };
+        let r = radius(d.weight);
+        let at = proj.project(d.lon, d.lat);
+        root.draw(&Circle::new(
+            px(at),
+            r.round().max(1.0) as i32,
+            color.mix(0.7).filled(),
+        ))
+        .map_err(err)?;
+        things.push((at.0, at.1, 1.0));
+    }
+    Ok(things)
+}
+
+/// Size factor of the outlet markers: smaller when there are many sites, so the demand
+/// around them stays visible, and smaller when service areas are small on the map (world
+/// scale), so the covered demand inside them is not hidden under the markers (unless
+/// there are none: a cost matrix).
+fn marker_scale(report: &Report, proj: &Projection) -> f64 {
+    let by_count: f64 = match report.open_sites().count() {
+        0..=40 => 1.0,
+        41..=150 => 0.7,
+        _ => 0.45,
+    };
+    if is_matrix(report) {
+        by_count
+    } else {
+        let r_px = report.crow_km(report.radius_km) / proj.km_per_px();
+        by_count.min((r_px / 20.0).clamp(0.45, 1.0))
+    }
+}
+
+/// Outlet markers for every site in the frame; each marker blocks labels and counts
+/// towards the corner choice.
+fn draw_sites(
+    root: &Area<'_>,
+    report: &Report,
+    proj: &Projection,
+    labels: &mut Labeler,
+    things: &mut Vec<Thing>,
+) -> Result<()> {
+    let m = marker_scale(report, proj);
+    for s in &report.sites {
+        if !proj.contains(s.lon, s.lat) {
+            continue;
+        }
+        let (x, y) = proj.project(s.lon, s.lat);
+        labels
+            .boxes
+            .push((x - 6.0 * m, y - 6.0 * m, x + 6.0 * m, y + 6.0 * m));
+        things.push((x, y, 25.0));
+        match s.status {
+            // A closed outlet: a grey cross where it was, no service area.
+            SiteStatus::Closed => draw_closed_marker(root, (x, y), m)?,
+            SiteStatus::Existing => draw_existing_marker(root, (x, y), m)?,
+            SiteStatus::New => {
+                let tri = new_marker(x, y, m);
                 root.draw(&Polygon::new(tri.clone(), NEW_SITE.filled()))
                     .map_err(err)?;
                 let mut outline = tri.clone();
@@ -802,130 +1022,225 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
                     .map_err(err)?;
             }
         }
-        // Shapes are clipped to the frame; dots and markers are drawn whole, so a dot or marker
-        // on the frame's edge would spill over it: mask the margins.
-        let (w, h) = (width as i32, height as i32);
-        for mask in [
-            [(0, 0), (w, map_box[0].1)],
-            [(0, map_box[1].1), (w, h)],
-            [(0, 0), (map_box[0].0, h)],
-            [(map_box[1].0, 0), (w, h)],
-        ] {
-            root.draw(&Rectangle::new(mask, WHITE.filled()))
-                .map_err(err)?;
-        }
-        // Legend, summary and scale bar go in the emptiest corners, before labels so labels
-        // avoid them.
-        let mut entries: Vec<(&str, String)> = vec![
-            (
-                "covered",
-                format!(
-                    "demand within {}",
-                    radius_text(&report.radius_label, report.radius_km)
-                ),
-            ),
-            ("uncovered", "demand out of reach".to_string()),
-        ];
-        if report.sites.iter().any(|s| s.status == "existing") {
-            entries.push(("existing", "existing outlet".to_string()));
-        }
-        if report.sites.iter().any(|s| s.status == "new") {
-            entries.push(("new", "new outlet (#rank)".to_string()));
-        }
-        if report.sites.iter().any(|s| s.status == "closed") {
-            entries.push(("closed", "closed outlet (moved)".to_string()));
-        }
-        if matrix {
-            entries.push(("note", "service areas not drawn: travel costs".to_string()));
-        }
-        for t in report.tiers.iter().filter(|_| !matrix) {
-            entries.push((
-                "tier",
-                format!(
-                    "service area {}{}",
-                    radius_text(&t.label, t.radius_km),
-                    report.circuity_note()
-                ),
-            ));
-        }
-        if aggregated {
-            entries.push((
-                "note",
-                format!("dots: demand summed on a {CELL_PX:.0} px grid,"),
-            ));
-            entries.push(("note", "coloured by covered share".to_string()));
-        }
-        if demand_out + sites_out > 0 {
-            let mut parts = Vec::new();
-            if demand_out > 0 {
-                parts.push(format!(
-                    "{demand_out} demand point{}",
-                    if demand_out == 1 { "" } else { "s" }
-                ));
-            }
-            if sites_out > 0 {
-                parts.push(format!(
-                    "{sites_out} outlet{}",
-                    if sites_out == 1 { "" } else { "s" }
-                ));
-            }
-            entries.push(("note", format!("{} outside the map", parts.join(" and "))));
-        }
-        // A line for labels left out; dropped below when every label found room.
-        entries.push(("note", "0000 labels left out (no room)".to_string()));
-        let legend_w = entries
-            .iter()
-            .map(|e| text_w(&e.1, 13.0) + 44.0)
-            .fold(240.0, f64::max);
-        let legend_h = |n: usize| 16.0 + 22.0 * n as f64;
-        let mut placed = Vec::new();
-        let legend = emptiest_corner(
-            frame_px,
-            legend_w,
-            legend_h(entries.len()),
-            [1, 0, 3, 2],
-            &things,
-            &placed,
-        );
-        placed.push(legend);
-        let summary = [
+    }
+    Ok(())
+}
+
+/// A closed outlet's grey cross at `(x, y)`, scaled by `m`.
+fn draw_closed_marker(root: &Area<'_>, (x, y): (f64, f64), m: f64) -> Result<()> {
+    for (a, b) in [((-5.0, -5.0), (5.0, 5.0)), ((-5.0, 5.0), (5.0, -5.0))] {
+        root.draw(&PathElement::new(
+            vec![
+                px((x + a.0 * m, y + a.1 * m)),
+                px((x + b.0 * m, y + b.1 * m)),
+            ],
+            CLOSED_SITE.stroke_width(3),
+        ))
+        .map_err(err)?;
+    }
+    Ok(())
+}
+
+/// An existing outlet's hollow black square at `(x, y)`, scaled by `m`.
+fn draw_existing_marker(root: &Area<'_>, (x, y): (f64, f64), m: f64) -> Result<()> {
+    root.draw(&Rectangle::new(
+        [
+            px((x - 6.0 * m, y - 6.0 * m)),
+            px((x + 6.0 * m, y + 6.0 * m)),
+        ],
+        BLACK.filled(),
+    ))
+    .map_err(err)?;
+    root.draw(&Rectangle::new(
+        [
+            px((x - 3.0 * m, y - 3.0 * m)),
+            px((x + 3.0 * m, y + 3.0 * m)),
+        ],
+        WHITE.filled(),
+    ))
+    .map_err(err)
+}
+
+/// The triangle of a new outlet at `(x, y)`, scaled by `m`.
+fn new_marker(x: f64, y: f64, m: f64) -> Vec<(i32, i32)> {
+    vec![
+        px((x, y - 8.0 * m)),
+        px((x + 7.0 * m, y + 5.0 * m)),
+        px((x - 7.0 * m, y + 5.0 * m)),
+    ]
+}
+
+/// Shapes are clipped to the frame; dots and markers are drawn whole, so a dot or marker
+/// on the frame's edge would spill over it: mask the margins.
+fn mask_margins(root: &Area<'_>, layout: &Layout) -> Result<()> {
+    let (w, h) = (layout.width as i32, layout.height as i32);
+    let map_box = layout.map_box;
+    for mask in [
+        [(0, 0), (w, map_box[0].1)],
+        [(0, map_box[1].1), (w, h)],
+        [(0, 0), (map_box[0].0, h)],
+        [(map_box[1].0, 0), (w, h)],
+    ] {
+        root.draw(&Rectangle::new(mask, WHITE.filled()))
+            .map_err(err)?;
+    }
+    Ok(())
+}
+
+/// The symbol of a legend line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Legend {
+    Covered,
+    Uncovered,
+    Existing,
+    New,
+    Closed,
+    /// Service area of tier `t` (the main tier is 0).
+    Tier(usize),
+    /// Text only.
+    Note,
+}
+
+/// Legend height for `n` lines, pixels.
+fn legend_h(n: usize) -> f64 {
+    16.0 + 22.0 * n as f64
+}
+
+/// The legend lines: symbols for what the map shows, notes on aggregation and on what is
+/// outside the frame, and a placeholder for the left-out-labels note (long enough for any
+/// count), replaced once the labels are placed.
+fn legend_entries(report: &Report, layout: &Layout) -> Vec<(Legend, String)> {
+    let mut entries: Vec<(Legend, String)> = vec![
+        (
+            Legend::Covered,
             format!(
-                "Coverage within {}: {}",
-                radius_text(&report.radius_label, report.radius_km),
-                fmt_pct(report.coverage.covered_fraction)
+                "demand within {}",
+                radius_text(&report.radius_label, report.radius_km)
             ),
+        ),
+        (Legend::Uncovered, "demand out of reach".to_string()),
+    ];
+    if report.sites.iter().any(|s| s.status == "existing") {
+        entries.push((Legend::Existing, "existing outlet".to_string()));
+    }
+    if report.sites.iter().any(|s| s.status == "new") {
+        entries.push((Legend::New, "new outlet (#rank)".to_string()));
+    }
+    if report.sites.iter().any(|s| s.status == "closed") {
+        entries.push((Legend::Closed, "closed outlet (moved)".to_string()));
+    }
+    let matrix = is_matrix(report);
+    if matrix {
+        entries.push((
+            Legend::Note,
+            "service areas not drawn: travel costs".to_string(),
+        ));
+    }
+    for (t, tier) in report.tiers.iter().enumerate().filter(|_| !matrix) {
+        entries.push((
+            Legend::Tier(t),
             format!(
-                "{} outlet{} ({} existing, {} new)",
-                report.open_sites().count(),
-                if report.open_sites().count() == 1 {
-                    ""
-                } else {
-                    "s"
-                },
-                report
-                    .sites
-                    .iter()
-                    .filter(|s| s.status == "existing")
-                    .count(),
-                report.sites.iter().filter(|s| s.status == "new").count()
+                "service area {}{}",
+                radius_text(&tier.label, tier.radius_km),
+                report.circuity_note()
             ),
-            format!(
-                "Demand: {} points, weight {}",
-                report.demand.points,
-                fmt_weight(report.demand.total_weight)
-            ),
-        ];
-        let summary_w = summary
-            .iter()
-            .enumerate()
-            .map(|(k, l)| text_w(l, if k == 0 { 15.0 } else { 13.0 }) + 20.0)
-            .fold(250.0, f64::max);
-        let sh = 14.0 + 20.0 * summary.len() as f64;
-        let sbox = emptiest_corner(frame_px, summary_w, sh, [2, 3, 0, 1], &things, &placed);
-        placed.push(sbox);
-        // Scale bar: a round length near a fifth of the map's width.
+        ));
+    }
+    if layout.aggregated {
+        entries.push((
+            Legend::Note,
+            format!("dots: demand summed on a {CELL_PX:.0} px grid,"),
+        ));
+        entries.push((Legend::Note, "coloured by covered share".to_string()));
+    }
+    if let Some(note) = outside_note(layout.demand_out, layout.sites_out) {
+        entries.push((Legend::Note, note));
+    }
+    entries.push((Legend::Note, "0000 labels left out (no room)".to_string()));
+    entries
+}
+
+/// "N demand points and M outlets outside the map", or nothing when all are inside.
+fn outside_note(demand_out: usize, sites_out: usize) -> Option<String> {
+    if demand_out + sites_out == 0 {
+        return None;
+    }
+    let mut parts = Vec::new();
+    if demand_out > 0 {
+        parts.push(format!(
+            "{demand_out} demand point{}",
+            if demand_out == 1 { "" } else { "s" }
+        ));
+    }
+    if sites_out > 0 {
+        parts.push(format!(
+            "{sites_out} outlet{}",
+            if sites_out == 1 { "" } else { "s" }
+        ));
+    }
+    Some(format!("{} outside the map", parts.join(" and ")))
+}
+
+/// The summary box's lines: coverage, outlets, demand.
+fn summary_lines(report: &Report) -> [String; 3] {
+    [
+        format!(
+            "Coverage within {}: {}",
+            radius_text(&report.radius_label, report.radius_km),
+            fmt_pct(report.coverage.covered_fraction)
+        ),
+        format!(
+            "{} outlet{} ({} existing, {} new)",
+            report.open_sites().count(),
+            if report.open_sites().count() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            report
+                .sites
+                .iter()
+                .filter(|s| s.status == "existing")
+                .count(),
+            report.sites.iter().filter(|s| s.status == "new").count()
+        ),
+        format!(
+            "Demand: {} points, weight {}",
+            report.demand.points,
+            fmt_weight(report.demand.total_weight)
+        ),
+    ]
+}
+
+/// Font height of summary line `k`: the first is larger.
+fn summary_font(k: usize) -> f64 {
+    if k == 0 { 15.0 } else { 13.0 }
+}
+
+/// Width and height of the summary box, pixels.
+fn summary_size(summary: &[String]) -> (f64, f64) {
+    let w = summary
+        .iter()
+        .enumerate()
+        .map(|(k, l)| text_w(l, summary_font(k)) + 20.0)
+        .fold(250.0, f64::max);
+    (w, 14.0 + 20.0 * summary.len() as f64)
+}
+
+/// A scale bar of a round length near a fifth of the map's width.
+struct ScaleBar {
+    /// Length of the bar, pixels.
+    bar: f64,
+    /// Its caption.
+    text: String,
+    /// Width of its box, pixels.
+    w: f64,
+}
+
+impl ScaleBar {
+    fn new(proj: &Projection, frame_px: PxBox) -> ScaleBar {
         let km_px = proj.km_per_px();
-        let target = km_px * (right - proj.x0) / 5.0;
+        let target = km_px * (frame_px.2 - proj.x0) / 5.0;
         let mag = 10f64.powf(target.log10().floor());
         let nice = [1.0, 2.0, 5.0, 10.0]
             .iter()
@@ -934,7 +1249,7 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
             .fold(mag, f64::max);
         let bar = nice / km_px;
         // Mercator's scale changes with latitude: on a tall map, say where the bar holds.
-        let bar_text = if proj.lat_max - proj.lat_min > 10.0 {
+        let text = if proj.lat_max - proj.lat_min > 10.0 {
             let c = proj.centre_lat();
             format!(
                 "{} km at {:.0}°{}",
@@ -945,248 +1260,241 @@ pub fn render_map_with(report: &Report, spec: &MapSpec<'_>, opts: &MapOptions) -
         } else {
             format!("{} km", trim_float(nice))
         };
-        let scale_w = bar.max(text_w(&bar_text, 12.0)) + 16.0;
-        let scale_box = emptiest_corner(frame_px, scale_w, 30.0, [3, 2, 1, 0], &things, &placed);
-        placed.push(scale_box);
-        labels.boxes.extend(placed.iter().copied());
-
-        // Site labels, at most 40 so big networks stay readable: new sites by rank, then
-        // existing ones by the weight they cover.
-        let mut order: Vec<&crate::report::SiteReport> = report
-            .sites
-            .iter()
-            .filter(|s| proj.contains(s.lon, s.lat))
-            .collect();
-        order.sort_by(|a, b| {
-            (a.rank.is_none(), a.rank)
-                .cmp(&(b.rank.is_none(), b.rank))
-                .then(b.covered_weight.total_cmp(&a.covered_weight))
-                .then(a.id.cmp(&b.id))
-        });
-        let mut left_out = order.len().saturating_sub(40);
-        for s in order.into_iter().take(40) {
-            let (x, y) = proj.project(s.lon, s.lat);
-            let name = s.name.clone().unwrap_or_else(|| s.id.clone());
-            let label = match s.rank {
-                Some(k) => format!("#{k} {name}"),
-                None => name,
-            };
-            if let Some(at) = labels.place(x, y, &label, 13.0, 9.0) {
-                halo(&root, &label, at, 13.0)?;
-                text(
-                    &root,
-                    &label,
-                    at,
-                    13.0,
-                    &INK,
-                    Pos::new(HPos::Left, VPos::Center),
-                )?;
-            } else {
-                left_out += 1;
-            }
-        }
-        // The largest uncovered places.
-        for u in report
-            .uncovered
-            .iter()
-            .filter(|u| proj.contains(u.lon, u.lat))
-            .take(8)
-        {
-            let (x, y) = proj.project(u.lon, u.lat);
-            let label = u.name.clone().unwrap_or_else(|| u.id.clone());
-            if let Some(at) = labels.place(x, y, &label, 12.0, 6.0) {
-                halo(&root, &label, at, 12.0)?;
-                text(
-                    &root,
-                    &label,
-                    at,
-                    12.0,
-                    &UNCOVERED,
-                    Pos::new(HPos::Left, VPos::Center),
-                )?;
-            } else {
-                left_out += 1;
-            }
-        }
-        entries.pop();
-        if left_out > 0 {
-            entries.push((
-                "note",
-                format!(
-                    "{left_out} label{} left out (no room)",
-                    if left_out == 1 { "" } else { "s" }
-                ),
-            ));
-        }
-
-        // Legend.
-        let (lx, ly) = (legend.0, legend.1);
-        let lh = legend_h(entries.len());
-        root.draw(&Rectangle::new(
-            [px((lx, ly)), px((lx + legend_w, ly + lh))],
-            WHITE.mix(0.92).filled(),
-        ))
-        .map_err(err)?;
-        root.draw(&Rectangle::new(
-            [px((lx, ly)), px((lx + legend_w, ly + lh))],
-            BORDER.stroke_width(1),
-        ))
-        .map_err(err)?;
-        for (k, (kind, label)) in entries.iter().enumerate() {
-            let cy = ly + 18.0 + 22.0 * k as f64;
-            let cx = lx + 18.0;
-            match *kind {
-                "covered" => root
-                    .draw(&Circle::new(px((cx, cy)), 5, COVERED.mix(0.8).filled()))
-                    .map_err(err)?,
-                "uncovered" => root
-                    .draw(&Circle::new(px((cx, cy)), 5, UNCOVERED.mix(0.8).filled()))
-                    .map_err(err)?,
-                "existing" => {
-                    root.draw(&Rectangle::new(
-                        [px((cx - 6.0, cy - 6.0)), px((cx + 6.0, cy + 6.0))],
-                        BLACK.filled(),
-                    ))
-                    .map_err(err)?;
-                    root.draw(&Rectangle::new(
-                        [px((cx - 3.0, cy - 3.0)), px((cx + 3.0, cy + 3.0))],
-                        WHITE.filled(),
-                    ))
-                    .map_err(err)?;
-                }
-                "closed" => {
-                    for (a, b) in [((-5.0, -5.0), (5.0, 5.0)), ((-5.0, 5.0), (5.0, -5.0))] {
-                        root.draw(&PathElement::new(
-                            vec![px((cx + a.0, cy + a.1)), px((cx + b.0, cy + b.1))],
-                            CLOSED_SITE.stroke_width(3),
-                        ))
-                        .map_err(err)?;
-                    }
-                }
-                "new" => {
-                    let tri = vec![
-                        px((cx, cy - 8.0)),
-                        px((cx + 7.0, cy + 5.0)),
-                        px((cx - 7.0, cy + 5.0)),
-                    ];
-                    root.draw(&Polygon::new(tri, NEW_SITE.filled()))
-                        .map_err(err)?;
-                }
-                "tier" => {
-                    let t = entries[..k].iter().filter(|e| e.0 == "tier").count();
-                    let alpha = alphas[t.min(alphas.len() - 1)] + 0.1;
-                    root.draw(&Rectangle::new(
-                        [px((cx - 8.0, cy - 6.0)), px((cx + 8.0, cy + 6.0))],
-                        TIER.mix(alpha).filled(),
-                    ))
-                    .map_err(err)?;
-                }
-                _ => {}
-            }
-            let x = if *kind == "note" {
-                lx + 10.0
-            } else {
-                cx + 16.0
-            };
-            text(
-                &root,
-                label,
-                (x, cy),
-                13.0,
-                &INK,
-                Pos::new(HPos::Left, VPos::Center),
-            )?;
-        }
-        // Summary box.
-        let (sx, sy) = (sbox.0, sbox.1);
-        root.draw(&Rectangle::new(
-            [px((sx, sy)), px((sbox.2, sbox.3))],
-            WHITE.mix(0.92).filled(),
-        ))
-        .map_err(err)?;
-        root.draw(&Rectangle::new(
-            [px((sx, sy)), px((sbox.2, sbox.3))],
-            BORDER.stroke_width(1),
-        ))
-        .map_err(err)?;
-        for (k, line) in summary.iter().enumerate() {
-            let size = if k == 0 { 15.0 } else { 13.0 };
-            text(
-                &root,
-                line,
-                (sx + 10.0, sy + 17.0 + 20.0 * k as f64),
-                size,
-                &INK,
-                Pos::new(HPos::Left, VPos::Center),
-            )?;
-        }
-        // Scale bar.
-        let bx0 = scale_box.0 + 0.5 * (scale_w - bar);
-        let bx1 = bx0 + bar;
-        let by = scale_box.1 + 22.0;
-        root.draw(&Rectangle::new(
-            [
-                px((scale_box.0, scale_box.1)),
-                px((scale_box.2, scale_box.3)),
-            ],
-            WHITE.mix(0.85).filled(),
-        ))
-        .map_err(err)?;
-        root.draw(&Rectangle::new(
-            [px((bx0, by - 4.0)), px((bx1, by))],
-            INK.filled(),
-        ))
-        .map_err(err)?;
-        text(
-            &root,
-            &bar_text,
-            ((bx0 + bx1) / 2.0, by - 12.0),
-            12.0,
-            &INK,
-            Pos::new(HPos::Center, VPos::Center),
-        )?;
-        // Frame, title and attribution.
-        root.draw(&Rectangle::new(map_box, BORDER.stroke_width(1)))
-            .map_err(err)?;
-        for (k, line) in title_lines.iter().enumerate() {
-            text(
-                &root,
-                line,
-                (left, 18.0 + title_lh * (k as f64 + 0.5)),
-                title_size,
-                &INK,
-                Pos::new(HPos::Left, VPos::Center),
-            )?;
-        }
-        let sub = format!(
-            "{} of demand weight within {}{} of an outlet",
-            fmt_pct(report.coverage.covered_fraction),
-            radius_text(&report.radius_label, report.radius_km),
-            report.circuity_note()
-        );
-        let sub_size = (15.0 * map_w / text_w(&sub, 15.0)).clamp(9.0, 15.0);
-        text(
-            &root,
-            &sub,
-            (left, sub_y + 6.0),
-            sub_size,
-            &RGBColor(90, 90, 90),
-            Pos::new(HPos::Left, VPos::Center),
-        )?;
-        for (k, line) in credit_lines.iter().enumerate() {
-            let y = height as f64 - 18.0 - 16.0 * (credit_lines.len() - 1 - k) as f64;
-            text(
-                &root,
-                line,
-                (left, y),
-                12.0,
-                &RGBColor(110, 110, 110),
-                Pos::new(HPos::Left, VPos::Center),
-            )?;
-        }
-        root.present().map_err(err)?;
+        let w = bar.max(text_w(&text, 12.0)) + 16.0;
+        ScaleBar { bar, text, w }
     }
-    Ok(svg)
+}
+
+/// Boxes of the given sizes for the legend, summary and scale bar, in that order, each in
+/// the emptiest corner the earlier ones left (the legend prefers the top right, the summary
+/// the bottom left, the scale bar the bottom right).
+fn corner_boxes(frame_px: PxBox, sizes: [(f64, f64); 3], things: &[Thing]) -> [PxBox; 3] {
+    let prefer = [[1, 0, 3, 2], [2, 3, 0, 1], [3, 2, 1, 0]];
+    let mut placed: Vec<PxBox> = Vec::new();
+    for ((w, h), prefer) in sizes.into_iter().zip(prefer) {
+        let b = emptiest_corner(frame_px, w, h, prefer, things, &placed);
+        placed.push(b);
+    }
+    [placed[0], placed[1], placed[2]]
+}
+
+/// Left-aligned, vertically centred text.
+fn left_center() -> Pos {
+    Pos::new(HPos::Left, VPos::Center)
+}
+
+/// Places `label` next to `(x, y)` if it finds room, drawn over a halo; returns whether it did.
+fn draw_label(
+    root: &Area<'_>,
+    labels: &mut Labeler,
+    (x, y): (f64, f64),
+    label: &str,
+    (size, gap): (f64, f64),
+    color: &RGBColor,
+) -> Result<bool> {
+    let Some(at) = labels.place(x, y, label, size, gap) else {
+        return Ok(false);
+    };
+    halo(root, label, at, size)?;
+    text(root, label, at, size, color, left_center())?;
+    Ok(true)
+}
+
+/// Site labels, at most 40 so big networks stay readable: new sites by rank, then existing
+/// ones by the weight they cover. Returns how many sites in the frame got no label.
+fn draw_site_labels(
+    root: &Area<'_>,
+    report: &Report,
+    proj: &Projection,
+    labels: &mut Labeler,
+) -> Result<usize> {
+    let mut order: Vec<&SiteReport> = report
+        .sites
+        .iter()
+        .filter(|s| proj.contains(s.lon, s.lat))
+        .collect();
+    order.sort_by(|a, b| {
+        (a.rank.is_none(), a.rank)
+            .cmp(&(b.rank.is_none(), b.rank))
+            .then(b.covered_weight.total_cmp(&a.covered_weight))
+            .then(a.id.cmp(&b.id))
+    });
+    let mut left_out = order.len().saturating_sub(40);
+    for s in order.into_iter().take(40) {
+        let at = proj.project(s.lon, s.lat);
+        let name = s.name.clone().unwrap_or_else(|| s.id.clone());
+        let label = match s.rank {
+            Some(k) => format!("#{k} {name}"),
+            None => name,
+        };
+        if !draw_label(root, labels, at, &label, (13.0, 9.0), &INK)? {
+            left_out += 1;
+        }
+    }
+    Ok(left_out)
+}
+
+/// Labels for the largest uncovered places in the frame (at most 8). Returns how many
+/// found no room.
+fn draw_uncovered_labels(
+    root: &Area<'_>,
+    report: &Report,
+    proj: &Projection,
+    labels: &mut Labeler,
+) -> Result<usize> {
+    let mut left_out = 0;
+    for u in report
+        .uncovered
+        .iter()
+        .filter(|u| proj.contains(u.lon, u.lat))
+        .take(8)
+    {
+        let at = proj.project(u.lon, u.lat);
+        let label = u.name.clone().unwrap_or_else(|| u.id.clone());
+        if !draw_label(root, labels, at, &label, (12.0, 6.0), &UNCOVERED)? {
+            left_out += 1;
+        }
+    }
+    Ok(left_out)
+}
+
+/// A translucent white panel with a thin border, from `corners[0]` to `corners[1]`.
+fn draw_panel(root: &Area<'_>, corners: [(i32, i32); 2]) -> Result<()> {
+    root.draw(&Rectangle::new(corners, WHITE.mix(0.92).filled()))
+        .map_err(err)?;
+    root.draw(&Rectangle::new(corners, BORDER.stroke_width(1)))
+        .map_err(err)
+}
+
+/// The legend in a panel `w` pixels wide at the top-left corner of `at`.
+fn draw_legend(root: &Area<'_>, at: PxBox, w: f64, entries: &[(Legend, String)]) -> Result<()> {
+    let (lx, ly) = (at.0, at.1);
+    let lh = legend_h(entries.len());
+    draw_panel(root, [px((lx, ly)), px((lx + w, ly + lh))])?;
+    for (k, (kind, label)) in entries.iter().enumerate() {
+        let cy = ly + 18.0 + 22.0 * k as f64;
+        let cx = lx + 18.0;
+        draw_legend_symbol(root, *kind, (cx, cy))?;
+        let x = if *kind == Legend::Note {
+            lx + 10.0
+        } else {
+            cx + 16.0
+        };
+        text(root, label, (x, cy), 13.0, &INK, left_center())?;
+    }
+    Ok(())
+}
+
+/// The symbol of a legend line, centred on `(cx, cy)`: the markers at full size.
+fn draw_legend_symbol(root: &Area<'_>, kind: Legend, (cx, cy): (f64, f64)) -> Result<()> {
+    match kind {
+        Legend::Covered => root
+            .draw(&Circle::new(px((cx, cy)), 5, COVERED.mix(0.8).filled()))
+            .map_err(err),
+        Legend::Uncovered => root
+            .draw(&Circle::new(px((cx, cy)), 5, UNCOVERED.mix(0.8).filled()))
+            .map_err(err),
+        Legend::Existing => draw_existing_marker(root, (cx, cy), 1.0),
+        Legend::Closed => draw_closed_marker(root, (cx, cy), 1.0),
+        Legend::New => root
+            .draw(&Polygon::new(new_marker(cx, cy, 1.0), NEW_SITE.filled()))
+            .map_err(err),
+        Legend::Tier(t) => root
+            .draw(&Rectangle::new(
+                [px((cx - 8.0, cy - 6.0)), px((cx + 8.0, cy + 6.0))],
+                TIER.mix(tier_alpha(t) + 0.1).filled(),
+            ))
+            .map_err(err),
+        Legend::Note => Ok(()),
+    }
+}
+
+/// The summary box at `at`.
+fn draw_summary(root: &Area<'_>, at: PxBox, summary: &[String]) -> Result<()> {
+    let (sx, sy) = (at.0, at.1);
+    draw_panel(root, [px((sx, sy)), px((at.2, at.3))])?;
+    for (k, line) in summary.iter().enumerate() {
+        text(
+            root,
+            line,
+            (sx + 10.0, sy + 17.0 + 20.0 * k as f64),
+            summary_font(k),
+            &INK,
+            left_center(),
+        )?;
+    }
+    Ok(())
+}
+
+/// The scale bar, centred in its box `at`, caption above the bar.
+fn draw_scale_bar(root: &Area<'_>, at: PxBox, scale: &ScaleBar) -> Result<()> {
+    let bx0 = at.0 + 0.5 * (scale.w - scale.bar);
+    let bx1 = bx0 + scale.bar;
+    let by = at.1 + 22.0;
+    root.draw(&Rectangle::new(
+        [px((at.0, at.1)), px((at.2, at.3))],
+        WHITE.mix(0.85).filled(),
+    ))
+    .map_err(err)?;
+    root.draw(&Rectangle::new(
+        [px((bx0, by - 4.0)), px((bx1, by))],
+        INK.filled(),
+    ))
+    .map_err(err)?;
+    text(
+        root,
+        &scale.text,
+        ((bx0 + bx1) / 2.0, by - 12.0),
+        12.0,
+        &INK,
+        Pos::new(HPos::Center, VPos::Center),
+    )
+}
+
+/// The title lines and, under them, the subtitle with the coverage, shrunk to fit.
+fn draw_header(root: &Area<'_>, report: &Report, layout: &Layout) -> Result<()> {
+    for (k, line) in layout.title_lines.iter().enumerate() {
+        text(
+            root,
+            line,
+            (LEFT, 18.0 + layout.title_lh * (k as f64 + 0.5)),
+            layout.title_size,
+            &INK,
+            left_center(),
+        )?;
+    }
+    let sub = format!(
+        "{} of demand weight within {}{} of an outlet",
+        fmt_pct(report.coverage.covered_fraction),
+        radius_text(&report.radius_label, report.radius_km),
+        report.circuity_note()
+    );
+    let sub_size = (15.0 * layout.map_w / text_w(&sub, 15.0)).clamp(9.0, 15.0);
+    text(
+        root,
+        &sub,
+        (LEFT, layout.sub_y + 6.0),
+        sub_size,
+        &RGBColor(90, 90, 90),
+        left_center(),
+    )
+}
+
+/// The attribution lines at the foot of the canvas.
+fn draw_credit(root: &Area<'_>, layout: &Layout) -> Result<()> {
+    let lines = &layout.credit_lines;
+    for (k, line) in lines.iter().enumerate() {
+        let y = layout.height as f64 - 18.0 - 16.0 * (lines.len() - 1 - k) as f64;
+        text(
+            root,
+            line,
+            (LEFT, y),
+            12.0,
+            &RGBColor(110, 110, 110),
+            left_center(),
+        )?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
