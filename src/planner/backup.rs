@@ -186,9 +186,6 @@ impl<'m> Search<'m> {
                 pick[j] = pick[j - 1] + 1;
             }
         }
-        if p == 0 {
-            best.1 = self.score(&count);
-        }
         best
     }
 

@@ -1,27 +1,29 @@
 //! The max-distance objective (p-center): least largest (optionally
 //! weighted) distance to the nearest open site.
 
-use super::Chosen;
+use super::{Chosen, Sites, Task};
 use crate::config::PlanConfig;
 use crate::metric::Metric;
-use crate::progress::Progress;
 use crate::report::BoundReport;
 use crate::solve::pcenter;
 use std::time::Instant;
 
 /// Farthest-first start, then bisection over the radius with covering tests.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn plan_center<M: Metric>(
-    metric: &M,
-    demand: &[M::Point],
-    weights: &[f64],
-    fixed: &[M::Point],
-    cands: &[M::Point],
-    allowed: &[bool],
+    task: &Task<'_, M>,
+    sites: &Sites<'_, M::Point>,
     pc: &PlanConfig,
     deadline: Instant,
-    progress: &Progress,
 ) -> Chosen {
+    let Task {
+        metric,
+        demand,
+        loaded,
+        progress,
+        ..
+    } = *task;
+    let (weights, fixed, cands, allowed) =
+        (&loaded.weights[..], sites.fixed, sites.cands, sites.allowed);
     progress.stage("p-center radius search");
     let p = pc.add.expect("checked by the CLI");
     let res = pcenter::solve(

@@ -1,29 +1,30 @@
 //! The distance objective (p-median): least weighted distance to the nearest
 //! open site, on each demand point's K nearest sites.
 
-use super::Chosen;
+use super::{Chosen, Sites, Task};
 use crate::config::PlanConfig;
 use crate::metric::Metric;
-use crate::progress::Progress;
 use crate::report::BoundReport;
 use crate::solve::pmedian;
 use std::time::{Duration, Instant};
 
 /// Greedy, then fast-swap local search, then (with the bound) the Lagrangian
-/// lower bound; `demand` and `weights` are the demand, `fixed` the open sites
-/// and `cands` the candidates.
-#[allow(clippy::too_many_arguments)]
+/// lower bound.
 pub(super) fn plan_median<M: Metric>(
-    metric: &M,
-    demand: &[M::Point],
-    weights: &[f64],
-    fixed: &[M::Point],
-    cands: &[M::Point],
-    allowed: &[bool],
+    task: &Task<'_, M>,
+    sites: &Sites<'_, M::Point>,
     pc: &PlanConfig,
     deadline: Instant,
-    progress: &Progress,
 ) -> Chosen {
+    let Task {
+        metric,
+        demand,
+        loaded,
+        progress,
+        ..
+    } = *task;
+    let (weights, fixed, cands, allowed) =
+        (&loaded.weights[..], sites.fixed, sites.cands, sites.allowed);
     progress.stage("finding nearest candidates");
     let all: Vec<M::Point> = fixed.iter().chain(cands).copied().collect();
     let p = pc.add.expect("checked by the CLI");

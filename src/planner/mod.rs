@@ -339,17 +339,7 @@ fn choose<M: Metric>(
                 notes: Vec::new(),
             }
         }
-        Objective::Distance => median::plan_median(
-            metric,
-            demand,
-            &loaded.weights,
-            fixed_units,
-            cand_units,
-            allowed,
-            pc,
-            deadline,
-            progress,
-        ),
+        Objective::Distance => median::plan_median(task, sites, pc, deadline),
         Objective::Backup => backup::plan_backup(
             &backup::Backup {
                 metric,
@@ -364,17 +354,7 @@ fn choose<M: Metric>(
             deadline,
             progress,
         ),
-        Objective::MaxDistance => center::plan_center(
-            metric,
-            demand,
-            &loaded.weights,
-            fixed_units,
-            cand_units,
-            allowed,
-            pc,
-            deadline,
-            progress,
-        ),
+        Objective::MaxDistance => center::plan_center(task, sites, pc, deadline),
     }
 }
 
@@ -441,6 +421,7 @@ fn measured<M: Metric>(
             }
         }
     };
+    let matrix = metric.name() == "cost_matrix";
     let measure = match pc.objective {
         Objective::Coverage => Measure::CoveredWeight,
         Objective::Backup => match pc.backup_weight {
@@ -449,12 +430,12 @@ fn measured<M: Metric>(
         },
         Objective::MinSites => Measure::NewSites,
         // Distances are in the model's unit; km is named only where it is km.
-        Objective::Distance if metric.name() == "cost_matrix" => Measure::WeightedDistance,
+        Objective::Distance if matrix => Measure::WeightedDistance,
         Objective::Distance => Measure::WeightedDistanceKm,
         Objective::MaxDistance => {
             if pc.weighted {
                 Measure::MaxWeightedDistance
-            } else if metric.name() == "cost_matrix" {
+            } else if matrix {
                 Measure::MaxDistance
             } else {
                 Measure::MaxDistanceKm

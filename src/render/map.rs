@@ -497,11 +497,6 @@ fn map_points(report: &Report, spec: &MapSpec<'_>) -> Vec<(f64, f64)> {
     pts
 }
 
-/// A cost matrix's radii are travel costs: no circle on the map stands for them.
-fn is_matrix(report: &Report) -> bool {
-    report.distance_model == "cost_matrix"
-}
-
 /// The part of the world to show (`--extent`); `pts` is [`map_points`].
 fn choose_view(
     report: &Report,
@@ -509,7 +504,7 @@ fn choose_view(
     opts: &MapOptions,
     pts: &[(f64, f64)],
 ) -> LonLatBox {
-    let matrix = is_matrix(report);
+    let matrix = report.is_cost_matrix();
     let r_max = report
         .tiers
         .iter()
@@ -576,7 +571,7 @@ fn credit_pieces(report: &Report, spec: &MapSpec<'_>, boundary_credit: &str) -> 
     if !boundary_credit.is_empty() {
         credit.push(boundary_credit.to_string());
     }
-    let matrix = is_matrix(report);
+    let matrix = report.is_cost_matrix();
     let plane = spec.unproject.is_some() && report.sites.iter().any(|s| s.x.is_some());
     credit.push(match report.circuity {
         _ if matrix => {
@@ -841,7 +836,7 @@ fn draw_service_areas(
     proj: &Projection,
     frame: &LonLatBox,
 ) -> Result<Vec<MultiLineString<f64>>> {
-    let matrix = is_matrix(report);
+    let matrix = report.is_cost_matrix();
     let mut outlines: Vec<MultiLineString<f64>> = Vec::new();
     for (t, tier) in report.tiers.iter().enumerate().rev().filter(|_| !matrix) {
         let alpha = tier_alpha(t);
@@ -981,7 +976,7 @@ fn marker_scale(report: &Report, proj: &Projection) -> f64 {
         41..=150 => 0.7,
         _ => 0.45,
     };
-    if is_matrix(report) {
+    if report.is_cost_matrix() {
         by_count
     } else {
         let r_px = report.crow_km(report.radius_km) / proj.km_per_px();
@@ -1129,7 +1124,7 @@ fn legend_entries(report: &Report, layout: &Layout) -> Vec<(Legend, String)> {
     if report.sites.iter().any(|s| s.status == "closed") {
         entries.push((Legend::Closed, "closed outlet (moved)".to_string()));
     }
-    let matrix = is_matrix(report);
+    let matrix = report.is_cost_matrix();
     if matrix {
         entries.push((
             Legend::Note,

@@ -26,7 +26,7 @@ use std::io::Write;
 /// # Errors
 /// I/O errors of the writer.
 pub fn write_json<W: Write>(report: &Report, mut out: W) -> std::io::Result<()> {
-    if report.distance_model == "cost_matrix" {
+    if report.is_cost_matrix() {
         let text = serde_json::to_string_pretty(report)?;
         out.write_all(unit_free(&text).as_bytes())?;
     } else {

@@ -470,6 +470,10 @@ pub fn round_share(x: f64) -> f64 {
 }
 
 impl Report {
+    /// Whether distances are a cost matrix's travel costs (no circle stands for a radius).
+    pub fn is_cost_matrix(&self) -> bool {
+        self.distance_model == "cost_matrix"
+    }
     /// The open sites (every site but those `--relocate` closed).
     pub fn open_sites(&self) -> impl Iterator<Item = &SiteReport> {
         self.sites.iter().filter(|s| s.status != SiteStatus::Closed)
