@@ -143,7 +143,12 @@ pub struct DistanceArgs {
     /// Detour factor for great-circle distances: a place d km away as the crow flies counts as
     /// F x d km, so radii and distances approximate road distance (and maps draw the circle
     /// of radius / F). Road networks are typically 1.2-1.4; default 1, straight lines.
-    #[arg(long, value_name = "F", help_heading = "Distance model")]
+    #[arg(
+        long,
+        value_name = "F",
+        allow_hyphen_values = true,
+        help_heading = "Distance model"
+    )]
     pub circuity: Option<String>,
     /// Coordinate system of every input file: EPSG:4326 (default: WGS84 lon/lat in degrees,
     /// great-circle distances); EPSG:CODE of a projected system in metres (UTM zones

@@ -71,7 +71,12 @@ pub struct PlanArgs {
     )]
     relocate: usize,
     /// backup: maximise W x backup + (1 - W) x primary covered weight instead (W from 0 to 1).
-    #[arg(long, value_name = "W", help_heading = "Objective")]
+    #[arg(
+        long,
+        value_name = "W",
+        allow_negative_numbers = true,
+        help_heading = "Objective"
+    )]
     backup_weight: Option<f64>,
     /// With --relocate: ids of existing outlets that never move (e.g. the head office).
     #[arg(

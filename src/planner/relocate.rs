@@ -69,6 +69,26 @@ pub(super) fn plan_relocating<M: Metric>(
         .filter(|&i| !is_fixed(i))
         .collect();
     let k = pc.relocate.min(movable.len());
+    if k == 0 {
+        // Nothing may move: the plain plan, saying why.
+        let mut out = plan_network(task, pc, existing)?;
+        out.report.notes.push(format!(
+            "relocation: no outlet can move ({} existing, {} fixed): this is the plan keeping every outlet",
+            existing.places.len(),
+            existing.places.len() - movable.len()
+        ));
+        out.report.relocation = Some(RelocationReport {
+            relocate: pc.relocate,
+            movable: 0,
+            fixed: existing.places.len(),
+            closed: Vec::new(),
+            baseline_value: out.report.objective_value.as_ref().map_or(0.0, |v| v.value),
+            value: out.report.objective_value.as_ref().map_or(0.0, |v| v.value),
+            options_tried: 1,
+            exhaustive: true,
+        });
+        return Ok(out);
+    }
     let options: u64 = (0..=k)
         .map(|c| binomial(movable.len(), c))
         .fold(0u64, u64::saturating_add);
