@@ -168,6 +168,7 @@ pub fn build_report<M: Metric>(
         objective_value: None,
         gate: None,
         relocation: None,
+        aggregation: None,
         notes: [
             &loaded.demand.notes[..],
             &loaded.existing.notes,

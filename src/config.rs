@@ -268,6 +268,8 @@ pub struct PlanConfig {
     /// backup: weight of backup cover against primary cover in the objective
     /// (`None`: backup only, primary breaking ties).
     pub backup_weight: Option<f64>,
+    /// Plan on demand merged into cells of this size, then measure on every point.
+    pub aggregate: Option<crate::aggregate::CellSize>,
 }
 
 impl Objective {
@@ -340,6 +342,15 @@ impl PlanConfig {
                 "{} {} is out of range: at most {MAX_ADD} outlets",
                 key("relocate"),
                 self.relocate
+            );
+        }
+        if let Some(size) = self.aggregate
+            && self.relocate > 0
+        {
+            bail!(
+                "{} {size} with {}: relocation is not planned on cells yet: drop one",
+                key("aggregate"),
+                key("relocate")
             );
         }
         if !self.fixed.is_empty() && self.relocate == 0 {

@@ -7,6 +7,7 @@
 //! [`coverage`] / [`solve`] (planning) → [`report`] (one model, many writers).
 #![deny(missing_docs)]
 
+pub mod aggregate;
 pub mod assemble;
 pub mod cli;
 pub mod cmd;

@@ -22,6 +22,19 @@ pub struct Loaded {
     pub existing: PlaceSet,
     /// The distance model of the run.
     pub model: Model,
+    /// With `plan --aggregate`: the demand merged into cells, which the plan
+    /// is made on (the report then measures it on `demand`).
+    pub aggregated: Option<Box<Aggregated>>,
+}
+
+/// The demand of a run merged into cells (`plan --aggregate`).
+pub struct Aggregated {
+    /// The cells as demand, with the run's open outlets.
+    pub loaded: Loaded,
+    /// The heaviest point of each cell: the default candidates.
+    pub candidates: PlaceSet,
+    /// How the cells were made and how far a point lies from its cell's centre.
+    pub summary: crate::report::AggregationReport,
 }
 
 impl Loaded {
@@ -62,7 +75,52 @@ pub fn load_inputs(cfg: &Config) -> Result<Loaded> {
     )?;
     let mut loaded = Loaded::new(demand, existing);
     loaded.model = model(cfg)?;
+    aggregate(cfg, &mut loaded)?;
     Ok(loaded)
+}
+
+/// With `plan --aggregate`, merges the loaded demand into cells
+/// ([`Loaded::aggregated`]); otherwise does nothing.
+///
+/// # Errors
+/// Aggregation asked with a cost matrix or of demand without coordinates.
+pub fn aggregate(cfg: &Config, loaded: &mut Loaded) -> Result<()> {
+    let crate::config::Command::Plan(pc) = &cfg.command else {
+        return Ok(());
+    };
+    let Some(size) = pc.aggregate else {
+        return Ok(());
+    };
+    if cfg.distance.costs.is_some() {
+        anyhow::bail!(
+            "--aggregate {size}: with --costs every demand id has its own row of travel costs, which cells would not have: drop --aggregate (or aggregate the demand before building the matrix)"
+        );
+    }
+    let mut agg = crate::aggregate::aggregate(&loaded.demand, size, &cfg.load.crs)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let summary = crate::report::AggregationReport {
+        cell: size.to_string(),
+        points: loaded.demand.places.len() as u64,
+        cells: agg.cells.places.len() as u64,
+        max_error_km: agg.max_error_km,
+        planned: None,
+    };
+    let cells = std::mem::take(&mut agg.cells);
+    loaded.aggregated = Some(Box::new(Aggregated {
+        loaded: Loaded::new(cells, loaded.existing.clone()),
+        candidates: agg.candidates,
+        summary,
+    }));
+    Ok(())
+}
+
+/// The candidates of a plan without a candidate file: the demand locations,
+/// or with `--aggregate` the heaviest point of each cell.
+pub fn default_candidates(loaded: &Loaded) -> PlaceSet {
+    match &loaded.aggregated {
+        Some(a) => a.candidates.clone(),
+        None => candidates_from_demand(&loaded.demand),
+    }
 }
 
 /// The distance model the configuration asks for: great circles, or the
@@ -181,6 +239,7 @@ impl Loaded {
             groups,
             existing,
             model: Model::default(),
+            aggregated: None,
         }
     }
 }
@@ -239,7 +298,7 @@ pub fn candidates_from_demand(demand: &PlaceSet) -> PlaceSet {
 pub fn load_candidates(cfg: &Config, loaded: &Loaded) -> Result<PlaceSet> {
     Ok(match load_candidate_file(cfg)? {
         Some(c) => c,
-        None => candidates_from_demand(&loaded.demand),
+        None => default_candidates(loaded),
     })
 }
 

@@ -50,6 +50,8 @@ pub struct Args {
 }
 
 /// Subcommands.
+// Parsed once per process; boxing the large variant would save nothing that matters.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// Coverage of an existing network: share of demand within each radius, distances,

@@ -86,6 +86,16 @@ pub struct PlanArgs {
         help_heading = "Objective"
     )]
     fixed: Vec<String>,
+    /// Merge demand points into weighted cells before planning: a grid side (5km, 500m) or an
+    /// H3 resolution (h3:7). The plan is then measured on every point; the report gives the
+    /// largest distance from a point to its cell's centre. For millions of points; see README.
+    #[arg(
+        long,
+        value_name = "CELL",
+        allow_hyphen_values = true,
+        help_heading = "Solver"
+    )]
+    aggregate: Option<String>,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -143,6 +153,13 @@ pub fn config(a: PlanArgs) -> Result<Config> {
         relocate: a.relocate,
         fixed: a.fixed.clone(),
         backup_weight: a.backup_weight,
+        aggregate: a
+            .aggregate
+            .as_deref()
+            .map(|s| {
+                crate::aggregate::CellSize::parse(s).map_err(|e| anyhow::anyhow!("--aggregate {e}"))
+            })
+            .transpose()?,
     };
     pc.validate(&flag)?;
     let radii = if a.radius.radius.is_empty() {

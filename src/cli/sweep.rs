@@ -138,6 +138,7 @@ pub fn config(a: SweepArgs) -> Result<Config> {
         relocate: 0,
         fixed: Vec::new(),
         backup_weight: None,
+        aggregate: None,
     };
     Ok(Config {
         command: Command::Sweep(crate::config::SweepConfig {

@@ -117,10 +117,11 @@ pub fn run_batch(cfg: &Config, files: &[PathBuf]) -> Result<Outcome> {
             let demand = load_demand(f, &cfg.load)?;
             let mut loaded = Loaded::new(demand, existing.clone());
             loaded.model = model.clone();
+            crate::workspace::aggregate(cfg, &mut loaded)?;
             let cands = match &cfg.command {
                 Command::Plan(_) => Some(match &shared_cands {
                     Some(c) => c.clone(),
-                    None => crate::workspace::candidates_from_demand(&loaded.demand),
+                    None => crate::workspace::default_candidates(&loaded),
                 }),
                 _ => None,
             };

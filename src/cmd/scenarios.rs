@@ -985,6 +985,7 @@ fn job(file: &Path, inp: &Inputs, name: &str, s: &Spec, sh: &Shared) -> Result<J
         relocate: s.relocate.unwrap_or(0),
         fixed: s.fixed.clone(),
         backup_weight: s.backup_weight,
+        aggregate: None,
     });
     match &plan {
         Some(pc) => pc.validate(&|k: &str| where_(k))?,
@@ -1040,6 +1041,7 @@ fn run_job(j: &Job, sh: &Shared, top: usize) -> Result<JobResult> {
         demand,
         existing: j.existing.clone(),
         model: sh.model.clone(),
+        aggregated: None,
     };
     crate::with_metric!(&sh.model, m => run_job_with(m, j, sh, top, loaded))
 }

@@ -382,7 +382,7 @@ fn candidate_costs(pc: &PlanConfig, cands: &PlaceSet) -> Result<Vec<f64>> {
 }
 
 /// The objective's value as the evaluator measured the plan, and its name.
-fn measured<M: Metric>(
+pub fn measured<M: Metric>(
     metric: &M,
     demand: &[M::Point],
     loaded: &Loaded,

@@ -348,6 +348,9 @@ pub struct Report {
     /// What `--relocate` moved (plan).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub relocation: Option<RelocationReport>,
+    /// How demand was merged into cells before planning (`plan --aggregate`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aggregation: Option<AggregationReport>,
     /// Notes for the reader (skipped rows, truncated searches).
     pub notes: Vec<String>,
     /// Wall time of the run, ms.
@@ -374,6 +377,23 @@ pub struct RelocationReport {
     pub options_tried: usize,
     /// Whether every way of closing up to `relocate` outlets was tried.
     pub exhaustive: bool,
+}
+
+/// How `plan --aggregate` merged demand into cells. The plan is made on the
+/// cells; every other figure of the report is measured on the points.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AggregationReport {
+    /// The cell size (`5 km grid`, `H3 resolution 7`).
+    pub cell: String,
+    /// Demand points.
+    pub points: u64,
+    /// Cells they were merged into.
+    pub cells: u64,
+    /// Largest distance from a point to its cell's centre, km, straight line.
+    pub max_error_km: f64,
+    /// The objective as the planner measured it on the cells (the bound and
+    /// gap refer to it).
+    pub planned: Option<f64>,
 }
 
 /// An objective value with its meaning.

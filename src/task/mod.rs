@@ -97,6 +97,9 @@ fn run_one_with<M: Metric>(
     match &cfg.command {
         Command::Plan(pc) => {
             let cands = candidates.expect("plans load their candidates");
+            if let Some(agg) = &loaded.aggregated {
+                return plan_aggregated(metric, cfg, pc, loaded, agg, &demand, cands, progress);
+            }
             let out = crate::planner::plan_with(
                 metric,
                 &demand,
@@ -116,6 +119,121 @@ fn run_one_with<M: Metric>(
             Ok((report, open, eval, None))
         }
     }
+}
+
+/// `plan --aggregate`: plans on the cells, then measures the plan on every
+/// demand point. The bound and gap stay those of the cell instance (the
+/// report's `aggregation.planned` is the objective they refer to); coverage,
+/// distances, loads and the gate are the points'.
+///
+/// # Errors
+/// As [`crate::planner::plan_with`]; capacities and relocation, which this
+/// does not carry over to the points yet.
+#[allow(clippy::too_many_arguments)]
+fn plan_aggregated<M: Metric>(
+    metric: &M,
+    cfg: &Config,
+    pc: &crate::config::PlanConfig,
+    loaded: &Loaded,
+    agg: &crate::workspace::Aggregated,
+    demand: &[M::Point],
+    cands: &PlaceSet,
+    progress: &crate::progress::Progress,
+) -> Result<(Report, Vec<OpenSite>, Evaluation, Option<String>)> {
+    let capacitated = pc.capacity.is_some()
+        || pc.per_engineer.is_some()
+        || cands.places.iter().any(|p| p.capacity.is_some())
+        || loaded.existing.places.iter().any(|p| p.capacity.is_some());
+    if capacitated {
+        anyhow::bail!(
+            "--aggregate {}: capacities and --per-engineer assign demand point by point, which a plan on cells cannot do yet: drop --aggregate, or plan on cells without capacities",
+            agg.summary.cell
+        );
+    }
+    progress.stage(&format!(
+        "planning on {} cells ({})",
+        agg.summary.cells, agg.summary.cell
+    ));
+    let cells = metric.points(&agg.loaded.demand.places);
+    let out = crate::planner::plan_with(
+        metric,
+        &cells,
+        &cfg.radii,
+        cfg.output.top,
+        pc,
+        &agg.loaded,
+        cands,
+        progress,
+    )?;
+    progress.stage("measuring the plan on every demand point");
+    let open_units: Vec<M::Point> = out.open.iter().map(|s| metric.point(&s.place)).collect();
+    let eval = crate::evaluate::evaluate(metric, loaded.view(demand), &open_units, &cfg.radii);
+    let new_sites = out.open.iter().filter(|s| s.rank.is_some()).count();
+    let mut report = crate::assemble::build_report(
+        metric,
+        crate::report::CommandName::Plan,
+        Some(pc.objective.name()),
+        loaded,
+        &out.open,
+        &eval,
+        cands.places.len() as u64,
+        cfg.output.top,
+    );
+    let (value, measure) =
+        crate::planner::measured(metric, demand, loaded, pc, &eval, &open_units, new_sites);
+    let planned = out.report.objective_value.as_ref().map(|v| v.value);
+    report.objective_value = Some(crate::report::ObjectiveValue { measure, value });
+    report.bound = out.report.bound.map(|mut b| {
+        b.method = format!("{}, on the {} cells", b.method, agg.summary.cells);
+        b
+    });
+    report.budget = out.report.budget;
+    let mut summary = agg.summary.clone();
+    summary.planned = planned;
+    report
+        .notes
+        .push(aggregation_note(&summary, report.unit, planned, value));
+    report.notes.extend(out.report.notes);
+    report.aggregation = Some(summary);
+    // A target is judged on the points: the cells may reach it where the points do not.
+    let failure = out.failure.or_else(|| {
+        let target = pc.target?;
+        let got = report.coverage.covered_fraction;
+        (got + 1e-12 < target).then(|| {
+            format!(
+                "--target {:.2}%: the plan reaches it on the cells but covers {:.2}% of the demand points' weight; try a finer --aggregate",
+                target * 100.0,
+                got * 100.0
+            )
+        })
+    });
+    Ok((report, out.open, eval, failure))
+}
+
+/// What aggregation means for the figures of the report.
+fn aggregation_note(
+    s: &crate::report::AggregationReport,
+    unit: &str,
+    planned: Option<f64>,
+    measured: f64,
+) -> String {
+    let planned = planned.map_or(String::new(), |p| {
+        format!(
+            "; the objective was {} on the cells and is {} on the points (the bound and gap refer to the cells)",
+            crate::report::round_sig(p),
+            crate::report::round_sig(measured)
+        )
+    });
+    format!(
+        "aggregated {} demand points into {} cells ({}) before planning; every figure is measured on the points. A point lies at most {} km from its cell's centre, so a point whose cell is within the radius r of a site is within r + {:.3} km{}{}",
+        s.points,
+        s.cells,
+        s.cell,
+        trim_float((s.max_error_km * 1000.0).round() / 1000.0),
+        s.max_error_km,
+        if unit == "km" { "" } else { " (straight line)" },
+        planned
+    )
 }
 
 /// Writes `--sites-out`, `--assignments-out`, `--map` and `--areas-out` as `out` names them.
