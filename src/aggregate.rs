@@ -87,7 +87,8 @@ impl CellSize {
 pub struct Aggregation {
     /// One place per cell: the weighted centroid, the summed weight, the group.
     pub cells: PlaceSet,
-    /// The heaviest point of each cell (the first among equals), as a candidate site.
+    /// The heaviest point of each cell (the first among equals), as a
+    /// candidate site; empty unless asked for.
     pub candidates: PlaceSet,
     /// For each demand point, its cell.
     pub cell_of: Vec<u32>,
@@ -103,10 +104,17 @@ type Key = (u32, u64);
 
 /// Merges `demand` into cells of `size`. Cells are numbered in the order of
 /// their first point, so the result does not depend on hashing or threads.
+/// The candidates (each cell's heaviest point) are made only when
+/// `with_candidates` asks for them.
 ///
 /// # Errors
 /// Demand without coordinates, or an H3 grid asked of plane coordinates.
-pub fn aggregate(demand: &PlaceSet, size: CellSize, crs: &Crs) -> Result<Aggregation, String> {
+pub fn aggregate(
+    demand: &PlaceSet,
+    size: CellSize,
+    crs: &Crs,
+    with_candidates: bool,
+) -> Result<Aggregation, String> {
     if demand.unlocated {
         return Err(format!(
             "--aggregate merges demand by position, but {} has ids only: add longitude and latitude columns",
@@ -122,25 +130,41 @@ pub fn aggregate(demand: &PlaceSet, size: CellSize, crs: &Crs) -> Result<Aggrega
     }
     let mut index: FxHashMap<Key, u32> = FxHashMap::default();
     let mut cell_of = Vec::with_capacity(demand.places.len());
-    let mut members: Vec<Vec<u32>> = Vec::new();
-    for (i, p) in demand.places.iter().enumerate() {
+    for p in &demand.places {
         let key = (p.group.unwrap_or(u32::MAX), cell_key(p, size, planar));
-        let next = members.len() as u32;
-        let c = *index.entry(key).or_insert(next);
-        if c == next {
-            members.push(Vec::new());
-        }
-        members[c as usize].push(i as u32);
-        cell_of.push(c);
+        let next = index.len() as u32;
+        cell_of.push(*index.entry(key).or_insert(next));
     }
+    let n_cells = index.len();
+    drop(index);
+    // The points of each cell, in file order (a counting sort by cell).
+    let mut start = vec![0u32; n_cells + 1];
+    for &c in &cell_of {
+        start[c as usize + 1] += 1;
+    }
+    for c in 0..n_cells {
+        start[c + 1] += start[c];
+    }
+    let mut fill = start.clone();
+    let mut order = vec![0u32; cell_of.len()];
+    for (i, &c) in cell_of.iter().enumerate() {
+        order[fill[c as usize] as usize] = i as u32;
+        fill[c as usize] += 1;
+    }
+    drop(fill);
     let places = &demand.places;
-    let mut cells = Vec::with_capacity(members.len());
-    let mut candidates = Vec::with_capacity(members.len());
+    let mut cells = Vec::with_capacity(n_cells);
+    let mut candidates = Vec::with_capacity(n_cells);
     let mut max_error_km: f64 = 0.0;
-    for (c, m) in members.iter().enumerate() {
+    for c in 0..n_cells {
+        let m = &order[start[c] as usize..start[c + 1] as usize];
         let rep = representative(places, m, planar, crs, c);
         for &i in m {
             max_error_km = max_error_km.max(distance_km(&places[i as usize], &rep, planar));
+        }
+        if !with_candidates {
+            cells.push(rep);
+            continue;
         }
         let heaviest = m
             .iter()
@@ -329,7 +353,7 @@ mod tests {
         let c = place("c", 10.0, 45.0, 5.0, Some(1));
         let d = place("d", 11.3, 45.0, 2.0, Some(0));
         let demand = set(vec![a.clone(), b.clone(), c, d]);
-        let agg = aggregate(&demand, CellSize::Grid { km: 20.0 }, &Crs::Wgs84).unwrap();
+        let agg = aggregate(&demand, CellSize::Grid { km: 20.0 }, &Crs::Wgs84, true).unwrap();
         assert_eq!(agg.cell_of, vec![0, 0, 1, 2]);
         assert_eq!(agg.cells.places.len(), 3);
         let cell = &agg.cells.places[0];
@@ -353,7 +377,7 @@ mod tests {
             places.push(place(&i.to_string(), lon, lat, 1.0 + (i % 3) as f64, None));
         }
         for size in [CellSize::Grid { km: 300.0 }, CellSize::H3 { resolution: 2 }] {
-            let agg = aggregate(&set(places.clone()), size, &Crs::Wgs84).unwrap();
+            let agg = aggregate(&set(places.clone()), size, &Crs::Wgs84, false).unwrap();
             for (i, p) in places.iter().enumerate() {
                 let rep = &agg.cells.places[agg.cell_of[i] as usize];
                 let d = haversine_km(p.lon, p.lat, rep.lon, rep.lat);

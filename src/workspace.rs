@@ -96,8 +96,13 @@ pub fn aggregate(cfg: &Config, loaded: &mut Loaded) -> Result<()> {
             "--aggregate {size}: with --costs every demand id has its own row of travel costs, which cells would not have: drop --aggregate (or aggregate the demand before building the matrix)"
         );
     }
-    let mut agg = crate::aggregate::aggregate(&loaded.demand, size, &cfg.load.crs)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut agg = crate::aggregate::aggregate(
+        &loaded.demand,
+        size,
+        &cfg.load.crs,
+        cfg.candidates.is_none(),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     let summary = crate::report::AggregationReport {
         cell: size.to_string(),
         points: loaded.demand.places.len() as u64,
