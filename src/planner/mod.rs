@@ -129,10 +129,10 @@ pub(crate) fn plan_network<M: Metric>(
     } = *task;
     let costs = candidate_costs(pc, cands)?;
     let capacitated = pc.capacity.is_some()
-        || cands.places.iter().any(|p| p.capacity.is_some())
-        || existing.places.iter().any(|p| p.capacity.is_some());
-    let fixed_units = metric.points(&existing.places);
-    let cand_units = metric.points(&cands.places);
+        || cands.iter().any(|p| p.capacity.is_some())
+        || existing.iter().any(|p| p.capacity.is_some());
+    let fixed_units = metric.points(&existing);
+    let cand_units = metric.points(&cands);
     let allowed = vec![true; cand_units.len()];
     let deadline = Instant::now() + pc.time_limit;
     let r0 = radii[0];
@@ -145,7 +145,7 @@ pub(crate) fn plan_network<M: Metric>(
         crate::coverage::build(
             metric,
             demand,
-            &loaded.weights,
+            loaded.weights(),
             &fixed_units,
             &cand_units,
             r0,
@@ -173,7 +173,7 @@ pub(crate) fn plan_network<M: Metric>(
         let net = capacity::Network {
             metric,
             demand,
-            weights: &loaded.weights,
+            weights: loaded.weights(),
             fixed: &fixed_units,
             cands: &cand_units,
             existing,
@@ -195,10 +195,10 @@ pub(crate) fn plan_network<M: Metric>(
             radii,
         ),
     };
-    let mut open: Vec<OpenSite> = existing.places.iter().map(OpenSite::existing).collect();
+    let mut open: Vec<OpenSite> = existing.iter().map(|p| OpenSite::existing(&p)).collect();
     for (k, &j) in ranked.chosen.iter().enumerate() {
         open.push(OpenSite {
-            place: cands.places[j as usize].clone(),
+            place: cands.place(j as usize),
             status: crate::report::SiteStatus::New,
             rank: Some(k as u32 + 1),
             marginal: ranked.marginal.get(k).copied(),
@@ -213,7 +213,7 @@ pub(crate) fn plan_network<M: Metric>(
         loaded,
         &open,
         &eval,
-        cands.places.len() as u64,
+        cands.len() as u64,
         top,
     );
     let failure_note = chosen.notes.first().cloned();
@@ -252,7 +252,7 @@ pub(crate) fn plan_network<M: Metric>(
         eval.allocation = Some(capacity::apply_capacities(
             metric,
             &mut report,
-            (demand, &loaded.weights),
+            (demand, loaded.weights()),
             &open_units,
             &open,
             radii[0],
@@ -320,7 +320,7 @@ fn choose<M: Metric>(
             let (set, value) = exhaustive::best_subset(
                 metric,
                 demand,
-                &loaded.weights,
+                loaded.weights(),
                 fixed_units,
                 cand_units,
                 p,
@@ -344,7 +344,7 @@ fn choose<M: Metric>(
             &backup::Backup {
                 metric,
                 demand,
-                weights: &loaded.weights,
+                weights: loaded.weights(),
                 fixed: fixed_units,
                 cands: cand_units,
                 radius: r0,
@@ -364,8 +364,8 @@ fn choose<M: Metric>(
 /// A candidate without a cost under a budget.
 fn candidate_costs(pc: &PlanConfig, cands: &PlaceSet) -> Result<Vec<f64>> {
     Ok(if pc.budget.is_some() {
-        let mut c = Vec::with_capacity(cands.places.len());
-        for p in &cands.places {
+        let mut c = Vec::with_capacity(cands.len());
+        for p in cands.iter() {
             match p.cost {
                 Some(v) => c.push(v),
                 None => bail!(
@@ -377,7 +377,7 @@ fn candidate_costs(pc: &PlanConfig, cands: &PlaceSet) -> Result<Vec<f64>> {
         }
         c
     } else {
-        cands.places.iter().map(|p| p.cost.unwrap_or(0.0)).collect()
+        cands.iter().map(|p| p.cost.unwrap_or(0.0)).collect()
     })
 }
 
@@ -404,7 +404,7 @@ fn measured<M: Metric>(
         Objective::Distance => eval
             .nearest
             .iter()
-            .zip(&loaded.weights)
+            .zip(loaded.weights())
             .map(|(n, w)| {
                 w * if n.1.is_finite() {
                     n.1
@@ -415,7 +415,7 @@ fn measured<M: Metric>(
             .sum(),
         Objective::MaxDistance => {
             if pc.weighted {
-                pcenter::objective(metric, demand, &loaded.weights, open_units, true)
+                pcenter::objective(metric, demand, loaded.weights(), open_units, true)
             } else {
                 eval.distance.map_or(0.0, |d| d.max)
             }

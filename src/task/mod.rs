@@ -35,7 +35,7 @@ pub fn run_one(
     )?;
     let (mut report, open, eval, failure) = crate::with_metric!(&loaded.model, m => run_one_with(m, cfg, loaded, candidates, progress))?;
     report.notes.extend(notes);
-    if let Some(note) = unreached_note(&loaded.model, &eval, &loaded.weights) {
+    if let Some(note) = unreached_note(&loaded.model, &eval, loaded.weights()) {
         report.notes.push(note);
     }
     if let Some(by) = cfg.output.sites_by {
@@ -93,7 +93,7 @@ fn run_one_with<M: Metric>(
     candidates: Option<&PlaceSet>,
     progress: &crate::progress::Progress,
 ) -> Result<(Report, Vec<OpenSite>, Evaluation, Option<String>)> {
-    let demand = metric.points(&loaded.demand.places);
+    let demand = metric.points(&loaded.demand);
     match &cfg.command {
         Command::Plan(pc) => {
             let cands = candidates.expect("plans load their candidates");
@@ -229,13 +229,12 @@ fn write_map(
     let unproject = |x: f64, y: f64| cfg.load.crs.to_lon_lat(x, y);
     let demand: Vec<DemandDot> = loaded
         .demand
-        .places
-        .iter()
+        .lons_lats_weights()
         .enumerate()
-        .map(|(i, p)| DemandDot {
-            lon: p.lon,
-            lat: p.lat,
-            weight: p.weight,
+        .map(|(i, (lon, lat, weight))| DemandDot {
+            lon,
+            lat,
+            weight,
             covered: eval.covered(i, 0),
         })
         .collect();
@@ -319,7 +318,7 @@ fn write_assignments(
 ) -> std::io::Result<()> {
     let mut out = ::csv::Writer::from_writer(w);
     // Projected coordinates add `x` and `y` (metres) after `lat`.
-    let xy = loaded.demand.places.iter().any(|p| p.xy.is_some());
+    let xy = loaded.demand.has_xy();
     let mut header: Vec<String> = ["id", "lon", "lat"].map(String::from).to_vec();
     if xy {
         header.extend(["x", "y"].map(String::from));
@@ -357,11 +356,11 @@ fn write_assignments(
     // the distance to each serving site, by the run's distance model.
     let distance = |i: usize, k: usize| -> f64 {
         crate::with_metric!(&loaded.model, m => m.distance_between(
-            &m.point(&loaded.demand.places[i]),
+            &m.point(&loaded.demand.place(i)),
             &m.point(&open[k].place),
         ))
     };
-    for (i, p) in loaded.demand.places.iter().enumerate() {
+    for (i, p) in loaded.demand.iter().enumerate() {
         let mut base = vec![p.id.clone(), coord(p.lon), coord(p.lat)];
         if xy {
             let [x, y] = p.xy.unwrap_or([f64::NAN; 2]);
@@ -369,7 +368,7 @@ fn write_assignments(
         }
         base.extend([
             p.weight.to_string(),
-            loaded.demand.group_name(p).unwrap_or("").to_string(),
+            loaded.demand.group_name(&p).unwrap_or("").to_string(),
         ]);
         let covered: Vec<String> = (0..radii.len())
             .map(|t| if eval.covered(i, t) { "1" } else { "0" }.to_string())
