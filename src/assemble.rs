@@ -198,6 +198,7 @@ pub fn evaluate_network<M: Metric>(
     loaded: &Loaded,
     radii: &[Radius],
     top: usize,
+    bar: &crate::progress::Bar,
 ) -> (Report, Vec<OpenSite>, Evaluation) {
     let open: Vec<OpenSite> = loaded
         .existing
@@ -205,7 +206,7 @@ pub fn evaluate_network<M: Metric>(
         .map(|p| OpenSite::existing(&p))
         .collect();
     let units: Vec<M::Point> = open.iter().map(|s| metric.point(&s.place)).collect();
-    let eval = evaluate(metric, loaded.view(demand), &units, radii);
+    let eval = evaluate(metric, loaded.view(demand), &units, radii, bar);
     let report = build_report(
         metric,
         crate::report::CommandName::Evaluate,

@@ -5,9 +5,10 @@
 //! time is printed to stderr instead (for benchmarks). Nothing is drawn in CI
 //! logs or pipes: a stage asks for a bar with one line and gets a hidden one.
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::cell::RefCell;
 use std::io::IsTerminal;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// Whether bars may be drawn: not quiet, not timing, and stderr a terminal.
@@ -35,12 +36,15 @@ impl Bar {
         if !show {
             return Bar::hidden();
         }
-        // The bar takes the line of the stage message (see `Progress::stage`).
-        eprint!("\r\x1b[2K");
-        let bar = match len {
-            Some(n) => ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::stderr()),
-            None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
-        };
+        // Every bar of the run goes under one MultiProgress, so a stage line
+        // and the bars of that stage share the terminal without overwriting.
+        static LINES: OnceLock<MultiProgress> = OnceLock::new();
+        let lines =
+            LINES.get_or_init(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+        let bar = lines.add(ProgressBar::new(len.unwrap_or(0)));
+        if len.is_none() {
+            bar.unset_length();
+        }
         let style = ProgressStyle::with_template(template)
             .expect("the templates are fixed and valid")
             .progress_chars("=> ");
@@ -70,14 +74,9 @@ impl Bar {
         )
     }
 
-    /// A spinner with a running count and the time spent (searches, bounds).
+    /// A spinner with the time spent (searches, bounds).
     pub fn spinner(show: bool, what: &str) -> Bar {
-        Bar::make(
-            show,
-            None,
-            "{spinner} {msg:<28!} {human_pos} steps, {elapsed}",
-            what,
-        )
+        Bar::make(show, None, "{spinner} {msg:<28!} {elapsed}", what)
     }
 
     /// Moves the bar to `pos`.
@@ -116,23 +115,25 @@ impl Drop for Bar {
     }
 }
 
-/// Stage-by-stage progress for long runs.
+/// Stage-by-stage progress for long runs: a spinner line with the stage's
+/// name and the run's elapsed time, above any bar the stage draws.
 pub struct Progress {
     enabled: bool,
     timings: bool,
-    start: Instant,
     current: RefCell<Option<(String, Instant)>>,
+    line: Bar,
 }
 
 impl Progress {
     /// Progress that prints only to a terminal, unless `quiet`.
     pub fn new(quiet: bool) -> Self {
         let timings = std::env::var_os("OUTPOST_TIMINGS").is_some_and(|v| v == "1");
+        let enabled = visible(quiet);
         Progress {
-            enabled: visible(quiet),
+            enabled,
             timings,
-            start: Instant::now(),
             current: RefCell::new(None),
+            line: Bar::make(enabled, None, "{spinner} [{elapsed:>4}] {msg}", ""),
         }
     }
 
@@ -151,11 +152,8 @@ impl Progress {
     pub fn stage(&self, what: &str) {
         self.close();
         *self.current.borrow_mut() = Some((what.to_string(), Instant::now()));
-        if self.enabled {
-            eprint!(
-                "\r\x1b[2K[{:>6.1}s] {what}...",
-                self.start.elapsed().as_secs_f64()
-            );
+        if let Some(b) = &self.line.bar {
+            b.set_message(format!("{what}..."));
         }
     }
 
@@ -174,11 +172,9 @@ impl Progress {
         Bar::spinner(self.enabled, what)
     }
 
-    /// Clears the progress line.
+    /// Clears the progress lines.
     pub fn done(&self) {
         self.close();
-        if self.enabled {
-            eprint!("\r\x1b[2K");
-        }
+        self.line.finish();
     }
 }

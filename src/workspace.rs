@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 pub struct Loaded {
     /// Demand places.
     pub demand: PlaceSet,
-    /// Demand groups (`u32::MAX` for none).
+    /// Demand groups (`u32::MAX` for none); empty when the demand has no groups.
     pub groups: Vec<u32>,
     /// Open outlets (may be empty).
     pub existing: PlaceSet,
@@ -174,7 +174,12 @@ pub fn load_demand(path: &Path, opts: &LoadOptions) -> Result<PlaceSet> {
 impl Loaded {
     /// Takes the weights and groups of demand once for every later use.
     pub fn new(demand: PlaceSet, existing: PlaceSet) -> Self {
-        let groups = demand.group_indices();
+        // Ten million points without groups need no ten million "none"s.
+        let groups = if demand.groups.is_empty() {
+            Vec::new()
+        } else {
+            demand.group_indices()
+        };
         Loaded {
             demand,
             groups,

@@ -1018,7 +1018,11 @@ fn run_job(j: &Job, sh: &Shared, top: usize) -> Result<JobResult> {
     demand.crs = sh.demand.crs.clone();
     demand.set_places(j.demand.iter().map(|&i| sh.demand.place(i as usize)));
     let loaded = Loaded {
-        groups: demand.group_indices(),
+        groups: if demand.groups.is_empty() {
+            Vec::new()
+        } else {
+            demand.group_indices()
+        },
         demand,
         existing: j.existing.clone(),
         model: sh.model.clone(),
@@ -1038,7 +1042,14 @@ fn run_job_with<M: Metric>(
     let quiet = Progress::new(true);
     match &j.plan {
         None => {
-            let (report, open, eval) = evaluate_network(metric, &points, &loaded, &j.radii, top);
+            let (report, open, eval) = evaluate_network(
+                metric,
+                &points,
+                &loaded,
+                &j.radii,
+                top,
+                &crate::progress::Bar::hidden(),
+            );
             Ok((report, open, eval, loaded))
         }
         Some(pc) => {

@@ -287,6 +287,18 @@ pub(super) fn load(
     opts: &LoadOptions,
     progress: &crate::progress::Bar,
 ) -> Result<PlaceSet, InputError> {
+    load_impl(path, bytes, role, opts, progress, FAST_MIN_BYTES)
+}
+
+/// [`load`], with the size from which the parallel reader is tried.
+fn load_impl(
+    path: &Path,
+    bytes: &[u8],
+    role: Role,
+    opts: &LoadOptions,
+    progress: &crate::progress::Bar,
+    fast_min: usize,
+) -> Result<PlaceSet, InputError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     // Excel may write a `sep=;` line before the header; it names the delimiter.
     let sep = excel_sep(bytes);
@@ -536,7 +548,7 @@ pub(super) fn load(
     // column, decimal commas, projected coordinates), it gives up and the
     // sequential reader below reads the file and reports exactly as always.
     if role == Role::Demand
-        && bytes.len() >= FAST_MIN_BYTES
+        && bytes.len() >= fast_min
         && opts.crs.is_wgs84()
         && !opts.decimal_comma
         && cost.is_none()
@@ -892,6 +904,158 @@ mod tests {
         assert_eq!(excel_sep(b"sep=;"), None);
         assert_eq!(excel_sep(b"sep,lon,lat\n"), None);
         assert_eq!(excel_sep(b"sep=|\n"), None);
+    }
+
+    use crate::progress::Bar;
+
+    /// Everything a place holds, for comparing two readings of one file.
+    fn dump(set: &PlaceSet) -> Vec<String> {
+        let mut out: Vec<String> = set
+            .iter()
+            .map(|p| format!("{p:?} {:?}", set.group_name(&p)))
+            .collect();
+        out.push(format!("{:?}", set.groups));
+        out.push(format!("{:?}", set.notes));
+        out.push(format!("{:?}", set.warnings));
+        out
+    }
+
+    fn both(text: &str, opts: &LoadOptions) -> (PlaceSet, PlaceSet) {
+        let path = Path::new("d.csv");
+        let hidden = Bar::hidden();
+        let sequential = load_impl(
+            path,
+            text.as_bytes(),
+            Role::Demand,
+            opts,
+            &hidden,
+            usize::MAX,
+        )
+        .unwrap();
+        let fast = load_impl(path, text.as_bytes(), Role::Demand, opts, &hidden, 0).unwrap();
+        (sequential, fast)
+    }
+
+    /// A demand file with the features the parallel reader must keep: CRLF and
+    /// LF mixed, blank and all-empty lines, missing ids, padded fields, groups,
+    /// a `sep=` line; long enough to be split into several parts.
+    fn messy(rows: usize) -> String {
+        let mut t = String::from("sep=;\r\nid;name;lon;lat;weight;region\r\n");
+        for i in 0..rows {
+            let lon = -179.5 + (i * 7919 % 359_000) as f64 / 1000.0;
+            let lat = -89.5 + (i * 104_729 % 179_000) as f64 / 1000.0;
+            let id = if i % 11 == 0 {
+                String::new()
+            } else {
+                format!(" p{i} ")
+            };
+            let name = if i % 3 == 0 {
+                id.trim().to_string()
+            } else {
+                String::new()
+            };
+            let region = ["north", "", "south", " east", "west "][i % 5];
+            t.push_str(&format!("{id};{name};{lon};{lat}; {}.5 ;{region}", i % 97));
+            t.push_str(if i % 2 == 0 { "\r\n" } else { "\n" });
+            if i % 1000 == 7 {
+                t.push_str("\n;;;;;\r\n\r\n");
+            }
+        }
+        t
+    }
+
+    #[test]
+    fn the_parallel_reader_gives_the_sequential_readers_places() {
+        let text = messy(60_000);
+        assert!(text.len() > 2 * PART_BYTES, "several parts");
+        let opts = LoadOptions::default();
+        // The parallel path must take this file, not hand it back.
+        let bytes = text.as_bytes();
+        let mut b = Builder::new("d.csv".into(), Role::Demand, &opts);
+        let cols = FastColumns {
+            delimiter: b';',
+            fields: 6,
+            lon: 2,
+            lat: 3,
+            weight: Some(4),
+            id: Some(0),
+            name: Some(1),
+            group: Some(5),
+        };
+        assert!(fast_fill(&mut b, bytes, 7, &cols, &Bar::hidden()));
+        let (sequential, fast) = both(&text, &opts);
+        assert_eq!(sequential.len(), 60_000);
+        assert_eq!(dump(&sequential), dump(&fast));
+        // Ids of rows without one name their physical line.
+        assert_eq!(fast.id(0), "line3");
+        assert_eq!(fast.id(11), "line17");
+    }
+
+    #[test]
+    fn the_parallel_reader_is_the_same_on_one_thread_and_on_three() {
+        let text = messy(30_000);
+        let opts = LoadOptions::default();
+        let on = |n: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let set = load_impl(
+                    Path::new("d.csv"),
+                    text.as_bytes(),
+                    Role::Demand,
+                    &opts,
+                    &Bar::hidden(),
+                    0,
+                )
+                .unwrap();
+                dump(&set)
+            })
+        };
+        assert_eq!(on(1), on(3));
+    }
+
+    #[test]
+    fn files_the_parallel_reader_cannot_take_are_read_and_reported_as_before() {
+        let base = messy(20_000);
+        let opts = LoadOptions::default();
+        let path = Path::new("d.csv");
+        let hidden = Bar::hidden();
+        // A bad value deep in the file, a totals row, a quoted field, a name that
+        // is not the id, a decimal comma: each is handed to the sequential reader,
+        // which loads or reports exactly as it does alone.
+        let bad_lon = format!("{base}x;;abc;1;1;north\n");
+        let totals = format!("{base}Total;;;;5;\n");
+        let quoted = format!("{base}\"q\";;1;2;3;north\n");
+        let named = format!("{base}a;Alpha;1;2;3;north\n");
+        let comma = format!("{base}a;;1,5;2;3;north\n");
+        let ragged = format!("{base}a;;1;2\n");
+        for text in [&bad_lon, &totals, &quoted, &named, &comma, &ragged] {
+            let seq = load_impl(
+                path,
+                text.as_bytes(),
+                Role::Demand,
+                &opts,
+                &hidden,
+                usize::MAX,
+            );
+            let fast = load_impl(path, text.as_bytes(), Role::Demand, &opts, &hidden, 0);
+            match (seq, fast) {
+                (Ok(a), Ok(b)) => assert_eq!(dump(&a), dump(&b)),
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                (a, b) => panic!("{:?} vs {:?}", a.err(), b.err()),
+            }
+        }
+        let err = load_impl(path, bad_lon.as_bytes(), Role::Demand, &opts, &hidden, 0)
+            .unwrap_err()
+            .to_string();
+        let line = bad_lon.lines().count();
+        assert!(
+            err.contains(&format!("d.csv:line {line}: column `lon`")),
+            "{err}"
+        );
+        assert!(err.contains("\"abc\""), "{err}");
     }
 
     #[test]

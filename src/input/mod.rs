@@ -249,6 +249,15 @@ fn some_f64(v: Option<&f64>) -> Option<f64> {
 }
 
 impl PlaceSet {
+    /// A set of `places` (in that order) with no source, groups or notes.
+    pub fn from_places(places: impl IntoIterator<Item = Place>) -> PlaceSet {
+        let mut set = PlaceSet::default();
+        for p in places {
+            set.push(p);
+        }
+        set
+    }
+
     /// An empty set with the same source, groups, notes and coordinate system as
     /// `self` (no places, nothing skipped): the start of a subset.
     pub fn empty_like(&self) -> PlaceSet {
@@ -1658,15 +1667,16 @@ mod tests {
             })
             .collect();
         places.push(at("odd", 52.5, 13.4));
-        let odd = swapped_rows(&places);
+        let set = PlaceSet::from_places(places.clone());
+        let odd = swapped_rows(&set);
         assert_eq!(odd.len(), 1);
-        assert_eq!(odd[0].id, "odd");
+        assert_eq!(set.id(odd[0]), "odd");
         // A real far-away outlet that is not a mirror image is left alone.
         places.pop();
         places.push(at("far", -74.0, 40.7));
-        assert!(swapped_rows(&places).is_empty());
+        assert!(swapped_rows(&PlaceSet::from_places(places.clone())).is_empty());
         // Too few places: no verdict.
-        assert!(swapped_rows(&places[..5]).is_empty());
+        assert!(swapped_rows(&PlaceSet::from_places(places[..5].to_vec())).is_empty());
     }
 
     #[test]

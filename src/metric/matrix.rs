@@ -445,24 +445,12 @@ mod tests {
     fn swapped_columns_are_detected() {
         let m = matrix(&[(0, 0, 1), (1, 1, 2)]);
         // The demand is named like the matrix's sites, the sites like its demand.
-        let demand = PlaceSet {
-            places: vec![place("s0"), place("s1")],
-            ..PlaceSet::default()
-        };
-        let sites = PlaceSet {
-            places: vec![place("d0")],
-            ..PlaceSet::default()
-        };
+        let demand = PlaceSet::from_places(vec![place("s0"), place("s1")]);
+        let sites = PlaceSet::from_places(vec![place("d0")]);
         let e = m.check_places(&demand, &[&sites], "").unwrap_err();
         assert!(e.contains("look swapped"), "{e}");
-        let demand = PlaceSet {
-            places: vec![place("d0"), place("d7")],
-            ..PlaceSet::default()
-        };
-        let sites = PlaceSet {
-            places: vec![place("s0"), place("s5")],
-            ..PlaceSet::default()
-        };
+        let demand = PlaceSet::from_places(vec![place("d0"), place("d7")]);
+        let sites = PlaceSet::from_places(vec![place("s0"), place("s5")]);
         let notes = m.check_places(&demand, &[&sites], "").unwrap();
         let all = notes.join("\n");
         assert!(all.contains("1 demand point(s) have no row"), "{all}");

@@ -18,7 +18,7 @@ use crate::coverage::CoverageModel;
 use crate::evaluate::{Evaluation, evaluate};
 use crate::input::PlaceSet;
 use crate::metric::Metric;
-use crate::progress::Progress;
+use crate::progress::{Bar, Progress};
 use crate::report::{BoundReport, BudgetReport, Measure, ObjectiveValue, Report};
 use crate::solve::mclp::Limits;
 use crate::solve::{exhaustive, pcenter, rank_by_marginal};
@@ -142,13 +142,15 @@ pub(crate) fn plan_network<M: Metric>(
     // weight they serve instead of by covered weight.
     let model = (r0.unit != RadiusUnit::Any).then(|| {
         progress.stage("building the coverage structure");
-        crate::coverage::build(
+        let bar = progress.count(demand.len() as u64, "coverage (demand points)");
+        crate::coverage::build_reporting(
             metric,
             demand,
             loaded.weights(),
             &fixed_units,
             &cand_units,
             r0,
+            &bar,
         )
     });
     let limits = Limits {
@@ -205,7 +207,9 @@ pub(crate) fn plan_network<M: Metric>(
         });
     }
     let open_units: Vec<M::Point> = open.iter().map(|s| metric.point(&s.place)).collect();
-    let mut eval = evaluate(metric, loaded.view(demand), &open_units, radii);
+    let bar = progress.count(demand.len() as u64, "evaluating (demand points)");
+    let mut eval = evaluate(metric, loaded.view(demand), &open_units, radii, &bar);
+    drop(bar);
     let mut report = build_report(
         metric,
         crate::report::CommandName::Plan,
@@ -482,7 +486,7 @@ fn rank_by_served<M: Metric>(
         .copied()
         .chain(set.iter().map(|&j| cands[j as usize]))
         .collect();
-    let eval = evaluate(metric, loaded.view(demand), &units, radii);
+    let eval = evaluate(metric, loaded.view(demand), &units, radii, &Bar::hidden());
     let mut order: Vec<(u32, f64)> = set
         .iter()
         .enumerate()

@@ -111,8 +111,10 @@ fn run_one_with<M: Metric>(
         }
         _ => {
             progress.stage("evaluating coverage");
+            let bar = progress.count(demand.len() as u64, "evaluating (demand points)");
             let (report, open, eval) =
-                evaluate_network(metric, &demand, loaded, &cfg.radii, cfg.output.top);
+                evaluate_network(metric, &demand, loaded, &cfg.radii, cfg.output.top, &bar);
+            drop(bar);
             Ok((report, open, eval, None))
         }
     }
