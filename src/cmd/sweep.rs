@@ -64,7 +64,7 @@ fn sweep_with<M: Metric>(
 ) -> Result<Outcome> {
     let demand = metric.points(&loaded.demand);
     let fixed = metric.points(&loaded.existing);
-    let cand_units = metric.points(&cands);
+    let cand_units = metric.points(cands);
     let allowed = vec![true; cand_units.len()];
     let total: f64 = loaded.weights().iter().sum();
     let frac = |w: f64| if total > 0.0 { w / total } else { 0.0 };

@@ -131,8 +131,8 @@ pub(crate) fn plan_network<M: Metric>(
     let capacitated = pc.capacity.is_some()
         || cands.iter().any(|p| p.capacity.is_some())
         || existing.iter().any(|p| p.capacity.is_some());
-    let fixed_units = metric.points(&existing);
-    let cand_units = metric.points(&cands);
+    let fixed_units = metric.points(existing);
+    let cand_units = metric.points(cands);
     let allowed = vec![true; cand_units.len()];
     let deadline = Instant::now() + pc.time_limit;
     let r0 = radii[0];
