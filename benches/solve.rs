@@ -24,10 +24,9 @@ fn world() -> World {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/world_cities.csv");
     let set =
         load(&path, Role::Demand, &LoadOptions::default()).expect("data/world_cities.csv loads");
-    let units: Vec<UnitVector> = set.places.iter().map(|p| to_unit(p.lon, p.lat)).collect();
-    let weights: Vec<f64> = set.places.iter().map(|p| p.weight).collect();
+    let units: Vec<UnitVector> = set.units();
+    let weights: Vec<f64> = set.weights().to_vec();
     let cands = set
-        .places
         .iter()
         .filter(|p| p.weight >= 200_000.0)
         .map(|p| to_unit(p.lon, p.lat))
@@ -73,6 +72,7 @@ fn benches(c: &mut Criterion) {
                 view,
                 &sites,
                 &[r50, Radius::from_km(100.0), Radius::from_km(200.0)],
+                &outpost::progress::Bar::hidden(),
             )
         })
     });

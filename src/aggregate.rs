@@ -129,9 +129,12 @@ pub fn aggregate(
         ));
     }
     let mut index: FxHashMap<Key, u32> = FxHashMap::default();
-    let mut cell_of = Vec::with_capacity(demand.places.len());
-    for p in &demand.places {
-        let key = (p.group.unwrap_or(u32::MAX), cell_key(p, size, planar));
+    let mut cell_of = Vec::with_capacity(demand.len());
+    for i in 0..demand.len() {
+        let key = (
+            demand.group(i).unwrap_or(u32::MAX),
+            cell_key(demand, i, size, planar),
+        );
         let next = index.len() as u32;
         cell_of.push(*index.entry(key).or_insert(next));
     }
@@ -152,15 +155,14 @@ pub fn aggregate(
         fill[c as usize] += 1;
     }
     drop(fill);
-    let places = &demand.places;
     let mut cells = Vec::with_capacity(n_cells);
     let mut candidates = Vec::with_capacity(n_cells);
     let mut max_error_km: f64 = 0.0;
     for c in 0..n_cells {
         let m = &order[start[c] as usize..start[c + 1] as usize];
-        let rep = representative(places, m, planar, crs, c);
+        let rep = representative(demand, m, planar, crs, c);
         for &i in m {
-            max_error_km = max_error_km.max(distance_km(&places[i as usize], &rep, planar));
+            max_error_km = max_error_km.max(distance_km(demand, i as usize, &rep, planar));
         }
         if !with_candidates {
             cells.push(rep);
@@ -170,7 +172,7 @@ pub fn aggregate(
             .iter()
             .copied()
             .reduce(|a, b| {
-                if places[b as usize].weight > places[a as usize].weight {
+                if demand.weight(b as usize) > demand.weight(a as usize) {
                     b
                 } else {
                     a
@@ -181,16 +183,15 @@ pub fn aggregate(
             weight: 1.0,
             cost: None,
             capacity: None,
-            ..places[heaviest as usize].clone()
+            ..demand.place(heaviest as usize)
         });
         cells.push(rep);
     }
-    let set = |source: String, places: Vec<Place>| PlaceSet {
-        source,
-        places,
-        groups: demand.groups.clone(),
-        crs: demand.crs.clone(),
-        ..PlaceSet::default()
+    let set = |source: String, places: Vec<Place>| {
+        let mut set = demand.empty_like();
+        set.source = source;
+        set.set_places(places);
+        set
     };
     Ok(Aggregation {
         cells: set(format!("{} ({size} cells)", demand.source), cells),
@@ -205,18 +206,19 @@ pub fn aggregate(
 }
 
 /// The cell a place falls in (within its group).
-fn cell_key(p: &Place, size: CellSize, planar: bool) -> u64 {
+fn cell_key(set: &PlaceSet, i: usize, size: CellSize, planar: bool) -> u64 {
+    let (lon, lat) = (set.lon(i), set.lat(i));
     match size {
         CellSize::H3 { resolution } => {
             let res = h3o::Resolution::try_from(resolution).expect("checked when parsed");
             // Coordinates were checked finite and in range when loaded.
-            match h3o::LatLng::new(p.lat, p.lon) {
+            match h3o::LatLng::new(lat, lon) {
                 Ok(ll) => u64::from(ll.to_cell(res)),
                 Err(_) => u64::MAX,
             }
         }
         CellSize::Grid { km } if planar => {
-            let [x, y] = p.xy.unwrap_or([p.lon, p.lat]);
+            let [x, y] = set.xy(i).unwrap_or([lon, lat]);
             let side = km * 1000.0;
             let col = (x / side).floor() as i64 as u64;
             let row = (y / side).floor() as i64 as u64;
@@ -226,12 +228,12 @@ fn cell_key(p: &Place, size: CellSize, planar: bool) -> u64 {
             let km_per_degree = EARTH_RADIUS_KM * std::f64::consts::PI / 180.0;
             let dlat = km / km_per_degree;
             let rows = (180.0 / dlat).ceil().max(1.0);
-            let row = ((p.lat + 90.0) / dlat).floor().clamp(0.0, rows - 1.0);
+            let row = ((lat + 90.0) / dlat).floor().clamp(0.0, rows - 1.0);
             let mid = (-90.0 + (row + 0.5) * dlat).clamp(-90.0, 90.0);
             let cols = (360.0 * mid.to_radians().cos() * km_per_degree / km)
                 .floor()
                 .max(1.0);
-            let col = ((p.lon + 180.0) / 360.0 * cols)
+            let col = ((lon + 180.0) / 360.0 * cols)
                 .floor()
                 .clamp(0.0, cols - 1.0);
             ((row as u64) << 32) | col as u64
@@ -241,21 +243,21 @@ fn cell_key(p: &Place, size: CellSize, planar: bool) -> u64 {
 
 /// The weighted centroid of a cell's points (unweighted when they weigh
 /// nothing), carrying the cell's total weight and group.
-fn representative(places: &[Place], members: &[u32], planar: bool, crs: &Crs, c: usize) -> Place {
-    let total: f64 = members.iter().map(|&i| places[i as usize].weight).sum();
-    let w = |p: &Place| if total > 0.0 { p.weight } else { 1.0 };
-    let first = &places[members[0] as usize];
+fn representative(set: &PlaceSet, members: &[u32], planar: bool, crs: &Crs, c: usize) -> Place {
+    let total: f64 = members.iter().map(|&i| set.weight(i as usize)).sum();
+    let w = |i: usize| if total > 0.0 { set.weight(i) } else { 1.0 };
+    let first = members[0] as usize;
     let (lon, lat, xy) = if members.len() == 1 {
         // A lone point is its own centre, exactly.
-        (first.lon, first.lat, first.xy)
+        (set.lon(first), set.lat(first), set.xy(first))
     } else if planar {
         let (mut sx, mut sy, mut sw) = (0.0, 0.0, 0.0);
         for &i in members {
-            let p = &places[i as usize];
-            let [x, y] = p.xy.unwrap_or([p.lon, p.lat]);
-            sx += w(p) * x;
-            sy += w(p) * y;
-            sw += w(p);
+            let i = i as usize;
+            let [x, y] = set.xy(i).unwrap_or([set.lon(i), set.lat(i)]);
+            sx += w(i) * x;
+            sy += w(i) * y;
+            sw += w(i);
         }
         let (x, y) = (sx / sw, sy / sw);
         let (lon, lat) = crs.to_lon_lat(x, y).unwrap_or((f64::NAN, f64::NAN));
@@ -263,16 +265,16 @@ fn representative(places: &[Place], members: &[u32], planar: bool, crs: &Crs, c:
     } else {
         let mut s = [0.0f64; 3];
         for &i in members {
-            let p = &places[i as usize];
-            let u = to_unit(p.lon, p.lat);
+            let i = i as usize;
+            let u = to_unit(set.lon(i), set.lat(i));
             for (a, b) in s.iter_mut().zip(u) {
-                *a += w(p) * b;
+                *a += w(i) * b;
             }
         }
         let norm = (s[0] * s[0] + s[1] * s[1] + s[2] * s[2]).sqrt();
         if norm < 1e-12 {
             // Points spread evenly around the globe: keep the first.
-            (first.lon, first.lat, None)
+            (set.lon(first), set.lat(first), None)
         } else {
             let lat = (s[2] / norm).clamp(-1.0, 1.0).asin().to_degrees();
             let lon = s[1].atan2(s[0]).to_degrees();
@@ -286,20 +288,20 @@ fn representative(places: &[Place], members: &[u32], planar: bool, crs: &Crs, c:
         lat,
         xy,
         weight: total,
-        group: first.group,
+        group: set.group(first),
         cost: None,
         capacity: None,
         fixed: false,
     }
 }
 
-/// Straight-line distance between a point and a representative, km.
-fn distance_km(p: &Place, q: &Place, planar: bool) -> f64 {
+/// Straight-line distance between point `i` of `set` and a representative, km.
+fn distance_km(set: &PlaceSet, i: usize, q: &Place, planar: bool) -> f64 {
     if planar {
-        let ([ax, ay], [bx, by]) = (p.xy.unwrap_or_default(), q.xy.unwrap_or_default());
+        let ([ax, ay], [bx, by]) = (set.xy(i).unwrap_or_default(), q.xy.unwrap_or_default());
         ((ax - bx).powi(2) + (ay - by).powi(2)).sqrt() / 1000.0
     } else {
-        haversine_km(p.lon, p.lat, q.lon, q.lat)
+        haversine_km(set.lon(i), set.lat(i), q.lon, q.lat)
     }
 }
 
@@ -323,12 +325,10 @@ mod tests {
     }
 
     fn set(places: Vec<Place>) -> PlaceSet {
-        PlaceSet {
-            source: "t.csv".into(),
-            places,
-            groups: vec!["a".into(), "b".into()],
-            ..PlaceSet::default()
-        }
+        let mut set = PlaceSet::from_places(places);
+        set.source = "t.csv".into();
+        set.groups = vec!["a".into(), "b".into()];
+        set
     }
 
     #[test]
@@ -355,16 +355,16 @@ mod tests {
         let demand = set(vec![a.clone(), b.clone(), c, d]);
         let agg = aggregate(&demand, CellSize::Grid { km: 20.0 }, &Crs::Wgs84, true).unwrap();
         assert_eq!(agg.cell_of, vec![0, 0, 1, 2]);
-        assert_eq!(agg.cells.places.len(), 3);
-        let cell = &agg.cells.places[0];
+        assert_eq!(agg.cells.len(), 3);
+        let cell = &agg.cells.place(0);
         assert_eq!(cell.weight, 4.0);
         // The weighted centroid sits a quarter of the way from a to b.
         let ab = haversine_km(a.lon, a.lat, b.lon, b.lat);
         let from_a = haversine_km(a.lon, a.lat, cell.lon, cell.lat);
         assert!((from_a - ab / 4.0).abs() < 1e-6, "{from_a} vs {}", ab / 4.0);
         assert!((agg.max_error_km - 0.75 * ab).abs() < 1e-6);
-        assert_eq!(agg.candidates.places[0].id, "a");
-        let total: f64 = agg.cells.places.iter().map(|p| p.weight).sum();
+        assert_eq!(agg.candidates.id(0), "a");
+        let total: f64 = agg.cells.total_weight();
         assert_eq!(total, 11.0);
     }
 
@@ -379,7 +379,7 @@ mod tests {
         for size in [CellSize::Grid { km: 300.0 }, CellSize::H3 { resolution: 2 }] {
             let agg = aggregate(&set(places.clone()), size, &Crs::Wgs84, false).unwrap();
             for (i, p) in places.iter().enumerate() {
-                let rep = &agg.cells.places[agg.cell_of[i] as usize];
+                let rep = &agg.cells.place(agg.cell_of[i] as usize);
                 let d = haversine_km(p.lon, p.lat, rep.lon, rep.lat);
                 assert!(d <= agg.max_error_km + 1e-9);
             }

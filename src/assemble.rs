@@ -88,19 +88,19 @@ pub fn build_report<M: Metric>(
             .then(b.total_weight.total_cmp(&a.total_weight))
             .then(a.group.cmp(&b.group))
     });
-    let mut uncovered: Vec<u32> = (0..loaded.weights.len() as u32)
+    let mut uncovered: Vec<u32> = (0..loaded.weights().len() as u32)
         .filter(|&i| !eval.covered(i as usize, 0))
         .collect();
     uncovered.sort_by(|&a, &b| {
-        loaded.weights[b as usize]
-            .total_cmp(&loaded.weights[a as usize])
+        loaded.weights()[b as usize]
+            .total_cmp(&loaded.weights()[a as usize])
             .then(a.cmp(&b))
     });
     uncovered.truncate(top);
     let uncovered = uncovered
         .into_iter()
         .map(|i| {
-            let p = &loaded.demand.places[i as usize];
+            let p = &loaded.demand.place(i as usize);
             let (s, d) = eval.nearest[i as usize];
             UncoveredPlace {
                 id: p.id.clone(),
@@ -147,7 +147,7 @@ pub fn build_report<M: Metric>(
         circuity: metric.circuity(),
         crs: loaded.demand.crs.clone(),
         demand: DemandSummary {
-            points: loaded.weights.len() as u64,
+            points: loaded.weights().len() as u64,
             total_weight: total,
             skipped: loaded.demand.skipped.len() as u64,
         },
@@ -199,15 +199,15 @@ pub fn evaluate_network<M: Metric>(
     loaded: &Loaded,
     radii: &[Radius],
     top: usize,
+    bar: &crate::progress::Bar,
 ) -> (Report, Vec<OpenSite>, Evaluation) {
     let open: Vec<OpenSite> = loaded
         .existing
-        .places
         .iter()
-        .map(OpenSite::existing)
+        .map(|p| OpenSite::existing(&p))
         .collect();
     let units: Vec<M::Point> = open.iter().map(|s| metric.point(&s.place)).collect();
-    let eval = evaluate(metric, loaded.view(demand), &units, radii);
+    let eval = evaluate(metric, loaded.view(demand), &units, radii, bar);
     let report = build_report(
         metric,
         crate::report::CommandName::Evaluate,

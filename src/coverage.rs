@@ -13,6 +13,7 @@
 //! distinct (row, candidate) pairs, never to demand x candidates.
 
 use crate::metric::{Metric, SiteIndex};
+use crate::progress::Bar;
 use crate::sphere::Radius;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -100,6 +101,20 @@ pub fn build<M: Metric>(
     build_with(metric, demand, weights, fixed, candidates, |_| key)
 }
 
+/// As [`build`], moving `bar` (counting demand points) as batches are done.
+pub fn build_reporting<M: Metric>(
+    metric: &M,
+    demand: &[M::Point],
+    weights: &[f64],
+    fixed: &[M::Point],
+    candidates: &[M::Point],
+    radius: Radius,
+    bar: &Bar,
+) -> CoverageModel {
+    let key = metric.radius_key(&radius);
+    build_impl(metric, demand, weights, fixed, candidates, |_| key, bar)
+}
+
 /// As [`build`], with a radius (as the metric's key) per demand point; used by
 /// the weighted p-center test, where point `i` is covered within `r / w_i`.
 pub fn build_with<M: Metric, F>(
@@ -109,6 +124,29 @@ pub fn build_with<M: Metric, F>(
     fixed: &[M::Point],
     candidates: &[M::Point],
     key_of: F,
+) -> CoverageModel
+where
+    F: Fn(usize) -> f64 + Sync,
+{
+    build_impl(
+        metric,
+        demand,
+        weights,
+        fixed,
+        candidates,
+        key_of,
+        &Bar::hidden(),
+    )
+}
+
+fn build_impl<M: Metric, F>(
+    metric: &M,
+    demand: &[M::Point],
+    weights: &[f64],
+    fixed: &[M::Point],
+    candidates: &[M::Point],
+    key_of: F,
+    bar: &Bar,
 ) -> CoverageModel
 where
     F: Fn(usize) -> f64 + Sync,
@@ -181,6 +219,7 @@ where
                 i += 1;
             }
         }
+        bar.set(batch_end as u64);
     }
     drop(rows);
     transpose(&mut model);

@@ -5,6 +5,7 @@
 //! reduced in chunk order, so sums are identical whatever the thread count.
 
 use crate::metric::{Metric, SiteIndex};
+use crate::progress::Bar;
 use crate::sphere::Radius;
 use rayon::prelude::*;
 
@@ -21,7 +22,7 @@ pub struct DemandView<'a, P> {
     pub points: &'a [P],
     /// Weights.
     pub weights: &'a [f64],
-    /// Group index per point (`u32::MAX` for none).
+    /// Group index per point (`u32::MAX` for none); empty when no point has a group.
     pub groups: &'a [u32],
     /// Number of groups.
     pub n_groups: usize,
@@ -178,6 +179,7 @@ pub fn evaluate<M: Metric>(
     demand: DemandView<'_, M::Point>,
     sites: &[M::Point],
     radii: &[Radius],
+    bar: &Bar,
 ) -> Evaluation {
     assert!(!radii.is_empty(), "at least one radius");
     let index = metric.index(sites);
@@ -189,13 +191,15 @@ pub fn evaluate<M: Metric>(
         .points
         .par_chunks(CHUNK)
         .flat_map_iter(|chunk| {
-            chunk
+            let found = chunk
                 .iter()
                 .map(|u| match index.nearest_two(u) {
                     (Some((s, key)), second) => ((s, key), second),
                     (None, _) => ((NO_SITE, f64::INFINITY), f64::INFINITY),
                 })
-                .collect::<Vec<_>>()
+                .collect::<Vec<_>>();
+            bar.inc(chunk.len() as u64);
+            found
         })
         .unzip();
 
@@ -232,7 +236,7 @@ pub fn evaluate<M: Metric>(
                         p.site_unique[only as usize] += w;
                     }
                 }
-                let g = demand.groups[i];
+                let g = demand.groups.get(i).copied().unwrap_or(u32::MAX);
                 if g != u32::MAX {
                     let gt = &mut p.groups[g as usize];
                     gt.total_weight += w;
@@ -246,6 +250,7 @@ pub fn evaluate<M: Metric>(
             p
         })
         .collect();
+    drop(second);
 
     let mut total = Partial::zero(radii.len(), n_sites, demand.n_groups);
     for p in &partials {

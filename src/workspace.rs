@@ -14,9 +14,7 @@ use std::path::{Path, PathBuf};
 pub struct Loaded {
     /// Demand places.
     pub demand: PlaceSet,
-    /// Demand weights.
-    pub weights: Vec<f64>,
-    /// Demand groups (`u32::MAX` for none).
+    /// Demand groups (`u32::MAX` for none); empty when the demand has no groups.
     pub groups: Vec<u32>,
     /// Open outlets (may be empty).
     pub existing: PlaceSet,
@@ -38,19 +36,25 @@ pub struct Aggregated {
 }
 
 impl Loaded {
+    /// Demand weights (the demand set's own, not a copy).
+    pub fn weights(&self) -> &[f64] {
+        self.demand.weights()
+    }
+
     /// The demand as the evaluator sees it, with its points as prepared by the distance model.
     pub fn view<'a, P>(&'a self, points: &'a [P]) -> DemandView<'a, P> {
         DemandView {
             points,
-            weights: &self.weights,
+            weights: self.demand.weights(),
             groups: &self.groups,
             n_groups: self.demand.groups.len(),
         }
     }
 }
 
-fn load_set(path: &Path, role: Role, opts: &LoadOptions) -> Result<PlaceSet> {
-    input::load(path, role, opts).with_context(|| format!("loading {role} places"))
+fn load_set(path: &Path, role: Role, opts: &LoadOptions, show: bool) -> Result<PlaceSet> {
+    input::load_with_progress(path, role, opts, show)
+        .with_context(|| format!("loading {role} places"))
 }
 
 /// Loads demand (all files) and the open sites.
@@ -60,7 +64,8 @@ fn load_set(path: &Path, role: Role, opts: &LoadOptions) -> Result<PlaceSet> {
 pub fn load_inputs(cfg: &Config) -> Result<Loaded> {
     let mut demand = PlaceSet::default();
     for (i, path) in cfg.demand.iter().enumerate() {
-        let set = load_set(path, Role::Demand, &cfg.load)?;
+        let show = crate::progress::visible(cfg.output.quiet);
+        let set = load_set(path, Role::Demand, &cfg.load, show)?;
         if i == 0 {
             demand = set;
         } else {
@@ -105,8 +110,8 @@ pub fn aggregate(cfg: &Config, loaded: &mut Loaded) -> Result<()> {
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     let summary = crate::report::AggregationReport {
         cell: size.to_string(),
-        points: loaded.demand.places.len() as u64,
-        cells: agg.cells.places.len() as u64,
+        points: loaded.demand.len() as u64,
+        cells: agg.cells.len() as u64,
         max_error_km: agg.max_error_km,
         planned: None,
     };
@@ -216,7 +221,7 @@ pub fn matrix_notes(
 /// Input errors with the file, line and value.
 pub fn load_existing(cfg: &Config) -> Result<PlaceSet> {
     Ok(match &cfg.sites {
-        Some(p) => load_set(p, Role::Sites, &cfg.load.for_sites())?,
+        Some(p) => load_set(p, Role::Sites, &cfg.load.for_sites(), false)?,
         None => PlaceSet::default(),
     })
 }
@@ -226,21 +231,20 @@ pub fn load_existing(cfg: &Config) -> Result<PlaceSet> {
 /// # Errors
 /// Input errors with the file, line and value.
 pub fn load_demand(path: &Path, opts: &LoadOptions) -> Result<PlaceSet> {
-    load_set(path, Role::Demand, opts)
+    load_set(path, Role::Demand, opts, false)
 }
 
 impl Loaded {
     /// Takes the weights and groups of demand once for every later use.
     pub fn new(demand: PlaceSet, existing: PlaceSet) -> Self {
-        let weights = demand.places.iter().map(|p| p.weight).collect();
-        let groups = demand
-            .places
-            .iter()
-            .map(|p| p.group.unwrap_or(u32::MAX))
-            .collect();
+        // Ten million points without groups need no ten million "none"s.
+        let groups = if demand.groups.is_empty() {
+            Vec::new()
+        } else {
+            demand.group_indices()
+        };
         Loaded {
             demand,
-            weights,
             groups,
             existing,
             model: Model::default(),
@@ -276,24 +280,20 @@ pub fn expand_globs(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 
 /// Candidates at the demand locations (the default when no candidate file is given).
 pub fn candidates_from_demand(demand: &PlaceSet) -> PlaceSet {
-    PlaceSet {
-        source: format!("{} (demand locations)", demand.source),
-        places: demand
-            .places
-            .iter()
-            .map(|p| Place {
-                weight: 1.0,
-                cost: None,
-                capacity: None,
-                ..p.clone()
-            })
-            .collect(),
-        groups: demand.groups.clone(),
-        skipped: Vec::new(),
-        crs: demand.crs.clone(),
-        unlocated: demand.unlocated,
-        ..PlaceSet::default()
+    let mut set = PlaceSet::default();
+    set.source = format!("{} (demand locations)", demand.source);
+    set.groups = demand.groups.clone();
+    set.crs = demand.crs.clone();
+    set.unlocated = demand.unlocated;
+    for p in demand.iter() {
+        set.push(Place {
+            weight: 1.0,
+            cost: None,
+            capacity: None,
+            ..p
+        });
     }
+    set
 }
 
 /// The candidate sites: `--candidates`, else the demand locations.

@@ -786,8 +786,8 @@ mod variants {
             let (text, lines) = write(&rows, delim, crlf, bom, &blanks, quoted_newline);
             let set = load_bytes(Path::new("x.csv"), text.as_bytes(), Role::Demand, &LoadOptions::default())
                 .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
-            prop_assert_eq!(set.places.len(), rows.len());
-            for (p, &(lon, lat, w)) in set.places.iter().zip(&rows) {
+            prop_assert_eq!(set.len(), rows.len());
+            for (p, &(lon, lat, w)) in set.iter().zip(&rows) {
                 prop_assert_eq!((p.lon, p.lat, p.weight), (lon, lat, w));
             }
             // Spoil one row's latitude: the error names its physical line.

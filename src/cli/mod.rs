@@ -357,7 +357,7 @@ pub struct OutputArgs {
     /// Exit 1 when coverage within the first radius is below F (0.95 or 95%).
     #[arg(long, value_name = "F")]
     pub min_coverage: Option<String>,
-    /// No progress messages on stderr.
+    /// No progress on stderr (stage line and bars; they are drawn only when stderr is a terminal).
     #[arg(long, short = 'q', help_heading = "Output")]
     pub quiet: bool,
 }

@@ -639,13 +639,12 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::config::Outcome> {
                 let unproject = |x: f64, y: f64| opts.crs.to_lon_lat(x, y);
                 let demand: Vec<crate::render::map::DemandDot> = loaded
                     .demand
-                    .places
-                    .iter()
+                    .lons_lats_weights()
                     .enumerate()
-                    .map(|(i, p)| crate::render::map::DemandDot {
-                        lon: p.lon,
-                        lat: p.lat,
-                        weight: p.weight,
+                    .map(|(i, (lon, lat, weight))| crate::render::map::DemandDot {
+                        lon,
+                        lat,
+                        weight,
                         covered: eval.covered(i, 0),
                     })
                     .collect();
@@ -860,11 +859,10 @@ fn job(file: &Path, inp: &Inputs, name: &str, s: &Spec, sh: &Shared) -> Result<J
     for id in &s.close {
         if !sh
             .existing
-            .places
             .iter()
             .any(|p| p.id == *id || p.name.as_deref() == Some(id))
         {
-            let ids: Vec<&str> = sh.existing.places.iter().map(|p| p.id.as_str()).collect();
+            let ids: Vec<&str> = sh.existing.ids().collect();
             bail!(
                 "{}: no existing site is called {id:?}; existing sites: {}",
                 where_("close"),
@@ -874,7 +872,6 @@ fn job(file: &Path, inp: &Inputs, name: &str, s: &Spec, sh: &Shared) -> Result<J
     }
     let cand_named = |id: &str| {
         sh.cands
-            .places
             .iter()
             .position(|p| p.id == id || p.name.as_deref() == Some(id))
     };
@@ -913,12 +910,12 @@ fn job(file: &Path, inp: &Inputs, name: &str, s: &Spec, sh: &Shared) -> Result<J
             );
         }
     }
-    let demand: Vec<u32> = (0..sh.demand.places.len() as u32)
+    let demand: Vec<u32> = (0..sh.demand.len() as u32)
         .filter(|&i| {
             s.demand_groups.is_empty()
                 || sh
                     .demand
-                    .group_name(&sh.demand.places[i as usize])
+                    .group_name_of(i as usize)
                     .is_some_and(|g| s.demand_groups.iter().any(|x| x == g))
         })
         .collect();
@@ -926,34 +923,30 @@ fn job(file: &Path, inp: &Inputs, name: &str, s: &Spec, sh: &Shared) -> Result<J
         bail!("{}: the filter leaves no demand", where_("demand_groups"));
     }
     let forced: Vec<usize> = s.open.iter().filter_map(|id| cand_named(id)).collect();
-    let mut existing = PlaceSet {
-        source: sh.existing.source.clone(),
-        ..PlaceSet::default()
-    };
-    existing.places = sh
-        .existing
-        .places
-        .iter()
-        .filter(|p| {
-            !s.close
-                .iter()
-                .any(|c| *c == p.id || p.name.as_deref() == Some(c))
-        })
-        .cloned()
-        .collect();
+    let mut existing = PlaceSet::default();
+    existing.source = sh.existing.source.clone();
     // Sites a scenario opens by name stay where they are, also under `relocate`.
-    existing.places.extend(forced.iter().map(|&j| Place {
-        fixed: true,
-        ..sh.cands.places[j].clone()
-    }));
+    existing.set_places(
+        sh.existing
+            .iter()
+            .filter(|p| {
+                !s.close
+                    .iter()
+                    .any(|c| *c == p.id || p.name.as_deref() == Some(c))
+            })
+            .chain(forced.iter().map(|&j| Place {
+                fixed: true,
+                ..sh.cands.place(j)
+            })),
+    );
     let in_group = |p: &Place, list: &[String]| {
         sh.cands
             .group_name(p)
             .is_some_and(|g| list.iter().any(|x| x == g))
     };
-    let cands: Vec<u32> = (0..sh.cands.places.len() as u32)
+    let cands: Vec<u32> = (0..sh.cands.len() as u32)
         .filter(|&j| {
-            let p = &sh.cands.places[j as usize];
+            let p = &sh.cands.place(j as usize);
             let named = |list: &[String]| {
                 list.iter()
                     .any(|x| *x == p.id || p.name.as_deref() == Some(x))
@@ -1020,24 +1013,17 @@ fn job(file: &Path, inp: &Inputs, name: &str, s: &Spec, sh: &Shared) -> Result<J
 type JobResult = (Report, Vec<OpenSite>, Evaluation, Loaded);
 
 fn run_job(j: &Job, sh: &Shared, top: usize) -> Result<JobResult> {
-    let mut demand = PlaceSet {
-        source: sh.demand.source.clone(),
-        groups: sh.demand.groups.clone(),
-        crs: sh.demand.crs.clone(),
-        ..PlaceSet::default()
-    };
-    demand.places = j
-        .demand
-        .iter()
-        .map(|&i| sh.demand.places[i as usize].clone())
-        .collect();
+    let mut demand = PlaceSet::default();
+    demand.source = sh.demand.source.clone();
+    demand.groups = sh.demand.groups.clone();
+    demand.crs = sh.demand.crs.clone();
+    demand.set_places(j.demand.iter().map(|&i| sh.demand.place(i as usize)));
     let loaded = Loaded {
-        weights: demand.places.iter().map(|p| p.weight).collect(),
-        groups: demand
-            .places
-            .iter()
-            .map(|p| p.group.unwrap_or(u32::MAX))
-            .collect(),
+        groups: if demand.groups.is_empty() {
+            Vec::new()
+        } else {
+            demand.group_indices()
+        },
         demand,
         existing: j.existing.clone(),
         model: sh.model.clone(),
@@ -1054,24 +1040,25 @@ fn run_job_with<M: Metric>(
     top: usize,
     loaded: Loaded,
 ) -> Result<JobResult> {
-    let points = metric.points(&loaded.demand.places);
+    let points = metric.points(&loaded.demand);
     let quiet = Progress::new(true);
     match &j.plan {
         None => {
-            let (report, open, eval) = evaluate_network(metric, &points, &loaded, &j.radii, top);
+            let (report, open, eval) = evaluate_network(
+                metric,
+                &points,
+                &loaded,
+                &j.radii,
+                top,
+                &crate::progress::Bar::hidden(),
+            );
             Ok((report, open, eval, loaded))
         }
         Some(pc) => {
-            let mut cands = PlaceSet {
-                source: sh.cands.source.clone(),
-                groups: sh.cands.groups.clone(),
-                ..PlaceSet::default()
-            };
-            cands.places = j
-                .cands
-                .iter()
-                .map(|&c| sh.cands.places[c as usize].clone())
-                .collect();
+            let mut cands = PlaceSet::default();
+            cands.source = sh.cands.source.clone();
+            cands.groups = sh.cands.groups.clone();
+            cands.set_places(j.cands.iter().map(|&c| sh.cands.place(c as usize)));
             let out = plan_with(metric, &points, &j.radii, top, pc, &loaded, &cands, &quiet)?;
             Ok((out.report, out.open, out.eval, loaded))
         }

@@ -62,11 +62,11 @@ fn sweep_with<M: Metric>(
     progress: &Progress,
     start: Instant,
 ) -> Result<Outcome> {
-    let demand = metric.points(&loaded.demand.places);
-    let fixed = metric.points(&loaded.existing.places);
-    let cand_units = metric.points(&cands.places);
+    let demand = metric.points(&loaded.demand);
+    let fixed = metric.points(&loaded.existing);
+    let cand_units = metric.points(cands);
     let allowed = vec![true; cand_units.len()];
-    let total: f64 = loaded.weights.iter().sum();
+    let total: f64 = loaded.weights().iter().sum();
     let frac = |w: f64| if total > 0.0 { w / total } else { 0.0 };
     let mut points = Vec::new();
     let mut baseline = Vec::new();
@@ -75,7 +75,7 @@ fn sweep_with<M: Metric>(
         let model = coverage::build(
             metric,
             &demand,
-            &loaded.weights,
+            loaded.weights(),
             &fixed,
             &cand_units,
             *radius,
@@ -133,7 +133,7 @@ fn sweep_with<M: Metric>(
                 site_ids: ranked
                     .chosen
                     .iter()
-                    .map(|&j| cands.places[j as usize].id.clone())
+                    .map(|&j| cands.place(j as usize).id.clone())
                     .collect(),
             });
             prev = Some((set, covered));
@@ -158,10 +158,10 @@ fn sweep_with<M: Metric>(
     }
     let report = SweepReport {
         command: crate::report::CommandName::Sweep,
-        demand_points: loaded.weights.len() as u64,
+        demand_points: loaded.weights().len() as u64,
         total_weight: total,
-        candidates: cands.places.len() as u64,
-        existing: loaded.existing.places.len() as u64,
+        candidates: cands.len() as u64,
+        existing: loaded.existing.len() as u64,
         baseline,
         radius_labels: cfg.radii.iter().map(ToString::to_string).collect(),
         points,

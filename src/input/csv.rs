@@ -13,7 +13,17 @@ use super::{
     PlaceSet, RawPlace, Role, WEIGHT_NAMES, X_NAMES, Y_NAMES, clip, delimiter_name,
     has_decimal_comma, has_decimal_point, parse_number, weight_like,
 };
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Files smaller than this are read by the sequential reader alone.
+const FAST_MIN_BYTES: usize = 1 << 20;
+
+/// Bytes per part of the parallel reader (each ends at a line end).
+const PART_BYTES: usize = 1 << 20;
+
+/// Parts parsed at once before they are appended in file order: bounds the
+/// memory held by parsed rows not yet stored.
+const PARTS_AT_ONCE: usize = 16;
 
 /// Most header columns listed in a message.
 const LISTED_MAX: usize = 30;
@@ -275,17 +285,36 @@ pub(super) fn load(
     bytes: &[u8],
     role: Role,
     opts: &LoadOptions,
+    progress: &crate::progress::Bar,
+) -> Result<PlaceSet, InputError> {
+    load_impl(path, bytes, role, opts, progress, FAST_MIN_BYTES)
+}
+
+/// [`load`], with the size from which the parallel reader is tried.
+fn load_impl(
+    path: &Path,
+    bytes: &[u8],
+    role: Role,
+    opts: &LoadOptions,
+    progress: &crate::progress::Bar,
+    fast_min: usize,
 ) -> Result<PlaceSet, InputError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let lines = Lines::new(bytes);
     // Excel may write a `sep=;` line before the header; it names the delimiter.
     let sep = excel_sep(bytes);
     let start = sep.map_or(0, |(_, end)| end);
+    // The line table up to the header's first byte: enough to place the header.
+    // The whole file's table is built only by the sequential reader.
+    let head_end = bytes[start..]
+        .iter()
+        .position(|b| *b != b'\r' && *b != b'\n')
+        .map_or(bytes.len(), |i| start + i + 1);
+    let lines_head = Lines::new(&bytes[..head_end]);
     let (delimiter, delimiter_how) = match (sep, opts.delimiter) {
         (Some((d, _)), None) => (d, "Excel's sep= line".to_string()),
         _ => choose_delimiter(&bytes[start..], opts.delimiter),
     };
-    let header_line = lines.of_record(bytes, start);
+    let header_line = lines_head.of_record(bytes, start);
     let body = &bytes[start..];
     let mut reader = ::csv::ReaderBuilder::new()
         .has_headers(true)
@@ -432,6 +461,135 @@ pub(super) fn load(
         }
     }
 
+    let setup = |decimal_comma: bool,
+                 decimal_how: &str,
+                 first_rows: &[::csv::StringRecord]|
+     -> Result<Builder<'_>, InputError> {
+        let records = || first_rows.iter();
+        let mut b = Builder::new(path.to_path_buf(), role, opts);
+        b.decimal_comma = decimal_comma;
+        b.located = !ids_only;
+        b.cols.lon = lon.map(|i| headers[i].clone()).unwrap_or_default();
+        b.cols.lat = lat.map(|i| headers[i].clone()).unwrap_or_default();
+        b.cols.weight = weight.map(|w| headers[w].clone()).unwrap_or_default();
+        b.cols.cost = cost.map(|c| headers[c].clone()).unwrap_or_default();
+        b.cols.capacity = capacity.map(|c| headers[c].clone()).unwrap_or_default();
+        b.cols.fixed = fixed.map(|c| headers[c].clone()).unwrap_or_default();
+
+        let named = |i: Option<usize>| i.map_or("none".to_string(), |i| headers[i].clone());
+        let mut note = match (lon, lat) {
+            (Some(lon), Some(lat)) if opts.crs.is_wgs84() => format!(
+                "{role} file {path}: lon={}, lat={}",
+                headers[lon],
+                headers[lat],
+                path = path.display()
+            ),
+            (Some(lon), Some(lat)) => format!(
+                "{role} file {path}: x={}, y={} (metres, --crs {})",
+                headers[lon],
+                headers[lat],
+                opts.crs.label(),
+                path = path.display()
+            ),
+            _ => format!(
+                "{role} file {path}: no coordinates (ids only; distances come from the cost matrix)",
+                path = path.display()
+            ),
+        };
+        if role == Role::Demand {
+            note.push_str(&match weight {
+                Some(w) => format!(", weight={}", headers[w]),
+                None => ", weight=none (every place weighs 1)".to_string(),
+            });
+        }
+        note.push_str(&format!(", id={}, group={}", named(id), named(group)));
+        note.push_str(&format!(
+            "; delimiter {} ({delimiter_how}), {decimal_how}",
+            delimiter_name(delimiter),
+        ));
+        b.set.notes.push(note);
+
+        if role == Role::Demand && weight.is_none() {
+            let used = [lon, lat, id, name, group, cost, capacity, fixed];
+            let candidates: Vec<&String> = headers
+                .iter()
+                .enumerate()
+                .filter(|(i, h)| !used.contains(&Some(*i)) && weight_like(h))
+                .filter(|(i, _)| {
+                    let mut seen = 0;
+                    records()
+                        .filter_map(|r| r.get(*i))
+                        .filter(|v| !v.trim().is_empty())
+                        .take(50)
+                        .all(|v| {
+                            seen += 1;
+                            parse_number(v, decimal_comma).is_ok()
+                        })
+                        && seen > 0
+                })
+                .map(|(_, h)| h)
+                .collect();
+            if let Some(first) = candidates.first() {
+                b.set.warnings.push(format!(
+                "demand file {}: no weight column ({}), so every place weighs 1, but column `{}` looks like one: pass --weight-col {:?} to use it",
+                path.display(),
+                WEIGHT_NAMES.join(", "),
+                clip(first, 80),
+                clip(first, 80),
+            ));
+            }
+        }
+        Ok(b)
+    };
+    // Large demand files without a quote character take the parallel path: every
+    // record is one line, so the file splits at line ends and each part is parsed
+    // on its own. It handles clean files only; at the first thing it would have to
+    // report or that needs the full reader (a bad value, a totals row, a name
+    // column, decimal commas, projected coordinates), it gives up and the
+    // sequential reader below reads the file and reports exactly as always.
+    if role == Role::Demand
+        && bytes.len() >= fast_min
+        && opts.crs.is_wgs84()
+        && !opts.decimal_comma
+        && cost.is_none()
+        && capacity.is_none()
+        && fixed.is_none()
+        && memchr::memchr(b'"', bytes).is_none()
+        && let (Some(lon), Some(lat)) = (lon, lat)
+    {
+        let cols = FastColumns {
+            delimiter,
+            fields: headers.len(),
+            lon,
+            lat,
+            weight,
+            id,
+            name,
+            group,
+        };
+        let mut first_rows = Vec::new();
+        if weight.is_none() {
+            // Only the first rows: the sink stops the reader with an error that
+            // is dropped (record lines are not used, so the short table serves).
+            let _ = scan(path, bytes, start, &lines_head, delimiter, &mut |item| {
+                if let Item::Record(_, r) = item {
+                    first_rows.push(r.clone());
+                }
+                if first_rows.len() < 200 {
+                    Ok(())
+                } else {
+                    Err(InputError::NoPairs {
+                        path: PathBuf::new(),
+                    })
+                }
+            });
+        }
+        let mut b = setup(false, "decimal points", &first_rows)?;
+        if fast_fill(&mut b, bytes, start, &cols, progress) {
+            return b.finish();
+        }
+    }
+    let lines = Lines::new(bytes);
     // The decimal mark is decided per file from its own numbers: with --decimal-comma a
     // file that has decimal points and not one decimal comma (a plain CSV of sites next
     // to a European export of demand) keeps its points; without it, decimal commas are
@@ -456,7 +614,6 @@ pub(super) fn load(
         }
         Ok(())
     })?;
-    let records = || first_rows.iter();
     let (decimal_comma, decimal_how) = if opts.decimal_comma {
         if !has_comma && has_point {
             (
@@ -472,79 +629,7 @@ pub(super) fn load(
         (false, "decimal points")
     };
 
-    let mut b = Builder::new(path.to_path_buf(), role, opts);
-    b.decimal_comma = decimal_comma;
-    b.located = !ids_only;
-    b.cols.lon = lon.map(|i| headers[i].clone()).unwrap_or_default();
-    b.cols.lat = lat.map(|i| headers[i].clone()).unwrap_or_default();
-    b.cols.weight = weight.map(|w| headers[w].clone()).unwrap_or_default();
-    b.cols.cost = cost.map(|c| headers[c].clone()).unwrap_or_default();
-    b.cols.capacity = capacity.map(|c| headers[c].clone()).unwrap_or_default();
-    b.cols.fixed = fixed.map(|c| headers[c].clone()).unwrap_or_default();
-
-    let named = |i: Option<usize>| i.map_or("none".to_string(), |i| headers[i].clone());
-    let mut note = match (lon, lat) {
-        (Some(lon), Some(lat)) if opts.crs.is_wgs84() => format!(
-            "{role} file {path}: lon={}, lat={}",
-            headers[lon],
-            headers[lat],
-            path = path.display()
-        ),
-        (Some(lon), Some(lat)) => format!(
-            "{role} file {path}: x={}, y={} (metres, --crs {})",
-            headers[lon],
-            headers[lat],
-            opts.crs.label(),
-            path = path.display()
-        ),
-        _ => format!(
-            "{role} file {path}: no coordinates (ids only; distances come from the cost matrix)",
-            path = path.display()
-        ),
-    };
-    if role == Role::Demand {
-        note.push_str(&match weight {
-            Some(w) => format!(", weight={}", headers[w]),
-            None => ", weight=none (every place weighs 1)".to_string(),
-        });
-    }
-    note.push_str(&format!(", id={}, group={}", named(id), named(group)));
-    note.push_str(&format!(
-        "; delimiter {} ({delimiter_how}), {decimal_how}",
-        delimiter_name(delimiter),
-    ));
-    b.set.notes.push(note);
-
-    if role == Role::Demand && weight.is_none() {
-        let used = [lon, lat, id, name, group, cost, capacity, fixed];
-        let candidates: Vec<&String> = headers
-            .iter()
-            .enumerate()
-            .filter(|(i, h)| !used.contains(&Some(*i)) && weight_like(h))
-            .filter(|(i, _)| {
-                let mut seen = 0;
-                records()
-                    .filter_map(|r| r.get(*i))
-                    .filter(|v| !v.trim().is_empty())
-                    .take(50)
-                    .all(|v| {
-                        seen += 1;
-                        parse_number(v, decimal_comma).is_ok()
-                    })
-                    && seen > 0
-            })
-            .map(|(_, h)| h)
-            .collect();
-        if let Some(first) = candidates.first() {
-            b.set.warnings.push(format!(
-                "demand file {}: no weight column ({}), so every place weighs 1, but column `{}` looks like one: pass --weight-col {:?} to use it",
-                path.display(),
-                WEIGHT_NAMES.join(", "),
-                clip(first, 80),
-                clip(first, 80),
-            ));
-        }
-    }
+    let mut b = setup(decimal_comma, decimal_how, &first_rows)?;
 
     scan(path, bytes, start, &lines, delimiter, &mut |item| {
         match item {
@@ -585,6 +670,219 @@ pub(super) fn load(
     b.finish()
 }
 
+/// Where the fields of a demand file are, for the parallel reader.
+struct FastColumns {
+    delimiter: u8,
+    fields: usize,
+    lon: usize,
+    lat: usize,
+    weight: Option<usize>,
+    id: Option<usize>,
+    name: Option<usize>,
+    group: Option<usize>,
+}
+
+/// The rows of one part, parsed.
+#[derive(Default)]
+struct Part {
+    ids: String,
+    id_ends: Vec<usize>,
+    lon: Vec<f64>,
+    lat: Vec<f64>,
+    weight: Vec<f64>,
+    /// Index into `groups`, `u32::MAX` for none.
+    group: Vec<u32>,
+    /// Group names in the order the part first has them.
+    groups: Vec<String>,
+    /// Rows with no id: (row, line breaks in the part before it); their id is
+    /// `line{N}`, which needs the part's first line.
+    unnamed: Vec<(usize, u64)>,
+    /// Line breaks in the part.
+    breaks: u64,
+}
+
+/// A number as [`super::parse_number`] reads it with decimal points, finite; `None`
+/// for anything the sequential reader would have to report.
+fn fast_number(text: &str) -> Option<f64> {
+    let v: f64 = text.trim().parse().ok()?;
+    v.is_finite().then_some(v)
+}
+
+/// Parses one part (whole lines, no quotes); `None` at the first record the
+/// sequential reader must handle. The checks are [`Builder::push`]'s for clean
+/// WGS84 demand rows: numbers, the ranges of degrees, weights of zero or more.
+fn parse_part(text: &[u8], c: &FastColumns) -> Option<Part> {
+    let text = std::str::from_utf8(text).ok()?;
+    let bytes = text.as_bytes();
+    let mut part = Part::default();
+    let mut group_ids: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+    let mut fields: Vec<&str> = Vec::with_capacity(c.fields);
+    let mut pos = 0;
+    while pos < bytes.len() {
+        match bytes[pos] {
+            b'\n' => {
+                part.breaks += 1;
+                pos += 1;
+                continue;
+            }
+            b'\r' => {
+                if bytes.get(pos + 1) != Some(&b'\n') {
+                    part.breaks += 1;
+                }
+                pos += 1;
+                continue;
+            }
+            _ => {}
+        }
+        let end = memchr::memchr2(b'\n', b'\r', &bytes[pos..]).map_or(bytes.len(), |e| pos + e);
+        let record = &text[pos..end];
+        let line = part.breaks;
+        pos = end;
+        fields.clear();
+        fields.extend(record.split(c.delimiter as char));
+        if fields.len() != c.fields {
+            return None;
+        }
+        if fields.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        let lon = fast_number(fields[c.lon])?;
+        let lat = fast_number(fields[c.lat])?;
+        if lon.abs() > 1000.0
+            || lat.abs() > 1000.0
+            || !(-90.0..=90.0).contains(&lat)
+            || !(-180.0..=180.0).contains(&lon)
+        {
+            return None;
+        }
+        let weight = match c.weight {
+            None => 1.0,
+            Some(w) => {
+                let w = fast_number(fields[w])?;
+                if w < 0.0 {
+                    return None;
+                }
+                w
+            }
+        };
+        let id = c.id.map_or("", |i| fields[i].trim());
+        if let Some(n) = c.name {
+            // A name distinct from the id is kept by the sequential reader.
+            let name = fields[n];
+            if !name.is_empty() && (id.is_empty() || name != id) {
+                return None;
+            }
+        }
+        if id.is_empty() {
+            part.unnamed.push((part.lon.len(), line));
+        }
+        part.ids.push_str(id);
+        part.id_ends.push(part.ids.len());
+        part.lon.push(lon);
+        part.lat.push(lat);
+        part.weight.push(weight);
+        let group = match c.group.map(|g| fields[g]) {
+            Some(g) if !g.trim().is_empty() => {
+                let next = part.groups.len() as u32;
+                *group_ids.entry(g).or_insert_with(|| {
+                    part.groups.push(g.to_string());
+                    next
+                })
+            }
+            _ => u32::MAX,
+        };
+        part.group.push(group);
+    }
+    Some(part)
+}
+
+/// Fills `b` with the rows of a clean, quote-free demand file, parsing parts of
+/// it in parallel and appending them in file order (so the places, their group
+/// numbers and ids are the sequential reader's whatever the thread count).
+/// Returns false, with `b` to be dropped, as soon as one record needs the
+/// sequential reader.
+fn fast_fill(
+    b: &mut Builder<'_>,
+    bytes: &[u8],
+    start: usize,
+    c: &FastColumns,
+    progress: &crate::progress::Bar,
+) -> bool {
+    use rayon::prelude::*;
+    // The data starts at the break that ends the header line.
+    let Some(first) = bytes[start..]
+        .iter()
+        .position(|b| *b != b'\r' && *b != b'\n')
+    else {
+        return false;
+    };
+    let data = memchr::memchr2(b'\n', b'\r', &bytes[start + first..])
+        .map_or(bytes.len(), |e| start + first + e);
+    let mut breaks = Lines::new(&bytes[..data]).starts.len() as u64 - 1;
+    // Parts end just after a `\n`, so a CRLF pair never straddles two.
+    let mut bounds = vec![data];
+    let mut at = data;
+    while at < bytes.len() {
+        let want = (at + PART_BYTES).min(bytes.len());
+        at = match memchr::memchr(b'\n', &bytes[want..]) {
+            Some(e) if want < bytes.len() => want + e + 1,
+            _ => bytes.len(),
+        };
+        bounds.push(at);
+    }
+    let parts: Vec<(usize, usize)> = bounds.windows(2).map(|w| (w[0], w[1])).collect();
+    let rows_guess = (bytes.len() - data) / 24;
+    b.set.reserve(rows_guess, bytes.len() / 4);
+    for batch in parts.chunks(PARTS_AT_ONCE) {
+        let parsed: Vec<Option<Part>> = batch
+            .par_iter()
+            .map(|&(s, e)| parse_part(&bytes[s..e], c))
+            .collect();
+        for part in parsed {
+            let Some(part) = part else {
+                return false;
+            };
+            let remap: Vec<u32> = part
+                .groups
+                .into_iter()
+                .map(|g| {
+                    let next = b.set.groups.len() as u32;
+                    *b.group_ids.entry(g.clone()).or_insert_with(|| {
+                        b.set.groups.push(g);
+                        next
+                    })
+                })
+                .collect();
+            let mut unnamed = part.unnamed.iter().peekable();
+            let mut from = 0;
+            for (row, &to) in part.id_ends.iter().enumerate() {
+                let default;
+                let id = match unnamed.peek() {
+                    Some(&&(r, line)) if r == row => {
+                        unnamed.next();
+                        default = format!("line{}", breaks + line + 1);
+                        default.as_str()
+                    }
+                    _ => &part.ids[from..to],
+                };
+                from = to;
+                let g = part.group[row];
+                b.set.push_plain(
+                    id,
+                    part.lon[row],
+                    part.lat[row],
+                    part.weight[row],
+                    if g == u32::MAX { g } else { remap[g as usize] },
+                );
+            }
+            breaks += part.breaks;
+        }
+        let done = batch.last().map_or(0, |p| p.1);
+        progress.set(done as u64);
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -606,6 +904,158 @@ mod tests {
         assert_eq!(excel_sep(b"sep=;"), None);
         assert_eq!(excel_sep(b"sep,lon,lat\n"), None);
         assert_eq!(excel_sep(b"sep=|\n"), None);
+    }
+
+    use crate::progress::Bar;
+
+    /// Everything a place holds, for comparing two readings of one file.
+    fn dump(set: &PlaceSet) -> Vec<String> {
+        let mut out: Vec<String> = set
+            .iter()
+            .map(|p| format!("{p:?} {:?}", set.group_name(&p)))
+            .collect();
+        out.push(format!("{:?}", set.groups));
+        out.push(format!("{:?}", set.notes));
+        out.push(format!("{:?}", set.warnings));
+        out
+    }
+
+    fn both(text: &str, opts: &LoadOptions) -> (PlaceSet, PlaceSet) {
+        let path = Path::new("d.csv");
+        let hidden = Bar::hidden();
+        let sequential = load_impl(
+            path,
+            text.as_bytes(),
+            Role::Demand,
+            opts,
+            &hidden,
+            usize::MAX,
+        )
+        .unwrap();
+        let fast = load_impl(path, text.as_bytes(), Role::Demand, opts, &hidden, 0).unwrap();
+        (sequential, fast)
+    }
+
+    /// A demand file with the features the parallel reader must keep: CRLF and
+    /// LF mixed, blank and all-empty lines, missing ids, padded fields, groups,
+    /// a `sep=` line; long enough to be split into several parts.
+    fn messy(rows: usize) -> String {
+        let mut t = String::from("sep=;\r\nid;name;lon;lat;weight;region\r\n");
+        for i in 0..rows {
+            let lon = -179.5 + (i * 7919 % 359_000) as f64 / 1000.0;
+            let lat = -89.5 + (i * 104_729 % 179_000) as f64 / 1000.0;
+            let id = if i % 11 == 0 {
+                String::new()
+            } else {
+                format!(" p{i} ")
+            };
+            let name = if i % 3 == 0 {
+                id.trim().to_string()
+            } else {
+                String::new()
+            };
+            let region = ["north", "", "south", " east", "west "][i % 5];
+            t.push_str(&format!("{id};{name};{lon};{lat}; {}.5 ;{region}", i % 97));
+            t.push_str(if i % 2 == 0 { "\r\n" } else { "\n" });
+            if i % 1000 == 7 {
+                t.push_str("\n;;;;;\r\n\r\n");
+            }
+        }
+        t
+    }
+
+    #[test]
+    fn the_parallel_reader_gives_the_sequential_readers_places() {
+        let text = messy(60_000);
+        assert!(text.len() > 2 * PART_BYTES, "several parts");
+        let opts = LoadOptions::default();
+        // The parallel path must take this file, not hand it back.
+        let bytes = text.as_bytes();
+        let mut b = Builder::new("d.csv".into(), Role::Demand, &opts);
+        let cols = FastColumns {
+            delimiter: b';',
+            fields: 6,
+            lon: 2,
+            lat: 3,
+            weight: Some(4),
+            id: Some(0),
+            name: Some(1),
+            group: Some(5),
+        };
+        assert!(fast_fill(&mut b, bytes, 7, &cols, &Bar::hidden()));
+        let (sequential, fast) = both(&text, &opts);
+        assert_eq!(sequential.len(), 60_000);
+        assert_eq!(dump(&sequential), dump(&fast));
+        // Ids of rows without one name their physical line.
+        assert_eq!(fast.id(0), "line3");
+        assert_eq!(fast.id(11), "line17");
+    }
+
+    #[test]
+    fn the_parallel_reader_is_the_same_on_one_thread_and_on_three() {
+        let text = messy(30_000);
+        let opts = LoadOptions::default();
+        let on = |n: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let set = load_impl(
+                    Path::new("d.csv"),
+                    text.as_bytes(),
+                    Role::Demand,
+                    &opts,
+                    &Bar::hidden(),
+                    0,
+                )
+                .unwrap();
+                dump(&set)
+            })
+        };
+        assert_eq!(on(1), on(3));
+    }
+
+    #[test]
+    fn files_the_parallel_reader_cannot_take_are_read_and_reported_as_before() {
+        let base = messy(20_000);
+        let opts = LoadOptions::default();
+        let path = Path::new("d.csv");
+        let hidden = Bar::hidden();
+        // A bad value deep in the file, a totals row, a quoted field, a name that
+        // is not the id, a decimal comma: each is handed to the sequential reader,
+        // which loads or reports exactly as it does alone.
+        let bad_lon = format!("{base}x;;abc;1;1;north\n");
+        let totals = format!("{base}Total;;;;5;\n");
+        let quoted = format!("{base}\"q\";;1;2;3;north\n");
+        let named = format!("{base}a;Alpha;1;2;3;north\n");
+        let comma = format!("{base}a;;1,5;2;3;north\n");
+        let ragged = format!("{base}a;;1;2\n");
+        for text in [&bad_lon, &totals, &quoted, &named, &comma, &ragged] {
+            let seq = load_impl(
+                path,
+                text.as_bytes(),
+                Role::Demand,
+                &opts,
+                &hidden,
+                usize::MAX,
+            );
+            let fast = load_impl(path, text.as_bytes(), Role::Demand, &opts, &hidden, 0);
+            match (seq, fast) {
+                (Ok(a), Ok(b)) => assert_eq!(dump(&a), dump(&b)),
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                (a, b) => panic!("{:?} vs {:?}", a.err(), b.err()),
+            }
+        }
+        let err = load_impl(path, bad_lon.as_bytes(), Role::Demand, &opts, &hidden, 0)
+            .unwrap_err()
+            .to_string();
+        let line = bad_lon.lines().count();
+        assert!(
+            err.contains(&format!("d.csv:line {line}: column `lon`")),
+            "{err}"
+        );
+        assert!(err.contains("\"abc\""), "{err}");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! so the set must be mostly off land (or near the poles) as given and mostly on land
 //! when swapped before anything is said.
 
-use super::Place;
+use super::PlaceSet;
 use serde_json::Value;
 use std::sync::OnceLock;
 
@@ -132,16 +132,19 @@ pub(crate) fn plausible(lon: f64, lat: f64, reach: f64) -> bool {
 /// `Some((share plausible as given, share plausible swapped))` when the places look
 /// like longitude and latitude were swapped; `None` otherwise (including when a swap
 /// is impossible because some |longitude| exceeds 90).
-pub(crate) fn looks_swapped(places: &[Place]) -> Option<(f64, f64)> {
-    if places.len() < MIN_PLACES || places.iter().any(|p| p.lon.abs() > 90.0) {
+pub(crate) fn looks_swapped(places: &PlaceSet) -> Option<(f64, f64)> {
+    if places.len() < MIN_PLACES || (0..places.len()).any(|i| places.lon(i).abs() > 90.0) {
         return None;
     }
     let step = places.len().div_ceil(SAMPLE);
-    let sample: Vec<&Place> = places.iter().step_by(step).collect();
+    let sample: Vec<(f64, f64)> = (0..places.len())
+        .step_by(step)
+        .map(|i| (places.lon(i), places.lat(i)))
+        .collect();
     let n = sample.len() as f64;
     let given = sample
         .iter()
-        .filter(|p| plausible(p.lon, p.lat, GIVEN_REACH))
+        .filter(|&&(lon, lat)| plausible(lon, lat, GIVEN_REACH))
         .count() as f64
         / n;
     if given > GIVEN_MAX {
@@ -149,7 +152,7 @@ pub(crate) fn looks_swapped(places: &[Place]) -> Option<(f64, f64)> {
     }
     let swapped = sample
         .iter()
-        .filter(|p| plausible(p.lat, p.lon, SWAPPED_REACH))
+        .filter(|&&(lon, lat)| plausible(lat, lon, SWAPPED_REACH))
         .count() as f64
         / n;
     (swapped >= SWAPPED_MIN).then_some((given, swapped))

@@ -160,13 +160,43 @@ pub struct Skipped {
     pub reason: String,
 }
 
-/// The places of one input file.
+/// Strings stored end to end in one buffer: one allocation for millions of ids
+/// instead of one each.
+#[derive(Debug, Clone, Default)]
+struct Arena {
+    text: String,
+    /// End offset of each string in `text`.
+    ends: Vec<u64>,
+}
+
+impl Arena {
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn push(&mut self, s: &str) {
+        self.text.push_str(s);
+        self.ends.push(self.text.len() as u64);
+    }
+
+    fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.text[start..self.ends[i] as usize]
+    }
+}
+
+/// The places of one input file, stored by column: ids in one string arena,
+/// coordinates, weights and group indices in flat arrays, and the columns few
+/// files have (name, projected metres, cost, capacity, fixed) only once a place
+/// has one. Ten million demand points hold about 50 bytes each.
+///
+/// Read one field with [`PlaceSet::id`], [`PlaceSet::lon`], ..., or a whole
+/// [`Place`] (owned) with [`PlaceSet::place`] and [`PlaceSet::iter`]; add places
+/// with [`PlaceSet::push`].
 #[derive(Debug, Clone, Default)]
 pub struct PlaceSet {
     /// Where they came from, for messages.
     pub source: String,
-    /// The places, in file order.
-    pub places: Vec<Place>,
     /// Group names; [`Place::group`] indexes into this.
     pub groups: Vec<String>,
     /// Rows skipped under `--skip-invalid`.
@@ -183,25 +213,303 @@ pub struct PlaceSet {
     /// The places have no coordinates (ids only, loaded with
     /// [`LoadOptions::coordinates_optional`]): their `lon` and `lat` are NaN.
     pub unlocated: bool,
+    ids: Arena,
+    /// Empty until a place has a name; then `""` for places without one.
+    names: Arena,
+    lon: Vec<f64>,
+    lat: Vec<f64>,
+    /// Empty until a place has projected metres; then NaN for places without.
+    xy: Vec<[f64; 2]>,
+    weight: Vec<f64>,
+    /// Empty until a place has a group; then `u32::MAX` for places without.
+    group: Vec<u32>,
+    /// Empty until a place has a cost; then NaN for places without.
+    cost: Vec<f64>,
+    /// Empty until a place has a capacity; then NaN for places without.
+    capacity: Vec<f64>,
+    /// Empty until a place is fixed.
+    fixed: Vec<bool>,
+}
+
+/// A column that is filled only once some place has a value: `pad` for the places
+/// before.
+fn put<T: Clone>(col: &mut Vec<T>, len: usize, value: Option<T>, pad: T) {
+    match value {
+        Some(v) => {
+            col.resize(len, pad);
+            col.push(v);
+        }
+        None if !col.is_empty() => col.push(pad),
+        None => {}
+    }
+}
+
+fn some_f64(v: Option<&f64>) -> Option<f64> {
+    v.copied().filter(|v| !v.is_nan())
 }
 
 impl PlaceSet {
+    /// A set of `places` (in that order) with no source, groups or notes.
+    pub fn from_places(places: impl IntoIterator<Item = Place>) -> PlaceSet {
+        let mut set = PlaceSet::default();
+        for p in places {
+            set.push(p);
+        }
+        set
+    }
+
+    /// An empty set with the same source, groups, notes and coordinate system as
+    /// `self` (no places, nothing skipped): the start of a subset.
+    pub fn empty_like(&self) -> PlaceSet {
+        PlaceSet {
+            source: self.source.clone(),
+            groups: self.groups.clone(),
+            notes: self.notes.clone(),
+            warnings: self.warnings.clone(),
+            crs: self.crs.clone(),
+            unlocated: self.unlocated,
+            ..PlaceSet::default()
+        }
+    }
+
+    /// The places `indices` of `self`, in that order, with its groups and notes.
+    pub fn subset(&self, indices: impl IntoIterator<Item = usize>) -> PlaceSet {
+        let mut out = self.empty_like();
+        out.skipped = self.skipped.clone();
+        for i in indices {
+            out.push(self.place(i));
+        }
+        out
+    }
+
+    /// Replaces the places with `places` (groups, notes and the rest stay).
+    pub fn set_places(&mut self, places: impl IntoIterator<Item = Place>) {
+        let meta = PlaceSet {
+            source: std::mem::take(&mut self.source),
+            groups: std::mem::take(&mut self.groups),
+            skipped: std::mem::take(&mut self.skipped),
+            notes: std::mem::take(&mut self.notes),
+            warnings: std::mem::take(&mut self.warnings),
+            crs: self.crs.take(),
+            unlocated: self.unlocated,
+            ..PlaceSet::default()
+        };
+        *self = meta;
+        for p in places {
+            self.push(p);
+        }
+    }
+
+    /// Number of places.
+    pub fn len(&self) -> usize {
+        self.lon.len()
+    }
+
+    /// No places.
+    pub fn is_empty(&self) -> bool {
+        self.lon.is_empty()
+    }
+
+    /// Adds a place at the end; its group indexes [`PlaceSet::groups`].
+    pub fn push(&mut self, p: Place) {
+        let n = self.len();
+        self.ids.push(&p.id);
+        match p.name.as_deref() {
+            Some(name) => {
+                while self.names.len() < n {
+                    self.names.push("");
+                }
+                self.names.push(name);
+            }
+            None if self.names.len() > 0 => self.names.push(""),
+            None => {}
+        }
+        self.lon.push(p.lon);
+        self.lat.push(p.lat);
+        put(&mut self.xy, n, p.xy, [f64::NAN; 2]);
+        self.weight.push(p.weight);
+        put(&mut self.group, n, p.group, u32::MAX);
+        put(&mut self.cost, n, p.cost, f64::NAN);
+        put(&mut self.capacity, n, p.capacity, f64::NAN);
+        put(&mut self.fixed, n, p.fixed.then_some(true), false);
+    }
+
+    /// A located place with nothing but an id, coordinates, a weight and a
+    /// group, without building a [`Place`] (the fast CSV path).
+    pub(crate) fn push_plain(&mut self, id: &str, lon: f64, lat: f64, weight: f64, group: u32) {
+        let n = self.len();
+        self.ids.push(id);
+        if self.names.len() > 0 {
+            self.names.push("");
+        }
+        self.lon.push(lon);
+        self.lat.push(lat);
+        if !self.xy.is_empty() {
+            self.xy.push([f64::NAN; 2]);
+        }
+        self.weight.push(weight);
+        put(
+            &mut self.group,
+            n,
+            (group != u32::MAX).then_some(group),
+            u32::MAX,
+        );
+        for col in [&mut self.cost, &mut self.capacity] {
+            if !col.is_empty() {
+                col.push(f64::NAN);
+            }
+        }
+        if !self.fixed.is_empty() {
+            self.fixed.push(false);
+        }
+    }
+
+    /// Room for `n` more places with ids of about `id_bytes` bytes in all.
+    pub(crate) fn reserve(&mut self, n: usize, id_bytes: usize) {
+        self.ids.text.reserve(id_bytes);
+        self.ids.ends.reserve(n);
+        self.lon.reserve(n);
+        self.lat.reserve(n);
+        self.weight.reserve(n);
+    }
+
+    /// Place `i`, as an owned value.
+    ///
+    /// # Panics
+    /// If `i` is out of range.
+    pub fn place(&self, i: usize) -> Place {
+        Place {
+            id: self.id(i).to_string(),
+            name: self.name(i).map(str::to_string),
+            lon: self.lon[i],
+            lat: self.lat[i],
+            xy: self.xy(i),
+            weight: self.weight[i],
+            group: self.group(i),
+            cost: self.cost(i),
+            capacity: self.capacity(i),
+            fixed: self.fixed(i),
+        }
+    }
+
+    /// Every place, in order, as owned values.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Place> + '_ {
+        (0..self.len()).map(|i| self.place(i))
+    }
+
+    /// The id of place `i`.
+    pub fn id(&self, i: usize) -> &str {
+        self.ids.get(i)
+    }
+
+    /// Every place's longitude, latitude and weight, in order.
+    pub fn lons_lats_weights(&self) -> impl ExactSizeIterator<Item = (f64, f64, f64)> + '_ {
+        (0..self.len()).map(|i| (self.lon[i], self.lat[i], self.weight[i]))
+    }
+
+    /// Every id, in order.
+    pub fn ids(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        (0..self.len()).map(|i| self.id(i))
+    }
+
+    /// The display name of place `i`, where it has one distinct from its id.
+    pub fn name(&self, i: usize) -> Option<&str> {
+        (i < self.names.len())
+            .then(|| self.names.get(i))
+            .filter(|n| !n.is_empty())
+    }
+
+    /// The name of place `i` if there is one, else its id.
+    pub fn label(&self, i: usize) -> &str {
+        self.name(i).unwrap_or_else(|| self.id(i))
+    }
+
+    /// Longitude of place `i`, degrees (NaN without coordinates).
+    pub fn lon(&self, i: usize) -> f64 {
+        self.lon[i]
+    }
+
+    /// Latitude of place `i`, degrees (NaN without coordinates).
+    pub fn lat(&self, i: usize) -> f64 {
+        self.lat[i]
+    }
+
+    /// Projected metres of place `i` (see [`Place::xy`]).
+    pub fn xy(&self, i: usize) -> Option<[f64; 2]> {
+        self.xy.get(i).copied().filter(|v| !v[0].is_nan())
+    }
+
+    /// Whether some place has projected metres.
+    pub fn has_xy(&self) -> bool {
+        self.xy.iter().any(|v| !v[0].is_nan())
+    }
+
+    /// Weight of place `i`.
+    pub fn weight(&self, i: usize) -> f64 {
+        self.weight[i]
+    }
+
+    /// Every weight, in order.
+    pub fn weights(&self) -> &[f64] {
+        &self.weight
+    }
+
+    /// Group index of place `i` (into [`PlaceSet::groups`]).
+    pub fn group(&self, i: usize) -> Option<u32> {
+        self.group.get(i).copied().filter(|&g| g != u32::MAX)
+    }
+
+    /// Every place's group index, `u32::MAX` for none.
+    pub fn group_indices(&self) -> Vec<u32> {
+        if self.group.is_empty() {
+            vec![u32::MAX; self.len()]
+        } else {
+            self.group.clone()
+        }
+    }
+
+    /// Set-up cost of place `i`.
+    pub fn cost(&self, i: usize) -> Option<f64> {
+        some_f64(self.cost.get(i))
+    }
+
+    /// Capacity of place `i`.
+    pub fn capacity(&self, i: usize) -> Option<f64> {
+        some_f64(self.capacity.get(i))
+    }
+
+    /// Whether some place has a capacity.
+    pub fn has_capacity(&self) -> bool {
+        self.capacity.iter().any(|c| !c.is_nan())
+    }
+
+    /// Whether place `i` is fixed (never moves under `--relocate`).
+    pub fn fixed(&self, i: usize) -> bool {
+        self.fixed.get(i).copied().unwrap_or(false)
+    }
+
     /// The places as unit vectors, in order.
     pub fn units(&self) -> Vec<crate::sphere::UnitVector> {
-        self.places
+        self.lon
             .iter()
-            .map(|p| crate::sphere::to_unit(p.lon, p.lat))
+            .zip(&self.lat)
+            .map(|(&lon, &lat)| crate::sphere::to_unit(lon, lat))
             .collect()
     }
 
     /// Total weight.
     pub fn total_weight(&self) -> f64 {
-        self.places.iter().map(|p| p.weight).sum()
+        self.weight.iter().sum()
     }
 
     /// The group name of a place.
     pub fn group_name(&self, place: &Place) -> Option<&str> {
         place.group.map(|g| self.groups[g as usize].as_str())
+    }
+
+    /// The group name of place `i`.
+    pub fn group_name_of(&self, i: usize) -> Option<&str> {
+        self.group(i).map(|g| self.groups[g as usize].as_str())
     }
 
     /// Appends the places of `other`, remapping groups.
@@ -223,10 +531,10 @@ impl PlaceSet {
                 })
             })
             .collect();
-        self.places.extend(other.places.into_iter().map(|mut p| {
+        for mut p in other.iter() {
             p.group = p.group.map(|g| remap[g as usize]);
-            p
-        }));
+            self.push(p);
+        }
         self.unlocated |= other.unlocated;
         self.skipped.extend(other.skipped);
         self.notes.extend(other.notes);
@@ -692,7 +1000,7 @@ impl<'o> Builder<'o> {
                     }
                     self.seen_ids.insert(place.id.clone(), loc);
                 }
-                self.set.places.push(place);
+                self.set.push(place);
                 Ok(())
             }
             Err(e) => self.skip_or_fail(e),
@@ -783,7 +1091,7 @@ impl<'o> Builder<'o> {
             _ => match loc {
                 Location::Line(l) => format!("line{l}"),
                 Location::Feature(n) => format!("feature{n}"),
-                Location::File => format!("{}", self.set.places.len()),
+                Location::File => format!("{}", self.set.len()),
             },
         };
         let group = raw.group.filter(|g| !g.trim().is_empty()).map(|g| {
@@ -812,7 +1120,7 @@ impl<'o> Builder<'o> {
     /// empty set is an error; the weights must add up to a finite number; and a set
     /// whose places would lie on land only with longitude and latitude swapped is warned about.
     pub fn finish(mut self) -> Result<PlaceSet, InputError> {
-        if self.set.places.is_empty() {
+        if self.set.is_empty() {
             if self.role == Role::Sites && self.set.skipped.is_empty() {
                 self.set.notes.push(format!(
                     "site file {} has no rows: no outlets yet",
@@ -840,7 +1148,7 @@ impl<'o> Builder<'o> {
         if !self.located || !self.opts.crs.is_wgs84() {
             return Ok(self.set);
         }
-        if let Some((given, swapped)) = land::looks_swapped(&self.set.places) {
+        if let Some((given, swapped)) = land::looks_swapped(&self.set) {
             let how = if self.cols.lon.starts_with("coordinates") {
                 "GeoJSON coordinates are [longitude, latitude]; check the order in the file"
                     .to_string()
@@ -858,15 +1166,19 @@ impl<'o> Builder<'o> {
                 swapped = swapped * 100.0,
             ));
         }
-        let odd = swapped_rows(&self.set.places);
+        let odd = swapped_rows(&self.set);
         if !odd.is_empty() {
             let listed: Vec<String> = odd
                 .iter()
                 .take(3)
-                .map(|p| {
+                .map(|&i| {
                     format!(
                         "{} ({}={}, {}={})",
-                        p.id, self.cols.lon, p.lon, self.cols.lat, p.lat
+                        self.set.id(i),
+                        self.cols.lon,
+                        self.set.lon(i),
+                        self.cols.lat,
+                        self.set.lat(i)
                     )
                 })
                 .collect();
@@ -888,7 +1200,8 @@ impl<'o> Builder<'o> {
 /// otherwise right. Conservative: at least 10 places, a minority flagged (at most
 /// one in ten), "far" is over 1000 km and 8 times the median distance to the centre,
 /// "among them" within twice that median (or 200 km).
-fn swapped_rows(places: &[Place]) -> Vec<&Place> {
+fn swapped_rows(places: &PlaceSet) -> Vec<usize> {
+    use rayon::prelude::*;
     let n = places.len();
     if n < 10 {
         return Vec::new();
@@ -898,15 +1211,25 @@ fn swapped_rows(places: &[Place]) -> Vec<&Place> {
         let mid = v.len() / 2;
         *v.select_nth_unstable_by(mid, f64::total_cmp).1
     };
-    let lon0 = median(places.iter().map(|p| p.lon).collect());
-    let lat0 = median(places.iter().map(|p| p.lat).collect());
+    let (lons, lats) = (&places.lon, &places.lat);
+    let lon0 = median(lons.clone());
+    let lat0 = median(lats.clone());
     let dist = |lon: f64, lat: f64| crate::sphere::haversine_km(lon, lat, lon0, lat0);
-    let r50 = median(places.iter().map(|p| dist(p.lon, p.lat)).collect());
+    // Each point's distance on its own: the same numbers whatever the thread count.
+    let r50 = median(
+        lons.par_iter()
+            .zip(lats.par_iter())
+            .map(|(&lon, &lat)| dist(lon, lat))
+            .collect(),
+    );
     let far = (8.0 * r50).max(1000.0);
     let near = (2.0 * r50).max(200.0);
-    let odd: Vec<&Place> = places
-        .iter()
-        .filter(|p| p.lon.abs() <= 90.0 && dist(p.lon, p.lat) > far && dist(p.lat, p.lon) <= near)
+    let odd: Vec<usize> = (0..n)
+        .into_par_iter()
+        .filter(|&i| {
+            let (lon, lat) = (lons[i], lats[i]);
+            lon.abs() <= 90.0 && dist(lon, lat) > far && dist(lat, lon) <= near
+        })
         .collect();
     if odd.len() * 10 > n { Vec::new() } else { odd }
 }
@@ -1123,17 +1446,51 @@ fn sniff_format(bytes: &[u8]) -> Format {
 /// # Errors
 /// [`InputError`] naming the file, the line or feature, the column and the value.
 pub fn load(path: &Path, role: Role, opts: &LoadOptions) -> Result<PlaceSet, InputError> {
+    load_with_progress(path, role, opts, false)
+}
+
+/// [`load`], with a progress bar on stderr (bytes read, then parsed) when `show`
+/// (see [`crate::progress::visible`]).
+///
+/// # Errors
+/// As [`load`].
+pub fn load_with_progress(
+    path: &Path,
+    role: Role,
+    opts: &LoadOptions,
+    show: bool,
+) -> Result<PlaceSet, InputError> {
+    let name = path
+        .file_name()
+        .map_or_else(|| "<stdin>".into(), |n| n.to_string_lossy().into_owned());
     let mut bytes = Vec::new();
     let read = if path == Path::new("-") {
-        std::io::stdin().lock().read_to_end(&mut bytes)
+        std::io::stdin().lock().read_to_end(&mut bytes).map(|_| ())
     } else {
-        std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes))
+        std::fs::File::open(path).and_then(|mut f| {
+            let len = f.metadata().map_or(0, |m| m.len());
+            let bar = crate::progress::Bar::bytes(show, len, &format!("reading {name}"));
+            // Read in blocks so the bar moves; the whole file is kept for parsing.
+            bytes.reserve(len as usize);
+            let mut block = vec![0u8; 1 << 22];
+            loop {
+                let n = f.read(&mut block)?;
+                if n == 0 {
+                    break;
+                }
+                bytes.extend_from_slice(&block[..n]);
+                bar.inc(n as u64);
+            }
+            Ok(())
+        })
     };
     read.map_err(|reason| InputError::Io {
         path: path.to_path_buf(),
         reason,
     })?;
-    let set = load_bytes(path, &bytes, role, opts)?;
+    let bar = crate::progress::Bar::bytes(show, bytes.len() as u64, &format!("parsing {name}"));
+    let set = load_bytes_with(path, &bytes, role, opts, &bar)?;
+    bar.finish();
     for w in &set.warnings {
         eprintln!("outpost: warning: {w}");
     }
@@ -1152,6 +1509,16 @@ pub fn load_bytes(
     role: Role,
     opts: &LoadOptions,
 ) -> Result<PlaceSet, InputError> {
+    load_bytes_with(path, bytes, role, opts, &crate::progress::Bar::hidden())
+}
+
+fn load_bytes_with(
+    path: &Path,
+    bytes: &[u8],
+    role: Role,
+    opts: &LoadOptions,
+    bar: &crate::progress::Bar,
+) -> Result<PlaceSet, InputError> {
     let display = if path == Path::new("-") {
         PathBuf::from("<stdin>")
     } else {
@@ -1169,7 +1536,7 @@ pub fn load_bytes(
         .or(opts.format)
         .unwrap_or_else(|| sniff_format(bytes));
     let result = match format {
-        Format::Csv => csv::load(&display, bytes, role, opts),
+        Format::Csv => csv::load(&display, bytes, role, opts, bar),
         Format::GeoJson => geojson::load(&display, bytes, role, opts),
     };
     debug_assert!(result.as_ref().err().is_none_or(|e| e.path() == display));
@@ -1300,15 +1667,16 @@ mod tests {
             })
             .collect();
         places.push(at("odd", 52.5, 13.4));
-        let odd = swapped_rows(&places);
+        let set = PlaceSet::from_places(places.clone());
+        let odd = swapped_rows(&set);
         assert_eq!(odd.len(), 1);
-        assert_eq!(odd[0].id, "odd");
+        assert_eq!(set.id(odd[0]), "odd");
         // A real far-away outlet that is not a mirror image is left alone.
         places.pop();
         places.push(at("far", -74.0, 40.7));
-        assert!(swapped_rows(&places).is_empty());
+        assert!(swapped_rows(&PlaceSet::from_places(places.clone())).is_empty());
         // Too few places: no verdict.
-        assert!(swapped_rows(&places[..5]).is_empty());
+        assert!(swapped_rows(&PlaceSet::from_places(places[..5].to_vec())).is_empty());
     }
 
     #[test]

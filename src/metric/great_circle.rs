@@ -6,7 +6,7 @@
 //! great-circle nearest neighbour. Keys are squared chords.
 
 use super::{Metric, SiteIndex};
-use crate::input::Place;
+use crate::input::{Place, PlaceSet};
 use crate::sphere::{EARTH_RADIUS_KM, UnitVector, chord2, chord2_for_km, km_for_chord2, to_unit};
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
@@ -55,6 +55,16 @@ impl Metric for GreatCircle {
 
     fn point(&self, place: &Place) -> UnitVector {
         to_unit(place.lon, place.lat)
+    }
+
+    /// In parallel: each point on its own, so the result does not depend on threads.
+    fn points(&self, places: &PlaceSet) -> Vec<UnitVector> {
+        use rayon::prelude::*;
+        (0..places.len())
+            .into_par_iter()
+            .with_min_len(4096)
+            .map(|i| to_unit(places.lon(i), places.lat(i)))
+            .collect()
     }
 
     fn index(&self, sites: &[UnitVector]) -> PointIndex {

@@ -113,27 +113,25 @@ impl CostMatrix {
             }
             (n, shown.join(", "))
         };
-        let site_places: Vec<&Place> = sites.iter().flat_map(|s| s.places.iter()).collect();
+        let site_places: Vec<&str> = sites.iter().flat_map(|s| s.ids()).collect();
         let demand_in_rows = demand
-            .places
-            .iter()
-            .filter(|p| self.inner.rows.contains_key(&p.id))
+            .ids()
+            .filter(|p| self.inner.rows.contains_key(*p))
             .count();
         let sites_in_cols = site_places
             .iter()
-            .filter(|p| self.inner.cols.contains_key(&p.id))
+            .filter(|p| self.inner.cols.contains_key(**p))
             .count();
-        let nothing_demand = !demand.places.is_empty() && demand_in_rows == 0;
+        let nothing_demand = !demand.is_empty() && demand_in_rows == 0;
         let nothing_sites = !site_places.is_empty() && sites_in_cols == 0;
         if nothing_demand || nothing_sites {
             let demand_in_cols = demand
-                .places
-                .iter()
-                .filter(|p| self.inner.cols.contains_key(&p.id))
+                .ids()
+                .filter(|p| self.inner.cols.contains_key(*p))
                 .count();
             let sites_in_rows = site_places
                 .iter()
-                .filter(|p| self.inner.rows.contains_key(&p.id))
+                .filter(|p| self.inner.rows.contains_key(**p))
                 .count();
             let first = |v: &[String]| {
                 v.iter()
@@ -143,28 +141,24 @@ impl CostMatrix {
                     .join(", ")
             };
             let swapped = (nothing_demand && demand_in_cols > 0)
-                || (nothing_sites && sites_in_rows > 0 && demand_in_rows < demand.places.len());
+                || (nothing_sites && sites_in_rows > 0 && demand_in_rows < demand.len());
             if swapped {
                 return Err(format!(
                     "{src}: the demand and site columns look swapped: {demand_in_cols} of {} demand ids are in the matrix's site column and {sites_in_rows} of {} site ids in its demand column, but {demand_in_rows} demand ids and {sites_in_cols} site ids are where they belong; name the columns the other way round with --cost-from-col and --cost-to-col{opts_hint}",
-                    demand.places.len(),
+                    demand.len(),
                     site_places.len(),
                 ));
             }
             let (what, ids, matrix_ids) = if nothing_demand {
                 (
                     "demand",
-                    demand
-                        .places
-                        .iter()
-                        .map(|p| p.id.clone())
-                        .collect::<Vec<_>>(),
+                    demand.ids().map(str::to_string).collect::<Vec<_>>(),
                     &t.origins,
                 )
             } else {
                 (
                     "site",
-                    site_places.iter().map(|p| p.id.clone()).collect(),
+                    site_places.iter().map(|p| p.to_string()).collect(),
                     &t.destinations,
                 )
             };
@@ -174,13 +168,7 @@ impl CostMatrix {
                 first(matrix_ids)
             ));
         }
-        let (n, ex) = examples(
-            &mut demand
-                .places
-                .iter()
-                .filter(|p| !self.inner.rows.contains_key(&p.id))
-                .map(|p| p.id.as_str()),
-        );
+        let (n, ex) = examples(&mut demand.ids().filter(|p| !self.inner.rows.contains_key(*p)));
         if n > 0 {
             notes.push(format!(
                 "cost matrix {src}: {n} demand point(s) have no row, so no site reaches them: {ex}"
@@ -189,15 +177,15 @@ impl CostMatrix {
         let (n, ex) = examples(
             &mut site_places
                 .iter()
-                .filter(|p| !self.inner.cols.contains_key(&p.id))
-                .map(|p| p.id.as_str()),
+                .filter(|p| !self.inner.cols.contains_key(**p))
+                .copied(),
         );
         if n > 0 {
             notes.push(format!(
                 "cost matrix {src}: {n} site(s) have no row at all, so they reach no demand: {ex}"
             ));
         }
-        let demand_ids: FxHashSet<&str> = demand.places.iter().map(|p| p.id.as_str()).collect();
+        let demand_ids: FxHashSet<&str> = demand.ids().collect();
         let (n, ex) = examples(
             &mut t
                 .origins
@@ -210,7 +198,7 @@ impl CostMatrix {
                 "cost matrix {src}: {n} demand id(s) match no demand point and are not used: {ex}"
             ));
         }
-        let site_ids: FxHashSet<&str> = site_places.iter().map(|p| p.id.as_str()).collect();
+        let site_ids: FxHashSet<&str> = site_places.iter().copied().collect();
         let (n, ex) = examples(
             &mut t
                 .destinations
@@ -457,24 +445,12 @@ mod tests {
     fn swapped_columns_are_detected() {
         let m = matrix(&[(0, 0, 1), (1, 1, 2)]);
         // The demand is named like the matrix's sites, the sites like its demand.
-        let demand = PlaceSet {
-            places: vec![place("s0"), place("s1")],
-            ..PlaceSet::default()
-        };
-        let sites = PlaceSet {
-            places: vec![place("d0")],
-            ..PlaceSet::default()
-        };
+        let demand = PlaceSet::from_places(vec![place("s0"), place("s1")]);
+        let sites = PlaceSet::from_places(vec![place("d0")]);
         let e = m.check_places(&demand, &[&sites], "").unwrap_err();
         assert!(e.contains("look swapped"), "{e}");
-        let demand = PlaceSet {
-            places: vec![place("d0"), place("d7")],
-            ..PlaceSet::default()
-        };
-        let sites = PlaceSet {
-            places: vec![place("s0"), place("s5")],
-            ..PlaceSet::default()
-        };
+        let demand = PlaceSet::from_places(vec![place("d0"), place("d7")]);
+        let sites = PlaceSet::from_places(vec![place("s0"), place("s5")]);
         let notes = m.check_places(&demand, &[&sites], "").unwrap();
         let all = notes.join("\n");
         assert!(all.contains("1 demand point(s) have no row"), "{all}");

@@ -23,7 +23,7 @@ pub use great_circle::GreatCircle;
 pub use matrix::CostMatrix;
 pub use planar::Planar;
 
-use crate::input::Place;
+use crate::input::{Place, PlaceSet};
 use crate::sphere::{Radius, RadiusUnit};
 
 /// A distance model over demand points and sites.
@@ -50,8 +50,8 @@ pub trait Metric: Sync {
     fn point(&self, place: &Place) -> Self::Point;
 
     /// Prepares every place, in order.
-    fn points(&self, places: &[Place]) -> Vec<Self::Point> {
-        places.iter().map(|p| self.point(p)).collect()
+    fn points(&self, places: &PlaceSet) -> Vec<Self::Point> {
+        places.iter().map(|p| self.point(&p)).collect()
     }
 
     /// Indexes `sites`; site `i` is returned by queries as `i`.

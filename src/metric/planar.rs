@@ -11,7 +11,7 @@
 //! grid or UTM zone expect.
 
 use super::{Metric, SiteIndex};
-use crate::input::Place;
+use crate::input::{Place, PlaceSet};
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
 
@@ -70,6 +70,12 @@ impl Metric for Planar {
     fn point(&self, place: &Place) -> PlanePoint {
         debug_assert!(place.xy.is_some(), "a planar run loads projected metres");
         place.xy.unwrap_or([f64::NAN, f64::NAN])
+    }
+
+    fn points(&self, places: &PlaceSet) -> Vec<PlanePoint> {
+        (0..places.len())
+            .map(|i| places.xy(i).unwrap_or([f64::NAN, f64::NAN]))
+            .collect()
     }
 
     fn index(&self, sites: &[PlanePoint]) -> PlaneIndex {

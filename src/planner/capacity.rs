@@ -40,9 +40,8 @@ pub(super) fn choose_capacitated<M: Metric>(
     let m_all = coverage::build(net.metric, net.demand, net.weights, &[], &all_units, r0);
     let caps: Vec<f64> = net
         .existing
-        .places
         .iter()
-        .chain(&net.cand_places.places)
+        .chain(net.cand_places.iter())
         .map(|s| s.capacity.or(pc.capacity).unwrap_or(f64::INFINITY))
         .collect();
     let served = |new: &[u32]| {

@@ -23,7 +23,7 @@ pub(super) fn plan_center<M: Metric>(
         ..
     } = *task;
     let (weights, fixed, cands, allowed) =
-        (&loaded.weights[..], sites.fixed, sites.cands, sites.allowed);
+        (loaded.weights(), sites.fixed, sites.cands, sites.allowed);
     progress.stage("p-center radius search");
     let p = pc.add.expect("checked by the CLI");
     let res = pcenter::solve(

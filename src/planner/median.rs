@@ -24,7 +24,7 @@ pub(super) fn plan_median<M: Metric>(
         ..
     } = *task;
     let (weights, fixed, cands, allowed) =
-        (&loaded.weights[..], sites.fixed, sites.cands, sites.allowed);
+        (loaded.weights(), sites.fixed, sites.cands, sites.allowed);
     progress.stage("finding nearest candidates");
     let all: Vec<M::Point> = fixed.iter().chain(cands).copied().collect();
     let p = pc.add.expect("checked by the CLI");

@@ -18,7 +18,7 @@ use crate::coverage::CoverageModel;
 use crate::evaluate::{Evaluation, evaluate};
 use crate::input::PlaceSet;
 use crate::metric::Metric;
-use crate::progress::Progress;
+use crate::progress::{Bar, Progress};
 use crate::report::{BoundReport, BudgetReport, Measure, ObjectiveValue, Report};
 use crate::solve::mclp::Limits;
 use crate::solve::{exhaustive, pcenter, rank_by_marginal};
@@ -129,10 +129,10 @@ pub(crate) fn plan_network<M: Metric>(
     } = *task;
     let costs = candidate_costs(pc, cands)?;
     let capacitated = pc.capacity.is_some()
-        || cands.places.iter().any(|p| p.capacity.is_some())
-        || existing.places.iter().any(|p| p.capacity.is_some());
-    let fixed_units = metric.points(&existing.places);
-    let cand_units = metric.points(&cands.places);
+        || cands.iter().any(|p| p.capacity.is_some())
+        || existing.iter().any(|p| p.capacity.is_some());
+    let fixed_units = metric.points(existing);
+    let cand_units = metric.points(cands);
     let allowed = vec![true; cand_units.len()];
     let deadline = Instant::now() + pc.time_limit;
     let r0 = radii[0];
@@ -142,13 +142,15 @@ pub(crate) fn plan_network<M: Metric>(
     // weight they serve instead of by covered weight.
     let model = (r0.unit != RadiusUnit::Any).then(|| {
         progress.stage("building the coverage structure");
-        crate::coverage::build(
+        let bar = progress.count(demand.len() as u64, "coverage (demand points)");
+        crate::coverage::build_reporting(
             metric,
             demand,
-            &loaded.weights,
+            loaded.weights(),
             &fixed_units,
             &cand_units,
             r0,
+            &bar,
         )
     });
     let limits = Limits {
@@ -173,7 +175,7 @@ pub(crate) fn plan_network<M: Metric>(
         let net = capacity::Network {
             metric,
             demand,
-            weights: &loaded.weights,
+            weights: loaded.weights(),
             fixed: &fixed_units,
             cands: &cand_units,
             existing,
@@ -195,17 +197,19 @@ pub(crate) fn plan_network<M: Metric>(
             radii,
         ),
     };
-    let mut open: Vec<OpenSite> = existing.places.iter().map(OpenSite::existing).collect();
+    let mut open: Vec<OpenSite> = existing.iter().map(|p| OpenSite::existing(&p)).collect();
     for (k, &j) in ranked.chosen.iter().enumerate() {
         open.push(OpenSite {
-            place: cands.places[j as usize].clone(),
+            place: cands.place(j as usize),
             status: crate::report::SiteStatus::New,
             rank: Some(k as u32 + 1),
             marginal: ranked.marginal.get(k).copied(),
         });
     }
     let open_units: Vec<M::Point> = open.iter().map(|s| metric.point(&s.place)).collect();
-    let mut eval = evaluate(metric, loaded.view(demand), &open_units, radii);
+    let bar = progress.count(demand.len() as u64, "evaluating (demand points)");
+    let mut eval = evaluate(metric, loaded.view(demand), &open_units, radii, &bar);
+    drop(bar);
     let mut report = build_report(
         metric,
         crate::report::CommandName::Plan,
@@ -213,7 +217,7 @@ pub(crate) fn plan_network<M: Metric>(
         loaded,
         &open,
         &eval,
-        cands.places.len() as u64,
+        cands.len() as u64,
         top,
     );
     let failure_note = chosen.notes.first().cloned();
@@ -252,7 +256,7 @@ pub(crate) fn plan_network<M: Metric>(
         eval.allocation = Some(capacity::apply_capacities(
             metric,
             &mut report,
-            (demand, &loaded.weights),
+            (demand, loaded.weights()),
             &open_units,
             &open,
             radii[0],
@@ -320,7 +324,7 @@ fn choose<M: Metric>(
             let (set, value) = exhaustive::best_subset(
                 metric,
                 demand,
-                &loaded.weights,
+                loaded.weights(),
                 fixed_units,
                 cand_units,
                 p,
@@ -344,7 +348,7 @@ fn choose<M: Metric>(
             &backup::Backup {
                 metric,
                 demand,
-                weights: &loaded.weights,
+                weights: loaded.weights(),
                 fixed: fixed_units,
                 cands: cand_units,
                 radius: r0,
@@ -364,8 +368,8 @@ fn choose<M: Metric>(
 /// A candidate without a cost under a budget.
 fn candidate_costs(pc: &PlanConfig, cands: &PlaceSet) -> Result<Vec<f64>> {
     Ok(if pc.budget.is_some() {
-        let mut c = Vec::with_capacity(cands.places.len());
-        for p in &cands.places {
+        let mut c = Vec::with_capacity(cands.len());
+        for p in cands.iter() {
             match p.cost {
                 Some(v) => c.push(v),
                 None => bail!(
@@ -377,7 +381,7 @@ fn candidate_costs(pc: &PlanConfig, cands: &PlaceSet) -> Result<Vec<f64>> {
         }
         c
     } else {
-        cands.places.iter().map(|p| p.cost.unwrap_or(0.0)).collect()
+        cands.iter().map(|p| p.cost.unwrap_or(0.0)).collect()
     })
 }
 
@@ -404,7 +408,7 @@ pub fn measured<M: Metric>(
         Objective::Distance => eval
             .nearest
             .iter()
-            .zip(&loaded.weights)
+            .zip(loaded.weights())
             .map(|(n, w)| {
                 w * if n.1.is_finite() {
                     n.1
@@ -415,7 +419,7 @@ pub fn measured<M: Metric>(
             .sum(),
         Objective::MaxDistance => {
             if pc.weighted {
-                pcenter::objective(metric, demand, &loaded.weights, open_units, true)
+                pcenter::objective(metric, demand, loaded.weights(), open_units, true)
             } else {
                 eval.distance.map_or(0.0, |d| d.max)
             }
@@ -482,7 +486,7 @@ fn rank_by_served<M: Metric>(
         .copied()
         .chain(set.iter().map(|&j| cands[j as usize]))
         .collect();
-    let eval = evaluate(metric, loaded.view(demand), &units, radii);
+    let eval = evaluate(metric, loaded.view(demand), &units, radii, &Bar::hidden());
     let mut order: Vec<(u32, f64)> = set
         .iter()
         .enumerate()

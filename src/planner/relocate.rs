@@ -35,21 +35,15 @@ pub(super) fn plan_relocating<M: Metric>(
     let existing = &task.loaded.existing;
     for id in &pc.fixed {
         if !existing
-            .places
             .iter()
             .any(|p| p.id == *id || p.name.as_deref() == Some(id.as_str()))
         {
-            let known: Vec<&str> = existing
-                .places
-                .iter()
-                .take(8)
-                .map(|p| p.id.as_str())
-                .collect();
+            let known: Vec<&str> = existing.ids().take(8).collect();
             bail!(
                 "--fixed {id:?}: no existing outlet has that id (the outlets of {} are {}{})",
                 existing.source,
                 known.join(", "),
-                if existing.places.len() > known.len() {
+                if existing.len() > known.len() {
                     ", ..."
                 } else {
                     ""
@@ -58,29 +52,27 @@ pub(super) fn plan_relocating<M: Metric>(
         }
     }
     let is_fixed = |i: usize| {
-        let p = &existing.places[i];
+        let p = &existing.place(i);
         p.fixed
             || pc
                 .fixed
                 .iter()
                 .any(|id| p.id == *id || p.name.as_deref() == Some(id.as_str()))
     };
-    let movable: Vec<usize> = (0..existing.places.len())
-        .filter(|&i| !is_fixed(i))
-        .collect();
+    let movable: Vec<usize> = (0..existing.len()).filter(|&i| !is_fixed(i)).collect();
     let k = pc.relocate.min(movable.len());
     if k == 0 {
         // Nothing may move: the plain plan, saying why.
         let mut out = plan_network(task, pc, existing)?;
         out.report.notes.push(format!(
             "relocation: no outlet can move ({} existing, {} fixed): this is the plan keeping every outlet",
-            existing.places.len(),
-            existing.places.len() - movable.len()
+            existing.len(),
+            existing.len() - movable.len()
         ));
         out.report.relocation = Some(RelocationReport {
             relocate: pc.relocate,
             movable: 0,
-            fixed: existing.places.len(),
+            fixed: existing.len(),
             closed: Vec::new(),
             baseline_value: out.report.objective_value.as_ref().map_or(0.0, |v| v.value),
             value: out.report.objective_value.as_ref().map_or(0.0, |v| v.value),
@@ -100,16 +92,10 @@ pub(super) fn plan_relocating<M: Metric>(
         ..*task
     };
     let run = |closed: &[usize]| -> Result<PlanOutput> {
-        let kept = PlaceSet {
-            places: (0..existing.places.len())
-                .filter(|i| !closed.contains(i))
-                .map(|i| existing.places[i].clone())
-                .collect(),
-            ..existing.clone()
-        };
+        let kept = existing.subset((0..existing.len()).filter(|i| !closed.contains(i)));
         let saved: f64 = closed
             .iter()
-            .map(|&i| existing.places[i].cost.unwrap_or(0.0))
+            .map(|&i| existing.cost(i).unwrap_or(0.0))
             .sum();
         let sub = PlanConfig {
             add: pc.add.map(|n| n + closed.len()),
@@ -200,7 +186,7 @@ pub(super) fn plan_relocating<M: Metric>(
                 .report
                 .sites
                 .iter()
-                .find(|s| s.id == existing.places[i].id && s.status == SiteStatus::Existing)
+                .find(|s| s.id == existing.id(i) && s.status == SiteStatus::Existing)
                 .cloned()
                 .expect("the baseline keeps every outlet");
             site.status = SiteStatus::Closed;
@@ -261,13 +247,7 @@ pub(super) fn plan_relocating<M: Metric>(
         let shown: Vec<String> = singles
             .iter()
             .take(5)
-            .map(|&(i, v)| {
-                format!(
-                    "{} {:+.2} pp",
-                    existing.places[i].label(),
-                    pp(v - base_value)
-                )
-            })
+            .map(|&(i, v)| format!("{} {:+.2} pp", existing.label(i), pp(v - base_value)))
             .collect();
         out.report.notes.push(format!(
             "moving one outlet (and opening one more new site): {}",
@@ -277,12 +257,8 @@ pub(super) fn plan_relocating<M: Metric>(
     out.report.relocation = Some(RelocationReport {
         relocate: pc.relocate,
         movable: movable.len(),
-        fixed: existing.places.len() - movable.len(),
-        closed: best
-            .0
-            .iter()
-            .map(|&i| existing.places[i].id.clone())
-            .collect(),
+        fixed: existing.len() - movable.len(),
+        closed: best.0.iter().map(|&i| existing.id(i).to_string()).collect(),
         baseline_value: base_value,
         value: achieved,
         options_tried: tried,
@@ -293,7 +269,7 @@ pub(super) fn plan_relocating<M: Metric>(
         !best
             .0
             .iter()
-            .any(|&i| s.status == SiteStatus::Existing && s.place.id == existing.places[i].id)
+            .any(|&i| s.status == SiteStatus::Existing && s.place.id == existing.id(i))
     });
     Ok(out)
 }
@@ -307,19 +283,14 @@ fn relaxed_bound<M: Metric>(
     is_fixed: &dyn Fn(usize) -> bool,
 ) -> Result<Option<f64>> {
     let existing = &task.loaded.existing;
-    let fixed = PlaceSet {
-        places: (0..existing.places.len())
-            .filter(|&i| is_fixed(i))
-            .map(|i| existing.places[i].clone())
-            .collect(),
-        ..existing.clone()
-    };
+    let fixed = existing.subset((0..existing.len()).filter(|&i| is_fixed(i)));
     let mut cands = task.cands.clone();
-    cands.places = movable
-        .iter()
-        .map(|&i| existing.places[i].clone())
-        .chain(task.cands.places.iter().cloned())
-        .collect();
+    cands.set_places(
+        movable
+            .iter()
+            .map(|&i| existing.place(i))
+            .chain(task.cands.iter()),
+    );
     let quiet = Progress::new(true);
     let relaxed = Task {
         cands: &cands,
@@ -331,7 +302,7 @@ fn relaxed_bound<M: Metric>(
         budget: pc.budget.map(|b| {
             b + movable
                 .iter()
-                .map(|&i| existing.places[i].cost.unwrap_or(0.0))
+                .map(|&i| existing.cost(i).unwrap_or(0.0))
                 .sum::<f64>()
         }),
         relocate: 0,
@@ -347,7 +318,7 @@ fn relaxed_bound<M: Metric>(
 fn names(existing: &PlaceSet, which: &[usize]) -> String {
     which
         .iter()
-        .map(|&i| existing.places[i].label().to_string())
+        .map(|&i| existing.label(i).to_string())
         .collect::<Vec<_>>()
         .join(" and ")
 }

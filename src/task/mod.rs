@@ -35,7 +35,7 @@ pub fn run_one(
     )?;
     let (mut report, open, eval, failure) = crate::with_metric!(&loaded.model, m => run_one_with(m, cfg, loaded, candidates, progress))?;
     report.notes.extend(notes);
-    if let Some(note) = unreached_note(&loaded.model, &eval, &loaded.weights) {
+    if let Some(note) = unreached_note(&loaded.model, &eval, loaded.weights()) {
         report.notes.push(note);
     }
     if let Some(by) = cfg.output.sites_by {
@@ -93,7 +93,7 @@ fn run_one_with<M: Metric>(
     candidates: Option<&PlaceSet>,
     progress: &crate::progress::Progress,
 ) -> Result<(Report, Vec<OpenSite>, Evaluation, Option<String>)> {
-    let demand = metric.points(&loaded.demand.places);
+    let demand = metric.points(&loaded.demand);
     match &cfg.command {
         Command::Plan(pc) => {
             let cands = candidates.expect("plans load their candidates");
@@ -114,8 +114,10 @@ fn run_one_with<M: Metric>(
         }
         _ => {
             progress.stage("evaluating coverage");
+            let bar = progress.count(demand.len() as u64, "evaluating (demand points)");
             let (report, open, eval) =
-                evaluate_network(metric, &demand, loaded, &cfg.radii, cfg.output.top);
+                evaluate_network(metric, &demand, loaded, &cfg.radii, cfg.output.top, &bar);
+            drop(bar);
             Ok((report, open, eval, None))
         }
     }
@@ -142,8 +144,8 @@ fn plan_aggregated<M: Metric>(
 ) -> Result<(Report, Vec<OpenSite>, Evaluation, Option<String>)> {
     let capacitated = pc.capacity.is_some()
         || pc.per_engineer.is_some()
-        || cands.places.iter().any(|p| p.capacity.is_some())
-        || loaded.existing.places.iter().any(|p| p.capacity.is_some());
+        || cands.has_capacity()
+        || loaded.existing.has_capacity();
     if capacitated {
         anyhow::bail!(
             "--aggregate {}: capacities and --per-engineer assign demand point by point, which a plan on cells cannot do yet: drop --aggregate, or plan on cells without capacities",
@@ -154,7 +156,7 @@ fn plan_aggregated<M: Metric>(
         "planning on {} cells ({})",
         agg.summary.cells, agg.summary.cell
     ));
-    let cells = metric.points(&agg.loaded.demand.places);
+    let cells = metric.points(&agg.loaded.demand);
     let out = crate::planner::plan_with(
         metric,
         &cells,
@@ -167,7 +169,10 @@ fn plan_aggregated<M: Metric>(
     )?;
     progress.stage("measuring the plan on every demand point");
     let open_units: Vec<M::Point> = out.open.iter().map(|s| metric.point(&s.place)).collect();
-    let eval = crate::evaluate::evaluate(metric, loaded.view(demand), &open_units, &cfg.radii);
+    let bar = progress.count(demand.len() as u64, "evaluating (demand points)");
+    let eval =
+        crate::evaluate::evaluate(metric, loaded.view(demand), &open_units, &cfg.radii, &bar);
+    drop(bar);
     let new_sites = out.open.iter().filter(|s| s.rank.is_some()).count();
     let mut report = crate::assemble::build_report(
         metric,
@@ -176,7 +181,7 @@ fn plan_aggregated<M: Metric>(
         loaded,
         &out.open,
         &eval,
-        cands.places.len() as u64,
+        cands.len() as u64,
         cfg.output.top,
     );
     let (value, measure) =
@@ -347,13 +352,12 @@ fn write_map(
     let unproject = |x: f64, y: f64| cfg.load.crs.to_lon_lat(x, y);
     let demand: Vec<DemandDot> = loaded
         .demand
-        .places
-        .iter()
+        .lons_lats_weights()
         .enumerate()
-        .map(|(i, p)| DemandDot {
-            lon: p.lon,
-            lat: p.lat,
-            weight: p.weight,
+        .map(|(i, (lon, lat, weight))| DemandDot {
+            lon,
+            lat,
+            weight,
             covered: eval.covered(i, 0),
         })
         .collect();
@@ -437,7 +441,7 @@ fn write_assignments(
 ) -> std::io::Result<()> {
     let mut out = ::csv::Writer::from_writer(w);
     // Projected coordinates add `x` and `y` (metres) after `lat`.
-    let xy = loaded.demand.places.iter().any(|p| p.xy.is_some());
+    let xy = loaded.demand.has_xy();
     let mut header: Vec<String> = ["id", "lon", "lat"].map(String::from).to_vec();
     if xy {
         header.extend(["x", "y"].map(String::from));
@@ -475,11 +479,11 @@ fn write_assignments(
     // the distance to each serving site, by the run's distance model.
     let distance = |i: usize, k: usize| -> f64 {
         crate::with_metric!(&loaded.model, m => m.distance_between(
-            &m.point(&loaded.demand.places[i]),
+            &m.point(&loaded.demand.place(i)),
             &m.point(&open[k].place),
         ))
     };
-    for (i, p) in loaded.demand.places.iter().enumerate() {
+    for (i, p) in loaded.demand.iter().enumerate() {
         let mut base = vec![p.id.clone(), coord(p.lon), coord(p.lat)];
         if xy {
             let [x, y] = p.xy.unwrap_or([f64::NAN; 2]);
@@ -487,7 +491,7 @@ fn write_assignments(
         }
         base.extend([
             p.weight.to_string(),
-            loaded.demand.group_name(p).unwrap_or("").to_string(),
+            loaded.demand.group_name(&p).unwrap_or("").to_string(),
         ]);
         let covered: Vec<String> = (0..radii.len())
             .map(|t| if eval.covered(i, t) { "1" } else { "0" }.to_string())
