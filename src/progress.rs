@@ -47,6 +47,12 @@ impl Bar {
         }
         let style = ProgressStyle::with_template(template)
             .expect("the templates are fixed and valid")
+            .with_key(
+                "rate",
+                |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.0}/s", s.per_sec());
+                },
+            )
             .progress_chars("=> ");
         bar.set_style(style);
         bar.set_message(what.to_string());
@@ -69,7 +75,7 @@ impl Bar {
         Bar::make(
             show,
             Some(total),
-            "{spinner} {msg:<28!} [{bar:30}] {human_pos}/{human_len} {per_sec} ETA {eta}",
+            "{spinner} {msg:<28!} [{bar:30}] {human_pos}/{human_len} {rate} ETA {eta}",
             what,
         )
     }
