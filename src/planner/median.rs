@@ -39,11 +39,13 @@ pub(super) fn plan_median<M: Metric>(
     let k = pc
         .k_nearest
         .unwrap_or_else(|| auto_k(all.len(), p + fixed.len(), demand.len()));
-    let nl = pmedian::NearestLists::build(metric, demand, weights, &all, fixed.len(), k);
+    let mut nl = pmedian::NearestLists::build(metric, demand, weights, &all, fixed.len(), k);
     let src = pmedian::Source::new(metric, demand, &all);
     let nf = fixed.len() as u32;
     progress.stage("local search");
-    let found = pmedian::search(&nl, &src, p, allowed, pc.seed, STARTS, SWAP_MOVES, deadline);
+    let found = pmedian::search(
+        &mut nl, &src, p, allowed, pc.seed, STARTS, SWAP_MOVES, deadline,
+    );
     let (mut set, mut cost) = (found.set, found.cost);
     let mut notes = vec![format!(
         "p-median: {} starts (greedy and seeded randomised greedy), {} fast swaps, {} improved by path relinking; lists of {} nearest sites, extended for {} points{}",

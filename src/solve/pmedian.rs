@@ -47,6 +47,8 @@ pub struct NearestLists {
     pub k: usize,
     /// Whether every list holds every site.
     pub complete: bool,
+    /// Whether point `i`'s list holds every site it can reach.
+    pub full: Vec<bool>,
     /// A distance no pair exceeds (the distance model's [`Metric::farthest_among`]).
     pub farthest: f64,
     /// The demand point of each entry, when lists differ in length (a sparse
@@ -95,6 +97,7 @@ impl NearestLists {
         let mut dist = Vec::with_capacity(demand.len() * k);
         let mut far = Vec::with_capacity(demand.len());
         let ragged = per.iter().any(|l| l.len() != k);
+        let full: Vec<bool> = per.iter().map(|l| complete || l.len() < k).collect();
         for list in per {
             // Any valid far cost works when the list is complete; the farthest distance is the
             // largest possible. A list shorter than `k` holds every site the point can reach
@@ -139,6 +142,7 @@ impl NearestLists {
             weight: weights.to_vec(),
             k: k.max(1),
             complete,
+            full,
             farthest,
             rev_off,
             rev,
@@ -152,6 +156,66 @@ impl NearestLists {
             // Every list holds exactly `k` entries, laid out in demand order.
             None => e / self.k,
         }
+    }
+
+    /// Replaces the lists of the points a search extended by their longer
+    /// ones, so later searches start from them (the lists become ragged).
+    pub fn absorb(&mut self, long: Vec<(usize, Vec<u32>, Vec<f64>, bool)>) {
+        if long.is_empty() {
+            return;
+        }
+        let n = self.far.len();
+        let mut by_point: Vec<Option<(Vec<u32>, Vec<f64>, bool)>> = vec![None; n];
+        for (i, s, d, c) in long {
+            by_point[i] = Some((s, d, c));
+        }
+        let mut off = Vec::with_capacity(n + 1);
+        off.push(0);
+        let mut site = Vec::with_capacity(self.site.len());
+        let mut dist = Vec::with_capacity(self.dist.len());
+        for (i, l) in by_point.iter().enumerate() {
+            match l {
+                Some((s, d, c)) => {
+                    site.extend_from_slice(s);
+                    dist.extend_from_slice(d);
+                    self.full[i] = *c;
+                    self.far[i] = if *c {
+                        self.farthest
+                    } else {
+                        d.last().copied().unwrap_or(self.farthest)
+                    };
+                }
+                None => {
+                    site.extend_from_slice(&self.site[self.off[i]..self.off[i + 1]]);
+                    dist.extend_from_slice(&self.dist[self.off[i]..self.off[i + 1]]);
+                }
+            }
+            off.push(site.len());
+        }
+        self.off = off;
+        self.site = site;
+        self.dist = dist;
+        self.owner = Some(
+            (0..n)
+                .flat_map(|i| std::iter::repeat_n(i as u32, self.off[i + 1] - self.off[i]))
+                .collect(),
+        );
+        let ns = self.n_sites;
+        let mut rev_off = vec![0usize; ns + 1];
+        for &s in &self.site {
+            rev_off[s as usize + 1] += 1;
+        }
+        for j in 0..ns {
+            rev_off[j + 1] += rev_off[j];
+        }
+        let mut fill = rev_off.clone();
+        let mut rev = vec![0u32; self.site.len()];
+        for (e, &s) in self.site.iter().enumerate() {
+            rev[fill[s as usize]] = e as u32;
+            fill[s as usize] += 1;
+        }
+        self.rev_off = rev_off;
+        self.rev = rev;
     }
 
     /// Weighted cost of an open set under the lists' model.
@@ -319,6 +383,23 @@ impl<'a, M: Metric> Source<'a, M> {
 
     /// The `k` nearest reachable sites of demand point `i`, nearest first, ties by index.
     fn nearest(&self, i: usize, k: usize) -> Vec<(u32, f64)> {
+        if 4 * k >= self.sites.len() {
+            // A large share of the sites: measuring all and sorting beats the tree walk.
+            let u = &self.demand[i];
+            let mut all: Vec<(u32, f64)> = self
+                .sites
+                .iter()
+                .enumerate()
+                .map(|(j, s)| (j as u32, self.metric.key_between(u, s)))
+                .filter(|e| e.1.is_finite())
+                .collect();
+            all.sort_unstable_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+            all.truncate(k);
+            return all
+                .into_iter()
+                .map(|(s, key)| (s, self.metric.distance(key)))
+                .collect();
+        }
         self.index
             .nearest_k(&self.demand[i], k)
             .into_iter()
@@ -364,17 +445,28 @@ impl<'s, 'a, M: Metric> Rows<'s, 'a, M> {
         self.long.len()
     }
 
+    /// The extended lists, as (point, sites, distances, complete).
+    fn into_long(self) -> Vec<(usize, Vec<u32>, Vec<f64>, bool)> {
+        let mut out = Vec::with_capacity(self.long.len());
+        let mut long: Vec<Option<Long>> = self.long.into_iter().map(Some).collect();
+        for (i, &l) in self.long_of.iter().enumerate() {
+            if l != NONE {
+                let r = long[l as usize]
+                    .take()
+                    .expect("each extended list belongs to one point");
+                out.push((i, r.site, r.dist, r.complete));
+            }
+        }
+        out
+    }
+
     /// The sites, distances and completeness of point `i`'s list.
     #[inline]
     fn row(&self, i: usize) -> (&[u32], &[f64], bool) {
         let l = self.long_of[i];
         if l == NONE {
             let (a, b) = (self.nl.off[i], self.nl.off[i + 1]);
-            (
-                &self.nl.site[a..b],
-                &self.nl.dist[a..b],
-                self.nl.complete || b - a < self.nl.k,
-            )
+            (&self.nl.site[a..b], &self.nl.dist[a..b], self.nl.full[i])
         } else {
             let r = &self.long[l as usize];
             (&r.site, &r.dist, r.complete)
@@ -392,6 +484,54 @@ impl<'s, 'a, M: Metric> Rows<'s, 'a, M> {
         let list = self.src.nearest(i, want);
         let complete = list.len() < want || want >= self.nl.n_sites;
         for &(j, d) in &list[old.min(list.len())..] {
+            self.rev_long[j as usize].push((i as u32, d));
+        }
+        let long = Long {
+            site: list.iter().map(|e| e.0).collect(),
+            dist: list.iter().map(|e| e.1).collect(),
+            complete,
+        };
+        if self.long_of[i] == NONE {
+            self.long_of[i] = self.long.len() as u32;
+            self.long.push(long);
+        } else {
+            self.long[self.long_of[i] as usize] = long;
+        }
+    }
+
+    /// Extends point `i`'s list to every site within `radius` (and a quarter
+    /// more, so that a slowly growing radius rarely extends it again).
+    fn extend_to(&mut self, i: usize, radius: f64) {
+        let (s, _, complete) = self.row(i);
+        if complete {
+            return;
+        }
+        let old = s.len();
+        let reach = radius * 1.25;
+        let list = if reach >= self.nl.farthest {
+            self.src.nearest(i, self.nl.n_sites)
+        } else {
+            let src = self.src;
+            let u = &src.demand[i];
+            let mut found = Vec::new();
+            src.index
+                .within(u, src.metric.key(reach), |j| found.push(j));
+            let mut list: Vec<(u32, f64)> = found
+                .into_iter()
+                .map(|j| (j, src.metric.key_between(u, &src.sites[j as usize])))
+                .collect();
+            list.sort_unstable_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+            list.into_iter()
+                .map(|(j, key)| (j, src.metric.distance(key)))
+                .collect()
+        };
+        if list.len() <= old {
+            // Nothing new within reach (only possible through rounding): take the next size up.
+            self.extend(i);
+            return;
+        }
+        let complete = list.len() >= self.nl.n_sites || reach >= self.nl.farthest;
+        for &(j, d) in &list[old..] {
             self.rev_long[j as usize].push((i as u32, d));
         }
         let long = Long {
@@ -527,6 +667,11 @@ impl<'s, 'a, M: Metric> FastSwap<'s, 'a, M> {
     /// Points whose lists had to be extended so far.
     pub fn extended(&self) -> usize {
         self.rows.extended()
+    }
+
+    /// The lists this search extended (see [`NearestLists::absorb`]).
+    pub fn into_long(self) -> Vec<(usize, Vec<u32>, Vec<f64>, bool)> {
+        self.rows.into_long()
     }
 
     #[inline]
@@ -808,7 +953,7 @@ pub struct Searched {
 /// then start number, so the answer does not depend on the thread count.
 #[allow(clippy::too_many_arguments)]
 pub fn search<M: Metric>(
-    nl: &NearestLists,
+    nl: &mut NearestLists,
     src: &Source<'_, M>,
     p: usize,
     allowed: &[bool],
@@ -817,21 +962,32 @@ pub fn search<M: Metric>(
     max_moves: u64,
     deadline: Instant,
 ) -> Searched {
-    let runs: Vec<(f64, Vec<u32>, u64, bool, usize)> = (0..starts.max(1))
-        .into_par_iter()
-        .with_max_len(1)
-        .map(|s| {
-            let start = if s == 0 {
-                greedy(nl, p, allowed)
-            } else {
+    // The greedy start runs first; the lists it had to extend are kept, so
+    // the other starts (and the bound) do not extend them again.
+    let first = {
+        let start = greedy(nl, p, allowed);
+        let mut fs = FastSwap::new(nl, src, allowed, &start);
+        let (moves, timed_out) = fs.search(max_moves, deadline);
+        let r = (fs.cost(), fs.open_set(), moves, timed_out, fs.extended());
+        let long = fs.into_long();
+        (r, long)
+    };
+    nl.absorb(first.1);
+    let nl = &*nl;
+    let mut runs = vec![first.0];
+    runs.extend(
+        (1..starts.max(1))
+            .into_par_iter()
+            .with_max_len(1)
+            .map(|s| {
                 let mut mix = SplitMix(seed ^ (s as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-                sample_greedy(nl, p, allowed, mix.next_u64())
-            };
-            let mut fs = FastSwap::new(nl, src, allowed, &start);
-            let (moves, timed_out) = fs.search(max_moves, deadline);
-            (fs.cost(), fs.open_set(), moves, timed_out, fs.extended())
-        })
-        .collect();
+                let start = sample_greedy(nl, p, allowed, mix.next_u64());
+                let mut fs = FastSwap::new(nl, src, allowed, &start);
+                let (moves, timed_out) = fs.search(max_moves, deadline);
+                (fs.cost(), fs.open_set(), moves, timed_out, fs.extended())
+            })
+            .collect::<Vec<_>>(),
+    );
     let mut best = 0;
     for (k, r) in runs.iter().enumerate() {
         if r.0 < runs[best].0 {
@@ -881,6 +1037,12 @@ pub fn search<M: Metric>(
         extended,
     }
 }
+
+/// The subgradient stops once the bound is this close to the answer (0.01%).
+const GAP_TARGET: f64 = 1e-4;
+
+/// Points per chunk of the bound's parallel pass.
+const CHUNK: usize = 8192;
 
 /// A Lagrangian lower bound and what produced it.
 pub struct Bound {
@@ -953,28 +1115,46 @@ pub fn lower_bound<M: Metric>(
     let mut g = vec![0.0f64; n];
     while work < max_work && Instant::now() < deadline {
         iters += 1;
-        rho.iter_mut().for_each(|x| *x = 0.0);
-        let mut lsum = 0.0;
+        // Extend (serially, in point order) every list that does not reach its r_i.
         for i in 0..n {
-            if w[i] == 0.0 {
-                continue;
-            }
-            loop {
+            while w[i] != 0.0 {
                 let (_, d, complete) = rows.row(i);
                 if complete || d.last().is_some_and(|&l| l >= r[i]) {
                     break;
                 }
-                rows.extend(i);
+                rows.extend_to(i, r[i]);
             }
-            lsum += w[i] * r[i] + w[i] * (far - r[i]).min(0.0);
-            let (s, d, _) = rows.row(i);
-            for (&j, &dj) in s.iter().zip(d) {
-                if dj >= r[i] {
-                    break;
+        }
+        // ρ over fixed chunks of points, summed in chunk order: the same on any thread count.
+        let parts: Vec<(Vec<f64>, f64, u64)> = (0..n.div_ceil(CHUNK))
+            .into_par_iter()
+            .with_max_len(1)
+            .map(|c| {
+                let mut rho = vec![0.0f64; ns];
+                let (mut lsum, mut work) = (0.0, 0u64);
+                for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
+                    if w[i] == 0.0 {
+                        continue;
+                    }
+                    lsum += w[i] * r[i] + w[i] * (far - r[i]).min(0.0);
+                    let (s, d, _) = rows.row(i);
+                    for (&j, &dj) in s.iter().zip(d) {
+                        if dj >= r[i] {
+                            break;
+                        }
+                        work += 1;
+                        rho[j as usize] += w[i] * (dj - r[i]);
+                    }
                 }
-                work += 1;
-                rho[j as usize] += w[i] * (dj - r[i]);
-            }
+                (rho, lsum, work)
+            })
+            .collect();
+        rho.iter_mut().for_each(|x| *x = 0.0);
+        let mut lsum = 0.0;
+        for (part, l, wk) in &parts {
+            rho.iter_mut().zip(part).for_each(|(a, b)| *a += b);
+            lsum += l;
+            work += wk;
         }
         let mut free: Vec<u32> = (nf as u32..ns as u32)
             .filter(|&j| allowed[j as usize - nf] && rho[j as usize] < 0.0)
@@ -1002,28 +1182,22 @@ pub fn lower_bound<M: Metric>(
                 since = 0;
             }
         }
-        if upper - best.0 <= 1e-9 * upper.abs() || theta < 1e-5 {
+        if upper - best.0 <= GAP_TARGET * upper.abs() || theta < 1e-4 {
             break;
         }
-        let mut norm = 0.0;
+        // g_i = 1 - (open sites of the relaxed solution nearer than r_i), counted
+        // from the open sites' reverse lists (every such site is in i's list).
         for i in 0..n {
-            if w[i] == 0.0 {
-                g[i] = 0.0;
-                continue;
-            }
-            let mut c = if far < r[i] { 1.0 } else { 0.0 };
-            let (s, d, _) = rows.row(i);
-            for (&j, &dj) in s.iter().zip(d) {
-                if dj >= r[i] {
-                    break;
-                }
-                if y[j as usize] {
-                    c += 1.0;
-                }
-            }
-            g[i] = 1.0 - c;
-            norm += w[i] * g[i] * g[i];
+            g[i] = if w[i] == 0.0 || far < r[i] { 0.0 } else { 1.0 };
         }
+        for j in (0..nf).chain(free.iter().map(|&j| j as usize)) {
+            rows.rev_each(j, |i, d| {
+                if w[i] != 0.0 && d < r[i] {
+                    g[i] -= 1.0;
+                }
+            });
+        }
+        let norm: f64 = (0..n).map(|i| w[i] * g[i] * g[i]).sum();
         if norm == 0.0 {
             break;
         }
@@ -1174,10 +1348,10 @@ mod tests {
             let sites = points(&sit);
             let nc = sites.len() - nf;
             let allowed = vec![true; nc];
-            let nl = NearestLists::build(&m, &demand, &w, &sites, nf, k);
+            let mut nl = NearestLists::build(&m, &demand, &w, &sites, nf, k);
             let src = Source::new(&m, &demand, &sites);
             let opt = exhaustive(&m, &demand, &w, &sites, nf, p, nl.farthest);
-            let found = search(&nl, &src, p, &allowed, seed, 4, 10_000, later());
+            let found = search(&mut nl, &src, p, &allowed, seed, 4, 10_000, later());
             let open: Vec<u32> = (0..nf as u32).chain(found.set.iter().copied()).collect();
             prop_assert!(close(found.cost, naive_cost(&m, &demand, &w, &sites, &open, nl.farthest)));
             prop_assert!(found.cost >= opt - 1e-9 * opt);
@@ -1203,10 +1377,10 @@ mod tests {
             let nf = case % 2;
             let p = 1 + case % 5;
             let allowed = vec![true; sites.len() - nf];
-            let nl = NearestLists::build(&m, &demand, &w, &sites, nf, 3);
+            let mut nl = NearestLists::build(&m, &demand, &w, &sites, nf, 3);
             let src = Source::new(&m, &demand, &sites);
             let opt = exhaustive(&m, &demand, &w, &sites, nf, p, nl.farthest);
-            let found = search(&nl, &src, p, &allowed, case as u64, 8, 10_000, later());
+            let found = search(&mut nl, &src, p, &allowed, case as u64, 8, 10_000, later());
             assert!(
                 close(found.cost, opt),
                 "case {case}: {} vs optimum {opt}",
@@ -1268,10 +1442,10 @@ mod tests {
             let w: Vec<f64> = (0..25).map(|_| 1.0 + rng.below(9) as f64).collect();
             let p = 1 + case % 4;
             let allowed = vec![true; 9];
-            let nl = NearestLists::build(&m, &demand, &w, &sites, 0, 2);
+            let mut nl = NearestLists::build(&m, &demand, &w, &sites, 0, 2);
             let src = Source::new(&m, &demand, &sites);
             let opt = exhaustive(&m, &demand, &w, &sites, 0, p, m.farthest());
-            let found = search(&nl, &src, p, &allowed, 0, 8, 10_000, later());
+            let found = search(&mut nl, &src, p, &allowed, 0, 8, 10_000, later());
             assert!(
                 close(found.cost, opt),
                 "case {case}: {} vs {opt}",
