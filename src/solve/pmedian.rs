@@ -27,6 +27,9 @@ use std::time::Instant;
 
 const NONE: u32 = u32::MAX;
 
+/// An extended list: sites, distances, and whether it holds every reachable site.
+type Extended = (Vec<u32>, Vec<f64>, bool);
+
 /// K-nearest lists of sites per demand point.
 pub struct NearestLists {
     /// Sites: `0..n_fixed` fixed, the rest candidates.
@@ -165,7 +168,7 @@ impl NearestLists {
             return;
         }
         let n = self.far.len();
-        let mut by_point: Vec<Option<(Vec<u32>, Vec<f64>, bool)>> = vec![None; n];
+        let mut by_point: Vec<Option<Extended>> = vec![None; n];
         for (i, s, d, c) in long {
             by_point[i] = Some((s, d, c));
         }
@@ -1117,7 +1120,10 @@ pub fn lower_bound<M: Metric>(
         iters += 1;
         // Extend (serially, in point order) every list that does not reach its r_i.
         for i in 0..n {
-            while w[i] != 0.0 {
+            if w[i] == 0.0 {
+                continue;
+            }
+            loop {
                 let (_, d, complete) = rows.row(i);
                 if complete || d.last().is_some_and(|&l| l >= r[i]) {
                     break;
