@@ -36,8 +36,10 @@ pub struct PlanArgs {
     /// max-distance: weight the distances (minimise the largest weight x distance).
     #[arg(long, help_heading = "Objective")]
     weighted: bool,
-    /// distance: sites considered per demand point (its K nearest). Default: 5 x sites / (new +
-    /// existing sites), between 32 and 1024, and at most 64 million / demand points, to bound memory.
+    /// distance: sites each demand point's list starts with (its K nearest); a list is extended
+    /// wherever the search or the bound needs more, so K sets speed and memory, never the answer.
+    /// Default: 3 x sites / (new + existing sites), between 16 and 256, and at most 32 million /
+    /// demand points.
     #[arg(long, value_name = "K", help_heading = "Solver")]
     k_nearest: Option<usize>,
     /// Safety stop for the searches, in seconds (the answer so far is reported, with a note).

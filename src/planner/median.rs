@@ -1,5 +1,5 @@
 //! The distance objective (p-median): least weighted distance to the nearest
-//! open site, on each demand point's K nearest sites.
+//! open site.
 
 use super::{Chosen, Sites, Task};
 use crate::config::PlanConfig;
@@ -8,8 +8,16 @@ use crate::report::BoundReport;
 use crate::solve::pmedian;
 use std::time::{Duration, Instant};
 
-/// Greedy, then fast-swap local search, then (with the bound) the Lagrangian
-/// lower bound.
+/// Local-search starts (the lazy greedy and seeded randomised greedies).
+const STARTS: usize = 8;
+/// List entries the subgradient may visit in all: counted, never timed, so the
+/// bound is the same on any machine.
+const BOUND_WORK: u64 = 400_000_000;
+/// Swaps one local search may make at most (a safety stop; searches end long before).
+const SWAP_MOVES: u64 = 100_000;
+
+/// Multi-start fast swap with path relinking, then the Lagrangian lower bound,
+/// whose relaxed solution is searched from too.
 pub(super) fn plan_median<M: Metric>(
     task: &Task<'_, M>,
     sites: &Sites<'_, M::Point>,
@@ -31,17 +39,22 @@ pub(super) fn plan_median<M: Metric>(
     let k = pc
         .k_nearest
         .unwrap_or_else(|| auto_k(all.len(), p + fixed.len(), demand.len()));
-    let nl = pmedian::NearestLists::build(metric, demand, weights, &all, fixed.len(), k);
+    let mut nl = pmedian::NearestLists::build(metric, demand, weights, &all, fixed.len(), k);
+    let src = pmedian::Source::new(metric, demand, &all);
     let nf = fixed.len() as u32;
-    progress.stage("greedy");
-    let g = pmedian::greedy(&nl, p, allowed);
     progress.stage("local search");
-    let (set, moves, timed_out) =
-        pmedian::local_search(metric, &nl, demand, &all, &g, allowed, deadline);
+    let found = pmedian::search(
+        &mut nl, &src, p, allowed, pc.seed, STARTS, SWAP_MOVES, deadline,
+    );
+    let (mut set, mut cost) = (found.set, found.cost);
     let mut notes = vec![format!(
-        "p-median on each point's {} nearest sites; greedy then {moves} improving swaps{}",
+        "p-median: {} starts (greedy and seeded randomised greedy), {} fast swaps, {} improved by path relinking; lists of {} nearest sites, extended for {} points{}",
+        found.starts,
+        found.moves,
+        found.relinked,
         nl.k,
-        if timed_out {
+        found.extended,
+        if found.timed_out {
             " (stopped at --time-limit)"
         } else {
             ""
@@ -49,25 +62,37 @@ pub(super) fn plan_median<M: Metric>(
     )];
     let bound = if pc.bound {
         progress.stage("lower bound");
-        let mut open = vec![false; nl.n_sites];
-        open[..nl.n_fixed].iter_mut().for_each(|o| *o = true);
-        set.iter().for_each(|&j| open[j as usize] = true);
-        let upper = nl.cost(&open);
         let lb = pmedian::lower_bound(
             &nl,
+            &src,
             p,
             allowed,
-            &set,
-            upper,
-            // About 3e9 entry visits in all (two passes per iteration), 30 to 400 iterations.
-            (1_500_000_000 / nl.site.len().max(1)).clamp(30, 400) as u32,
+            &found.nearest,
+            cost,
+            BOUND_WORK,
             deadline + Duration::from_secs(30),
         );
-        Some(lb)
+        // The relaxed solution is often near the optimum: search from it too.
+        if !lb.sites.is_empty() && lb.sites != set {
+            let mut start = lb.sites.clone();
+            if start.len() < p {
+                start.extend(set.iter().copied().filter(|j| !lb.sites.contains(j)));
+                start.truncate(p);
+            }
+            let mut fs = pmedian::FastSwap::new(&nl, &src, allowed, &start);
+            fs.search(SWAP_MOVES, deadline);
+            if fs.cost() < cost {
+                cost = fs.cost();
+                set = fs.open_set();
+                notes.push("the Lagrangian relaxation's sites led to a better answer".into());
+            }
+        }
+        notes.push(format!("lower bound: {} subgradient iterations", lb.iters));
+        Some(lb.value.min(cost))
     } else {
         None
     };
-    if timed_out {
+    if found.timed_out {
         notes.push("local search stopped at the time limit".into());
     }
     Chosen {
@@ -83,11 +108,12 @@ pub(super) fn plan_median<M: Metric>(
     }
 }
 
-/// Default K for p-median: about five times the sites each open site would
-/// serve on average, within [32, 1024], and small enough that the lists stay
-/// under about 64 million entries.
+/// Default K for p-median: about three times the sites each open site would
+/// serve on average, within [16, 256], and small enough that the lists stay
+/// under about 32 million entries. Lists are extended where a point needs
+/// more, so K sets speed and memory, never the answer's quality.
 fn auto_k(n_sites: usize, open: usize, n_demand: usize) -> usize {
-    let k = (5 * n_sites).div_ceil(open.max(1)).clamp(32, 1024);
-    let by_memory = (64_000_000 / n_demand.max(1)).max(32);
+    let k = (3 * n_sites).div_ceil(open.max(1)).clamp(16, 256);
+    let by_memory = (32_000_000 / n_demand.max(1)).max(16);
     k.min(by_memory).min(n_sites.max(1))
 }

@@ -1,20 +1,24 @@
-//! p-median: open new sites to minimise the weighted great-circle distance
-//! from each demand point to its nearest open site.
+//! p-median: open new sites to minimise the weighted distance from each
+//! demand point to its nearest open site.
 //!
 //! # Scaling
-//! Each demand point keeps only its `K` nearest sites (fixed and candidate), so
-//! memory is `O(N K)`, never demand x candidates. A point none of whose `K`
-//! nearest sites is open is charged the distance to its K-th nearest site,
-//! which is a lower bound on its true cost; the report always re-measures the
-//! chosen sites exactly against every open site.
+//! Each demand point starts with only its `K` nearest sites (fixed and
+//! candidate), so memory is `O(N K)`, never demand x candidates. The lists
+//! are a shortcut, never an approximation: a point whose list does not hold
+//! its two nearest open sites (the search) or every site nearer than its
+//! multiplier (the bound) has its list extended ([`Rows`]), so every cost the
+//! search compares and every term of the bound is exact over all sites.
 //!
 //! # Algorithm
-//! Lazy greedy (the distance saved is submodular), then swap local search with
-//! the fast-swap gain/loss/extra decomposition (Resende & Werneck 2007),
-//! recomputed per round. The lower bound is the Lagrangian relaxation of the
-//! assignment constraints (Beasley 1985) with the K-th-nearest "far" option
-//! kept, which makes it valid for the unrestricted problem.
+//! Lazy greedy and seeded randomised greedy starts, each improved by
+//! Resende & Werneck's fast swap ([`FastSwap`]: nearest and second-nearest
+//! open site per point, per-candidate gain, per-site loss and the pairwise
+//! `extra`, updated only for the points a swap affects), then path relinking
+//! between the best local optimum and the others ([`search`]). The lower bound
+//! is the Lagrangian relaxation of the assignment constraints (Beasley 1985)
+//! on the untruncated problem ([`lower_bound`]).
 
+use super::mclp::SplitMix;
 use crate::metric::{Metric, SiteIndex};
 use rayon::prelude::*;
 use std::cmp::Ordering;
@@ -23,8 +27,8 @@ use std::time::Instant;
 
 const NONE: u32 = u32::MAX;
 
-/// List entries the swap search may visit in all (about 1.5e9: rounds x entries).
-const ROUND_BUDGET: u64 = 1_500_000_000;
+/// An extended list: sites, distances, and whether it holds every reachable site.
+type Extended = (Vec<u32>, Vec<f64>, bool);
 
 /// K-nearest lists of sites per demand point.
 pub struct NearestLists {
@@ -46,6 +50,8 @@ pub struct NearestLists {
     pub k: usize,
     /// Whether every list holds every site.
     pub complete: bool,
+    /// Whether point `i`'s list holds every site it can reach.
+    pub full: Vec<bool>,
     /// A distance no pair exceeds (the distance model's [`Metric::farthest_among`]).
     pub farthest: f64,
     /// The demand point of each entry, when lists differ in length (a sparse
@@ -94,6 +100,7 @@ impl NearestLists {
         let mut dist = Vec::with_capacity(demand.len() * k);
         let mut far = Vec::with_capacity(demand.len());
         let ragged = per.iter().any(|l| l.len() != k);
+        let full: Vec<bool> = per.iter().map(|l| complete || l.len() < k).collect();
         for list in per {
             // Any valid far cost works when the list is complete; the farthest distance is the
             // largest possible. A list shorter than `k` holds every site the point can reach
@@ -138,6 +145,7 @@ impl NearestLists {
             weight: weights.to_vec(),
             k: k.max(1),
             complete,
+            full,
             farthest,
             rev_off,
             rev,
@@ -151,6 +159,66 @@ impl NearestLists {
             // Every list holds exactly `k` entries, laid out in demand order.
             None => e / self.k,
         }
+    }
+
+    /// Replaces the lists of the points a search extended by their longer
+    /// ones, so later searches start from them (the lists become ragged).
+    pub fn absorb(&mut self, long: Vec<(usize, Vec<u32>, Vec<f64>, bool)>) {
+        if long.is_empty() {
+            return;
+        }
+        let n = self.far.len();
+        let mut by_point: Vec<Option<Extended>> = vec![None; n];
+        for (i, s, d, c) in long {
+            by_point[i] = Some((s, d, c));
+        }
+        let mut off = Vec::with_capacity(n + 1);
+        off.push(0);
+        let mut site = Vec::with_capacity(self.site.len());
+        let mut dist = Vec::with_capacity(self.dist.len());
+        for (i, l) in by_point.iter().enumerate() {
+            match l {
+                Some((s, d, c)) => {
+                    site.extend_from_slice(s);
+                    dist.extend_from_slice(d);
+                    self.full[i] = *c;
+                    self.far[i] = if *c {
+                        self.farthest
+                    } else {
+                        d.last().copied().unwrap_or(self.farthest)
+                    };
+                }
+                None => {
+                    site.extend_from_slice(&self.site[self.off[i]..self.off[i + 1]]);
+                    dist.extend_from_slice(&self.dist[self.off[i]..self.off[i + 1]]);
+                }
+            }
+            off.push(site.len());
+        }
+        self.off = off;
+        self.site = site;
+        self.dist = dist;
+        self.owner = Some(
+            (0..n)
+                .flat_map(|i| std::iter::repeat_n(i as u32, self.off[i + 1] - self.off[i]))
+                .collect(),
+        );
+        let ns = self.n_sites;
+        let mut rev_off = vec![0usize; ns + 1];
+        for &s in &self.site {
+            rev_off[s as usize + 1] += 1;
+        }
+        for j in 0..ns {
+            rev_off[j + 1] += rev_off[j];
+        }
+        let mut fill = rev_off.clone();
+        let mut rev = vec![0u32; self.site.len()];
+        for (e, &s) in self.site.iter().enumerate() {
+            rev[fill[s as usize]] = e as u32;
+            fill[s as usize] += 1;
+        }
+        self.rev_off = rev_off;
+        self.rev = rev;
     }
 
     /// Weighted cost of an open set under the lists' model.
@@ -244,218 +312,858 @@ pub fn greedy(nl: &NearestLists, p: usize, allowed: &[bool]) -> Vec<u32> {
     chosen
 }
 
-/// Swap local search; returns the open candidates (site indices) and the number of moves.
-///
-/// `demand` and `units` (of all sites) let points whose listed sites are all
-/// closed be charged their true nearest open distance.
-pub fn local_search<M: Metric>(
-    metric: &M,
-    nl: &NearestLists,
-    demand: &[M::Point],
-    units: &[M::Point],
-    start: &[u32],
-    allowed: &[bool],
-    deadline: Instant,
-) -> (Vec<u32>, u64, bool) {
-    let ns = nl.n_sites;
-    let mut open = vec![false; ns];
-    open[..nl.n_fixed].iter_mut().for_each(|o| *o = true);
-    for &j in start {
-        open[j as usize] = true;
-    }
-    let n = nl.far.len();
-    let mut moves = 0;
-    let mut timed_out = false;
-    let total_cost_scale = nl.cost(&open).max(1e-300);
-    let mut prev: Option<(f64, u32, u32)> = None;
-    // A round visits every list entry a few times; cap the rounds by that work, so the
-    // answer is the same on any machine (the deadline is only a safety stop).
-    let max_rounds = (ROUND_BUDGET / nl.site.len().max(1) as u64).clamp(30, 100_000);
-    let mut rounds = 0u64;
-    loop {
-        if Instant::now() >= deadline {
-            timed_out = true;
-            break;
-        }
-        rounds += 1;
-        if rounds > max_rounds {
-            break;
-        }
-        // Points none of whose listed sites is open are charged their true distance
-        // to the nearest open site, so remote demand is not ignored.
-        let open_sites: Vec<u32> = (0..ns as u32).filter(|&j| open[j as usize]).collect();
-        let open_index = metric.index(
-            &open_sites
-                .iter()
-                .map(|&j| units[j as usize])
-                .collect::<Vec<_>>(),
-        );
-        let near: Vec<(u32, f64, f64)> = (0..n)
-            .into_par_iter()
-            .with_min_len(4096)
-            .map(|i| {
-                let (s, d1, d2) = nl.nearest_two(i, &open);
-                if s == NONE && !nl.complete {
-                    let d = open_index
-                        .nearest(&demand[i])
-                        .map_or(d1, |(_, key)| metric.distance(key));
-                    (NONE, d, d)
-                } else {
-                    (s, d1, d2)
-                }
-            })
-            .collect();
-        // The profit of a swap is estimated; undo one that did not really pay, and stop.
-        let cost: f64 = near.iter().zip(&nl.weight).map(|(n, w)| w * n.1).sum();
-        if let Some((before, out, inn)) = prev
-            && cost >= before - 1e-12 * before.abs()
-        {
-            open[inn as usize] = false;
-            open[out as usize] = true;
-            moves -= 1;
-            break;
-        }
-        // gain of closed candidates; loss of open, non-fixed ones.
-        let score: Vec<f64> = (0..ns)
-            .into_par_iter()
-            .with_min_len(64)
-            .map(|j| {
-                if j < nl.n_fixed || (!open[j] && !allowed[j - nl.n_fixed]) {
-                    return f64::NEG_INFINITY;
-                }
-                if open[j] {
-                    0.0
-                } else {
-                    nl.rev[nl.rev_off[j]..nl.rev_off[j + 1]]
-                        .iter()
-                        .map(|&e| {
-                            let i = nl.demand_of_entry(e as usize);
-                            nl.weight[i] * (near[i].1 - nl.dist[e as usize]).max(0.0)
-                        })
-                        .sum()
-                }
-            })
-            .collect();
-        // Demand points grouped by their nearest open site.
-        let mut by_site: Vec<Vec<u32>> = vec![Vec::new(); ns];
-        for (i, &(s, _, _)) in near.iter().enumerate() {
-            if s != NONE {
-                by_site[s as usize].push(i as u32);
-            }
-        }
-        let open_free: Vec<u32> = (nl.n_fixed as u32..ns as u32)
-            .filter(|&j| open[j as usize])
-            .collect();
-        let mut best_gain: (f64, u32) = (f64::NEG_INFINITY, NONE);
-        for j in nl.n_fixed..ns {
-            if !open[j] && score[j] > best_gain.0 {
-                best_gain = (score[j], j as u32);
-            }
-        }
-        if best_gain.1 == NONE {
-            break;
-        }
-        // At most 8 work units per round, so each allocates its buffers once.
-        let best = open_free
-            .par_iter()
-            .with_min_len(open_free.len().div_ceil(8).max(1))
-            .map_init(
-                || (vec![0.0f64; ns], Vec::<u32>::new()),
-                |(extra, touched), &out| {
-                    let mut loss = 0.0;
-                    for &i in &by_site[out as usize] {
-                        let i = i as usize;
-                        let (_, d1, d2) = near[i];
-                        let w = nl.weight[i];
-                        loss += w * (d2 - d1);
-                        for e in nl.off[i]..nl.off[i + 1] {
-                            let s = nl.site[e] as usize;
-                            let d = nl.dist[e];
-                            if d >= d2 {
-                                break;
-                            }
-                            if !open[s] && score[s] > f64::NEG_INFINITY {
-                                if extra[s] == 0.0 {
-                                    touched.push(s as u32);
-                                }
-                                extra[s] += w * (d2 - d.max(d1));
-                            }
-                        }
-                    }
-                    let mut best = (
-                        score[best_gain.1 as usize] + extra[best_gain.1 as usize],
-                        best_gain.1,
-                    );
-                    for &s in touched.iter() {
-                        let p = score[s as usize] + extra[s as usize];
-                        if p > best.0 || (p == best.0 && s < best.1) {
-                            best = (p, s);
-                        }
-                        extra[s as usize] = 0.0;
-                    }
-                    touched.clear();
-                    (best.0 - loss, out, best.1)
-                },
-            )
-            .reduce(|| (f64::NEG_INFINITY, NONE, NONE), super::better_move);
-        let (profit, out, inn) = best;
-        if profit.partial_cmp(&(1e-12 * total_cost_scale)) != Some(Ordering::Greater) || inn == NONE
-        {
-            break;
-        }
-        open[out as usize] = false;
-        open[inn as usize] = true;
-        moves += 1;
-        prev = Some((cost, out, inn));
-    }
-    let chosen = (nl.n_fixed as u32..ns as u32)
-        .filter(|&j| open[j as usize])
-        .collect();
-    (chosen, moves, timed_out)
-}
-
-/// Lagrangian lower bound on the weighted distance with `p` new sites.
-///
-/// `upper` (a heuristic's cost) steers the step; `solution` seeds the multipliers.
-pub fn lower_bound(
-    nl: &NearestLists,
-    p: usize,
-    allowed: &[bool],
-    solution: &[u32],
-    upper: f64,
-    max_iters: u32,
-    deadline: Instant,
-) -> f64 {
-    let n = nl.far.len();
+/// Randomised greedy for the multi-start search (Resende & Werneck's "sample"
+/// construction): each step evaluates a random sample of the unopened
+/// candidates on the lists and opens the best of them.
+pub fn sample_greedy(nl: &NearestLists, p: usize, allowed: &[bool], seed: u64) -> Vec<u32> {
+    let mut rng = SplitMix(seed);
     let mut open = vec![false; nl.n_sites];
     open[..nl.n_fixed].iter_mut().for_each(|o| *o = true);
-    for &j in solution {
-        open[j as usize] = true;
-    }
-    // λ_i starts at the point's cost under the heuristic (slightly raised so the relaxed choice is informative).
-    let mut lambda: Vec<f64> = (0..n)
-        .map(|i| nl.weight[i] * nl.nearest_two(i, &open).1 * 1.1)
+    let unreached = nl.farthest;
+    let mut cur: Vec<f64> = (0..nl.far.len())
+        .map(|i| match nl.nearest_two(i, &open) {
+            (NONE, _, _) => unreached,
+            (_, d, _) => d,
+        })
         .collect();
-    let mut best = f64::NEG_INFINITY;
+    let mut pool: Vec<u32> = (nl.n_fixed..nl.n_sites)
+        .filter(|&j| allowed[j - nl.n_fixed])
+        .map(|j| j as u32)
+        .collect();
+    let ratio = (pool.len() as f64 / p.max(1) as f64).max(2.0);
+    let sample = (ratio.log2().ceil() as usize).max(2);
+    let mut chosen = Vec::with_capacity(p);
+    while chosen.len() < p && !pool.is_empty() {
+        let q = sample.min(pool.len());
+        // Move q random members of the pool to its front.
+        for t in 0..q {
+            let k = t + rng.below(pool.len() - t);
+            pool.swap(t, k);
+        }
+        let mut best = (f64::NEG_INFINITY, 0usize);
+        for (t, &j) in pool[..q].iter().enumerate() {
+            let g: f64 = nl.rev[nl.rev_off[j as usize]..nl.rev_off[j as usize + 1]]
+                .iter()
+                .map(|&e| {
+                    let i = nl.demand_of_entry(e as usize);
+                    nl.weight[i] * (cur[i] - nl.dist[e as usize]).max(0.0)
+                })
+                .sum();
+            if g > best.0 || (g == best.0 && j < pool[best.1]) {
+                best = (g, t);
+            }
+        }
+        let j = pool.swap_remove(best.1);
+        for &e in &nl.rev[nl.rev_off[j as usize]..nl.rev_off[j as usize + 1]] {
+            let i = nl.demand_of_entry(e as usize);
+            cur[i] = cur[i].min(nl.dist[e as usize]);
+        }
+        chosen.push(j);
+    }
+    chosen
+}
+
+/// The demand points and sites of a run, with the sites indexed once, from
+/// which a point's candidate list is extended when the search or the bound
+/// needs sites beyond its first `K`.
+pub struct Source<'a, M: Metric> {
+    metric: &'a M,
+    demand: &'a [M::Point],
+    sites: &'a [M::Point],
+    index: M::Index<'a>,
+}
+
+impl<'a, M: Metric> Source<'a, M> {
+    /// Indexes `sites` (fixed first, then candidates, as in [`NearestLists`]).
+    pub fn new(metric: &'a M, demand: &'a [M::Point], sites: &'a [M::Point]) -> Self {
+        Source {
+            metric,
+            demand,
+            sites,
+            index: metric.index(sites),
+        }
+    }
+
+    /// The `k` nearest reachable sites of demand point `i`, nearest first, ties by index.
+    fn nearest(&self, i: usize, k: usize) -> Vec<(u32, f64)> {
+        if 4 * k >= self.sites.len() {
+            // A large share of the sites: measuring all and sorting beats the tree walk.
+            let u = &self.demand[i];
+            let mut all: Vec<(u32, f64)> = self
+                .sites
+                .iter()
+                .enumerate()
+                .map(|(j, s)| (j as u32, self.metric.key_between(u, s)))
+                .filter(|e| e.1.is_finite())
+                .collect();
+            all.sort_unstable_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+            all.truncate(k);
+            return all
+                .into_iter()
+                .map(|(s, key)| (s, self.metric.distance(key)))
+                .collect();
+        }
+        self.index
+            .nearest_k(&self.demand[i], k)
+            .into_iter()
+            .map(|(s, key)| (s, self.metric.distance(key)))
+            .collect()
+    }
+}
+
+/// A point's list after it was extended beyond the shared lists.
+struct Long {
+    site: Vec<u32>,
+    dist: Vec<f64>,
+    complete: bool,
+}
+
+/// Each demand point's sites, nearest first: the shared K-nearest lists, with
+/// the points whose search needs more sites extended (doubling, up to every
+/// reachable site). A list holds every site nearer than its last entry, so a
+/// point whose list holds its two nearest open sites (or every site) is
+/// evaluated exactly: the truncation never changes a cost.
+pub struct Rows<'s, 'a, M: Metric> {
+    nl: &'s NearestLists,
+    src: &'s Source<'a, M>,
+    long_of: Vec<u32>,
+    long: Vec<Long>,
+    rev_long: Vec<Vec<(u32, f64)>>,
+}
+
+impl<'s, 'a, M: Metric> Rows<'s, 'a, M> {
+    /// The shared lists, none extended yet.
+    pub fn new(nl: &'s NearestLists, src: &'s Source<'a, M>) -> Self {
+        Rows {
+            nl,
+            src,
+            long_of: vec![NONE; nl.far.len()],
+            long: Vec::new(),
+            rev_long: vec![Vec::new(); nl.n_sites],
+        }
+    }
+
+    /// Points whose lists were extended.
+    pub fn extended(&self) -> usize {
+        self.long.len()
+    }
+
+    /// The extended lists, as (point, sites, distances, complete).
+    fn into_long(self) -> Vec<(usize, Vec<u32>, Vec<f64>, bool)> {
+        let mut out = Vec::with_capacity(self.long.len());
+        let mut long: Vec<Option<Long>> = self.long.into_iter().map(Some).collect();
+        for (i, &l) in self.long_of.iter().enumerate() {
+            if l != NONE {
+                let r = long[l as usize]
+                    .take()
+                    .expect("each extended list belongs to one point");
+                out.push((i, r.site, r.dist, r.complete));
+            }
+        }
+        out
+    }
+
+    /// The sites, distances and completeness of point `i`'s list.
+    #[inline]
+    fn row(&self, i: usize) -> (&[u32], &[f64], bool) {
+        let l = self.long_of[i];
+        if l == NONE {
+            let (a, b) = (self.nl.off[i], self.nl.off[i + 1]);
+            (&self.nl.site[a..b], &self.nl.dist[a..b], self.nl.full[i])
+        } else {
+            let r = &self.long[l as usize];
+            (&r.site, &r.dist, r.complete)
+        }
+    }
+
+    /// Doubles point `i`'s list (at least 16 sites, at most all of them).
+    fn extend(&mut self, i: usize) {
+        let (s, _, complete) = self.row(i);
+        if complete {
+            return;
+        }
+        let old = s.len();
+        let want = (old * 2).max(16).min(self.nl.n_sites);
+        let list = self.src.nearest(i, want);
+        let complete = list.len() < want || want >= self.nl.n_sites;
+        for &(j, d) in &list[old.min(list.len())..] {
+            self.rev_long[j as usize].push((i as u32, d));
+        }
+        let long = Long {
+            site: list.iter().map(|e| e.0).collect(),
+            dist: list.iter().map(|e| e.1).collect(),
+            complete,
+        };
+        if self.long_of[i] == NONE {
+            self.long_of[i] = self.long.len() as u32;
+            self.long.push(long);
+        } else {
+            self.long[self.long_of[i] as usize] = long;
+        }
+    }
+
+    /// Extends point `i`'s list to every site within `radius` (and a quarter
+    /// more, so that a slowly growing radius rarely extends it again).
+    fn extend_to(&mut self, i: usize, radius: f64) {
+        let (s, _, complete) = self.row(i);
+        if complete {
+            return;
+        }
+        let old = s.len();
+        let reach = radius * 1.25;
+        let list = if reach >= self.nl.farthest {
+            self.src.nearest(i, self.nl.n_sites)
+        } else {
+            let src = self.src;
+            let u = &src.demand[i];
+            let mut found = Vec::new();
+            src.index
+                .within(u, src.metric.key(reach), |j| found.push(j));
+            let mut list: Vec<(u32, f64)> = found
+                .into_iter()
+                .map(|j| (j, src.metric.key_between(u, &src.sites[j as usize])))
+                .collect();
+            list.sort_unstable_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+            list.into_iter()
+                .map(|(j, key)| (j, src.metric.distance(key)))
+                .collect()
+        };
+        if list.len() <= old {
+            // Nothing new within reach (only possible through rounding): take the next size up.
+            self.extend(i);
+            return;
+        }
+        let complete = list.len() >= self.nl.n_sites || reach >= self.nl.farthest;
+        for &(j, d) in &list[old..] {
+            self.rev_long[j as usize].push((i as u32, d));
+        }
+        let long = Long {
+            site: list.iter().map(|e| e.0).collect(),
+            dist: list.iter().map(|e| e.1).collect(),
+            complete,
+        };
+        if self.long_of[i] == NONE {
+            self.long_of[i] = self.long.len() as u32;
+            self.long.push(long);
+        } else {
+            self.long[self.long_of[i] as usize] = long;
+        }
+    }
+
+    /// Calls `f(point, distance)` for every list entry naming site `j`.
+    #[inline]
+    fn rev_each(&self, j: usize, mut f: impl FnMut(usize, f64)) {
+        let nl = self.nl;
+        for &e in &nl.rev[nl.rev_off[j]..nl.rev_off[j + 1]] {
+            f(nl.demand_of_entry(e as usize), nl.dist[e as usize]);
+        }
+        for &(i, d) in &self.rev_long[j] {
+            f(i as usize, d);
+        }
+    }
+}
+
+/// Resende & Werneck's fast swap: each point's nearest and second-nearest
+/// open site, and the swap profit split into a per-candidate gain, a per-open
+/// site loss and an `extra` term per (open, candidate) pair, all kept up to
+/// date for the points a swap affects only.
+///
+/// For a swap (close `r`, open `j`): `profit = gain[j] - loss[r] + extra[r][j]`
+/// with `gain[j] = Σ w (d1 - d(j))⁺`, `loss[r] = Σ_{φ1 = r} w (d2 - d1)` and
+/// `extra[r][j] = Σ_{φ1 = r, d(j) < d2} w (d2 - max(d(j), d1))`.
+pub struct FastSwap<'s, 'a, M: Metric> {
+    rows: Rows<'s, 'a, M>,
+    allowed: &'s [bool],
+    nf: usize,
+    ns: usize,
+    far: f64,
+    open: Vec<bool>,
+    c1: Vec<u32>,
+    d1: Vec<f64>,
+    c2: Vec<u32>,
+    d2: Vec<f64>,
+    gain: Vec<f64>,
+    loss: Vec<f64>,
+    slot_of: Vec<u32>,
+    slot_site: Vec<u32>,
+    extra: Vec<f64>,
+    listed: Vec<bool>,
+    touched: Vec<Vec<u32>>,
+    mark: Vec<bool>,
+    tiny: f64,
+}
+
+impl<'s, 'a, M: Metric> FastSwap<'s, 'a, M> {
+    /// The state with the fixed sites and `start` (candidate sites, as site indices) open.
+    pub fn new(
+        nl: &'s NearestLists,
+        src: &'s Source<'a, M>,
+        allowed: &'s [bool],
+        start: &[u32],
+    ) -> Self {
+        let (n, ns, nf) = (nl.far.len(), nl.n_sites, nl.n_fixed);
+        let mut open = vec![false; ns];
+        open[..nf].iter_mut().for_each(|o| *o = true);
+        let mut slot_of = vec![NONE; ns];
+        let mut slot_site = Vec::new();
+        for &j in start {
+            if !open[j as usize] {
+                open[j as usize] = true;
+                slot_of[j as usize] = slot_site.len() as u32;
+                slot_site.push(j);
+            }
+        }
+        let slots = slot_site.len();
+        let mut s = FastSwap {
+            rows: Rows::new(nl, src),
+            allowed,
+            nf,
+            ns,
+            far: nl.farthest,
+            open,
+            c1: vec![NONE; n],
+            d1: vec![0.0; n],
+            c2: vec![NONE; n],
+            d2: vec![0.0; n],
+            gain: vec![0.0; ns],
+            loss: vec![0.0; ns],
+            slot_of,
+            slot_site,
+            extra: vec![0.0; slots * ns],
+            listed: vec![false; slots * ns],
+            touched: vec![Vec::new(); slots],
+            mark: vec![false; n],
+            tiny: 0.0,
+        };
+        for i in 0..n {
+            s.locate(i);
+        }
+        s.tiny = 1e-12 * s.cost().abs() / n.max(1) as f64;
+        for i in 0..n {
+            s.contribute(i, 1.0);
+        }
+        s
+    }
+
+    /// The exact weighted distance of the open sites (every point's list holds its nearest).
+    pub fn cost(&self) -> f64 {
+        self.d1
+            .iter()
+            .zip(&self.rows.nl.weight)
+            .map(|(d, w)| w * d)
+            .sum()
+    }
+
+    /// The open candidates (site indices), ascending.
+    pub fn open_set(&self) -> Vec<u32> {
+        (self.nf..self.ns)
+            .filter(|&j| self.open[j])
+            .map(|j| j as u32)
+            .collect()
+    }
+
+    /// Each point's distance to its nearest open site.
+    pub fn nearest(&self) -> &[f64] {
+        &self.d1
+    }
+
+    /// Points whose lists had to be extended so far.
+    pub fn extended(&self) -> usize {
+        self.rows.extended()
+    }
+
+    /// The lists this search extended (see [`NearestLists::absorb`]).
+    pub fn into_long(self) -> Vec<(usize, Vec<u32>, Vec<f64>, bool)> {
+        self.rows.into_long()
+    }
+
+    #[inline]
+    fn cand_ok(&self, j: usize) -> bool {
+        j >= self.nf && self.allowed[j - self.nf]
+    }
+
+    /// Finds point `i`'s two nearest open sites, extending its list until it
+    /// holds both (or every site; a missing second site costs the farthest distance).
+    fn locate(&mut self, i: usize) {
+        loop {
+            let (s, d, complete) = self.rows.row(i);
+            let mut a = (NONE, self.far);
+            let mut b = (NONE, self.far);
+            let mut found = 0;
+            for (&j, &dj) in s.iter().zip(d) {
+                if self.open[j as usize] {
+                    if found == 0 {
+                        a = (j, dj.min(self.far));
+                        found = 1;
+                    } else {
+                        b = (j, dj.min(self.far));
+                        found = 2;
+                        break;
+                    }
+                }
+            }
+            if found == 2 || complete {
+                (self.c1[i], self.d1[i], self.c2[i], self.d2[i]) = (a.0, a.1, b.0, b.1);
+                return;
+            }
+            self.rows.extend(i);
+        }
+    }
+
+    /// Adds (`sign` 1) or removes (-1) point `i`'s terms in gain, loss and extra.
+    fn contribute(&mut self, i: usize, sign: f64) {
+        let w = self.rows.nl.weight[i];
+        if w == 0.0 {
+            return;
+        }
+        let (c1, d1, d2) = (self.c1[i], self.d1[i], self.d2[i]);
+        let slot = if c1 != NONE && (c1 as usize) >= self.nf {
+            self.loss[c1 as usize] += sign * w * (d2 - d1);
+            self.slot_of[c1 as usize] as usize
+        } else {
+            usize::MAX
+        };
+        let ns = self.ns;
+        let (sites, dists, _) = self.rows.row(i);
+        for (&j, &d) in sites.iter().zip(dists) {
+            if d >= d2 {
+                break;
+            }
+            let j = j as usize;
+            if self.open[j] || !(j >= self.nf && self.allowed[j - self.nf]) {
+                continue;
+            }
+            if d < d1 {
+                self.gain[j] += sign * w * (d1 - d);
+            }
+            if slot != usize::MAX {
+                let k = slot * ns + j;
+                if !self.listed[k] {
+                    self.listed[k] = true;
+                    self.touched[slot].push(j as u32);
+                }
+                self.extra[k] += sign * w * (d2 - d.max(d1));
+            }
+        }
+    }
+
+    /// Recomputes gain, loss and extra from scratch (clears rounding drift).
+    pub fn refresh(&mut self) {
+        self.gain.iter_mut().for_each(|g| *g = 0.0);
+        self.loss.iter_mut().for_each(|l| *l = 0.0);
+        for s in 0..self.touched.len() {
+            for j in std::mem::take(&mut self.touched[s]) {
+                self.extra[s * self.ns + j as usize] = 0.0;
+                self.listed[s * self.ns + j as usize] = false;
+            }
+        }
+        for i in 0..self.c1.len() {
+            self.contribute(i, 1.0);
+        }
+    }
+
+    /// The profit of swapping `out` (open) for `inn` (closed).
+    pub fn profit(&self, out: u32, inn: u32) -> f64 {
+        let s = self.slot_of[out as usize] as usize;
+        self.gain[inn as usize] - self.loss[out as usize] + self.extra[s * self.ns + inn as usize]
+    }
+
+    /// The most profitable swap `(profit, out, in)`, ties by the lower indices.
+    pub fn best_move(&mut self) -> Option<(f64, u32, u32)> {
+        let mut best_gain = (f64::NEG_INFINITY, NONE);
+        for j in self.nf..self.ns {
+            if !self.open[j] && self.cand_ok(j) && self.gain[j] > best_gain.0 {
+                best_gain = (self.gain[j], j as u32);
+            }
+        }
+        if best_gain.1 == NONE || self.slot_site.is_empty() {
+            return None;
+        }
+        let ns = self.ns;
+        let (gain, loss, open, tiny, slot_site) = (
+            &self.gain,
+            &self.loss,
+            &self.open,
+            self.tiny,
+            &self.slot_site,
+        );
+        let best = self
+            .extra
+            .par_chunks_mut(ns)
+            .zip(self.listed.par_chunks_mut(ns))
+            .zip(self.touched.par_iter_mut())
+            .enumerate()
+            .map(|(s, ((extra, listed), touched))| {
+                let mut best = (gain[best_gain.1 as usize], best_gain.1);
+                touched.retain(|&j| {
+                    let v = extra[j as usize];
+                    if v <= tiny || open[j as usize] {
+                        extra[j as usize] = 0.0;
+                        listed[j as usize] = false;
+                        return false;
+                    }
+                    let p = gain[j as usize] + v;
+                    if p > best.0 || (p == best.0 && j < best.1) {
+                        best = (p, j);
+                    }
+                    true
+                });
+                let out = slot_site[s];
+                (best.0 - loss[out as usize], out, best.1)
+            })
+            .reduce(|| (f64::NEG_INFINITY, NONE, NONE), super::better_move);
+        (best.1 != NONE).then_some(best)
+    }
+
+    /// Closes `out` and opens `inn`, updating only the points whose nearest
+    /// two open sites involve either.
+    pub fn swap(&mut self, out: u32, inn: u32) {
+        let (o, n) = (out as usize, inn as usize);
+        let mut aff: Vec<u32> = Vec::new();
+        {
+            let (rows, c1, c2, d2, mark) =
+                (&self.rows, &self.c1, &self.c2, &self.d2, &mut self.mark);
+            rows.rev_each(o, |i, _| {
+                if !mark[i] && (c1[i] == out || c2[i] == out) {
+                    mark[i] = true;
+                    aff.push(i as u32);
+                }
+            });
+            rows.rev_each(n, |i, d| {
+                if !mark[i] && d < d2[i] {
+                    mark[i] = true;
+                    aff.push(i as u32);
+                }
+            });
+        }
+        for &i in &aff {
+            self.contribute(i as usize, -1.0);
+        }
+        self.open[o] = false;
+        self.open[n] = true;
+        let s = self.slot_of[o] as usize;
+        self.slot_of[o] = NONE;
+        self.slot_of[n] = s as u32;
+        self.slot_site[s] = inn;
+        for j in std::mem::take(&mut self.touched[s]) {
+            self.extra[s * self.ns + j as usize] = 0.0;
+            self.listed[s * self.ns + j as usize] = false;
+        }
+        for t in 0..self.slot_site.len() {
+            self.extra[t * self.ns + n] = 0.0;
+        }
+        self.gain[n] = 0.0;
+        self.gain[o] = 0.0;
+        self.loss[o] = 0.0;
+        self.loss[n] = 0.0;
+        for &i in &aff {
+            self.locate(i as usize);
+            self.contribute(i as usize, 1.0);
+            self.mark[i as usize] = false;
+        }
+    }
+
+    /// Best-improvement swaps until none pays (checked again after clearing
+    /// rounding drift), at most `max_moves`; returns the moves made and
+    /// whether the deadline stopped it.
+    pub fn search(&mut self, max_moves: u64, deadline: Instant) -> (u64, bool) {
+        let mut moves = 0;
+        let mut fresh = true;
+        loop {
+            if moves >= max_moves {
+                return (moves, false);
+            }
+            if Instant::now() >= deadline {
+                return (moves, true);
+            }
+            let eps = 1e-10 * self.cost().abs();
+            match self.best_move() {
+                Some((profit, out, inn)) if profit > eps => {
+                    self.swap(out, inn);
+                    moves += 1;
+                    fresh = false;
+                }
+                _ if !fresh => {
+                    self.refresh();
+                    fresh = true;
+                }
+                _ => return (moves, false),
+            }
+        }
+    }
+
+    /// Path relinking: walks from this solution toward `target` one swap at a
+    /// time (each the best swap of a site not in `target` for one in it), and
+    /// returns the best solution strictly between the two, if any.
+    pub fn relink(&mut self, target: &[u32]) -> Option<(f64, Vec<u32>)> {
+        let mut best: Option<(f64, Vec<u32>)> = None;
+        loop {
+            let in_target = |j: u32| target.binary_search(&j).is_ok();
+            let outs: Vec<u32> = self
+                .slot_site
+                .iter()
+                .copied()
+                .filter(|&j| !in_target(j))
+                .collect();
+            let ins: Vec<u32> = target
+                .iter()
+                .copied()
+                .filter(|&j| !self.open[j as usize])
+                .collect();
+            if outs.len() <= 1 || ins.is_empty() {
+                return best;
+            }
+            let mut mv = (f64::NEG_INFINITY, NONE, NONE);
+            for &o in &outs {
+                for &i in &ins {
+                    mv = super::better_move(mv, (self.profit(o, i), o, i));
+                }
+            }
+            self.swap(mv.1, mv.2);
+            let c = self.cost();
+            if best.as_ref().is_none_or(|b| c < b.0) {
+                best = Some((c, self.open_set()));
+            }
+        }
+    }
+}
+
+/// The answer of [`search`].
+pub struct Searched {
+    /// Open candidates (site indices), ascending.
+    pub set: Vec<u32>,
+    /// Their exact weighted distance.
+    pub cost: f64,
+    /// Each point's distance to its nearest open site.
+    pub nearest: Vec<f64>,
+    /// Swaps made in all starts.
+    pub moves: u64,
+    /// Starts run.
+    pub starts: usize,
+    /// Relinked solutions that improved on the best start.
+    pub relinked: usize,
+    /// Whether the deadline stopped a search.
+    pub timed_out: bool,
+    /// Most points whose lists one search extended.
+    pub extended: usize,
+}
+
+/// Multi-start fast swap (a GRASP with path relinking, after Resende &
+/// Werneck): start 0 is the lazy greedy, the others a seeded randomised
+/// greedy; each is improved by fast-swap search, then the best is relinked
+/// with each other distinct local optimum and the best point on each path
+/// searched again. Starts run in parallel and the best is chosen by cost
+/// then start number, so the answer does not depend on the thread count.
+#[allow(clippy::too_many_arguments)]
+pub fn search<M: Metric>(
+    nl: &mut NearestLists,
+    src: &Source<'_, M>,
+    p: usize,
+    allowed: &[bool],
+    seed: u64,
+    starts: usize,
+    max_moves: u64,
+    deadline: Instant,
+) -> Searched {
+    // The greedy start runs first; the lists it had to extend are kept, so
+    // the other starts (and the bound) do not extend them again.
+    let first = {
+        let start = greedy(nl, p, allowed);
+        let mut fs = FastSwap::new(nl, src, allowed, &start);
+        let (moves, timed_out) = fs.search(max_moves, deadline);
+        let r = (fs.cost(), fs.open_set(), moves, timed_out, fs.extended());
+        let long = fs.into_long();
+        (r, long)
+    };
+    nl.absorb(first.1);
+    let nl = &*nl;
+    let mut runs = vec![first.0];
+    runs.extend(
+        (1..starts.max(1))
+            .into_par_iter()
+            .with_max_len(1)
+            .map(|s| {
+                let mut mix = SplitMix(seed ^ (s as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                let start = sample_greedy(nl, p, allowed, mix.next_u64());
+                let mut fs = FastSwap::new(nl, src, allowed, &start);
+                let (moves, timed_out) = fs.search(max_moves, deadline);
+                (fs.cost(), fs.open_set(), moves, timed_out, fs.extended())
+            })
+            .collect::<Vec<_>>(),
+    );
+    let mut best = 0;
+    for (k, r) in runs.iter().enumerate() {
+        if r.0 < runs[best].0 {
+            best = k;
+        }
+    }
+    let moves: u64 = runs.iter().map(|r| r.2).sum();
+    let timed_out = runs.iter().any(|r| r.3);
+    let extended = runs.iter().map(|r| r.4).max().unwrap_or(0);
+    let mut elite: Vec<&Vec<u32>> = Vec::new();
+    for (k, r) in runs.iter().enumerate() {
+        if k != best && !elite.contains(&&r.1) && r.1 != runs[best].1 {
+            elite.push(&r.1);
+        }
+    }
+    let relinks: Vec<(f64, Vec<u32>)> = elite
+        .par_iter()
+        .with_max_len(1)
+        .filter_map(|target| {
+            if Instant::now() >= deadline {
+                return None;
+            }
+            let mut fs = FastSwap::new(nl, src, allowed, &runs[best].1);
+            let (_, mid) = fs.relink(target)?;
+            let mut fs = FastSwap::new(nl, src, allowed, &mid);
+            fs.search(max_moves, deadline);
+            Some((fs.cost(), fs.open_set()))
+        })
+        .collect();
+    let (mut cost, mut set) = (runs[best].0, runs[best].1.clone());
+    let mut relinked = 0;
+    for (c, s) in relinks {
+        if c < cost {
+            (cost, set) = (c, s);
+            relinked += 1;
+        }
+    }
+    let fs = FastSwap::new(nl, src, allowed, &set);
+    Searched {
+        cost: fs.cost(),
+        nearest: fs.nearest().to_vec(),
+        set,
+        moves,
+        starts: runs.len(),
+        relinked,
+        timed_out,
+        extended,
+    }
+}
+
+/// The subgradient stops once the bound is this close to the answer (0.01%).
+const GAP_TARGET: f64 = 1e-4;
+
+/// Points per chunk of the bound's parallel pass.
+const CHUNK: usize = 8192;
+
+/// A Lagrangian lower bound and what produced it.
+pub struct Bound {
+    /// The bound on the weighted distance, valid for the whole problem (every
+    /// point, every site), never for the truncated lists only.
+    pub value: f64,
+    /// Subgradient iterations run.
+    pub iters: u32,
+    /// The free sites the best relaxed solution opens (a start for the search).
+    pub sites: Vec<u32>,
+}
+
+/// Lagrangian lower bound on the weighted distance with `p` new sites
+/// (Beasley 1985): relax "each point is assigned once" with a multiplier
+/// `λ_i = w_i r_i` per point. The relaxed problem opens the fixed sites and the
+/// `p` allowed candidates with the most negative `ρ_j = Σ_i w_i min(0, d_ij - r_i)`,
+/// and `L = Σ_i w_i r_i + Σ_open ρ_j` bounds every solution from below. Each
+/// point's list is extended until it holds every site nearer than `r_i`, so
+/// `ρ` is exact over all sites, not only the first K. A point may also be
+/// left unserved at the farthest distance, which makes the bound valid under
+/// every distance model (sparse cost matrices included).
+///
+/// The multipliers start at the heuristic's nearest distances and follow
+/// subgradient steps scaled by weight (every `r_i` moves by the same distance),
+/// with the Polyak step toward `upper`; at most `max_work` list entries are
+/// visited, so the value does not depend on the machine.
+#[allow(clippy::too_many_arguments)]
+pub fn lower_bound<M: Metric>(
+    nl: &NearestLists,
+    src: &Source<'_, M>,
+    p: usize,
+    allowed: &[bool],
+    nearest: &[f64],
+    upper: f64,
+    max_work: u64,
+    deadline: Instant,
+) -> Bound {
+    let n = nl.far.len();
+    let (nf, ns) = (nl.n_fixed, nl.n_sites);
+    let far = nl.farthest;
+    let mut rows = Rows::new(nl, src);
+    // Raising r_i past the nearest fixed site (always open) or past the
+    // farthest distance cannot raise L; lowering it below the nearest site cannot either.
+    let fixed_index = src.metric.index(&src.sites[..nf]);
+    let hi: Vec<f64> = (0..n)
+        .map(|i| {
+            fixed_index
+                .nearest(&src.demand[i])
+                .map_or(far, |(_, k)| src.metric.distance(k).min(far))
+        })
+        .collect();
+    let lo: Vec<f64> = (0..n)
+        .map(|i| {
+            let (_, d, complete) = rows.row(i);
+            d.first()
+                .copied()
+                .unwrap_or(if complete { far } else { 0.0 })
+                .min(hi[i])
+        })
+        .collect();
+    let w = &nl.weight;
+    let mut r: Vec<f64> = (0..n).map(|i| nearest[i].clamp(lo[i], hi[i])).collect();
+    let mut best = (f64::NEG_INFINITY, Vec::new());
     let mut theta = 1.0;
     let mut since = 0;
-    for _ in 0..max_iters {
-        // ρ_j = Σ_i min(0, w_i d_ij - λ_i)
-        let rho: Vec<f64> = (0..nl.n_sites)
+    let mut work = 0u64;
+    let mut iters = 0;
+    let mut rho = vec![0.0f64; ns];
+    let mut y = vec![false; ns];
+    let mut g = vec![0.0f64; n];
+    while work < max_work && Instant::now() < deadline {
+        iters += 1;
+        // Extend (serially, in point order) every list that does not reach its r_i.
+        for i in 0..n {
+            if w[i] == 0.0 {
+                continue;
+            }
+            loop {
+                let (_, d, complete) = rows.row(i);
+                if complete || d.last().is_some_and(|&l| l >= r[i]) {
+                    break;
+                }
+                rows.extend_to(i, r[i]);
+            }
+        }
+        // ρ over fixed chunks of points, summed in chunk order: the same on any thread count.
+        let parts: Vec<(Vec<f64>, f64, u64)> = (0..n.div_ceil(CHUNK))
             .into_par_iter()
-            .with_min_len(64)
-            .map(|j| {
-                nl.rev[nl.rev_off[j]..nl.rev_off[j + 1]]
-                    .iter()
-                    .map(|&e| {
-                        let i = nl.demand_of_entry(e as usize);
-                        (nl.weight[i] * nl.dist[e as usize] - lambda[i]).min(0.0)
-                    })
-                    .sum()
+            .with_max_len(1)
+            .map(|c| {
+                let mut rho = vec![0.0f64; ns];
+                let (mut lsum, mut work) = (0.0, 0u64);
+                for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
+                    if w[i] == 0.0 {
+                        continue;
+                    }
+                    lsum += w[i] * r[i] + w[i] * (far - r[i]).min(0.0);
+                    let (s, d, _) = rows.row(i);
+                    for (&j, &dj) in s.iter().zip(d) {
+                        if dj >= r[i] {
+                            break;
+                        }
+                        work += 1;
+                        rho[j as usize] += w[i] * (dj - r[i]);
+                    }
+                }
+                (rho, lsum, work)
             })
             .collect();
-        let mut free: Vec<u32> = (nl.n_fixed as u32..nl.n_sites as u32)
-            .filter(|&j| allowed[j as usize - nl.n_fixed] && rho[j as usize] < 0.0)
+        rho.iter_mut().for_each(|x| *x = 0.0);
+        let mut lsum = 0.0;
+        for (part, l, wk) in &parts {
+            rho.iter_mut().zip(part).for_each(|(a, b)| *a += b);
+            lsum += l;
+            work += wk;
+        }
+        let mut free: Vec<u32> = (nf as u32..ns as u32)
+            .filter(|&j| allowed[j as usize - nf] && rho[j as usize] < 0.0)
             .collect();
         if free.len() > p {
             free.select_nth_unstable_by(p, |&a, &b| {
@@ -463,56 +1171,303 @@ pub fn lower_bound(
             });
             free.truncate(p);
         }
-        let mut y = vec![false; nl.n_sites];
-        y[..nl.n_fixed].iter_mut().for_each(|o| *o = true);
-        for &j in &free {
-            y[j as usize] = true;
-        }
-        let site_part: f64 = (0..nl.n_sites).filter(|&j| y[j]).map(|j| rho[j]).sum();
-        let point_part: f64 = (0..n)
-            .map(|i| lambda[i] + (nl.weight[i] * nl.far[i] - lambda[i]).min(0.0))
-            .sum();
-        let l = site_part + point_part;
-        if !best.is_finite() || l > best + 1e-12 * best.abs() {
-            best = l;
+        free.sort_unstable();
+        y.iter_mut().for_each(|o| *o = false);
+        y[..nf].iter_mut().for_each(|o| *o = true);
+        free.iter().for_each(|&j| y[j as usize] = true);
+        let l = lsum
+            + (0..nf).map(|j| rho[j]).sum::<f64>()
+            + free.iter().map(|&j| rho[j as usize]).sum::<f64>();
+        if !best.0.is_finite() || l > best.0 + 1e-12 * best.0.abs() {
+            best = (l, free.clone());
             since = 0;
         } else {
             since += 1;
-            if since >= 20 {
+            if since >= 15 {
                 theta /= 2.0;
                 since = 0;
             }
         }
-        if upper - best <= 1e-9 * upper.abs() || theta < 1e-6 || Instant::now() >= deadline {
+        if upper - best.0 <= GAP_TARGET * upper.abs() || theta < 1e-4 {
             break;
         }
-        // Subgradient: 1 - (assignments of i in the relaxed solution).
-        let g: Vec<f64> = (0..n)
-            .into_par_iter()
-            .with_min_len(4096)
-            .map(|i| {
-                let mut c = if nl.weight[i] * nl.far[i] < lambda[i] {
-                    1.0
-                } else {
-                    0.0
-                };
-                for e in nl.off[i]..nl.off[i + 1] {
-                    if y[nl.site[e] as usize] && nl.weight[i] * nl.dist[e] < lambda[i] {
-                        c += 1.0;
-                    }
+        // g_i = 1 - (open sites of the relaxed solution nearer than r_i), counted
+        // from the open sites' reverse lists (every such site is in i's list).
+        for i in 0..n {
+            g[i] = if w[i] == 0.0 || far < r[i] { 0.0 } else { 1.0 };
+        }
+        for j in (0..nf).chain(free.iter().map(|&j| j as usize)) {
+            rows.rev_each(j, |i, d| {
+                if w[i] != 0.0 && d < r[i] {
+                    g[i] -= 1.0;
                 }
-                1.0 - c
-            })
-            .collect();
-        let norm: f64 = g.iter().map(|x| x * x).sum();
+            });
+        }
+        let norm: f64 = (0..n).map(|i| w[i] * g[i] * g[i]).sum();
         if norm == 0.0 {
             break;
         }
-        let step = theta * (upper - l).max(1e-9 * upper.abs()) / norm;
-        lambda
-            .par_iter_mut()
-            .zip(&g)
-            .for_each(|(l, g)| *l += step * g);
+        let t = theta * (upper - l).max(1e-9 * upper.abs()) / norm;
+        for i in 0..n {
+            r[i] = (r[i] + t * g[i]).clamp(lo[i], hi[i]);
+        }
     }
-    best.max(0.0)
+    Bound {
+        value: best.0.max(0.0),
+        iters,
+        sites: best.1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metric::Planar;
+    use crate::metric::planar::PlanePoint;
+    use proptest::prelude::*;
+    use std::time::Duration;
+
+    fn later() -> Instant {
+        Instant::now() + Duration::from_secs(600)
+    }
+
+    /// Weighted distance of an open set by brute force over every pair.
+    fn naive_cost<M: Metric>(
+        m: &M,
+        demand: &[M::Point],
+        w: &[f64],
+        sites: &[M::Point],
+        open: &[u32],
+        far: f64,
+    ) -> f64 {
+        demand
+            .iter()
+            .zip(w)
+            .map(|(u, w)| {
+                w * open
+                    .iter()
+                    .map(|&j| m.distance_between(u, &sites[j as usize]))
+                    .fold(far, f64::min)
+            })
+            .sum()
+    }
+
+    /// The best set of `p` candidates (after the fixed sites) by enumeration.
+    fn exhaustive<M: Metric>(
+        m: &M,
+        demand: &[M::Point],
+        w: &[f64],
+        sites: &[M::Point],
+        nf: usize,
+        p: usize,
+        far: f64,
+    ) -> f64 {
+        let nc = sites.len() - nf;
+        let mut best = f64::INFINITY;
+        for mask in 0u32..(1 << nc) {
+            if mask.count_ones() as usize != p.min(nc) {
+                continue;
+            }
+            let open: Vec<u32> = (0..nf as u32)
+                .chain(
+                    (0..nc as u32)
+                        .filter(|c| mask >> c & 1 == 1)
+                        .map(|c| c + nf as u32),
+                )
+                .collect();
+            best = best.min(naive_cost(m, demand, w, sites, &open, far));
+        }
+        best
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-9 * (1.0 + a.abs().max(b.abs()))
+    }
+
+    fn points(raw: &[(u16, u16)]) -> Vec<PlanePoint> {
+        raw.iter()
+            .map(|&(x, y)| [f64::from(x) * 10.0, f64::from(y) * 10.0])
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// After random swaps, gain/loss/extra give exactly the change in cost
+        /// of every possible swap, as a full recomputation measures it, and the
+        /// cost is exact although the lists start truncated.
+        #[test]
+        fn fast_swap_bookkeeping_matches_recomputation(
+            dem in proptest::collection::vec((0u16..100, 0u16..100, 1u8..20), 5..40),
+            sit in proptest::collection::vec((0u16..100, 0u16..100), 4..14),
+            nf in 0usize..3,
+            k in 1usize..5,
+            swaps in proptest::collection::vec((0usize..64, 0usize..64), 1..8),
+        ) {
+            let m = Planar::default();
+            let demand = points(&dem.iter().map(|d| (d.0, d.1)).collect::<Vec<_>>());
+            let w: Vec<f64> = dem.iter().map(|d| f64::from(d.2)).collect();
+            let sites = points(&sit);
+            let nf = nf.min(sites.len() - 2);
+            let nc = sites.len() - nf;
+            let allowed = vec![true; nc];
+            let nl = NearestLists::build(&m, &demand, &w, &sites, nf, k);
+            let src = Source::new(&m, &demand, &sites);
+            let p = (nc / 2).max(1);
+            let start: Vec<u32> = (nf as u32..(nf + p) as u32).collect();
+            let mut fs = FastSwap::new(&nl, &src, &allowed, &start);
+            for (a, b) in swaps {
+                let open = fs.open_set();
+                let closed: Vec<u32> = (nf as u32..sites.len() as u32).filter(|j| !open.contains(j)).collect();
+                if closed.is_empty() {
+                    break;
+                }
+                let all_open: Vec<u32> = (0..nf as u32).chain(open.iter().copied()).collect();
+                let before = naive_cost(&m, &demand, &w, &sites, &all_open, nl.farthest);
+                prop_assert!(close(fs.cost(), before), "{} vs {}", fs.cost(), before);
+                for &o in &open {
+                    for &i in &closed {
+                        let after_set: Vec<u32> = all_open.iter().map(|&x| if x == o { i } else { x }).collect();
+                        let after = naive_cost(&m, &demand, &w, &sites, &after_set, nl.farthest);
+                        prop_assert!(close(fs.profit(o, i), before - after),
+                            "swap {o}->{i}: profit {} vs {}", fs.profit(o, i), before - after);
+                    }
+                }
+                fs.swap(open[a % open.len()], closed[b % closed.len()]);
+            }
+        }
+
+        /// The bound never exceeds the exhaustive optimum, and the search
+        /// never does worse than it, whatever the list length.
+        #[test]
+        fn bound_below_optimum_below_search(
+            dem in proptest::collection::vec((0u16..100, 0u16..100, 1u8..20), 3..30),
+            sit in proptest::collection::vec((0u16..100, 0u16..100), 3..11),
+            nf in 0usize..2,
+            p in 1usize..4,
+            k in 1usize..6,
+            seed in 0u64..4,
+        ) {
+            let m = Planar::default();
+            let demand = points(&dem.iter().map(|d| (d.0, d.1)).collect::<Vec<_>>());
+            let w: Vec<f64> = dem.iter().map(|d| f64::from(d.2)).collect();
+            let sites = points(&sit);
+            let nc = sites.len() - nf;
+            let allowed = vec![true; nc];
+            let mut nl = NearestLists::build(&m, &demand, &w, &sites, nf, k);
+            let src = Source::new(&m, &demand, &sites);
+            let opt = exhaustive(&m, &demand, &w, &sites, nf, p, nl.farthest);
+            let found = search(&mut nl, &src, p, &allowed, seed, 4, 10_000, later());
+            let open: Vec<u32> = (0..nf as u32).chain(found.set.iter().copied()).collect();
+            prop_assert!(close(found.cost, naive_cost(&m, &demand, &w, &sites, &open, nl.farthest)));
+            prop_assert!(found.cost >= opt - 1e-9 * opt);
+            let lb = lower_bound(&nl, &src, p, &allowed, &found.nearest, found.cost, 1_000_000, later());
+            prop_assert!(lb.value <= opt + 1e-9 * opt, "bound {} above optimum {}", lb.value, opt);
+        }
+    }
+
+    /// On tiny instances (12 candidates, every p-subset enumerated) the search
+    /// finds the optimum, from lists of 3 sites.
+    #[test]
+    fn search_equals_exhaustive_optimum() {
+        let m = Planar::default();
+        let mut rng = SplitMix(7);
+        for case in 0..40 {
+            let demand: Vec<PlanePoint> = (0..60)
+                .map(|_| [rng.below(10_000) as f64, rng.below(10_000) as f64])
+                .collect();
+            let w: Vec<f64> = (0..60).map(|_| 1.0 + rng.below(50) as f64).collect();
+            let sites: Vec<PlanePoint> = (0..12)
+                .map(|_| [rng.below(10_000) as f64, rng.below(10_000) as f64])
+                .collect();
+            let nf = case % 2;
+            let p = 1 + case % 5;
+            let allowed = vec![true; sites.len() - nf];
+            let mut nl = NearestLists::build(&m, &demand, &w, &sites, nf, 3);
+            let src = Source::new(&m, &demand, &sites);
+            let opt = exhaustive(&m, &demand, &w, &sites, nf, p, nl.farthest);
+            let found = search(&mut nl, &src, p, &allowed, case as u64, 8, 10_000, later());
+            assert!(
+                close(found.cost, opt),
+                "case {case}: {} vs optimum {opt}",
+                found.cost
+            );
+            let lb = lower_bound(
+                &nl,
+                &src,
+                p,
+                &allowed,
+                &found.nearest,
+                found.cost,
+                10_000_000,
+                later(),
+            );
+            assert!(lb.value <= opt * (1.0 + 1e-9), "case {case}");
+        }
+    }
+
+    /// A sparse cost matrix: unreachable pairs cost the largest cost, in the
+    /// search and the bound alike.
+    #[test]
+    fn cost_matrix_with_unreachable_pairs() {
+        use crate::input::Place;
+        use crate::input::costs::{CostOptions, load_costs_bytes};
+        use crate::metric::CostMatrix;
+        use crate::sphere::CostUnit;
+        let mut rng = SplitMix(11);
+        for case in 0..20 {
+            let mut text = String::from("from,to,minutes\n");
+            for d in 0..25 {
+                for s in 0..9 {
+                    if rng.below(3) > 0 {
+                        text.push_str(&format!("d{d},s{s},{}\n", 1 + rng.below(90)));
+                    }
+                }
+            }
+            let t = load_costs_bytes(
+                std::path::Path::new("m.csv"),
+                text.as_bytes(),
+                &CostOptions::default(),
+            )
+            .unwrap();
+            let m = CostMatrix::new(t, CostUnit::Min);
+            let place = |id: String| Place {
+                id,
+                name: None,
+                lon: f64::NAN,
+                lat: f64::NAN,
+                weight: 1.0,
+                group: None,
+                cost: None,
+                capacity: None,
+                fixed: false,
+                xy: None,
+            };
+            let demand: Vec<_> = (0..25).map(|d| m.point(&place(format!("d{d}")))).collect();
+            let sites: Vec<_> = (0..9).map(|s| m.point(&place(format!("s{s}")))).collect();
+            let w: Vec<f64> = (0..25).map(|_| 1.0 + rng.below(9) as f64).collect();
+            let p = 1 + case % 4;
+            let allowed = vec![true; 9];
+            let mut nl = NearestLists::build(&m, &demand, &w, &sites, 0, 2);
+            let src = Source::new(&m, &demand, &sites);
+            let opt = exhaustive(&m, &demand, &w, &sites, 0, p, m.farthest());
+            let found = search(&mut nl, &src, p, &allowed, 0, 8, 10_000, later());
+            assert!(
+                close(found.cost, opt),
+                "case {case}: {} vs {opt}",
+                found.cost
+            );
+            let lb = lower_bound(
+                &nl,
+                &src,
+                p,
+                &allowed,
+                &found.nearest,
+                found.cost,
+                1_000_000,
+                later(),
+            );
+            assert!(lb.value <= opt * (1.0 + 1e-9), "case {case}");
+        }
+    }
 }
