@@ -14,11 +14,13 @@
 //!
 //! # Algorithm
 //! 1. Shrink: sites whose rows are a subset of another site's rows are dropped
-//!    (they can be swapped for it at no loss).
+//!    (they can be swapped for it at no loss); for a full cover, so are rows
+//!    whose sites include all the sites of another row.
 //! 2. Lower bound: relax the linking rows with multipliers `u_r ≥ 0`:
 //!    `L(u) = min_y Σ u_r y_r (Σ w_r y_r ≥ need) + Σ_j min(0, 1 - Σ_{r ∈ j} u_r)`,
-//!    a fractional knapsack plus a sign test, maximised by subgradient with
-//!    Caprara, Fischetti & Toth's step control. Its maximum is the LP bound;
+//!    a fractional knapsack plus a sign test, maximised by subgradient
+//!    (Held-Karp steps towards the best cover's size, halved when the bound
+//!    stalls, as in Beasley's set-covering heuristics). Its maximum is the LP bound;
 //!    any `u` gives a valid bound, rounded up because counts are integers.
 //! 3. Covers: along the subgradient path, a greedy by Lagrangian cost per
 //!    covered row (Caprara, Fischetti & Toth's score), then redundancy removal.
@@ -46,6 +48,8 @@ const STEPS_PER_SITE: usize = 400;
 const STEPS_RANGE: (usize, usize) = (5_000, 200_000);
 /// Subgradient iterations at most.
 const MAX_ITERS: usize = 10_000;
+/// Subgradient iterations without a better bound before the step is halved.
+const PATIENCE: usize = 50;
 /// Greedy covers built from the multipliers along the way.
 const GREEDY_EVERY: usize = 25;
 
@@ -453,34 +457,19 @@ fn subgradient(
     let mut order = Vec::new();
     let mut best = (f64::NEG_INFINITY, u.clone());
     let mut lambda = 2.0;
-    let mut window: Vec<f64> = Vec::with_capacity(20);
     let mut s = vec![0.0; nr];
-    let dbg = std::env::var_os("OUTPOST_SC_DEBUG").is_some();
-    let t0 = Instant::now();
     let mut since = 0usize;
-    let patience: usize = std::env::var("SC_PAT")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(50);
     for it in 0..iters {
         if Instant::now() >= deadline {
             break;
         }
         let l = relaxed(p, &u, &mut x, &mut y, &mut order);
-        if dbg && it % 50 == 0 {
-            eprintln!(
-                "it {it} L {l:.3} best {:.3} lambda {lambda:.2e} ub {} t {:?}",
-                best.0,
-                best_cover.len(),
-                t0.elapsed()
-            );
-        }
         if l > best.0 + 1e-9 * l.abs() {
             best = (l, u.clone());
             since = 0;
         } else {
             since += 1;
-            if since >= patience {
+            if since >= PATIENCE {
                 lambda /= 2.0;
                 since = 0;
             }
@@ -494,20 +483,6 @@ fn subgradient(
             if g.len() < best_cover.len() {
                 best_cover = g;
             }
-        }
-        // Step size control (Caprara, Fischetti & Toth): every 20 iterations,
-        // halve λ when the bound oscillates, grow it when it barely moves.
-        window.push(l);
-        if false && window.len() == 20 {
-            let hi = window.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let lo = window.iter().copied().fold(f64::INFINITY, f64::min);
-            let spread = (hi - lo) / hi.abs().max(1e-9);
-            if spread > 0.01 {
-                lambda /= 2.0;
-            } else if spread < 0.001 {
-                lambda *= 1.5;
-            }
-            window.clear();
         }
         if lambda < 2e-4 {
             break;
@@ -712,9 +687,6 @@ impl<'a> Search<'a> {
             while self.feasible() {
                 if self.set.len() < best.len() {
                     best.clone_from(&self.set);
-                    if std::env::var_os("OUTPOST_SC_DEBUG").is_some() {
-                        eprintln!("  step {step}: {}", best.len());
-                    }
                 }
                 if self.set.is_empty() {
                     return best;
@@ -792,16 +764,6 @@ pub fn solve(m: &CoverageModel, allowed: &[bool], need: f64, s: &Settings) -> Op
     let iters = if s.with_bound { MAX_ITERS } else { 300 };
     let (dual, u, mut cover) = subgradient(&p, start, iters, s.deadline);
     let lb = (dual - 1e-6).ceil().max(1.0) as usize;
-    if std::env::var_os("OUTPOST_SC_DEBUG").is_some() {
-        eprintln!(
-            "rows {} cols {} full {} dual {dual:.3} cover {} at {:?}",
-            p.n_rows(),
-            p.n_cols(),
-            p.full,
-            cover.len(),
-            std::time::Instant::now()
-        );
-    }
     if cover.len() > lb {
         let g = greedy(&p, &u);
         if g.len() < cover.len() {
@@ -813,16 +775,7 @@ pub fn solve(m: &CoverageModel, allowed: &[bool], need: f64, s: &Settings) -> Op
             .map(|k| {
                 let mut rng = SplitMix(s.seed ^ (k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
                 let mut search = Search::new(&p, &cover);
-                let t = Instant::now();
-                let r = search.run(steps, &mut rng, s.deadline);
-                if std::env::var_os("OUTPOST_SC_DEBUG").is_some() {
-                    eprintln!(
-                        "restart {k}: {} sites, {steps} steps in {:?}",
-                        r.len(),
-                        t.elapsed()
-                    );
-                }
-                r
+                search.run(steps, &mut rng, s.deadline)
             })
             .collect();
         for f in found {
@@ -839,4 +792,114 @@ pub fn solve(m: &CoverageModel, allowed: &[bool], need: f64, s: &Settings) -> Op
         chosen,
         dual,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metric::GreatCircle;
+    use crate::sphere::{Radius, haversine_km, to_unit};
+    use proptest::prelude::*;
+    use std::time::Duration;
+
+    /// Fewest candidates (of all subsets) whose cover, by haversine on the
+    /// original points, reaches `need` beyond the fixed sites; `None` if none does.
+    fn brute_force(
+        pts: &[(f64, f64, f64)],
+        fixed: &[(f64, f64)],
+        cands: &[(f64, f64)],
+        km: f64,
+        target: f64,
+    ) -> Option<usize> {
+        let total: f64 = pts.iter().map(|p| p.2).sum();
+        let near = |p: &(f64, f64, f64), c: &(f64, f64)| haversine_km(p.0, p.1, c.0, c.1) <= km;
+        (0u32..1 << cands.len())
+            .filter(|&mask| {
+                let got: f64 = pts
+                    .iter()
+                    .filter(|p| {
+                        fixed.iter().any(|c| near(p, c))
+                            || cands
+                                .iter()
+                                .enumerate()
+                                .any(|(j, c)| mask & (1 << j) != 0 && near(p, c))
+                    })
+                    .map(|p| p.2)
+                    .sum();
+                got >= target * total
+            })
+            .map(|mask| mask.count_ones() as usize)
+            .min()
+    }
+
+    fn settings(seed: u64) -> Settings {
+        Settings {
+            seed,
+            deadline: Instant::now() + Duration::from_secs(60),
+            with_bound: true,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn fewest_sites_equal_exhaustive_search(
+            pts in proptest::collection::vec((-8.0f64..8.0, -8.0f64..8.0, 1u32..100), 1..60),
+            cands in proptest::collection::vec((-8.0f64..8.0, -8.0f64..8.0), 12..=15),
+            nfixed in 0usize..2,
+            km in 150.0f64..700.0,
+            t in 0usize..4,
+            seed in any::<u64>(),
+        ) {
+            let target = [1.0, 0.95, 0.8, 0.5][t];
+            let pts: Vec<(f64, f64, f64)> = pts.iter().map(|p| (p.0, p.1, p.2 as f64)).collect();
+            let (fixed, free) = cands.split_at(nfixed);
+            let units: Vec<_> = pts.iter().map(|p| to_unit(p.0, p.1)).collect();
+            let weights: Vec<f64> = pts.iter().map(|p| p.2).collect();
+            let fu: Vec<_> = fixed.iter().map(|c| to_unit(c.0, c.1)).collect();
+            let cu: Vec<_> = free.iter().map(|c| to_unit(c.0, c.1)).collect();
+            let m = crate::coverage::build(&GreatCircle::default(), &units, &weights, &fu, &cu, Radius::from_km(km));
+            let need = target * m.total_weight - m.fixed_weight;
+            let want = brute_force(&pts, fixed, free, km, target);
+            let got = solve(&m, &vec![true; free.len()], need, &settings(seed));
+            match (want, got) {
+                (None, None) => {}
+                (Some(k), Some(c)) => {
+                    prop_assert_eq!(c.chosen.len(), k, "target {}", target);
+                    prop_assert!(c.lower_bound <= k);
+                    prop_assert!(c.dual <= k as f64 + 1e-9);
+                    let mut open = vec![false; free.len()];
+                    c.chosen.iter().for_each(|&j| open[j as usize] = true);
+                    prop_assert!(m.covered_by(&open) >= need * (1.0 - 1e-12));
+                }
+                (w, g) => prop_assert!(false, "exhaustive {:?}, solver {:?}", w, g.map(|c| c.chosen)),
+            }
+        }
+    }
+
+    /// Only allowed candidates are chosen, and a target they cannot reach is `None`.
+    #[test]
+    fn respects_allowed_candidates() {
+        let pts: Vec<_> = [(0.0, 0.0), (3.0, 0.0), (6.0, 0.0)]
+            .iter()
+            .map(|p| to_unit(p.0, p.1))
+            .collect();
+        let cands: Vec<_> = [(0.0, 0.0), (3.0, 0.0), (6.0, 0.0), (3.0, 0.1)]
+            .iter()
+            .map(|p| to_unit(p.0, p.1))
+            .collect();
+        let m = crate::coverage::build(
+            &GreatCircle::default(),
+            &pts,
+            &[1.0, 1.0, 1.0],
+            &[],
+            &cands,
+            Radius::from_km(50.0),
+        );
+        let allowed = [true, false, true, true];
+        let c = solve(&m, &allowed, 3.0, &settings(1)).expect("reachable");
+        assert_eq!(c.chosen, vec![0, 2, 3]);
+        assert_eq!(c.lower_bound, 3);
+        assert!(solve(&m, &[true, true, false, false], 3.0, &settings(1)).is_none());
+    }
 }
