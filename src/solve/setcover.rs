@@ -125,6 +125,7 @@ fn shrink(m: &CoverageModel, allowed: &[bool], need: f64) -> Option<Inst> {
     let usable = |j: usize| allowed[j] && !m.rows_of(j).is_empty();
     let mut keep = vec![false; m.n_candidates];
     let mut mark = vec![false; m.n_rows()];
+    #[allow(clippy::needless_range_loop)] // j indexes the model's rows too
     for j in 0..m.n_candidates {
         if !usable(j) {
             continue;
@@ -254,8 +255,8 @@ fn drop_implied_rows(p: Inst) -> Inst {
     }
     let mut row_off = vec![0];
     let mut row_cols = Vec::new();
-    for r in 0..nr {
-        if !implied[r] {
+    for (r, &gone) in implied.iter().enumerate() {
+        if !gone {
             row_cols.extend_from_slice(p.cols(r));
             row_off.push(row_cols.len());
         }
@@ -488,8 +489,8 @@ fn subgradient(
             break;
         }
         s.iter_mut().zip(&y).for_each(|(s, y)| *s = *y);
-        for c in 0..nc {
-            if x[c] {
+        for (c, &open) in x.iter().enumerate() {
+            if open {
                 for &r in p.rows(c) {
                     s[r as usize] -= 1.0;
                 }
