@@ -6,7 +6,7 @@ use crate::coverage::CoverageModel;
 use crate::progress::Progress;
 use crate::report::{BoundReport, fmt_pct};
 use crate::solve::mclp::{Limits, exact_small};
-use crate::solve::minsites;
+use crate::solve::setcover::{self, Settings};
 use std::time::Instant;
 
 /// Fewest sites reaching `--target`: exhaustive search on tiny instances,
@@ -61,13 +61,21 @@ pub(super) fn plan_min_sites(
             };
         }
     }
-    match minsites::solve(model, allowed, need, deadline, pc.bound) {
+    let settings = Settings {
+        seed: pc.seed,
+        deadline,
+        with_bound: pc.bound,
+    };
+    match setcover::solve(model, allowed, need, &settings) {
         Some(ms) => Chosen {
             bound: Some(BoundReport {
                 value: ms.lower_bound as f64,
                 gap: 0.0,
-                method: "Lagrangian bound on coverage with fewer sites (lower bound on sites)"
-                    .into(),
+                method: if ms.lower_bound == ms.chosen.len() {
+                    "Lagrangian dual of the set cover, rounded up (proven optimal)".into()
+                } else {
+                    "Lagrangian dual of the set cover, rounded up (the LP bound)".into()
+                },
                 achieved: 0.0,
             }),
             set: ms.chosen,
@@ -76,7 +84,11 @@ pub(super) fn plan_min_sites(
         },
         None => {
             let reachable = model.fixed_weight + model.coverable_weight();
-            let best = minsites::solve(model, allowed, model.coverable_weight(), deadline, false)
+            let quick = Settings {
+                with_bound: false,
+                ..settings
+            };
+            let best = setcover::solve(model, allowed, model.coverable_weight(), &quick)
                 .expect("the coverable weight is reachable");
             let most = if total > 0.0 { reachable / total } else { 0.0 };
             // The first note says why; the command prints it (plans print nothing).

@@ -10,6 +10,7 @@ pub mod mclp;
 pub mod minsites;
 pub mod pcenter;
 pub mod pmedian;
+pub mod setcover;
 
 /// A covering solution: open candidates in the order they were opened.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,0 +1,906 @@
+//! Fewest new sites reaching a covered weight: set covering (every coverable
+//! row) and partial set covering (at least `need` weight), with a Lagrangian
+//! lower bound.
+//!
+//! # Model
+//! Rows `r` of weight `w_r`, sites `j` of unit cost. With `y_r` = row `r` is
+//! covered:
+//!
+//! ```text
+//! min Σ_j x_j   s.t.  y_r ≤ Σ_{j ∋ r} x_j,   Σ_r w_r y_r ≥ need,   x ∈ {0,1}, y ∈ [0,1]
+//! ```
+//!
+//! (every `y_r = 1` when the target is all the coverable weight).
+//!
+//! # Algorithm
+//! 1. Shrink: sites whose rows are a subset of another site's rows are dropped
+//!    (they can be swapped for it at no loss); for a full cover, so are rows
+//!    whose sites include all the sites of another row.
+//! 2. Lower bound: relax the linking rows with multipliers `u_r ≥ 0`:
+//!    `L(u) = min_y Σ u_r y_r (Σ w_r y_r ≥ need) + Σ_j min(0, 1 - Σ_{r ∈ j} u_r)`,
+//!    a fractional knapsack plus a sign test, maximised by subgradient
+//!    (Held-Karp steps towards the best cover's size, halved when the bound
+//!    stalls, as in Beasley's set-covering heuristics). Its maximum is the LP bound;
+//!    any `u` gives a valid bound, rounded up because counts are integers.
+//! 3. Covers: along the subgradient path, a greedy by Lagrangian cost per
+//!    covered row (Caprara, Fischetti & Toth's score), then redundancy removal.
+//! 4. Improvement: row-weighting local search (Gao, Weise & Li 2015): from a
+//!    cover of `k` sites drop one and swap sites (drop the least useful, add
+//!    the best site for a random uncovered row, with tabu and configuration
+//!    checking) while the weights of rows left uncovered grow, until a cover
+//!    of `k - 1` appears. Several restarts, each with its own random stream
+//!    drawn from the seed, run in parallel; the smallest cover wins, ties to
+//!    the first restart, so the answer does not depend on the thread count.
+//!
+//! Every loop is bounded by counts, never by time; the deadline only stops
+//! work early.
+
+use super::mclp::SplitMix;
+use crate::coverage::CoverageModel;
+use rayon::prelude::*;
+use std::time::Instant;
+
+/// Local search restarts.
+const RESTARTS: usize = 4;
+/// Swap steps per restart, per site of the starting cover (bounded below and above).
+const STEPS_PER_SITE: usize = 400;
+/// Fewest and most swap steps per restart.
+const STEPS_RANGE: (usize, usize) = (5_000, 200_000);
+/// Subgradient iterations at most.
+const MAX_ITERS: usize = 10_000;
+/// Subgradient iterations without a better bound before the step is halved.
+const PATIENCE: usize = 50;
+/// Greedy covers built from the multipliers along the way.
+const GREEDY_EVERY: usize = 25;
+
+/// Knobs of the search.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Seed of the local search's random choices.
+    pub seed: u64,
+    /// Stop early (the answer is then still a valid cover).
+    pub deadline: Instant,
+    /// Run the full subgradient for the bound (otherwise a short one).
+    pub with_bound: bool,
+}
+
+/// A fewest-sites answer.
+#[derive(Debug, Clone)]
+pub struct Cover {
+    /// Chosen candidates, ascending.
+    pub chosen: Vec<u32>,
+    /// Proven lower bound on the number of new sites.
+    pub lower_bound: usize,
+    /// The Lagrangian bound before rounding up.
+    pub dual: f64,
+}
+
+/// The shrunk instance in local indices.
+struct Inst {
+    /// Original candidate of each column.
+    col_cand: Vec<u32>,
+    col_off: Vec<usize>,
+    col_rows: Vec<u32>,
+    row_off: Vec<usize>,
+    row_cols: Vec<u32>,
+    w: Vec<f64>,
+    /// Weight to cover; `full` means every row.
+    need: f64,
+    full: bool,
+}
+
+impl Inst {
+    fn rows(&self, c: usize) -> &[u32] {
+        &self.col_rows[self.col_off[c]..self.col_off[c + 1]]
+    }
+    fn cols(&self, r: usize) -> &[u32] {
+        &self.row_cols[self.row_off[r]..self.row_off[r + 1]]
+    }
+    fn n_cols(&self) -> usize {
+        self.col_cand.len()
+    }
+    fn n_rows(&self) -> usize {
+        self.w.len()
+    }
+    /// Whether a set of columns reaches the target, by a plain recount.
+    fn feasible(&self, set: &[u32]) -> bool {
+        let mut hit = vec![false; self.n_rows()];
+        for &c in set {
+            for &r in self.rows(c as usize) {
+                hit[r as usize] = true;
+            }
+        }
+        if self.full {
+            hit.iter().all(|&h| h)
+        } else {
+            let got: f64 = hit.iter().zip(&self.w).filter(|p| *p.0).map(|p| p.1).sum();
+            got >= self.need
+        }
+    }
+}
+
+/// Builds the instance: allowed sites covering something, minus dominated
+/// ones; rows only those sites reach. `None` when they cannot reach `need`.
+fn shrink(m: &CoverageModel, allowed: &[bool], need: f64) -> Option<Inst> {
+    let usable = |j: usize| allowed[j] && !m.rows_of(j).is_empty();
+    let mut keep = vec![false; m.n_candidates];
+    let mut mark = vec![false; m.n_rows()];
+    #[allow(clippy::needless_range_loop)] // j indexes the model's rows too
+    for j in 0..m.n_candidates {
+        if !usable(j) {
+            continue;
+        }
+        let mine = m.rows_of(j);
+        // The row of j with the fewest sites: any dominating site covers it.
+        let pivot = *mine
+            .iter()
+            .min_by_key(|&&r| (m.cands_of(r as usize).len(), r))
+            .expect("usable sites cover a row");
+        mine.iter().for_each(|&r| mark[r as usize] = true);
+        let dominated = m.cands_of(pivot as usize).iter().any(|&k| {
+            let k = k as usize;
+            if k == j || !usable(k) {
+                return false;
+            }
+            let theirs = m.rows_of(k);
+            // Strict superset, or the same rows and a lower index.
+            (theirs.len() > mine.len() || (theirs.len() == mine.len() && k < j))
+                && theirs.iter().filter(|&&r| mark[r as usize]).count() == mine.len()
+        });
+        mine.iter().for_each(|&r| mark[r as usize] = false);
+        keep[j] = !dominated;
+    }
+    let col_cand: Vec<u32> = (0..m.n_candidates as u32)
+        .filter(|&j| keep[j as usize])
+        .collect();
+    // Rows some kept site covers (the same as rows some allowed site covers).
+    let mut row_id = vec![u32::MAX; m.n_rows()];
+    let mut w = Vec::new();
+    let mut col_off = vec![0];
+    let mut col_rows = Vec::new();
+    for &j in &col_cand {
+        for &r in m.rows_of(j as usize) {
+            if row_id[r as usize] == u32::MAX {
+                row_id[r as usize] = w.len() as u32;
+                w.push(m.row_weight[r as usize]);
+            }
+            col_rows.push(row_id[r as usize]);
+        }
+        col_off.push(col_rows.len());
+    }
+    let reachable: f64 = w.iter().sum();
+    if reachable < need * (1.0 - 1e-12) {
+        return None;
+    }
+    let full = need >= reachable * (1.0 - 1e-12);
+    // Transpose (rows' columns ascending).
+    let nr = w.len();
+    let mut row_off = vec![0usize; nr + 1];
+    for &r in &col_rows {
+        row_off[r as usize + 1] += 1;
+    }
+    for r in 0..nr {
+        row_off[r + 1] += row_off[r];
+    }
+    let mut fill = row_off.clone();
+    let mut row_cols = vec![0u32; col_rows.len()];
+    for c in 0..col_cand.len() {
+        for &r in &col_rows[col_off[c]..col_off[c + 1]] {
+            row_cols[fill[r as usize]] = c as u32;
+            fill[r as usize] += 1;
+        }
+    }
+    let inst = Inst {
+        col_cand,
+        col_off,
+        col_rows,
+        row_off,
+        row_cols,
+        w,
+        need: need - 1e-12 * need.abs(),
+        full,
+    };
+    Some(if full { drop_implied_rows(inst) } else { inst })
+}
+
+/// For a full cover, drops every row whose sites include all the sites of
+/// another row (covering that one covers it); of rows with the same sites,
+/// the first is kept.
+fn drop_implied_rows(p: Inst) -> Inst {
+    let nr = p.n_rows();
+    let mut implied = vec![false; nr];
+    let mut mark = vec![false; p.n_cols()];
+    for small in 0..nr {
+        if implied[small] {
+            continue;
+        }
+        let mine = p.cols(small);
+        mine.iter().for_each(|&c| mark[c as usize] = true);
+        let pivot = *mine
+            .iter()
+            .min_by_key(|&&c| (p.rows(c as usize).len(), c))
+            .expect("every row has a site");
+        for &big in p.rows(pivot as usize) {
+            let big = big as usize;
+            if big == small || implied[big] {
+                continue;
+            }
+            let theirs = p.cols(big);
+            if (theirs.len() > mine.len() || (theirs.len() == mine.len() && big > small))
+                && theirs.iter().filter(|&&c| mark[c as usize]).count() == mine.len()
+            {
+                implied[big] = true;
+            }
+        }
+        mine.iter().for_each(|&c| mark[c as usize] = false);
+    }
+    let mut new_id = vec![u32::MAX; nr];
+    let mut w = Vec::new();
+    for r in 0..nr {
+        if !implied[r] {
+            new_id[r] = w.len() as u32;
+            w.push(p.w[r]);
+        }
+    }
+    let mut col_off = vec![0];
+    let mut col_rows = Vec::new();
+    for c in 0..p.n_cols() {
+        col_rows.extend(
+            p.rows(c)
+                .iter()
+                .filter(|&&r| !implied[r as usize])
+                .map(|&r| new_id[r as usize]),
+        );
+        col_off.push(col_rows.len());
+    }
+    let mut row_off = vec![0];
+    let mut row_cols = Vec::new();
+    for (r, &gone) in implied.iter().enumerate() {
+        if !gone {
+            row_cols.extend_from_slice(p.cols(r));
+            row_off.push(row_cols.len());
+        }
+    }
+    let need = w.iter().sum();
+    Inst {
+        col_cand: p.col_cand,
+        col_off,
+        col_rows,
+        row_off,
+        row_cols,
+        w,
+        need,
+        full: true,
+    }
+}
+
+/// The relaxed problem at `u`: its value, and the site and row choices.
+fn relaxed(p: &Inst, u: &[f64], x: &mut [bool], y: &mut [f64], order: &mut Vec<u32>) -> f64 {
+    let mut value = 0.0;
+    for (c, xc) in x.iter_mut().enumerate() {
+        let red = 1.0 - p.rows(c).iter().map(|&r| u[r as usize]).sum::<f64>();
+        *xc = red < 0.0;
+        if *xc {
+            value += red;
+        }
+    }
+    if p.full {
+        y.iter_mut().for_each(|v| *v = 1.0);
+        value += u.iter().sum::<f64>();
+    } else {
+        // Cheapest weight first: u_r / w_r ascending, ties by row.
+        // (Rows of no weight never help the target: last.)
+        let key = |r: usize| {
+            if p.w[r] > 0.0 {
+                u[r] / p.w[r]
+            } else {
+                f64::INFINITY
+            }
+        };
+        order.clear();
+        order.extend(0..p.n_rows() as u32);
+        order.sort_unstable_by(|&a, &b| {
+            let (a, b) = (a as usize, b as usize);
+            key(a).total_cmp(&key(b)).then(a.cmp(&b))
+        });
+        y.iter_mut().for_each(|v| *v = 0.0);
+        let mut left = p.need;
+        for &r in order.iter() {
+            if left <= 0.0 {
+                break;
+            }
+            let r = r as usize;
+            let f = if p.w[r] <= left { 1.0 } else { left / p.w[r] };
+            y[r] = f;
+            left -= f * p.w[r];
+            value += f * u[r];
+        }
+    }
+    value
+}
+
+/// Greedy cover by Lagrangian cost per covered row (or weight), then
+/// redundancy removal; ties by column.
+fn greedy(p: &Inst, u: &[f64]) -> Vec<u32> {
+    let (nc, nr) = (p.n_cols(), p.n_rows());
+    let mut covered = vec![false; nr];
+    let mut gamma: Vec<f64> = (0..nc)
+        .map(|c| 1.0 - p.rows(c).iter().map(|&r| u[r as usize]).sum::<f64>())
+        .collect();
+    let mut mu: Vec<f64> = (0..nc)
+        .map(|c| {
+            if p.full {
+                p.rows(c).len() as f64
+            } else {
+                p.rows(c).iter().map(|&r| p.w[r as usize]).sum()
+            }
+        })
+        .collect();
+    let mut got = 0.0;
+    let mut left = nr;
+    let mut set = Vec::new();
+    let done = |got: f64, left: usize| {
+        if p.full { left == 0 } else { got >= p.need }
+    };
+    while !done(got, left) {
+        let rest = p.need - got;
+        let mut best = (f64::INFINITY, usize::MAX);
+        for c in 0..nc {
+            if mu[c] <= 0.0 {
+                continue;
+            }
+            let m = if p.full { mu[c] } else { mu[c].min(rest) };
+            let s = if gamma[c] > 0.0 {
+                gamma[c] / m
+            } else {
+                gamma[c] * m
+            };
+            if s < best.0 {
+                best = (s, c);
+            }
+        }
+        let c = best.1;
+        if c == usize::MAX {
+            break;
+        }
+        set.push(c as u32);
+        for &r in p.rows(c) {
+            let r = r as usize;
+            if covered[r] {
+                continue;
+            }
+            covered[r] = true;
+            left -= 1;
+            got += p.w[r];
+            let gain = if p.full { 1.0 } else { p.w[r] };
+            for &k in p.cols(r) {
+                mu[k as usize] -= gain;
+                gamma[k as usize] += u[r];
+            }
+        }
+    }
+    drop_redundant(p, &mut set, u);
+    set
+}
+
+/// Removes sites not needed for the target: the largest Lagrangian cost
+/// first (then the smallest loss, then the column), while the target holds.
+fn drop_redundant(p: &Inst, set: &mut Vec<u32>, u: &[f64]) {
+    let mut cnt = vec![0u32; p.n_rows()];
+    for &c in set.iter() {
+        for &r in p.rows(c as usize) {
+            cnt[r as usize] += 1;
+        }
+    }
+    let mut got: f64 = (0..p.n_rows())
+        .filter(|&r| cnt[r] > 0)
+        .map(|r| p.w[r])
+        .sum();
+    loop {
+        let mut best: Option<(f64, f64, usize)> = None;
+        for (k, &c) in set.iter().enumerate() {
+            let rows = p.rows(c as usize);
+            let sole = rows.iter().filter(|&&r| cnt[r as usize] == 1);
+            let ok = if p.full {
+                sole.clone().next().is_none()
+            } else {
+                got - sole.clone().map(|&r| p.w[r as usize]).sum::<f64>() >= p.need
+            };
+            if !ok {
+                continue;
+            }
+            let loss: f64 = sole.map(|&r| p.w[r as usize]).sum();
+            let cost = 1.0 - rows.iter().map(|&r| u[r as usize]).sum::<f64>();
+            let better = match best {
+                None => true,
+                Some((bc, bl, _)) => cost > bc || (cost == bc && loss < bl),
+            };
+            if better {
+                best = Some((cost, loss, k));
+            }
+        }
+        let Some((_, loss, k)) = best else { break };
+        let c = set.remove(k);
+        for &r in p.rows(c as usize) {
+            cnt[r as usize] -= 1;
+        }
+        got -= loss;
+    }
+}
+
+/// Subgradient on the multipliers; returns the best bound and its
+/// multipliers, and the best cover the greedy built along the way.
+fn subgradient(
+    p: &Inst,
+    mut best_cover: Vec<u32>,
+    iters: usize,
+    deadline: Instant,
+) -> (f64, Vec<f64>, Vec<u32>) {
+    let (nc, nr) = (p.n_cols(), p.n_rows());
+    // Start: each row gets its share of the cheapest site per unit covered.
+    let mut u: Vec<f64> = (0..nr)
+        .map(|r| {
+            p.cols(r)
+                .iter()
+                .map(|&c| {
+                    let rows = p.rows(c as usize);
+                    if p.full {
+                        1.0 / rows.len() as f64
+                    } else {
+                        p.w[r] / rows.iter().map(|&q| p.w[q as usize]).sum::<f64>()
+                    }
+                })
+                .fold(f64::INFINITY, f64::min)
+        })
+        .collect();
+    let mut x = vec![false; nc];
+    let mut y = vec![0.0; nr];
+    let mut order = Vec::new();
+    let mut best = (f64::NEG_INFINITY, u.clone());
+    let mut lambda = 2.0;
+    let mut s = vec![0.0; nr];
+    let mut since = 0usize;
+    for it in 0..iters {
+        if Instant::now() >= deadline {
+            break;
+        }
+        let l = relaxed(p, &u, &mut x, &mut y, &mut order);
+        if l > best.0 + 1e-9 * l.abs() {
+            best = (l, u.clone());
+            since = 0;
+        } else {
+            since += 1;
+            if since >= PATIENCE {
+                lambda /= 2.0;
+                since = 0;
+            }
+        }
+        let ub = best_cover.len() as f64;
+        if (best.0 - 1e-6).ceil() >= ub {
+            break; // proven optimal
+        }
+        if it % GREEDY_EVERY == GREEDY_EVERY - 1 {
+            let g = greedy(p, &u);
+            if g.len() < best_cover.len() {
+                best_cover = g;
+            }
+        }
+        if lambda < 2e-4 {
+            break;
+        }
+        s.iter_mut().zip(&y).for_each(|(s, y)| *s = *y);
+        for (c, &open) in x.iter().enumerate() {
+            if open {
+                for &r in p.rows(c) {
+                    s[r as usize] -= 1.0;
+                }
+            }
+        }
+        for (sr, ur) in s.iter_mut().zip(&u) {
+            if *ur <= 0.0 && *sr < 0.0 {
+                *sr = 0.0;
+            }
+        }
+        let norm: f64 = s.iter().map(|v| v * v).sum();
+        if norm <= 0.0 {
+            // The relaxed choice is feasible at equal cost: u is optimal.
+            break;
+        }
+        let step = lambda * (ub - l).max(1e-3 * ub.max(1.0)) / norm;
+        for (ur, sr) in u.iter_mut().zip(&s) {
+            *ur = (*ur + step * sr).max(0.0);
+        }
+    }
+    (best.0.max(0.0), best.1, best_cover)
+}
+
+/// Row-weighting swap search for a cover smaller than `start` (feasible).
+struct Search<'a> {
+    p: &'a Inst,
+    in_set: Vec<bool>,
+    cnt: Vec<u32>,
+    /// XOR of the set's columns covering each row: the sole one when `cnt == 1`.
+    who: Vec<u32>,
+    /// Row weights of the search (grow while a row stays uncovered).
+    omega: Vec<f64>,
+    /// Their starting values.
+    base: Vec<f64>,
+    /// Gain of adding (outside) or minus the loss of removing (inside), in `omega`.
+    score: Vec<f64>,
+    stamp: Vec<usize>,
+    conf: Vec<bool>,
+    uncovered: Vec<u32>,
+    pos: Vec<usize>,
+    set: Vec<u32>,
+    got: f64,
+}
+
+impl<'a> Search<'a> {
+    fn new(p: &'a Inst, start: &[u32]) -> Self {
+        let (nc, nr) = (p.n_cols(), p.n_rows());
+        let omega: Vec<f64> = if p.full {
+            vec![1.0; nr]
+        } else {
+            let mean = p.w.iter().sum::<f64>() / nr.max(1) as f64;
+            p.w.iter().map(|w| w / mean.max(1e-300)).collect()
+        };
+        let mut s = Search {
+            p,
+            in_set: vec![false; nc],
+            cnt: vec![0; nr],
+            who: vec![0; nr],
+            score: (0..nc)
+                .map(|c| p.rows(c).iter().map(|&r| omega[r as usize]).sum())
+                .collect(),
+            base: omega.clone(),
+            omega,
+            stamp: vec![0; nc],
+            conf: vec![true; nc],
+            uncovered: (0..nr as u32).collect(),
+            pos: (0..nr).collect(),
+            set: Vec::new(),
+            got: 0.0,
+        };
+        for &c in start {
+            s.add(c as usize, 0);
+        }
+        s
+    }
+
+    fn feasible(&self) -> bool {
+        if self.p.full {
+            self.uncovered.is_empty()
+        } else {
+            self.got >= self.p.need
+        }
+    }
+
+    fn add(&mut self, c: usize, step: usize) {
+        let p = self.p;
+        self.in_set[c] = true;
+        self.set.push(c as u32);
+        self.stamp[c] = step;
+        for &r in p.rows(c) {
+            let r = r as usize;
+            let o = self.omega[r];
+            match self.cnt[r] {
+                0 => {
+                    for &k in p.cols(r) {
+                        self.score[k as usize] -= o;
+                    }
+                    self.got += p.w[r];
+                    let at = self.pos[r];
+                    let last = *self.uncovered.last().expect("row is uncovered");
+                    self.uncovered.swap_remove(at);
+                    if at < self.uncovered.len() {
+                        self.pos[last as usize] = at;
+                    }
+                }
+                1 => self.score[self.who[r] as usize] += o,
+                _ => {}
+            }
+            self.cnt[r] += 1;
+            self.who[r] ^= c as u32;
+        }
+        self.score[c] = -p
+            .rows(c)
+            .iter()
+            .filter(|&&r| self.cnt[r as usize] == 1)
+            .map(|&r| self.omega[r as usize])
+            .sum::<f64>();
+        for &r in p.rows(c) {
+            for &k in p.cols(r as usize) {
+                self.conf[k as usize] = true;
+            }
+        }
+    }
+
+    fn remove(&mut self, c: usize, step: usize) {
+        let p = self.p;
+        self.in_set[c] = false;
+        let at = self
+            .set
+            .iter()
+            .position(|&k| k as usize == c)
+            .expect("in set");
+        self.set.swap_remove(at);
+        self.stamp[c] = step;
+        for &r in p.rows(c) {
+            let r = r as usize;
+            let o = self.omega[r];
+            self.cnt[r] -= 1;
+            self.who[r] ^= c as u32;
+            match self.cnt[r] {
+                0 => {
+                    for &k in p.cols(r) {
+                        self.score[k as usize] += o;
+                    }
+                    self.got -= p.w[r];
+                    self.pos[r] = self.uncovered.len();
+                    self.uncovered.push(r as u32);
+                }
+                1 => self.score[self.who[r] as usize] -= o,
+                _ => {}
+            }
+        }
+        self.score[c] = p
+            .rows(c)
+            .iter()
+            .filter(|&&r| self.cnt[r as usize] == 0)
+            .map(|&r| self.omega[r as usize])
+            .sum();
+        for &r in p.rows(c) {
+            for &k in p.cols(r as usize) {
+                self.conf[k as usize] = true;
+            }
+        }
+        self.conf[c] = false;
+    }
+
+    fn bump(&mut self, r: usize, by: f64) {
+        self.omega[r] += by;
+        for &k in self.p.cols(r) {
+            self.score[k as usize] += by;
+        }
+    }
+
+    /// The set's column with the highest score (least loss), not `tabu`; ties to the oldest, then the index.
+    fn to_remove(&self, tabu: usize) -> usize {
+        let mut best = (f64::NEG_INFINITY, usize::MAX, usize::MAX);
+        for &c in &self.set {
+            let c = c as usize;
+            if c == tabu && self.set.len() > 1 {
+                continue;
+            }
+            let key = (self.score[c], self.stamp[c], c);
+            if key.0 > best.0 || (key.0 == best.0 && (key.1, key.2) < (best.1, best.2)) {
+                best = key;
+            }
+        }
+        best.2
+    }
+
+    fn run(&mut self, steps: usize, rng: &mut SplitMix, deadline: Instant) -> Vec<u32> {
+        let p = self.p;
+        let mut best: Vec<u32> = self.set.clone();
+        let mut tabu = usize::MAX;
+        for step in 1..=steps {
+            while self.feasible() {
+                if self.set.len() < best.len() {
+                    best.clone_from(&self.set);
+                }
+                if self.set.is_empty() {
+                    return best;
+                }
+                let c = self.to_remove(usize::MAX);
+                self.remove(c, step);
+            }
+            if step % 1024 == 0 && Instant::now() >= deadline {
+                break;
+            }
+            if !self.set.is_empty() {
+                let c = self.to_remove(tabu);
+                self.remove(c, step);
+            }
+            // A random uncovered row; for a partial target, the heavier the likelier
+            // among two draws.
+            let mut r = self.uncovered[rng.below(self.uncovered.len())] as usize;
+            if !p.full {
+                let r2 = self.uncovered[rng.below(self.uncovered.len())] as usize;
+                if p.w[r2] > p.w[r] {
+                    r = r2;
+                }
+            }
+            let mut pick = (f64::NEG_INFINITY, usize::MAX, usize::MAX);
+            for pass in 0..2 {
+                for &k in p.cols(r) {
+                    let k = k as usize;
+                    if pass == 0 && !self.conf[k] {
+                        continue;
+                    }
+                    let key = (self.score[k], self.stamp[k], k);
+                    if key.0 > pick.0 || (key.0 == pick.0 && (key.1, key.2) < (pick.1, pick.2)) {
+                        pick = key;
+                    }
+                }
+                if pick.2 != usize::MAX {
+                    break;
+                }
+            }
+            let c = if pick.2 == usize::MAX {
+                p.cols(r)[0] as usize
+            } else {
+                pick.2
+            };
+            self.add(c, step);
+            tabu = c;
+            // Rows left uncovered weigh more (for a partial target, only the
+            // drawn row if still uncovered: most uncovered rows may stay so).
+            if p.full {
+                for i in 0..self.uncovered.len() {
+                    self.bump(self.uncovered[i] as usize, 1.0);
+                }
+            } else if self.cnt[r] == 0 {
+                self.bump(r, self.base[r] * 0.05);
+            }
+        }
+        best
+    }
+}
+
+/// Finds few sites covering at least `need` weight of the model's rows (all
+/// of the coverable weight when `need` is that). `None` when even every
+/// allowed candidate falls short.
+pub fn solve(m: &CoverageModel, allowed: &[bool], need: f64, s: &Settings) -> Option<Cover> {
+    if need <= 0.0 {
+        return Some(Cover {
+            chosen: Vec::new(),
+            lower_bound: 0,
+            dual: 0.0,
+        });
+    }
+    let p = shrink(m, allowed, need)?;
+    let zero = vec![0.0; p.n_rows()];
+    let start = greedy(&p, &zero);
+    let iters = if s.with_bound { MAX_ITERS } else { 300 };
+    let (dual, u, mut cover) = subgradient(&p, start, iters, s.deadline);
+    let lb = (dual - 1e-6).ceil().max(1.0) as usize;
+    if cover.len() > lb {
+        let g = greedy(&p, &u);
+        if g.len() < cover.len() {
+            cover = g;
+        }
+        let steps = (STEPS_PER_SITE * cover.len()).clamp(STEPS_RANGE.0, STEPS_RANGE.1);
+        let found: Vec<Vec<u32>> = (0..RESTARTS)
+            .into_par_iter()
+            .map(|k| {
+                let mut rng = SplitMix(s.seed ^ (k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                let mut search = Search::new(&p, &cover);
+                search.run(steps, &mut rng, s.deadline)
+            })
+            .collect();
+        for f in found {
+            if f.len() < cover.len() && p.feasible(&f) {
+                cover = f;
+            }
+        }
+    }
+    debug_assert!(p.feasible(&cover));
+    let mut chosen: Vec<u32> = cover.iter().map(|&c| p.col_cand[c as usize]).collect();
+    chosen.sort_unstable();
+    Some(Cover {
+        lower_bound: lb.min(chosen.len()),
+        chosen,
+        dual,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metric::GreatCircle;
+    use crate::sphere::{Radius, haversine_km, to_unit};
+    use proptest::prelude::*;
+    use std::time::Duration;
+
+    /// Fewest candidates (of all subsets) whose cover, by haversine on the
+    /// original points, reaches `need` beyond the fixed sites; `None` if none does.
+    fn brute_force(
+        pts: &[(f64, f64, f64)],
+        fixed: &[(f64, f64)],
+        cands: &[(f64, f64)],
+        km: f64,
+        target: f64,
+    ) -> Option<usize> {
+        let total: f64 = pts.iter().map(|p| p.2).sum();
+        let near = |p: &(f64, f64, f64), c: &(f64, f64)| haversine_km(p.0, p.1, c.0, c.1) <= km;
+        (0u32..1 << cands.len())
+            .filter(|&mask| {
+                let got: f64 = pts
+                    .iter()
+                    .filter(|p| {
+                        fixed.iter().any(|c| near(p, c))
+                            || cands
+                                .iter()
+                                .enumerate()
+                                .any(|(j, c)| mask & (1 << j) != 0 && near(p, c))
+                    })
+                    .map(|p| p.2)
+                    .sum();
+                got >= target * total
+            })
+            .map(|mask| mask.count_ones() as usize)
+            .min()
+    }
+
+    fn settings(seed: u64) -> Settings {
+        Settings {
+            seed,
+            deadline: Instant::now() + Duration::from_secs(60),
+            with_bound: true,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn fewest_sites_equal_exhaustive_search(
+            pts in proptest::collection::vec((-8.0f64..8.0, -8.0f64..8.0, 1u32..100), 1..60),
+            cands in proptest::collection::vec((-8.0f64..8.0, -8.0f64..8.0), 12..=15),
+            nfixed in 0usize..2,
+            km in 150.0f64..700.0,
+            t in 0usize..4,
+            seed in any::<u64>(),
+        ) {
+            let target = [1.0, 0.95, 0.8, 0.5][t];
+            let pts: Vec<(f64, f64, f64)> = pts.iter().map(|p| (p.0, p.1, p.2 as f64)).collect();
+            let (fixed, free) = cands.split_at(nfixed);
+            let units: Vec<_> = pts.iter().map(|p| to_unit(p.0, p.1)).collect();
+            let weights: Vec<f64> = pts.iter().map(|p| p.2).collect();
+            let fu: Vec<_> = fixed.iter().map(|c| to_unit(c.0, c.1)).collect();
+            let cu: Vec<_> = free.iter().map(|c| to_unit(c.0, c.1)).collect();
+            let m = crate::coverage::build(&GreatCircle::default(), &units, &weights, &fu, &cu, Radius::from_km(km));
+            let need = target * m.total_weight - m.fixed_weight;
+            let want = brute_force(&pts, fixed, free, km, target);
+            let got = solve(&m, &vec![true; free.len()], need, &settings(seed));
+            match (want, got) {
+                (None, None) => {}
+                (Some(k), Some(c)) => {
+                    prop_assert_eq!(c.chosen.len(), k, "target {}", target);
+                    prop_assert!(c.lower_bound <= k);
+                    prop_assert!(c.dual <= k as f64 + 1e-9);
+                    let mut open = vec![false; free.len()];
+                    c.chosen.iter().for_each(|&j| open[j as usize] = true);
+                    prop_assert!(m.covered_by(&open) >= need * (1.0 - 1e-12));
+                }
+                (w, g) => prop_assert!(false, "exhaustive {:?}, solver {:?}", w, g.map(|c| c.chosen)),
+            }
+        }
+    }
+
+    /// Only allowed candidates are chosen, and a target they cannot reach is `None`.
+    #[test]
+    fn respects_allowed_candidates() {
+        let pts: Vec<_> = [(0.0, 0.0), (3.0, 0.0), (6.0, 0.0)]
+            .iter()
+            .map(|p| to_unit(p.0, p.1))
+            .collect();
+        let cands: Vec<_> = [(0.0, 0.0), (3.0, 0.0), (6.0, 0.0), (3.0, 0.1)]
+            .iter()
+            .map(|p| to_unit(p.0, p.1))
+            .collect();
+        let m = crate::coverage::build(
+            &GreatCircle::default(),
+            &pts,
+            &[1.0, 1.0, 1.0],
+            &[],
+            &cands,
+            Radius::from_km(50.0),
+        );
+        let allowed = [true, false, true, true];
+        let c = solve(&m, &allowed, 3.0, &settings(1)).expect("reachable");
+        assert_eq!(c.chosen, vec![0, 2, 3]);
+        assert_eq!(c.lower_bound, 3);
+        assert!(solve(&m, &[true, true, false, false], 3.0, &settings(1)).is_none());
+    }
+}
