@@ -97,7 +97,7 @@ struct Layer<'a> {
 /// Creates the GeoPackage tables and the layer's table.
 fn create(conn: &Connection, layer: &Layer<'_>) -> rusqlite::Result<()> {
     conn.execute_batch(
-        "PRAGMA application_id = 1196444487; PRAGMA user_version = 10400;
+        "PRAGMA application_id = 1196444487; PRAGMA user_version = 10200;
          CREATE TABLE gpkg_spatial_ref_sys (srs_name TEXT NOT NULL, srs_id INTEGER NOT NULL PRIMARY KEY,
            organization TEXT NOT NULL, organization_coordsys_id INTEGER NOT NULL,
            definition TEXT NOT NULL, description TEXT);
@@ -147,6 +147,11 @@ fn create(conn: &Connection, layer: &Layer<'_>) -> rusqlite::Result<()> {
         quoted(layer.name),
         layer.geometry_type
     ))?;
+    // The layer's bounds are filled in once its rows are written.
+    conn.execute(
+        "INSERT INTO gpkg_contents VALUES (?1, 'features', ?1, '', ?2, NULL, NULL, NULL, NULL, 4326)",
+        (layer.name, LAST_CHANGE),
+    )?;
     conn.execute(
         "INSERT INTO gpkg_geometry_columns VALUES (?1, 'geom', ?2, 4326, 0, 0)",
         (layer.name, layer.geometry_type),
@@ -244,8 +249,8 @@ fn write_layer(
             None => (None, None, None, None),
         };
         tx.execute(
-            "INSERT INTO gpkg_contents VALUES (?1, 'features', ?1, '', ?2, ?3, ?4, ?5, ?6, 4326)",
-            rusqlite::params![name, LAST_CHANGE, min_x, min_y, max_x, max_y],
+            "UPDATE gpkg_contents SET min_x = ?2, min_y = ?3, max_x = ?4, max_y = ?5 WHERE table_name = ?1",
+            rusqlite::params![name, min_x, min_y, max_x, max_y],
         )
         .map_err(sqlite_err)?;
         tx.commit().map_err(sqlite_err)?;

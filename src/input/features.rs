@@ -445,6 +445,12 @@ pub(super) fn load(
         };
         let skip_hint = "outpost reads Point and MultiPoint features, and Polygon and MultiPolygon features at their centroid; fix or remove the feature, or pass --skip-invalid to skip such features";
         let points = match (&feature.geometry, &feature.geometry_error) {
+            // GeoPackage and WKB write an empty point as NaN coordinates.
+            (_, Some(err)) if err.contains("empty Point") => Err(bad(
+                "an empty Point (no coordinates, or NaN)".into(),
+                "POINT EMPTY".into(),
+                skip_hint,
+            )),
             (_, Some(err)) => Err(bad(
                 "the geometry cannot be decoded".into(),
                 err.clone(),
