@@ -551,7 +551,7 @@ mod tests {
 
     #[test]
     fn numbers_read_back_exactly() {
-        for v in [0.1, 104.06667, -1e-300, 5e20, 123456789.123456789] {
+        for v in [0.1, 104.06667, -1e-300, 5e20, 123_456_789.123_456_79] {
             assert_eq!(parse_number(&number_text(v), false).unwrap(), v);
         }
         assert!(

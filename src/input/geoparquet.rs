@@ -193,7 +193,7 @@ pub(super) fn load(
                     }
                 }
             } else {
-                ft.values.push(text_of(&field));
+                ft.values.push(text_of(field));
             }
         }
         Some(Ok(ft))
