@@ -17,6 +17,7 @@ pub mod evaluate;
 pub mod input;
 pub mod metric;
 pub mod output;
+pub mod output_gpkg;
 pub mod planner;
 pub mod progress;
 pub mod render;

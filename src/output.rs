@@ -30,11 +30,11 @@ pub enum OutputKind {
     },
     /// A map or chart: `.svg` or `.png`.
     Image,
-    /// Open sites: `.csv`, `.geojson` or `.json`.
+    /// Open sites: `.csv`, `.geojson`, `.json` or `.gpkg`.
     Sites,
-    /// Demand assignments: `.csv`.
+    /// Demand assignments: `.csv` or `.gpkg`.
     Assignments,
-    /// Polygons: `.geojson` or `.json`.
+    /// Polygons: `.geojson`, `.json` or `.gpkg`.
     Areas,
     /// A file whose name outpost chooses (inside `--output-dir`).
     Fixed,
@@ -45,9 +45,9 @@ impl OutputKind {
         match self {
             OutputKind::Report { .. } => &["txt", "json", "md", "markdown", "csv"],
             OutputKind::Image => &["svg", "png"],
-            OutputKind::Sites => &["csv", "geojson", "json"],
-            OutputKind::Assignments => &["csv"],
-            OutputKind::Areas => &["geojson", "json"],
+            OutputKind::Sites => &["csv", "geojson", "json", "gpkg"],
+            OutputKind::Assignments => &["csv", "gpkg"],
+            OutputKind::Areas => &["geojson", "json", "gpkg"],
             OutputKind::Fixed => &[],
         }
     }

@@ -31,6 +31,11 @@ fn workspace() -> (tempfile::TempDir, PathBuf) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     copy_dir(&root.join("data"), &dir.join("data"));
     copy_dir(&root.join("examples"), &dir.join("examples"));
+    // The GIS examples read the committed fixtures.
+    copy_dir(
+        &root.join("tests/fixtures/gis"),
+        &dir.join("tests/fixtures/gis"),
+    );
     // Placeholder demand: every fifth quick-start city, so the slower
     // objectives run in moments; examples naming data/ use the full file.
     let text = std::fs::read_to_string(data("china_cities.csv")).unwrap();

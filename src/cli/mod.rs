@@ -25,9 +25,12 @@ pub use sweep::SweepArgs;
 const ABOUT: &str = "Plan and check service-outlet networks: how much demand is within reach of an outlet, and where to open new ones.";
 
 const AFTER: &str = "\
-Inputs are CSV (header row) or GeoJSON (Point/MultiPoint features), WGS84 lon/lat in degrees,
-or metres of a projected system with --crs EPSG:CODE (or --crs planar); with --costs (a
-travel-cost matrix from a routing engine), ids only are enough.
+Inputs are CSV (header row), GeoJSON (Point/MultiPoint features), or GIS files: GeoPackage
+(.gpkg, --layer NAME), Shapefile (.shp + .dbf, .prj), FlatGeobuf (.fgb), GeoParquet (.parquet).
+GIS points are read from the geometry, polygons at their centroid, and a file in a projected
+EPSG system is reprojected to lon/lat. Coordinates are WGS84 lon/lat in degrees, or metres of
+a projected system with --crs EPSG:CODE (or --crs planar); with --costs (a travel-cost matrix
+from a routing engine), ids only are enough.
 Columns are found by name, case-insensitive: lon|lng|long|longitude|x, lat|latitude|y,
 weight|sales|demand|population|pop (default 1), id|name (default the row number),
 region|province|group|state|country; candidate files may carry cost and capacity.
@@ -83,7 +86,8 @@ pub enum Cmd {
 /// Input flags shared by every command.
 #[derive(Debug, ClapArgs)]
 pub struct InputArgs {
-    /// Demand points (customers, sales): CSV or GeoJSON; `-` reads stdin. For evaluate and plan,
+    /// Demand points (customers, sales): CSV, GeoJSON, GeoPackage, Shapefile, FlatGeobuf or
+    /// GeoParquet (by extension, or --input-format); `-` reads stdin. For evaluate and plan,
     /// several files (repeat the flag, or a glob such as 'regions/*.csv') run one by one: one row
     /// per file plus a total; sweep takes one file.
     #[arg(long, required = true, value_name = "FILE", num_args = 1..)]
@@ -103,11 +107,16 @@ pub struct InputArgs {
     /// Group column for the per-region breakdown (default: region, province, group, state or country).
     #[arg(long, value_name = "NAME", help_heading = "Columns")]
     pub group_col: Option<String>,
-    /// Format of inputs whose name does not say (`-` for stdin, or no .csv/.tsv/.geojson/.json
-    /// extension); files with such an extension keep their own. Without it, content starting
+    /// Format of inputs whose name does not say (`-` for stdin, or no .csv/.tsv/.geojson/.json/
+    /// .gpkg/.shp/.fgb/.parquet extension); files with such an extension keep their own. Without
+    /// it, GeoPackage, FlatGeobuf and Parquet are known by their first bytes, content starting
     /// with `{` is GeoJSON, else CSV. E.g. `--demand - --input-format geojson --sites s.csv`.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub input_format: Option<InputFormat>,
+    /// GeoPackage layer to read from every .gpkg input (default: the file's only feature layer;
+    /// a file with several needs --layer, and the message lists them).
+    #[arg(long, value_name = "NAME")]
+    pub layer: Option<String>,
     /// CSV field delimiter: ',' ';' or tab ('\t' or tab) (default: sniffed from the header line).
     /// E.g. an Excel export from a European locale: `--delimiter ';' --decimal-comma`.
     #[arg(long, value_name = "CHAR", value_parser = crate::input::parse_delimiter)]
@@ -219,10 +228,19 @@ pub(super) fn check_crs_outputs(cfg: &Config) -> Result<()> {
     let why = "--crs planar coordinates have no geographic reference (metres in an unnamed plane), so they cannot be placed on a map or written as GeoJSON, which is longitude/latitude";
     let fix = "name the projected system with --crs EPSG:CODE (e.g. EPSG:32650 for UTM zone 50N) to get maps and GeoJSON in longitude/latitude";
     let out = &cfg.output;
-    let geojson_sites = out.sites_out.as_deref().is_some_and(|p| {
+    let geographic = |p: Option<&std::path::Path>| {
+        p.is_some_and(|p| {
+            p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                ["geojson", "json", "gpkg"]
+                    .iter()
+                    .any(|x| e.eq_ignore_ascii_case(x))
+            })
+        })
+    };
+    let geojson_sites = geographic(out.sites_out.as_deref());
+    let gpkg_assignments = out.assignments_out.as_deref().is_some_and(|p| {
         p.extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| e.eq_ignore_ascii_case("geojson") || e.eq_ignore_ascii_case("json"))
+            .is_some_and(|e| e.eq_ignore_ascii_case("gpkg"))
     });
     for (flag, given, alt) in [
         ("--map", out.map.is_some(), ""),
@@ -231,6 +249,11 @@ pub(super) fn check_crs_outputs(cfg: &Config) -> Result<()> {
             "--sites-out",
             geojson_sites,
             "; or write the sites as CSV (--sites-out sites.csv), which carries x and y",
+        ),
+        (
+            "--assignments-out",
+            gpkg_assignments,
+            "; or write the assignments as CSV (--assignments-out a.csv), which carries x and y",
         ),
     ] {
         if given {
@@ -304,10 +327,12 @@ pub struct OutputArgs {
     /// --format). Written atomically; never over an input; {name} is the demand file's name.
     #[arg(long, short = 'o', value_name = "FILE", help_heading = "Output")]
     pub output: Option<PathBuf>,
-    /// Write the open sites to FILE (.csv or .geojson).
+    /// Write the open sites to FILE (.csv, .geojson, or .gpkg: a GeoPackage point layer `sites`
+    /// in EPSG:4326 with the CSV's columns).
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub sites_out: Option<PathBuf>,
-    /// Write every demand point with its nearest open site, distance and coverage per tier (.csv).
+    /// Write every demand point with its nearest open site, distance and coverage per tier (.csv,
+    /// or .gpkg: a point layer `assignments` in EPSG:4326 at each demand point, same columns).
     /// With capacities: the capacity-respecting split, one row per serving site plus any unserved
     /// rest (columns assigned_weight, share, status).
     #[arg(long, value_name = "FILE", help_heading = "Output")]
@@ -350,8 +375,9 @@ pub struct OutputArgs {
     /// fitted to the extent; 640x480 to 6000x6000).
     #[arg(long, value_name = "WxH", value_parser = parse_map_size, help_heading = "Map")]
     pub size: Option<crate::render::projection::MapSize>,
-    /// Write each open site's service area per radius tier to FILE (.geojson): polygons split at
-    /// the antimeridian, with site_id, status, tier and radius_km, e.g. --areas-out areas.geojson.
+    /// Write each open site's service area per radius tier to FILE (.geojson, or .gpkg: a
+    /// multipolygon layer `areas` in EPSG:4326): polygons split at the antimeridian, with site_id,
+    /// status, tier and radius_km, e.g. --areas-out areas.geojson.
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub areas_out: Option<PathBuf>,
     /// Exit 1 when coverage within the first radius is below F (0.95 or 95%).
@@ -369,6 +395,14 @@ pub enum InputFormat {
     Csv,
     /// GeoJSON FeatureCollection.
     Geojson,
+    /// GeoPackage (--layer picks the layer).
+    Gpkg,
+    /// ESRI Shapefile (.shp with its .dbf beside it, and .prj if any).
+    Shp,
+    /// FlatGeobuf.
+    Fgb,
+    /// GeoParquet (WKB geometries).
+    Parquet,
 }
 
 /// Report formats.
@@ -467,7 +501,12 @@ pub(super) fn load_options(a: &InputArgs) -> LoadOptions {
         format: a.input_format.map(|f| match f {
             InputFormat::Csv => Format::Csv,
             InputFormat::Geojson => Format::GeoJson,
+            InputFormat::Gpkg => Format::GeoPackage,
+            InputFormat::Shp => Format::Shapefile,
+            InputFormat::Fgb => Format::FlatGeobuf,
+            InputFormat::Parquet => Format::GeoParquet,
         }),
+        layer: a.layer.clone(),
         skip_invalid: a.skip_invalid,
         fail_fast: a.fail_fast,
         delimiter: a.delimiter,

@@ -37,7 +37,7 @@ fn find_all(headers: &[String], name: &str) -> Vec<usize> {
         .collect()
 }
 
-fn find(headers: &[String], names: &[&str]) -> Option<usize> {
+pub(super) fn find(headers: &[String], names: &[&str]) -> Option<usize> {
     names
         .iter()
         .find_map(|n| find_all(headers, n).first().copied())
@@ -57,7 +57,8 @@ fn listed(headers: &[String]) -> String {
 }
 
 /// Resolves a column: an override must exist; otherwise the first known name found.
-fn column(
+/// Shared with the GIS loaders (`features.rs`), which match attribute names the same way.
+pub(super) fn column(
     path: &Path,
     headers: &[String],
     overriden: Option<&String>,

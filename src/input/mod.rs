@@ -1,14 +1,21 @@
-//! Loading places (demand points, candidate sites, open outlets) from CSV or
-//! GeoJSON, with the checks that turn a bad file into a message a planner can act on.
+//! Loading places (demand points, candidate sites, open outlets) from CSV,
+//! GeoJSON and the GIS formats (GeoPackage, Shapefile, FlatGeobuf, GeoParquet),
+//! with the checks that turn a bad file into a message a planner can act on.
 //!
-//! Both loaders produce the same [`PlaceSet`]; everything downstream works on it
-//! and never sees a file format.
+//! Every loader produces the same [`PlaceSet`]; everything downstream works on it
+//! and never sees a file format. [`load_bytes`] is the one place that picks the
+//! loader.
 
 pub mod costs;
 mod crs;
 mod csv;
+mod features;
+mod fgb;
 mod geojson;
+mod geoparquet;
+mod gpkg;
 mod land;
+mod shp;
 
 pub use crs::{Crs, Projected};
 
@@ -45,6 +52,28 @@ pub enum Format {
     Csv,
     /// A GeoJSON FeatureCollection of Point/MultiPoint features.
     GeoJson,
+    /// A GeoPackage (`.gpkg`): one feature layer, `--layer` picks it.
+    GeoPackage,
+    /// An ESRI Shapefile (`.shp`, with its `.dbf` and optional `.prj`).
+    Shapefile,
+    /// A FlatGeobuf file (`.fgb`).
+    FlatGeobuf,
+    /// A GeoParquet file (`.parquet`, `.geoparquet`): WKB geometries.
+    GeoParquet,
+}
+
+impl Format {
+    /// The format's name, for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Csv => "CSV",
+            Format::GeoJson => "GeoJSON",
+            Format::GeoPackage => "GeoPackage",
+            Format::Shapefile => "Shapefile",
+            Format::FlatGeobuf => "FlatGeobuf",
+            Format::GeoParquet => "GeoParquet",
+        }
+    }
 }
 
 /// Column-name overrides and loading policy, shared by every input.
@@ -62,6 +91,8 @@ pub struct LoadOptions {
     pub group_col: Option<String>,
     /// Force a format instead of deciding by extension.
     pub format: Option<Format>,
+    /// The GeoPackage layer to read (`--layer`); without it, the file's only layer.
+    pub layer: Option<String>,
     /// Skip bad rows instead of failing.
     pub skip_invalid: bool,
     /// In a batch of files, stop at the first bad file.
@@ -550,6 +581,17 @@ pub enum Location {
     Line(u64),
     /// A GeoJSON feature (1-based position in `features`, as CSV lines are counted).
     Feature(usize),
+    /// A feature of a GIS file (GeoPackage, Shapefile, FlatGeobuf, GeoParquet):
+    /// its layer where the format has several, its 1-based position in file
+    /// order, and the value of its id column, if any.
+    Record {
+        /// The layer (GeoPackage table).
+        layer: Option<String>,
+        /// 1-based position.
+        index: usize,
+        /// The id column's value.
+        id: Option<String>,
+    },
     /// The file as a whole.
     File,
 }
@@ -559,6 +601,16 @@ impl fmt::Display for Location {
         match self {
             Location::Line(l) => write!(f, "line {l}"),
             Location::Feature(i) => write!(f, "feature {i}"),
+            Location::Record { layer, index, id } => {
+                if let Some(l) = layer {
+                    write!(f, "layer `{}`, ", clip(l, 60))?;
+                }
+                write!(f, "feature {index}")?;
+                match id {
+                    Some(id) => write!(f, " (id {:?})", clip(id, 40)),
+                    None => Ok(()),
+                }
+            }
             Location::File => Ok(()),
         }
     }
@@ -658,6 +710,21 @@ pub enum InputError {
         location: String,
         /// What is wrong.
         message: String,
+    },
+    /// A GIS file that cannot be read as its format (damaged, truncated, not that
+    /// format), or whose layer or coordinate system outpost cannot use.
+    #[error("{path}{location}: cannot read the {format} file: {message}{hint}")]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// The format it was read as.
+        format: &'static str,
+        /// Where (`: layer ...`), or empty.
+        location: String,
+        /// What is wrong.
+        message: String,
+        /// How to fix it (starts with "; " when present).
+        hint: String,
     },
     /// A geometry that is not a point.
     #[error(
@@ -765,6 +832,7 @@ impl InputError {
             | InputError::BadValue { path, .. }
             | InputError::Csv { path, .. }
             | InputError::GeoJson { path, .. }
+            | InputError::Unreadable { path, .. }
             | InputError::UnsupportedGeometry { path, .. }
             | InputError::DuplicateId { path, .. }
             | InputError::SameColumn { path, .. }
@@ -1090,7 +1158,7 @@ impl<'o> Builder<'o> {
             Some(id) if !id.trim().is_empty() => id.trim().to_string(),
             _ => match loc {
                 Location::Line(l) => format!("line{l}"),
-                Location::Feature(n) => format!("feature{n}"),
+                Location::Feature(n) | Location::Record { index: n, .. } => format!("feature{n}"),
                 Location::File => format!("{}", self.set.len()),
             },
         };
@@ -1410,9 +1478,10 @@ pub(crate) fn weight_like(name: &str) -> bool {
     })
 }
 
-/// Decides the format of a path: a `.csv`/`.tsv` or `.geojson`/`.json` extension keeps its
-/// own format; otherwise `--input-format`; otherwise CSV (see [`load_bytes`], which also
-/// sniffs GeoJSON from the content).
+/// Decides the format of a path: a `.csv`/`.tsv`, `.geojson`/`.json`, `.gpkg`, `.shp`,
+/// `.fgb` or `.parquet`/`.geoparquet` extension keeps its own format; otherwise
+/// `--input-format`; otherwise CSV (see [`load_bytes`], which also sniffs the other
+/// formats from the content).
 pub fn format_of(path: &Path, forced: Option<Format>) -> Format {
     extension_format(path).or(forced).unwrap_or(Format::Csv)
 }
@@ -1426,13 +1495,27 @@ fn extension_format(path: &Path) -> Option<Format> {
     {
         Some("geojson" | "json") => Some(Format::GeoJson),
         Some("csv" | "tsv") => Some(Format::Csv),
+        Some("gpkg") => Some(Format::GeoPackage),
+        Some("shp") => Some(Format::Shapefile),
+        Some("fgb") => Some(Format::FlatGeobuf),
+        Some("parquet" | "geoparquet") => Some(Format::GeoParquet),
         _ => None,
     }
 }
 
-/// The format of bytes whose name says nothing: GeoJSON when the first byte that is
-/// not a space (after a UTF-8 BOM) is `{`.
+/// The format of bytes whose name says nothing: a binary format by its magic
+/// bytes (SQLite for GeoPackage, `fgb` for FlatGeobuf, `PAR1` for Parquet); GeoJSON
+/// when the first byte that is not a space (after a UTF-8 BOM) is `{`; else CSV.
 fn sniff_format(bytes: &[u8]) -> Format {
+    if bytes.starts_with(b"SQLite format 3\0") {
+        return Format::GeoPackage;
+    }
+    if bytes.starts_with(b"fgb\x03") {
+        return Format::FlatGeobuf;
+    }
+    if bytes.starts_with(b"PAR1") {
+        return Format::GeoParquet;
+    }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
         Some(b'{') => Format::GeoJson,
@@ -1538,6 +1621,10 @@ fn load_bytes_with(
     let result = match format {
         Format::Csv => csv::load(&display, bytes, role, opts, bar),
         Format::GeoJson => geojson::load(&display, bytes, role, opts),
+        Format::GeoPackage => gpkg::load(&display, bytes, role, opts),
+        Format::Shapefile => shp::load(path, &display, bytes, role, opts),
+        Format::FlatGeobuf => fgb::load(&display, bytes, role, opts),
+        Format::GeoParquet => geoparquet::load(&display, bytes, role, opts),
     };
     debug_assert!(result.as_ref().err().is_none_or(|e| e.path() == display));
     result

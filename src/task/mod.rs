@@ -260,7 +260,13 @@ pub fn write_extras(
     }
     if let Some(path) = &out.assignments_out {
         write_atomic(path, |w| {
-            write_assignments(loaded, open, eval, &cfg.radii, w)
+            if is_gpkg(path) {
+                let mut csv = Vec::new();
+                write_assignments(loaded, open, eval, &cfg.radii, &mut csv)?;
+                crate::output_gpkg::write_csv_as_points("assignments", &csv, w)
+            } else {
+                write_assignments(loaded, open, eval, &cfg.radii, w)
+            }
         })?;
     }
     if let Some(path) = &out.map {
@@ -273,7 +279,13 @@ pub fn write_extras(
         let unproject: Option<&crate::render::clip::Unproject<'_>> =
             crs.has_lon_lat().then_some(&unproject);
         write_atomic(path, |w| {
-            crate::render::areas::write_areas_geojson_with(report, unproject, w)
+            if is_gpkg(path) {
+                let mut json = Vec::new();
+                crate::render::areas::write_areas_geojson_with(report, unproject, &mut json)?;
+                crate::output_gpkg::write_geojson_as_layer("areas", &json, w)
+            } else {
+                crate::render::areas::write_areas_geojson_with(report, unproject, w)
+            }
         })?;
     }
     Ok(())
@@ -377,7 +389,19 @@ fn write_map(
     crate::render::write_image(path, &svg)
 }
 
+/// Whether an output is a GeoPackage (`.gpkg`), written by [`crate::output_gpkg`].
+fn is_gpkg(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("gpkg"))
+}
+
 fn write_sites(path: &Path, report: &Report, w: &mut dyn Write) -> std::io::Result<()> {
+    if is_gpkg(path) {
+        let mut csv = Vec::new();
+        write_sites_csv(&report.sites, &mut csv)?;
+        return crate::output_gpkg::write_csv_as_points("sites", &csv, w);
+    }
     let geojson = matches!(
         path.extension()
             .and_then(|e| e.to_str())
