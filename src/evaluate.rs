@@ -225,15 +225,18 @@ pub fn evaluate<M: Metric>(
                 if s != NO_SITE {
                     p.site_assigned[s as usize] += w;
                     // Sites within the first radius: each covers the point; the
-                    // point is unique to a site when it is the only one.
-                    let (mut count, mut only) = (0u32, 0u32);
-                    index.within(&demand.points[i], first, |j| {
-                        p.site_covered[j as usize] += w;
-                        count += 1;
-                        only = j;
-                    });
-                    if count == 1 {
-                        p.site_unique[only as usize] += w;
+                    // point is unique to a site when it is the only one. The
+                    // nearest two keys already say how many there are unless
+                    // both are within it: only then is the index asked.
+                    if key > first {
+                        // No site covers the point.
+                    } else if second > first {
+                        p.site_covered[s as usize] += w;
+                        p.site_unique[s as usize] += w;
+                    } else {
+                        index.within(&demand.points[i], first, |j| {
+                            p.site_covered[j as usize] += w;
+                        });
                     }
                 }
                 let g = demand.groups.get(i).copied().unwrap_or(u32::MAX);
