@@ -486,6 +486,12 @@ impl<'s, 'a, M: Metric> Rows<'s, 'a, M> {
         let want = (old * 2).max(16).min(self.nl.n_sites);
         let list = self.src.nearest(i, want);
         let complete = list.len() < want || want >= self.nl.n_sites;
+        self.store(i, &list, old, complete);
+    }
+
+    /// Makes `list` (nearest first) point `i`'s list, of which the first
+    /// `old` entries were already listed.
+    fn store(&mut self, i: usize, list: &[(u32, f64)], old: usize, complete: bool) {
         for &(j, d) in &list[old.min(list.len())..] {
             self.rev_long[j as usize].push((i as u32, d));
         }
@@ -534,20 +540,7 @@ impl<'s, 'a, M: Metric> Rows<'s, 'a, M> {
             return;
         }
         let complete = list.len() >= self.nl.n_sites || reach >= self.nl.farthest;
-        for &(j, d) in &list[old..] {
-            self.rev_long[j as usize].push((i as u32, d));
-        }
-        let long = Long {
-            site: list.iter().map(|e| e.0).collect(),
-            dist: list.iter().map(|e| e.1).collect(),
-            complete,
-        };
-        if self.long_of[i] == NONE {
-            self.long_of[i] = self.long.len() as u32;
-            self.long.push(long);
-        } else {
-            self.long[self.long_of[i] as usize] = long;
-        }
+        self.store(i, &list, old, complete);
     }
 
     /// Calls `f(point, distance)` for every list entry naming site `j`.
