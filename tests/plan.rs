@@ -473,3 +473,48 @@ fn capacitated_coverage_serves_within_capacities_under_its_bound() {
     }
     assert!(rel_close(sum, served, 1e-9));
 }
+
+/// Fewest sites on every Chinese city at 200 km, against the optima HiGHS
+/// proved on the same instance (the peer harness's china-r200: 76, 33 and 18
+/// sites for 100, 95 and 80% of the population): within one site, with a
+/// lower bound that never passes the optimum.
+#[test]
+fn min_sites_is_within_one_site_of_the_proven_optimum_on_china_r200() {
+    for (target, optimum) in [("100%", 76.0), ("95%", 33.0), ("80%", 18.0)] {
+        let out = outpost()
+            .args(["plan", "--demand"])
+            .arg(data("china_cities.csv"))
+            .arg("--candidates")
+            .arg(data("china_cities.csv"))
+            .args([
+                "--radius",
+                "200km",
+                "--objective",
+                "min-sites",
+                "--target",
+                target,
+            ])
+            .args(["--format", "json", "-q"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let r = json_of(&out.stdout);
+        let sites = r["objective_value"]["value"].as_f64().unwrap();
+        let bound = r["bound"]["value"].as_f64().unwrap();
+        assert!(
+            sites >= optimum && sites <= optimum + 1.0,
+            "{target}: {sites} sites"
+        );
+        assert!(
+            bound <= optimum && bound >= optimum - 2.0,
+            "{target}: bound {bound}"
+        );
+        let want = target.trim_end_matches('%').parse::<f64>().unwrap() / 100.0;
+        let got = r["coverage"]["covered_fraction"].as_f64().unwrap();
+        assert!(got + 1e-12 >= want, "{target}: covers {got}");
+    }
+}
