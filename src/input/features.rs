@@ -83,6 +83,18 @@ pub(super) fn number_text(v: f64) -> String {
     }
 }
 
+/// Where a feature that could not be read sits, for [`unreadable`]: `:layer `x`, feature N`.
+pub(super) fn at_record(layer: Option<String>, index: usize) -> String {
+    format!(
+        ":{}",
+        Location::Record {
+            layer,
+            index,
+            id: None
+        }
+    )
+}
+
 /// An error for a file that cannot be read as its format says.
 pub(super) fn unreadable(
     path: &Path,

@@ -2,8 +2,8 @@
 //! columns and the coordinate system (an EPSG code, or a WKT definition), and
 //! each feature its geometry and properties, read in file order.
 
-use super::features::{self, Feature, FileCrs, Table, unreadable};
-use super::{InputError, LoadOptions, Location, PlaceSet, Role};
+use super::features::{self, Feature, FileCrs, Table, at_record, unreadable};
+use super::{InputError, LoadOptions, PlaceSet, Role};
 use flatgeobuf::{FallibleStreamingIterator, FeatureProperties, FgbReader};
 use geozero::{ColumnValue, PropertyProcessor, ToGeo};
 use std::path::Path;
@@ -88,28 +88,18 @@ pub(super) fn load(
             return None;
         }
         index += 1;
-        let at = |index| {
-            format!(
-                ":{}",
-                Location::Record {
-                    layer: None,
-                    index,
-                    id: None
-                }
-            )
-        };
         let feature = match iter.next() {
             Ok(Some(f)) => f,
             Ok(None) => return None,
             Err(e) => {
                 done = true;
-                return Some(Err(broken(&e, at(index))));
+                return Some(Err(broken(&e, at_record(None, index))));
             }
         };
         let mut values = Values(vec![None; n]);
         if let Err(e) = feature.process_properties(&mut values) {
             done = true;
-            return Some(Err(broken(&e, at(index))));
+            return Some(Err(broken(&e, at_record(None, index))));
         }
         let mut ft = Feature {
             values: values.0,

@@ -5,8 +5,8 @@
 //! longitude/latitude); the WKB is decoded by `geozero`. Other columns are read as
 //! attributes, looked up by name as CSV columns are.
 
-use super::features::{self, Feature, FileCrs, Table, number_text, unreadable};
-use super::{InputError, LoadOptions, Location, PlaceSet, Role, clip};
+use super::features::{self, Feature, FileCrs, Table, at_record, number_text, unreadable};
+use super::{InputError, LoadOptions, PlaceSet, Role, clip};
 use geozero::ToGeo;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::Field;
@@ -162,14 +162,7 @@ pub(super) fn load(
             Ok(r) => r,
             Err(e) => {
                 done = true;
-                let at = format!(
-                    ":{}",
-                    Location::Record {
-                        layer: None,
-                        index,
-                        id: None
-                    }
-                );
+                let at = at_record(None, index);
                 return Some(Err(unreadable(path, FORMAT, at, e, damaged)));
             }
         };

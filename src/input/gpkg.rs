@@ -5,8 +5,8 @@
 //! then WKB), decoded by `geozero`. `--layer NAME` picks a layer; a file with one
 //! layer needs none; several and no `--layer` is an error listing them.
 
-use super::features::{self, Feature, FileCrs, Table, number_text, unreadable};
-use super::{InputError, LoadOptions, Location, PlaceSet, Role, clip};
+use super::features::{self, Feature, FileCrs, Table, at_record, number_text, unreadable};
+use super::{InputError, LoadOptions, PlaceSet, Role, clip};
 use geozero::ToGeo;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, MAIN_DB, OpenFlags};
@@ -223,14 +223,7 @@ pub(super) fn load(
                 return Some(Err(unreadable(
                     path,
                     FORMAT,
-                    format!(
-                        ":{}",
-                        Location::Record {
-                            layer: table.layer.clone(),
-                            index,
-                            id: None
-                        }
-                    ),
+                    at_record(table.layer.clone(), index),
                     e,
                     "the file may be damaged or truncated: export it again",
                 )));

@@ -7,8 +7,8 @@
 //! the common ESRI names are recognised (WGS84 longitude/latitude, WGS84 UTM
 //! zones, Web Mercator); any other system is refused by name, with the fix.
 
-use super::features::{self, Feature, FileCrs, Table, number_text, unreadable};
-use super::{InputError, LoadOptions, Location, PlaceSet, Role};
+use super::features::{self, Feature, FileCrs, Table, at_record, number_text, unreadable};
+use super::{InputError, LoadOptions, PlaceSet, Role};
 use shapefile::dbase::{self, FieldValue};
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -180,14 +180,7 @@ pub(super) fn load(
             Ok(sr) => sr,
             Err(e) => {
                 done = true;
-                let at = format!(
-                    ":{}",
-                    Location::Record {
-                        layer: None,
-                        index,
-                        id: None
-                    }
-                );
+                let at = at_record(None, index);
                 return Some(Err(unreadable(path, FORMAT, at, e, damaged)));
             }
         };
