@@ -97,8 +97,15 @@ pub fn build<M: Metric>(
     candidates: &[M::Point],
     radius: Radius,
 ) -> CoverageModel {
-    let key = metric.radius_key(&radius);
-    build_with(metric, demand, weights, fixed, candidates, |_| key)
+    build_reporting(
+        metric,
+        demand,
+        weights,
+        fixed,
+        candidates,
+        radius,
+        &Bar::hidden(),
+    )
 }
 
 /// As [`build`], moving `bar` (counting demand points) as batches are done.
