@@ -265,3 +265,60 @@ fn a_target_is_judged_on_the_points() {
         assert!(out.status.success(), "{stderr}");
     }
 }
+
+#[test]
+fn coarse_cells_are_warned_about_and_fine_ones_are_not() {
+    // H3 resolution 0 cells are continents: points lie hundreds of km from
+    // their cell's centre, far beyond half of a 150 km radius.
+    let out = outpost()
+        .args(["plan", "--demand"])
+        .arg(data("china_cities.csv"))
+        .args(["--radius", "150km", "--add", "5", "--aggregate", "h3:0"])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("outpost: warning: --aggregate with H3 resolution 0 cells")
+            && stderr.contains("more than half the 150 km radius"),
+        "{stderr}"
+    );
+    let r = json_of(&out.stdout);
+    let err = r["aggregation"]["max_error_km"].as_f64().unwrap();
+    assert!(err > 75.0, "{err}");
+    let notes = r["notes"].as_array().unwrap();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.as_str().unwrap().starts_with("warning: --aggregate"))
+    );
+
+    // 2 km cells against a 150 km radius: no warning; an error under 1 km
+    // is given in metres.
+    let out = outpost()
+        .args(["plan", "--demand"])
+        .arg(data("china_cities.csv"))
+        .args(["--radius", "150km", "--add", "5", "--aggregate", "500m"])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("warning"));
+    let r = json_of(&out.stdout);
+    let err = r["aggregation"]["max_error_km"].as_f64().unwrap();
+    assert!(err < 1.0, "{err}");
+    let note = r["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .find(|n| n.starts_with("aggregated"))
+        .unwrap()
+        .to_string();
+    let metres = format!("at most {} m from", (err * 10_000.0).round() / 10.0);
+    assert!(
+        note.contains(&metres.replace(".0 m", " m")),
+        "{note} / {metres}"
+    );
+}

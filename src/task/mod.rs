@@ -198,6 +198,12 @@ fn plan_aggregated<M: Metric>(
     report
         .notes
         .push(aggregation_note(&summary, report.unit, planned, value));
+    if let Some(warning) = coarse_cells_warning(&summary, &cfg.radii) {
+        if !cfg.output.quiet {
+            eprintln!("outpost: warning: {warning}");
+        }
+        report.notes.push(format!("warning: {warning}"));
+    }
     report.notes.extend(out.report.notes);
     report.aggregation = Some(summary);
     // A target is judged on the points: the cells may reach it where the points do not.
@@ -229,16 +235,43 @@ fn aggregation_note(
             crate::report::round_sig(measured)
         )
     });
+    let error = error_distance(s.max_error_km);
     format!(
-        "aggregated {} demand points into {} cells ({}) before planning; every figure is measured on the points. A point lies at most {} km from its cell's centre, so a point whose cell is within the radius r of a site is within r + {:.3} km{}{}",
+        "aggregated {} demand points into {} cells ({}) before planning; every figure is measured on the points. A point lies at most {error} from its cell's centre, so a point whose cell is within the radius r of a site is within r + {error}{}{}",
         s.points,
         s.cells,
         s.cell,
-        trim_float((s.max_error_km * 1000.0).round() / 1000.0),
-        s.max_error_km,
         if unit == "km" { "" } else { " (straight line)" },
         planned
     )
+}
+
+/// An aggregation error for a sentence: metres below 1 km (H3 resolution 15
+/// cells are a few metres), km with three decimals above.
+fn error_distance(km: f64) -> String {
+    if km < 1.0 {
+        format!("{} m", trim_float((km * 10_000.0).round() / 10.0))
+    } else {
+        format!("{} km", trim_float((km * 1000.0).round() / 1000.0))
+    }
+}
+
+/// A warning when cells are coarse against the smallest radius: a point can
+/// then lie more than half a radius from the centre the plan measured, and
+/// the cells' coverage and gap say little about the points'.
+fn coarse_cells_warning(
+    s: &crate::report::AggregationReport,
+    radii: &[crate::sphere::Radius],
+) -> Option<String> {
+    let smallest = radii.iter().map(|r| r.km).fold(f64::INFINITY, f64::min);
+    (smallest.is_finite() && s.max_error_km > 0.5 * smallest).then(|| {
+        format!(
+            "--aggregate with {} cells: a point lies up to {} from its cell's centre, more than half the {} km radius, so the plan on the cells may be far from the best plan for the points: give a finer cell (at most a tenth of the radius is a safe start)",
+            s.cell,
+            error_distance(s.max_error_km),
+            trim_float(smallest)
+        )
+    })
 }
 
 /// Writes `--sites-out`, `--assignments-out`, `--map` and `--areas-out` as `out` names them.
