@@ -298,6 +298,15 @@ fn decimal_commas_with_thousands_and_ambiguous_values() {
     );
     let err = fail(dir.path(), "amb.csv", sites, &[], None);
     has_all(&err, &["amb.csv:line 2", "ambiguous"]);
+    // Two dots cannot be one decimal point: `1.234.567` groups thousands.
+    write(
+        "grouped.csv",
+        "id;lon;lat;sales\na;104,1;30,2;1.234.567\nb;104,2;30,3;2,5\n",
+    );
+    for extra in [&[][..], &["--decimal-comma"][..]] {
+        let (report, _) = eval(dir.path(), "grouped.csv", sites, extra, None);
+        assert_eq!(report["demand"]["total_weight"], 1_234_567.0 + 2.5);
+    }
 
     // A decimal point in a file read with decimal commas is refused, not misread.
     write(

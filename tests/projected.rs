@@ -441,6 +441,41 @@ fn hostile_coordinate_systems_and_metres_in_degrees_exit_2() {
                 .and(predicate::str::contains("--crs EPSG:CODE"))
                 .and(predicate::str::contains("--crs planar")),
         );
+    // A site file in lon/lat degrees beside demand in UTM metres: refused by
+    // name, not read as points a few metres from the zone's origin.
+    let lonlat = t.path().join("sites_lonlat.csv");
+    std::fs::write(&lonlat, "id,lon,lat\nhq,116.40,39.90\nsh,121.47,31.23\n").unwrap();
+    outpost()
+        .args([
+            "evaluate",
+            "--demand",
+            d,
+            "--radius",
+            "50km",
+            "--crs",
+            "EPSG:32650",
+        ])
+        .arg("--sites")
+        .arg(&lonlat)
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("sites_lonlat.csv: every place has lon/lat within 180/90")
+                .and(predicate::str::contains("ogr2ogr -t_srs EPSG:32650")),
+        );
+    // Planar metres may be small numbers: no such check there.
+    outpost()
+        .args([
+            "evaluate",
+            "--demand",
+            lonlat.to_str().unwrap(),
+            "--radius",
+            "5km",
+        ])
+        .args(["--crs", "planar", "--sites"])
+        .arg(&lonlat)
+        .assert()
+        .success();
     // Absurd and non-finite metres.
     for bad in ["1e12", "inf", "NaN"] {
         let f = t.path().join("bad.csv");

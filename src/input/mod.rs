@@ -726,6 +726,21 @@ pub enum InputError {
         /// How to fix it (starts with "; " when present).
         hint: String,
     },
+    /// A file in longitude/latitude degrees under a projected `--crs`, which
+    /// reads every file in metres.
+    #[error(
+        "{path}: every place has {x}/{y} within 180/90, which look like longitude/latitude in degrees, but --crs {crs} reads every file in metres (these would all lie within 200 m of the system's origin); give this file in the same metres as the others (e.g. `ogr2ogr -t_srs {crs}`, or the tool that projected them), or drop --crs if every file is in degrees"
+    )]
+    DegreesAsMetres {
+        /// The file.
+        path: PathBuf,
+        /// The `--crs` label.
+        crs: String,
+        /// The x (easting) column.
+        x: String,
+        /// The y (northing) column.
+        y: String,
+    },
     /// A geometry that is not a point.
     #[error(
         "{path}: feature {index} is a {found}; outpost reads Point and MultiPoint features (use a centroid for areas)"
@@ -838,6 +853,7 @@ impl InputError {
             | InputError::SameColumn { path, .. }
             | InputError::DuplicateColumn { path, .. }
             | InputError::WeightTotal { path, .. }
+            | InputError::DegreesAsMetres { path, .. }
             | InputError::NoPairs { path, .. } => path,
         }
     }
@@ -1184,6 +1200,18 @@ impl<'o> Builder<'o> {
         })
     }
 
+    /// Whether every place of a projected file lies within 180 m east-west and
+    /// 90 m north-south of the system's origin: longitude and latitude in
+    /// degrees read as metres. No real network of a national grid or UTM
+    /// zone fits in that square (UTM's false easting alone is 500 km).
+    fn looks_like_degrees(&self) -> bool {
+        (0..self.set.len()).all(|i| {
+            self.set
+                .xy(i)
+                .is_some_and(|[x, y]| x.abs() <= 180.0 && y.abs() <= 90.0)
+        })
+    }
+
     /// Ends the file: a site file with no rows means no outlets yet; any other
     /// empty set is an error; the weights must add up to a finite number; and a set
     /// whose places would lie on land only with longitude and latitude swapped is warned about.
@@ -1212,6 +1240,14 @@ impl<'o> Builder<'o> {
             });
         }
         self.set.unlocated = !self.located;
+        if self.located && matches!(self.opts.crs, Crs::Projected(_)) && self.looks_like_degrees() {
+            return Err(InputError::DegreesAsMetres {
+                path: self.path,
+                crs: self.opts.crs.label(),
+                x: self.cols.lon,
+                y: self.cols.lat,
+            });
+        }
         // Swapped longitude and latitude can only be told from WGS84 degrees.
         if !self.located || !self.opts.crs.is_wgs84() {
             return Ok(self.set);
@@ -1338,6 +1374,13 @@ pub(crate) fn parse_number(text: &str, decimal_comma: bool) -> Result<f64, (&'st
     }
     let digits = t.trim_start_matches(['+', '-']);
     if digits.contains('.') {
+        // Two or more dots cannot be one decimal point: 1.234.567 groups thousands.
+        if grouped(digits, '.') && digits.matches('.').count() >= 2 {
+            return t
+                .replace('.', "")
+                .parse::<f64>()
+                .map_err(|_| ("not a number", "write a decimal number".to_string()));
+        }
         if grouped(digits, '.') {
             return Err((
                 "ambiguous number in a file read with decimal commas",
@@ -1644,6 +1687,9 @@ mod tests {
         assert_relative_eq!(parse_number("1.234,5", true).unwrap(), 1234.5);
         assert_relative_eq!(parse_number("12.345.678,9", true).unwrap(), 12_345_678.9);
         assert_relative_eq!(parse_number("1234", true).unwrap(), 1234.0);
+        assert_relative_eq!(parse_number("1.234.567", true).unwrap(), 1_234_567.0);
+        assert_relative_eq!(parse_number("-12.345.678", true).unwrap(), -12_345_678.0);
+        assert!(parse_number("1.234.56", true).is_err());
         // Could be 1234 or 1.234: refused.
         assert!(
             parse_number("1.234", true)
