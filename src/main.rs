@@ -27,10 +27,22 @@ fn main() -> ExitCode {
     if let Err(err) = outpost::output::install_signal_cleanup() {
         eprintln!("outpost: warning: {err:#}");
     }
-    match cli::into_config(args).and_then(|c| outpost::run(&c)) {
+    // Outputs are renamed into place together once the run has succeeded
+    // (a gate that fails, exit 1, still writes them): a run that fails part
+    // way changes no file.
+    outpost::output::defer_commits();
+    let result = cli::into_config(args).and_then(|c| outpost::run(&c));
+    let result = match result {
+        Ok(outcome) => outpost::output::commit_staged().map(|()| outcome),
+        Err(err) if is_broken_pipe(&err) => {
+            outpost::output::commit_staged().map(|()| outpost::Outcome::Success)
+        }
+        Err(err) => Err(err),
+    };
+    match result {
         Ok(outcome) => outcome.exit_code(),
-        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
+            outpost::output::discard_staged();
             eprintln!("outpost: {err:#}");
             ExitCode::from(2)
         }

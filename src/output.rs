@@ -13,12 +13,18 @@
 //! exits ([`install_signal_cleanup`]). An existing output that is not a regular
 //! file (`/dev/null`, `/dev/stdout`, a FIFO, a symlink to one) is opened and
 //! written in place, never replaced by a rename.
+//!
+//! The binary defers the renames ([`defer_commits`]): every finished file
+//! waits as its temporary file until the run has succeeded, and then all are
+//! renamed together ([`commit_staged`]), so a run that fails (exit 2) leaves
+//! every output as it was. Temporary files left by a killed run are removed
+//! by the next run that writes in the same folder.
 
 use anyhow::{Context, Result, bail};
 use std::io::{BufWriter, Write};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// What kind of file an output is, which decides the extensions it accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,6 +185,10 @@ impl OutputPlan {
                     path.join(example_name(*kind)).display()
                 );
             }
+            if !is_special(path) {
+                check_writable(flag, path)?;
+                check_geopackage_layers(flag, path, *kind)?;
+            }
         }
         // Devices and FIFOs are written in place and never replaced, and two
         // reads or writes of /dev/null harm nothing: only files take part.
@@ -214,6 +224,73 @@ impl OutputPlan {
         }
         Ok(())
     }
+}
+
+/// Checks before any work that `path` can be written: a symlink leads to a
+/// file that can exist, no part of the folder path is a file, and the nearest
+/// existing folder takes a new file (tried with a temporary file, removed at
+/// once). Missing folders are not created here; [`write_atomic`] does that.
+fn check_writable(flag: &str, path: &Path) -> Result<()> {
+    let target = resolve_target(path).with_context(|| format!("{flag}"))?;
+    let mut dir: PathBuf = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    loop {
+        match std::fs::metadata(&dir) {
+            Ok(m) if m.is_dir() => break,
+            Ok(_) => bail!(
+                "{flag} {}: {} is a file, not a folder; choose an output path in a folder",
+                path.display(),
+                dir.display()
+            ),
+            Err(_) => match dir.parent() {
+                Some(p) if !p.as_os_str().is_empty() => dir = p.to_path_buf(),
+                _ => {
+                    dir = PathBuf::from(".");
+                    break;
+                }
+            },
+        }
+    }
+    let (probe, file) = Pending::create(&dir).map_err(|e| {
+        anyhow::anyhow!(
+            "{flag} {}: cannot write in the folder {}: {}; choose a folder you can write to",
+            path.display(),
+            dir.display(),
+            e.root_cause()
+        )
+    })?;
+    drop(file);
+    drop(probe);
+    Ok(())
+}
+
+/// Refuses to replace a GeoPackage that holds layers outpost would not
+/// write back: a `.gpkg` output is a new file with one layer, and a
+/// planner's project file with other layers must not lose them.
+fn check_geopackage_layers(flag: &str, path: &Path, kind: OutputKind) -> Result<()> {
+    let is_gpkg = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gpkg"));
+    let layer = match kind {
+        OutputKind::Sites => "sites",
+        OutputKind::Assignments => "assignments",
+        OutputKind::Areas => "areas",
+        _ => return Ok(()),
+    };
+    if !is_gpkg {
+        return Ok(());
+    }
+    let others = crate::output_gpkg::other_layers(path, layer);
+    if !others.is_empty() {
+        bail!(
+            "{flag} {}: the GeoPackage holds other layers ({}), which writing it would delete: outpost writes a new file with the `{layer}` layer only; give another file name",
+            path.display(),
+            others.join(", ")
+        );
+    }
+    Ok(())
 }
 
 fn example_name(kind: OutputKind) -> &'static str {
@@ -264,6 +341,94 @@ fn check_extension(flag: &str, path: &Path, kind: OutputKind) -> Result<()> {
 /// Temporary files being written, removed by the signal handler.
 static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 static COUNTER: AtomicU64 = AtomicU64::new(0);
+/// Whether finished files wait for [`commit_staged`] instead of being renamed
+/// into place at once.
+static DEFER: AtomicBool = AtomicBool::new(false);
+/// Finished temporary files and the paths they will be renamed to.
+static STAGED: Mutex<Vec<(Pending, PathBuf, PathBuf)>> = Mutex::new(Vec::new());
+
+fn staged() -> std::sync::MutexGuard<'static, Vec<(Pending, PathBuf, PathBuf)>> {
+    STAGED.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// From now on, [`write_atomic`] leaves each finished file as its temporary
+/// file until [`commit_staged`] renames them all, so a run that fails part way
+/// (exit 2) changes no output at all rather than some of them. The binary
+/// calls this first; library users get immediate renames unless they do.
+pub fn defer_commits() {
+    DEFER.store(true, Ordering::SeqCst);
+}
+
+/// Renames every staged file into place, in the order written, under the lock
+/// the signal handler takes (a signal waits until all are in place).
+///
+/// # Errors
+/// The first rename that fails, with the path; the files not yet renamed are
+/// removed.
+pub fn commit_staged() -> Result<()> {
+    let files: Vec<(Pending, PathBuf, PathBuf)> = staged().drain(..).collect();
+    let mut list = pending();
+    let mut files = files.into_iter();
+    for (mut tmp, target, shown) in files.by_ref() {
+        let result = std::fs::rename(&tmp.path, &target);
+        list.retain(|p| *p != tmp.path);
+        tmp.done = true;
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&tmp.path);
+            for (mut rest, _, _) in files.by_ref() {
+                let _ = std::fs::remove_file(&rest.path);
+                list.retain(|p| *p != rest.path);
+                rest.done = true;
+            }
+            return Err(e).with_context(|| format!("cannot write {}", shown.display()));
+        }
+    }
+    Ok(())
+}
+
+/// Removes every staged file without renaming it (a failed run).
+pub fn discard_staged() {
+    let files: Vec<(Pending, PathBuf, PathBuf)> = staged().drain(..).collect();
+    drop(files);
+}
+
+/// Removes temporary files that a killed outpost (SIGKILL, power loss) left
+/// in `dir`: `.outpost-PID-N.tmp` whose process is gone. Linux only, where
+/// `/proc` tells; each folder is swept once per run.
+fn sweep_stale(dir: &Path) {
+    #[cfg(target_os = "linux")]
+    {
+        static SWEPT: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+        let mut swept = SWEPT.lock().unwrap_or_else(|e| e.into_inner());
+        if swept.iter().any(|d| d == dir) || !Path::new("/proc/self").exists() {
+            return;
+        }
+        swept.push(dir.to_path_buf());
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let me = std::process::id();
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(pid) = name
+                .to_str()
+                .and_then(|n| n.strip_prefix(".outpost-"))
+                .and_then(|n| n.strip_suffix(".tmp"))
+                .and_then(|n| n.split_once('-'))
+                .filter(|(_, k)| k.bytes().all(|b| b.is_ascii_digit()) && !k.is_empty())
+                .and_then(|(p, _)| p.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+            if is_file && pid != me && !Path::new(&format!("/proc/{pid}")).exists() {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = dir;
+}
 
 fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
     // A panic while holding the lock leaves the list intact; keep using it.
@@ -315,6 +480,7 @@ struct Pending {
 
 impl Pending {
     fn create(dir: &Path) -> Result<(Pending, std::fs::File)> {
+        sweep_stale(dir);
         loop {
             let n = COUNTER.fetch_add(1, Ordering::Relaxed);
             let path = dir.join(format!(".outpost-{}-{n}.tmp", std::process::id()));
@@ -439,6 +605,10 @@ where
             .ok();
     }
     drop(file);
+    if DEFER.load(Ordering::SeqCst) {
+        staged().push((tmp, target, path.to_path_buf()));
+        return Ok(());
+    }
     tmp.persist(&target)
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())

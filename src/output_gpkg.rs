@@ -259,6 +259,30 @@ fn write_layer(
     w.write_all(&data)
 }
 
+/// The tables listed in an existing GeoPackage's `gpkg_contents` other than
+/// `layer`: what replacing the file with a one-layer file would delete.
+/// Empty when the file does not exist or is not a GeoPackage.
+pub fn other_layers(path: &std::path::Path, layer: &str) -> Vec<String> {
+    use rusqlite::OpenFlags;
+    if !path.is_file() {
+        return Vec::new();
+    }
+    let Ok(conn) = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    ) else {
+        return Vec::new();
+    };
+    let Ok(mut stmt) = conn.prepare("SELECT table_name FROM gpkg_contents ORDER BY table_name")
+    else {
+        return Vec::new();
+    };
+    let Ok(rows) = stmt.query_map([], |r| r.get::<_, String>(0)) else {
+        return Vec::new();
+    };
+    rows.flatten().filter(|t| t != layer).collect()
+}
+
 /// Writes the rows of a CSV table (as outpost's CSV writers produce them) as a
 /// point layer: each row's point from its `lon` and `lat` columns (no geometry
 /// where they are empty), every column kept as an attribute.

@@ -887,3 +887,86 @@ fn r8_maps_stay_well_formed_and_say_the_unit_given() {
     assert!(svg.contains("100 mi"), "the radius as given");
     assert!(!svg.contains("160.9344"));
 }
+
+#[test]
+fn a_run_that_fails_part_way_changes_no_output() {
+    let (_t, dir) = scratch();
+    std::fs::write(dir.join("old_sites.csv"), "before\n").unwrap();
+    // /dev/full takes the open and fails on the write, after the sites file
+    // is finished: the sites file must keep its old content.
+    let out = evaluate_in(
+        &dir,
+        &[
+            "--sites-out",
+            "old_sites.csv",
+            "--assignments-out",
+            "/dev/full",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("/dev/full"), "{}", stderr_of(&out));
+    assert_eq!(read(&dir.join("old_sites.csv")), b"before\n");
+    assert!(no_temp_files(&dir));
+    // The same run without the failing output writes every file.
+    let out = evaluate_in(&dir, &["--sites-out", "old_sites.csv", "-o", "r.json"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(read(&dir.join("old_sites.csv")).starts_with(b"id,"));
+    assert!(dir.join("r.json").exists());
+}
+
+#[test]
+fn temporary_files_of_a_killed_run_are_swept_by_the_next() {
+    let (_t, dir) = scratch();
+    // No process can have a pid above the kernel's limit (at most 2^22).
+    let stale = dir.join("out").join(".outpost-4194399-7.tmp");
+    std::fs::create_dir_all(stale.parent().unwrap()).unwrap();
+    std::fs::write(&stale, "half a file").unwrap();
+    // A temporary file of a live process (this test) is left alone, and so
+    // are files that only look alike.
+    let live = dir
+        .join("out")
+        .join(format!(".outpost-{}-1.tmp", std::process::id()));
+    std::fs::write(&live, "in use").unwrap();
+    let other = dir.join("out").join(".outpost-notes.tmp");
+    std::fs::write(&other, "mine").unwrap();
+    let out = evaluate_in(&dir, &["--sites-out", "out/s.csv"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(!stale.exists());
+    assert!(live.exists() && other.exists());
+}
+
+#[test]
+fn unwritable_output_paths_are_refused_before_any_work() {
+    let (_t, dir) = scratch();
+    std::fs::write(dir.join("afile"), "x").unwrap();
+    let out = evaluate_in(
+        &dir,
+        &["--sites-out", "ok.csv", "--assignments-out", "afile/x.csv"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("--assignments-out afile/x.csv: afile is a file, not a folder"),
+        "{err}"
+    );
+    assert!(!dir.join("ok.csv").exists());
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("nowhere/gone.csv", dir.join("dangling.csv")).unwrap();
+        let out = evaluate_in(&dir, &["--sites-out", "dangling.csv"]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = stderr_of(&out);
+        assert!(
+            err.contains("--sites-out") && err.contains("symlink"),
+            "{err}"
+        );
+    }
+    let out = evaluate_in(&dir, &["--map", "/proc/outpost-map.svg"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("--map /proc/outpost-map.svg: cannot write in the folder /proc"),
+        "{err}"
+    );
+    assert!(no_temp_files(&dir));
+}

@@ -674,3 +674,50 @@ fn planar_coordinates_cannot_be_written_as_a_geopackage() {
     ]);
     assert!(e.contains("--sites-out") && e.contains("planar"), "{e}");
 }
+
+#[test]
+fn a_geopackage_with_other_layers_is_never_replaced() {
+    let t = tempfile::tempdir().unwrap();
+    let project = t.path().join("project.gpkg");
+    std::fs::copy(fixture("two_layers.gpkg"), &project).unwrap();
+    let before = std::fs::read(&project).unwrap();
+    let cities = fixture("cities.csv");
+    let r = run(&[
+        "plan",
+        "--demand",
+        s(&cities),
+        "--radius",
+        "100km",
+        "--add",
+        "2",
+        "-q",
+        "--sites-out",
+        s(&project),
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("project.gpkg: the GeoPackage holds other layers (")
+            && r.stderr.contains("give another file name"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(std::fs::read(&project).unwrap(), before);
+    // outpost's own one-layer file is replaced by the next run.
+    let own = t.path().join("sites.gpkg");
+    for _ in 0..2 {
+        let r = run(&[
+            "plan",
+            "--demand",
+            s(&cities),
+            "--radius",
+            "100km",
+            "--add",
+            "2",
+            "-q",
+            "--sites-out",
+            s(&own),
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+}

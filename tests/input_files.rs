@@ -813,3 +813,25 @@ mod variants {
         }
     }
 }
+
+#[test]
+fn demand_whose_weights_are_all_zero_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("zero.csv");
+    std::fs::write(&f, "id,lon,lat,sales\na,104.1,30.2,0\nb,104.2,30.3,0\n").unwrap();
+    let out = outpost()
+        .args(["evaluate", "--demand"])
+        .arg(&f)
+        .arg("--sites")
+        .arg(data("china_outlets.csv"))
+        .args(["--radius", "50km"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("zero.csv: every weight in column `sales` is 0 (2 points)")
+            && err.contains("--weight-col"),
+        "{err}"
+    );
+}

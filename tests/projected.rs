@@ -521,3 +521,20 @@ fn scenario_files_take_a_crs() {
         .code(2)
         .stderr(predicate::str::contains("[inputs] key `crs`"));
 }
+
+#[test]
+fn easting_and_northing_without_crs_point_to_crs() {
+    outpost()
+        .args(["evaluate", "--demand"])
+        .arg(data("china_utm50.csv"))
+        .arg("--sites")
+        .arg(data("china_utm50.csv"))
+        .args(["--radius", "50km"])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("china_utm50.csv: no longitude column")
+                .and(predicate::str::contains("easting/northing columns"))
+                .and(predicate::str::contains("--crs EPSG:32650")),
+        );
+}

@@ -156,6 +156,9 @@ pub fn run_batch(cfg: &Config, files: &[PathBuf]) -> Result<Outcome> {
                 error: None,
             })
         })();
+        // Each file's outputs are its own: kept when the file succeeds,
+        // dropped when it fails part way (see `output::defer_commits`).
+        let result = result.and_then(|row| crate::output::commit_staged().map(|()| row));
         match result {
             Ok(row) => {
                 if row.gate == Some(false) {
@@ -164,6 +167,7 @@ pub fn run_batch(cfg: &Config, files: &[PathBuf]) -> Result<Outcome> {
                 rows.push(row);
             }
             Err(e) => {
+                crate::output::discard_staged();
                 if cfg.load.fail_fast {
                     return Err(e);
                 }
@@ -225,6 +229,8 @@ pub fn run_batch(cfg: &Config, files: &[PathBuf]) -> Result<Outcome> {
     crate::output::emit(cfg.output.output.as_deref(), cfg.output.format, |f, w| {
         write_batch(&report, f, w)
     })?;
+    // The report and the good files' outputs stand even when a file failed.
+    crate::output::commit_staged()?;
     if !errors.is_empty() {
         bail!(
             "{} of {} demand files could not be used: {}",

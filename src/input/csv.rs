@@ -356,6 +356,13 @@ fn load_impl(
                 "; the file looks like JSON: give it a .geojson extension or pass --input-format geojson".into()
             } else if headers.len() == 1 && opts.delimiter.is_none() {
                 "; the header has a single column: if fields are separated by another character, pass --delimiter".into()
+            } else if opts.crs.is_wgs84()
+                && headers.iter().any(|h| {
+                    let h = h.trim().to_ascii_lowercase();
+                    matches!(h.as_str(), "easting" | "northing" | "east" | "north")
+                })
+            {
+                "; the header has easting/northing columns: if the file is in projected metres, name their system with --crs EPSG:CODE (e.g. --crs EPSG:32650 for UTM zone 50N), or --crs planar".into()
             } else {
                 String::new()
             },

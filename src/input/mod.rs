@@ -813,6 +813,19 @@ pub enum InputError {
         /// The file.
         path: PathBuf,
     },
+    /// Every demand weight is 0: coverage shares and weighted distances
+    /// would be 0/0.
+    #[error(
+        "{path}: every weight in column `{column}` is 0 ({points} points), so there is no demand to cover: name the column with the sales or population with --weight-col, or give the file without a weight column to count every point as 1"
+    )]
+    ZeroWeight {
+        /// The file.
+        path: PathBuf,
+        /// The weight column or property.
+        column: String,
+        /// Places in the file.
+        points: usize,
+    },
     /// The weights add up to more than a number can hold.
     #[error(
         "{path}: the weights in column `{column}` add up to {total:e}, too large to compute with (weighted distances must stay finite; at most 1e300 in all): scale them down (e.g. thousands instead of units) or fix the values that are far too large"
@@ -854,6 +867,7 @@ impl InputError {
             | InputError::DuplicateColumn { path, .. }
             | InputError::WeightTotal { path, .. }
             | InputError::DegreesAsMetres { path, .. }
+            | InputError::ZeroWeight { path, .. }
             | InputError::NoPairs { path, .. } => path,
         }
     }
@@ -1237,6 +1251,13 @@ impl<'o> Builder<'o> {
                 path: self.path,
                 column: self.cols.weight,
                 total,
+            });
+        }
+        if self.role == Role::Demand && total == 0.0 {
+            return Err(InputError::ZeroWeight {
+                path: self.path,
+                column: self.cols.weight,
+                points: self.set.len(),
             });
         }
         self.set.unlocated = !self.located;

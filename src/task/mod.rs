@@ -199,9 +199,8 @@ fn plan_aggregated<M: Metric>(
         .notes
         .push(aggregation_note(&summary, report.unit, planned, value));
     if let Some(warning) = coarse_cells_warning(&summary, &cfg.radii) {
-        if !cfg.output.quiet {
-            eprintln!("outpost: warning: {warning}");
-        }
+        // A warning, not progress: --quiet does not hide it.
+        eprintln!("outpost: warning: {warning}");
         report.notes.push(format!("warning: {warning}"));
     }
     report.notes.extend(out.report.notes);
