@@ -32,6 +32,8 @@ pub(super) struct Network<'a, M: Metric> {
 const MAX_SWAPS: usize = 10_000;
 /// Subgradient iterations of the served-weight bound.
 const BOUND_ITERATIONS: u32 = 3000;
+/// Seeded perturbation rounds of the capacitated search (plus `--perturb`).
+const PERTURB_ROUNDS: usize = 8;
 /// Relaxed choices of the bound polished by the swap search.
 const BOUND_STARTS: usize = 2;
 
@@ -109,8 +111,37 @@ pub(super) fn choose_capacitated<M: Metric>(
             ""
         }
     ));
+    let rounds = PERTURB_ROUNDS + pc.perturb as usize;
+    let (kicked, v, wins) = capsearch::iterated_search(
+        &m_all, &caps, &moves, &set, value, rounds, pc.seed, deadline,
+    );
+    chosen.notes.push(format!(
+        "{rounds} perturbation rounds of the capacitated search (seed {}), {wins} improved the answer",
+        pc.seed
+    ));
+    if wins > 0 && v > value {
+        (set, value) = (kicked, v);
+    }
     let mut bound = f64::INFINITY;
     if pc.bound {
+        // The share of each row the answer serves: starting multipliers for the bound.
+        let open: Vec<u32> = (0..nf as u32)
+            .chain(set.iter().map(|&j| j + nf as u32))
+            .collect();
+        let c: Vec<f64> = open.iter().map(|&j| caps[j as usize]).collect();
+        let a = capacity::assign(&m_all, &open, &c);
+        let shares: Vec<f64> = a
+            .row_flows
+            .iter()
+            .zip(&m_all.row_weight)
+            .map(|(f, &w)| {
+                if w > 0.0 {
+                    (f.iter().map(|x| x.1).sum::<f64>() / w).clamp(0.0, 1.0)
+                } else {
+                    0.0
+                }
+            })
+            .collect();
         let b = capsearch::lagrangian(
             &m_all,
             &caps,
@@ -118,6 +149,7 @@ pub(super) fn choose_capacitated<M: Metric>(
             limits,
             &allowed,
             value,
+            Some(&shares),
             BOUND_ITERATIONS,
             1e-6,
             deadline.min(Instant::now() + Duration::from_secs(60)),

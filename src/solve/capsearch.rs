@@ -86,10 +86,34 @@ fn knapsack(
         }
         return all;
     }
-    buf.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    // Fill the capacity by profit without sorting every row: split the rows
+    // around a pivot profit, take the upper part whole if it fits, recurse.
+    let by_profit = |a: &(f64, u32), b: &(f64, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+    let (mut lo, mut hi) = (0, buf.len());
     let (mut left, mut value) = (cap, 0.0);
     let mut t = take;
-    for &(profit, r) in buf.iter() {
+    while hi - lo > 16 {
+        let mid = lo + (hi - lo) / 2;
+        buf[lo..hi].select_nth_unstable_by(mid - lo, by_profit);
+        let upper: f64 = buf[lo..mid]
+            .iter()
+            .map(|&(_, r)| m.row_weight[r as usize])
+            .sum();
+        if upper <= left {
+            for &(profit, r) in &buf[lo..mid] {
+                value += m.row_weight[r as usize] * profit;
+                if let Some(t) = t.as_deref_mut() {
+                    t.push((r, 1.0));
+                }
+            }
+            left -= upper;
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    buf[lo..hi].sort_unstable_by(by_profit);
+    for &(profit, r) in &buf[lo..hi] {
         if left <= 0.0 {
             break;
         }
@@ -107,7 +131,8 @@ fn knapsack(
 /// Lagrangian upper bound on the weight served within `caps` (one per column
 /// of `m`) by the first `n_fixed` columns plus candidates (the other columns,
 /// `allowed` and `limits` indexed from `n_fixed`). `lower` (a served weight
-/// reached) steers the steps; stops after `max_iters`, at `deadline`, or once
+/// reached) steers the steps; `served_rows` (the share of each row a solution
+/// serves) may give better starting multipliers; stops after `max_iters`, at `deadline`, or once
 /// within `tol` of `lower`.
 #[allow(clippy::too_many_arguments)]
 pub fn lagrangian(
@@ -117,6 +142,7 @@ pub fn lagrangian(
     limits: &Limits,
     allowed: &[bool],
     lower: f64,
+    served_rows: Option<&[f64]>,
     max_iters: u32,
     tol: f64,
     deadline: Instant,
@@ -124,6 +150,29 @@ pub fn lagrangian(
     let nr = m.n_rows();
     let total = m.coverable_weight();
     let mut u = vec![0.0f64; nr];
+    if let Some(served) = served_rows {
+        // Start from the heuristic's service (served rows at 1) when that gives a lower bound.
+        let value = |u: &[f64], chosen: &mut [f64]| {
+            let v: Vec<f64> = (0..m.n_candidates)
+                .into_par_iter()
+                .with_min_len(64)
+                .map_init(Vec::new, |buf, j| {
+                    if j >= n_fixed && !allowed[j - n_fixed] {
+                        return 0.0;
+                    }
+                    knapsack(m, j, u, caps[j], buf, None)
+                })
+                .collect();
+            let own: f64 = m.row_weight.iter().zip(u).map(|(w, u)| w * u).sum();
+            own + v[..n_fixed].iter().sum::<f64>()
+                + relaxed_max(&v[n_fixed..], limits, allowed, chosen)
+        };
+        let mut scratch = vec![0.0f64; m.n_candidates - n_fixed];
+        let warm: Vec<f64> = served.to_vec();
+        if value(&warm, &mut scratch) < value(&u, &mut scratch) {
+            u = warm;
+        }
+    }
     let mut best = f64::INFINITY;
     let mut theta: f64 = 1.0;
     let mut since = 0u32;
@@ -559,6 +608,72 @@ pub fn swap_search(
     (set, net.served, stats)
 }
 
+/// Iterated swap search: `rounds` times, closes a few of the best answer's
+/// new sites and opens as many candidates at random (from `seed`), searches
+/// from there, and keeps the result when it serves more. Returns the best
+/// candidates, their served weight and how many rounds improved it.
+#[allow(clippy::too_many_arguments)]
+pub fn iterated_search(
+    m: &CoverageModel,
+    caps: &[f64],
+    mv: &Moves<'_>,
+    best: &[u32],
+    value: f64,
+    rounds: usize,
+    seed: u64,
+    deadline: Instant,
+) -> (Vec<u32>, f64, usize) {
+    let nf = mv.n_fixed;
+    let n = m.n_candidates - nf;
+    let mut state = seed ^ 0x9e37_79b9_7f4a_7c15;
+    let mut next = move |k: usize| {
+        // splitmix64
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        ((z ^ (z >> 31)) % k.max(1) as u64) as usize
+    };
+    let cost = |i: u32| {
+        mv.limits
+            .budget
+            .as_ref()
+            .map_or(0.0, |(_, c)| c[i as usize])
+    };
+    let (mut set, mut value, mut wins) = (best.to_vec(), value, 0);
+    for _ in 0..rounds {
+        if set.is_empty() || n == 0 || Instant::now() >= deadline {
+            break;
+        }
+        let k = (set.len() / 5).clamp(1, 3);
+        let mut kick = set.clone();
+        for _ in 0..k {
+            let at = next(kick.len());
+            kick.swap_remove(at);
+        }
+        let mut spend: f64 = kick.iter().map(|&i| cost(i)).sum();
+        for _ in 0..k {
+            let i = next(n) as u32;
+            let fits = mv
+                .limits
+                .budget
+                .as_ref()
+                .is_none_or(|(b, _)| spend + cost(i) <= b + 1e-9 * b.abs());
+            if mv.allowed[i as usize] && !kick.contains(&i) && !set.contains(&i) && fits {
+                kick.push(i);
+                spend += cost(i);
+            }
+        }
+        kick.sort_unstable();
+        let (s, v, _) = swap_search(m, caps, mv, &kick, usize::MAX, deadline);
+        if improves(v, value) {
+            (set, value) = (s, v);
+            wins += 1;
+        }
+    }
+    (set, value, wins)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -677,6 +792,7 @@ mod tests {
         };
         let far = Instant::now() + std::time::Duration::from_secs(60);
         let (set, value, _) = swap_search(&inst.m, &inst.caps, &mv, start, 1000, far);
+        let (set, value, _) = iterated_search(&inst.m, &inst.caps, &mv, &set, value, 4, 7, far);
         let check = served(&inst.m, &inst.caps, inst.nf, &set);
         assert!(
             (check - value).abs() <= 1e-9 * check.max(1.0),
@@ -690,6 +806,7 @@ mod tests {
             &inst.limits,
             &allowed,
             value,
+            None,
             3000,
             0.0,
             far,
@@ -741,7 +858,18 @@ mod tests {
             budget: None,
         };
         let far = Instant::now() + std::time::Duration::from_secs(10);
-        let b = lagrangian(&m, &[10.0, 5.0], 1, &limits, &[true], 15.0, 1000, 0.0, far);
+        let b = lagrangian(
+            &m,
+            &[10.0, 5.0],
+            1,
+            &limits,
+            &[true],
+            15.0,
+            None,
+            1000,
+            0.0,
+            far,
+        );
         assert!((b.value - 15.0).abs() < 1e-6, "{}", b.value);
     }
 }
