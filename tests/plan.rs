@@ -458,6 +458,11 @@ fn capacitated_coverage_serves_within_capacities_under_its_bound() {
         "10",
     ]);
     assert!(served <= free["coverage"]["covered_weight"].as_f64().unwrap());
+    // The served-weight bound (Lagrangian relaxation of the assignment) certifies the
+    // swap search's answer within 2.5% (the bound of min(capacity, weight within reach)
+    // per site left 6.3%).
+    let gap = j["bound"]["gap"].as_f64().unwrap();
+    assert!(gap < 0.025, "gap {gap}");
     let mut r = csv::Reader::from_path(&so).unwrap();
     let h = r.headers().unwrap().clone();
     let (load, cap) = (
@@ -472,6 +477,64 @@ fn capacitated_coverage_serves_within_capacities_under_its_bound() {
         sum += l;
     }
     assert!(rel_close(sum, served, 1e-9));
+}
+
+/// A budget with capacities searches on the served weight too: within the
+/// budget, under its bound, and serving at least what the coverage-first
+/// choice serves.
+#[test]
+fn budget_with_capacities_searches_the_served_weight() {
+    let dir = tempfile::tempdir().unwrap();
+    let cands = dir.path().join("cands.csv");
+    let mut w = csv::Writer::from_path(&cands).unwrap();
+    w.write_record(["id", "lon", "lat", "cost"]).unwrap();
+    let mut r = csv::Reader::from_path(data("china_cities.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let col = |n: &str| h.iter().position(|x| x == n).unwrap();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        let id: u64 = rec[col("id")].parse().unwrap();
+        let cost = (1 + id % 5).to_string();
+        w.write_record([&rec[col("id")], &rec[col("lon")], &rec[col("lat")], &cost])
+            .unwrap();
+    }
+    w.flush().unwrap();
+    let j = china_plan(&[
+        "--existing",
+        data("china_outlets.csv").to_str().unwrap(),
+        "--candidates",
+        cands.to_str().unwrap(),
+        "--radius",
+        "150km",
+        "--budget",
+        "25",
+        "--capacity",
+        "30000000",
+    ]);
+    assert_eq!(j["objective_value"]["measure"], "served_weight");
+    let served = j["objective_value"]["value"].as_f64().unwrap();
+    assert!(j["budget"]["spent"].as_f64().unwrap() <= 25.0);
+    assert!(j["bound"]["value"].as_f64().unwrap() >= served);
+    let notes: Vec<String> = j["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap().to_string())
+        .collect();
+    let search = notes
+        .iter()
+        .find(|n| n.starts_with("capacitated swap search"))
+        .expect("the search ran");
+    // "..., A to B served": the search never ends below where it started.
+    let nums: Vec<f64> = search
+        .rsplit(", ")
+        .next()
+        .unwrap()
+        .split(' ')
+        .filter_map(|t| t.replace(',', "").parse().ok())
+        .collect();
+    assert!(nums.len() == 2 && nums[1] >= nums[0], "{search}");
+    assert!(served >= nums[1] * (1.0 - 1e-9));
 }
 
 /// Fewest sites on every Chinese city at 200 km, against the optima HiGHS

@@ -57,6 +57,7 @@ pub struct PlanArgs {
     seed: u64,
     /// coverage: extra rounds of iterated local search (close a few random sites, refill, search
     /// again) after the Lagrangian starts; more rounds may find a better answer, never a worse one.
+    /// With capacities, rounds added to the capacitated search's 8.
     #[arg(long, default_value_t = 0, value_name = "N", help_heading = "Solver")]
     perturb: u32,
     /// Skip the bound computation (faster; the report then has no gap).

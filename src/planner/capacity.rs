@@ -11,8 +11,11 @@ use crate::input::PlaceSet;
 use crate::metric::Metric;
 use crate::report::{CapacityReport, Measure, ObjectiveValue, Report, fmt_weight};
 use crate::solve::capacity;
+use crate::solve::capsearch;
+use crate::solve::mclp::Limits;
 use crate::sphere::Radius;
 use anyhow::Result;
+use std::time::{Duration, Instant};
 
 /// The sites and demand a capacitated choice works on.
 pub(super) struct Network<'a, M: Metric> {
@@ -25,15 +28,28 @@ pub(super) struct Network<'a, M: Metric> {
     pub(super) cand_places: &'a PlaceSet,
 }
 
+/// Most improving swaps of a capacitated search (counted, never timed).
+const MAX_SWAPS: usize = 10_000;
+/// Subgradient iterations of the served-weight bound.
+const BOUND_ITERATIONS: u32 = 3000;
+/// Seeded perturbation rounds of the capacitated search (plus `--perturb`).
+const PERTURB_ROUNDS: usize = 8;
+/// Relaxed choices of the bound polished by the swap search.
+const BOUND_STARTS: usize = 2;
+
 /// With capacities, the coverage objective is the weight served within
-/// capacity: also tries a capacity-aware greedy, keeps whichever serves more
-/// (saying so in a note), and returns the bound on the weight served.
+/// capacity: starts from the better of the coverage-first choice and (with a
+/// site count) a capacity-aware greedy, improves it by swaps evaluated on the
+/// served weight, and (unless `--no-bound`) bounds it by the Lagrangian
+/// relaxation of the assignment, whose relaxed choices are searched from too.
+/// Returns the bound on the weight served (infinite without one).
 pub(super) fn choose_capacitated<M: Metric>(
     net: &Network<'_, M>,
     chosen: &mut Chosen,
-    p: usize,
+    limits: &Limits,
     r0: Radius,
     pc: &PlanConfig,
+    deadline: Instant,
 ) -> f64 {
     let nf = net.fixed.len();
     let all_units: Vec<M::Point> = net.fixed.iter().chain(net.cands).copied().collect();
@@ -45,28 +61,125 @@ pub(super) fn choose_capacitated<M: Metric>(
         .map(|s| s.capacity.or(pc.capacity).unwrap_or(f64::INFINITY))
         .collect();
     let served = |new: &[u32]| {
-        let open: Vec<u32> = (0..nf as u32).chain(new.iter().copied()).collect();
+        let open: Vec<u32> = (0..nf as u32)
+            .chain(new.iter().map(|&j| j + nf as u32))
+            .collect();
         let c: Vec<f64> = open.iter().map(|&j| caps[j as usize]).collect();
         capacity::assign(&m_all, &open, &c).assigned
     };
-    let blind: Vec<u32> = chosen.set.iter().map(|&j| j + nf as u32).collect();
-    let aware = capacity::greedy_capacitated(&m_all, &caps, nf, p);
-    let (s_blind, s_aware) = (served(&blind), served(&aware));
-    if s_aware > s_blind * (1.0 + 1e-12) {
-        chosen.set = aware.iter().map(|&j| j - nf as u32).collect();
-        chosen.notes.push(format!(
-            "capacity-aware greedy serves {} against {} for the coverage-first choice; kept",
-            fmt_weight(s_aware),
-            fmt_weight(s_blind)
-        ));
-    } else {
-        chosen.notes.push(format!(
-            "the coverage-first choice serves {} within capacities, the capacity-aware greedy {}; kept the first",
-            fmt_weight(s_blind),
-            fmt_weight(s_aware)
-        ));
+    let s_blind = served(&chosen.set);
+    let mut start = chosen.set.clone();
+    let mut s_start = s_blind;
+    if let (Some(p), None) = (limits.max_sites, &limits.budget) {
+        let aware: Vec<u32> = capacity::greedy_capacitated(&m_all, &caps, nf, p)
+            .iter()
+            .map(|&j| j - nf as u32)
+            .collect();
+        let s_aware = served(&aware);
+        if s_aware > s_blind * (1.0 + 1e-12) {
+            chosen.notes.push(format!(
+                "capacity-aware greedy serves {} against {} for the coverage-first choice; searched from it",
+                fmt_weight(s_aware),
+                fmt_weight(s_blind)
+            ));
+            (start, s_start) = (aware, s_aware);
+        } else {
+            chosen.notes.push(format!(
+                "the coverage-first choice serves {} within capacities, the capacity-aware greedy {}; searched from the first",
+                fmt_weight(s_blind),
+                fmt_weight(s_aware)
+            ));
+        }
     }
-    capacity::served_bound(&m_all, &caps, nf, p)
+    let allowed = vec![true; net.cands.len()];
+    let moves = capsearch::Moves {
+        limits,
+        allowed: &allowed,
+        n_fixed: nf,
+    };
+    let (mut set, mut value, stats) =
+        capsearch::swap_search(&m_all, &caps, &moves, &start, MAX_SWAPS, deadline);
+    chosen.notes.push(format!(
+        "capacitated swap search: {} improving moves ({} swaps evaluated exactly), {} to {} served{}",
+        stats.moves,
+        stats.evaluated,
+        fmt_weight(s_start),
+        fmt_weight(value),
+        if stats.timed_out {
+            " (stopped at --time-limit)"
+        } else {
+            ""
+        }
+    ));
+    let rounds = PERTURB_ROUNDS + pc.perturb as usize;
+    let (kicked, v, wins) = capsearch::iterated_search(
+        &m_all, &caps, &moves, &set, value, rounds, pc.seed, deadline,
+    );
+    chosen.notes.push(format!(
+        "{rounds} perturbation rounds of the capacitated search (seed {}), {wins} improved the answer",
+        pc.seed
+    ));
+    if wins > 0 && v > value {
+        (set, value) = (kicked, v);
+    }
+    let mut bound = f64::INFINITY;
+    if pc.bound {
+        // The share of each row the answer serves: starting multipliers for the bound.
+        let open: Vec<u32> = (0..nf as u32)
+            .chain(set.iter().map(|&j| j + nf as u32))
+            .collect();
+        let c: Vec<f64> = open.iter().map(|&j| caps[j as usize]).collect();
+        let a = capacity::assign(&m_all, &open, &c);
+        let shares: Vec<f64> = a
+            .row_flows
+            .iter()
+            .zip(&m_all.row_weight)
+            .map(|(f, &w)| {
+                if w > 0.0 {
+                    (f.iter().map(|x| x.1).sum::<f64>() / w).clamp(0.0, 1.0)
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let b = capsearch::lagrangian(
+            &m_all,
+            &caps,
+            nf,
+            limits,
+            &allowed,
+            value,
+            Some(&shares),
+            BOUND_ITERATIONS,
+            1e-6,
+            deadline.min(Instant::now() + Duration::from_secs(60)),
+        );
+        let mut starts: Vec<(f64, &Vec<u32>)> = b
+            .hints
+            .iter()
+            .filter(|h| h.as_slice() != set.as_slice())
+            .map(|h| (served(h), h))
+            .collect();
+        starts.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+        let mut improved = 0;
+        for (_, h) in starts.into_iter().take(BOUND_STARTS) {
+            let (s, v, _) = capsearch::swap_search(&m_all, &caps, &moves, h, MAX_SWAPS, deadline);
+            if v > value * (1.0 + 1e-12) {
+                (set, value) = (s, v);
+                improved += 1;
+            }
+        }
+        chosen.notes.push(format!(
+            "served-weight bound after {} subgradient iterations; {improved} of its relaxed choices improved the answer",
+            b.iterations
+        ));
+        bound = b.value;
+        if let (Some(p), None) = (limits.max_sites, &limits.budget) {
+            bound = bound.min(capacity::served_bound(&m_all, &caps, nf, p));
+        }
+    }
+    chosen.set = set;
+    bound
 }
 
 /// Assigns demand to the open sites within their capacities and puts the
@@ -138,7 +251,7 @@ pub(super) fn served_objective(report: &mut Report, cap_bound: f64) {
         if cap_bound < b.value {
             b.value = cap_bound;
             b.method =
-                "capacities: each site serves at most min(capacity, weight within reach)".into();
+                "Lagrangian relaxation of the assignment within capacities (upper bound)".into();
         }
         b.value = b.value.max(served);
         b.achieved = served;

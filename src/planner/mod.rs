@@ -168,8 +168,7 @@ pub(crate) fn plan_network<M: Metric>(
     let mut served_bound = None;
     if capacitated
         && pc.objective == Objective::Coverage
-        && pc.budget.is_none()
-        && let Some(p) = pc.add
+        && (pc.add.is_some() || pc.budget.is_some())
     {
         progress.stage("capacity-aware selection");
         let net = capacity::Network {
@@ -181,7 +180,14 @@ pub(crate) fn plan_network<M: Metric>(
             existing,
             cand_places: cands,
         };
-        served_bound = Some(capacity::choose_capacitated(&net, &mut chosen, p, r0, pc));
+        served_bound = Some(capacity::choose_capacitated(
+            &net,
+            &mut chosen,
+            &limits,
+            r0,
+            pc,
+            deadline,
+        ));
     }
 
     progress.stage("evaluating the plan");

@@ -38,7 +38,9 @@ pub struct UpperBound {
     pub hints: Vec<Vec<u32>>,
 }
 
-fn relaxed_max(v: &[f64], limits: &Limits, allowed: &[bool], chosen: &mut [f64]) -> f64 {
+/// The best value of the relaxed site problem (the `p` best and/or the fractional
+/// knapsack under the budget), filling `chosen` with each candidate's share.
+pub(crate) fn relaxed_max(v: &[f64], limits: &Limits, allowed: &[bool], chosen: &mut [f64]) -> f64 {
     // Value and the (possibly fractional) choice of the relaxed site problem.
     let mut order: Vec<u32> = (0..v.len() as u32)
         .filter(|&j| allowed[j as usize] && v[j as usize] > 0.0)

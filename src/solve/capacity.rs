@@ -187,6 +187,48 @@ pub fn assign(model: &CoverageModel, open: &[u32], capacity: &[f64]) -> Assignme
     }
 }
 
+/// Weight served within capacities when only `sites` (columns of `model`)
+/// are open, counting only `rows`: the maximum flow of the sub-network.
+/// Used on the connected pieces of a network, whose flows add up to the
+/// whole network's. `slot` is scratch of length `n_candidates`, all
+/// `usize::MAX` on entry and on return.
+pub(crate) fn served_on(
+    model: &CoverageModel,
+    rows: &[u32],
+    sites: &[u32],
+    caps: &[f64],
+    slot: &mut [usize],
+) -> f64 {
+    for (k, &j) in sites.iter().enumerate() {
+        slot[j as usize] = k;
+    }
+    let mut g = Graph::new(2 + sites.len());
+    let mut total = 0.0;
+    for &r in rows {
+        let w = model.row_weight[r as usize];
+        if w <= 0.0 {
+            continue;
+        }
+        let node = g.adj.len();
+        g.adj.push(Vec::new());
+        g.add(0, node, w);
+        total += w;
+        for &j in model.cands_of(r as usize) {
+            let k = slot[j as usize];
+            if k != usize::MAX {
+                g.add(node, 2 + k, f64::INFINITY);
+            }
+        }
+    }
+    for (k, &j) in sites.iter().enumerate() {
+        g.add(2 + k, 1, caps[j as usize]);
+    }
+    for &j in sites {
+        slot[j as usize] = usize::MAX;
+    }
+    g.max_flow(0, 1, 1e-12 * f64::max(total, 1.0))
+}
+
 /// Capacity-aware greedy: opens up to `p` candidates (indices `n_fixed..` of
 /// `model`, whose first `n_fixed` columns are sites already open), each time
 /// the one that can serve the most weight not yet served, counting at most
