@@ -38,6 +38,8 @@ const NONE: u32 = u32::MAX;
 
 /// Iterations without a lower bound before the step scale is halved.
 const PATIENCE: u32 = 40;
+/// Iterations over which the bound must fall by 0.01% for the subgradient to go on.
+const STALL_WINDOW: u32 = 300;
 
 /// Relaxed choices kept as starting points.
 const MAX_HINTS: usize = 8;
@@ -179,6 +181,7 @@ pub fn lagrangian(
     let mut chosen = vec![0.0f64; m.n_candidates - n_fixed];
     let mut hints: Vec<Vec<u32>> = Vec::new();
     let mut it = 0;
+    let mut checkpoint = f64::INFINITY;
     while it < max_iters {
         it += 1;
         let v: Vec<f64> = (0..m.n_candidates)
@@ -217,6 +220,14 @@ pub fn lagrangian(
         let b = best.min(total);
         if b - lower <= tol * b.max(1e-300) || Instant::now() >= deadline || theta < 1e-7 {
             break;
+        }
+        // A stall rule by iteration count (deterministic): stop when the
+        // last STALL_WINDOW iterations lowered the bound by under 0.01%.
+        if it % STALL_WINDOW == 0 {
+            if checkpoint - best < 1e-4 * best.abs() {
+                break;
+            }
+            checkpoint = best;
         }
         // Subgradient: 1 - (share of each row the relaxed choice serves).
         let open: Vec<(usize, f64)> = (0..n_fixed)
