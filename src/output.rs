@@ -204,6 +204,20 @@ impl OutputPlan {
             .filter(|(_, p)| !is_special(p))
             .map(|(w, p)| (w.as_str(), p.as_path(), file_id(p)))
             .collect();
+        // One flag naming one file twice (`--demand a.csv ./a.csv`) would
+        // count its places twice.
+        for (i, (wa, a, ida)) in inputs.iter().enumerate() {
+            if let Some((_, b, _)) = inputs[i + 1..]
+                .iter()
+                .find(|(wb, _, idb)| wb == wa && idb.same(ida))
+            {
+                bail!(
+                    "{wa} names {} and {}, which are one file: its places would count twice; give each file once",
+                    a.display(),
+                    b.display()
+                );
+            }
+        }
         for (flag, out, oid) in &files {
             if let Some((what, inp, _)) = inputs.iter().find(|(_, _, iid)| iid.same(oid)) {
                 bail!(

@@ -970,3 +970,38 @@ fn unwritable_output_paths_are_refused_before_any_work() {
     );
     assert!(no_temp_files(&dir));
 }
+
+#[test]
+fn one_demand_file_named_twice_is_refused() {
+    let (_t, dir) = scratch();
+    let out = outpost()
+        .current_dir(&dir)
+        .args([
+            "evaluate", "--demand", "d.csv", "./d.csv", "--sites", "s.csv",
+        ])
+        .args(["--radius", "100km"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("--demand names d.csv and ./d.csv, which are one file"),
+        "{err}"
+    );
+    // The same file as demand and as candidates is a common, valid setup.
+    let out = outpost()
+        .current_dir(&dir)
+        .args([
+            "plan",
+            "--demand",
+            "d.csv",
+            "--candidates",
+            "d.csv",
+            "--add",
+            "2",
+        ])
+        .args(["--radius", "100km", "-q"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+}
