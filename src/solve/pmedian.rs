@@ -1034,8 +1034,23 @@ pub fn search<M: Metric>(
     }
 }
 
+/// How far point `i`'s list reaches: every site nearer than this is listed.
+fn reach<M: Metric>(rows: &Rows<'_, '_, M>, i: usize) -> f64 {
+    let (_, d, complete) = rows.row(i);
+    if complete {
+        f64::INFINITY
+    } else {
+        d.last().copied().unwrap_or(f64::NEG_INFINITY)
+    }
+}
+
 /// The subgradient stops once the bound is this close to the answer (0.01%).
 const GAP_TARGET: f64 = 1e-4;
+
+/// A short row of the bound copies its point's sites out to this multiple of
+/// r_i (and to this multiple of its last reach when r_i outgrows it), so a
+/// slowly growing r_i rarely needs its row copied again.
+const SLACK: f64 = 1.25;
 
 /// Points per chunk of the bound's parallel pass.
 const CHUNK: usize = 8192;
@@ -1101,6 +1116,14 @@ pub fn lower_bound<M: Metric>(
         .collect();
     let w = &nl.weight;
     let mut r: Vec<f64> = (0..n).map(|i| nearest[i].clamp(lo[i], hi[i])).collect();
+    // Each point's sites nearer than `cut[i]` (never less than its r_i), copied
+    // out of the K-long lists into short rows laid end to end: the passes
+    // below read only these, streaming through memory instead of missing the
+    // cache at the start of every long list.
+    let mut cut = vec![f64::NEG_INFINITY; n];
+    let (mut start, mut end) = (vec![0usize; n], vec![0usize; n]);
+    let mut live = 0usize;
+    let (mut near_site, mut near_dist): (Vec<u32>, Vec<f64>) = (Vec::new(), Vec::new());
     let mut best = (f64::NEG_INFINITY, Vec::new());
     let mut theta = 1.0;
     let mut since = 0;
@@ -1109,19 +1132,48 @@ pub fn lower_bound<M: Metric>(
     let mut rho = vec![0.0f64; ns];
     let mut y = vec![false; ns];
     let mut g = vec![0.0f64; n];
+    let mut stale = vec![false; n];
     while work < max_work && Instant::now() < deadline {
         iters += 1;
-        // Extend (serially, in point order) every list that does not reach its r_i.
+        // Extend (serially, in point order) every list that does not reach its
+        // r_i, and copy again the short rows that do not reach it.
+        let mut any = false;
         for i in 0..n {
-            if w[i] == 0.0 {
+            if w[i] == 0.0 || r[i] <= cut[i] {
                 continue;
             }
-            loop {
-                let (_, d, complete) = rows.row(i);
-                if complete || d.last().is_some_and(|&l| l >= r[i]) {
-                    break;
-                }
+            while reach(&rows, i) < r[i] {
                 rows.extend_to(i, r[i]);
+            }
+            cut[i] = (SLACK * r[i]).max(SLACK * cut[i]).min(reach(&rows, i));
+            stale[i] = true;
+            any = true;
+        }
+        if any {
+            // Stale rows go to the end; the rows are laid out again in point
+            // order once the abandoned ones outweigh the live ones.
+            for i in 0..n {
+                if stale[i] {
+                    let (s, d, _) = rows.row(i);
+                    let m = d.partition_point(|&x| x < cut[i]);
+                    live = live + m - (end[i] - start[i]);
+                    start[i] = near_site.len();
+                    near_site.extend_from_slice(&s[..m]);
+                    near_dist.extend_from_slice(&d[..m]);
+                    end[i] = near_site.len();
+                    stale[i] = false;
+                }
+            }
+            if near_site.len() > 2 * live + 4096 {
+                let (mut s2, mut d2) = (Vec::with_capacity(2 * live), Vec::with_capacity(2 * live));
+                for i in 0..n {
+                    let (a, b) = (start[i], end[i]);
+                    start[i] = s2.len();
+                    s2.extend_from_slice(&near_site[a..b]);
+                    d2.extend_from_slice(&near_dist[a..b]);
+                    end[i] = s2.len();
+                }
+                (near_site, near_dist) = (s2, d2);
             }
         }
         // ρ over fixed chunks of points, summed in chunk order: the same on any thread count.
@@ -1136,8 +1188,8 @@ pub fn lower_bound<M: Metric>(
                         continue;
                     }
                     lsum += w[i] * r[i] + w[i] * (far - r[i]).min(0.0);
-                    let (s, d, _) = rows.row(i);
-                    for (&j, &dj) in s.iter().zip(d) {
+                    let (a, b) = (start[i], end[i]);
+                    for (&j, &dj) in near_site[a..b].iter().zip(&near_dist[a..b]) {
                         if dj >= r[i] {
                             break;
                         }
@@ -1184,18 +1236,26 @@ pub fn lower_bound<M: Metric>(
         if upper - best.0 <= GAP_TARGET * upper.abs() || theta < 1e-4 {
             break;
         }
-        // g_i = 1 - (open sites of the relaxed solution nearer than r_i), counted
-        // from the open sites' reverse lists (every such site is in i's list).
-        for i in 0..n {
-            g[i] = if w[i] == 0.0 || far < r[i] { 0.0 } else { 1.0 };
-        }
-        for j in (0..nf).chain(free.iter().map(|&j| j as usize)) {
-            rows.rev_each(j, |i, d| {
-                if w[i] != 0.0 && d < r[i] {
-                    g[i] -= 1.0;
-                }
-            });
-        }
+        // g_i = 1 - (open sites of the relaxed solution nearer than r_i), from
+        // the short rows (each holds every site nearer than r_i).
+        g.par_chunks_mut(CHUNK).enumerate().for_each(|(c, gs)| {
+            for (k, gi) in gs.iter_mut().enumerate() {
+                let i = c * CHUNK + k;
+                *gi = if w[i] == 0.0 {
+                    0.0
+                } else {
+                    let base = if far < r[i] { 0.0 } else { 1.0 };
+                    let (a, b) = (start[i], end[i]);
+                    let open = near_site[a..b]
+                        .iter()
+                        .zip(&near_dist[a..b])
+                        .take_while(|e| *e.1 < r[i])
+                        .filter(|e| y[*e.0 as usize])
+                        .count();
+                    base - open as f64
+                };
+            }
+        });
         let norm: f64 = (0..n).map(|i| w[i] * g[i] * g[i]).sum();
         if norm == 0.0 {
             break;
@@ -1396,6 +1456,60 @@ mod tests {
                 later(),
             );
             assert!(lb.value <= opt * (1.0 + 1e-9), "case {case}");
+        }
+    }
+
+    /// The bound is the same whether the lists start complete or one site
+    /// long (extended lazily and copied into the bound's short rows as its
+    /// multipliers grow): the truncation never changes a term.
+    #[test]
+    fn bound_same_from_short_and_complete_lists() {
+        let m = Planar::default();
+        let mut rng = SplitMix(23);
+        for case in 0..30 {
+            let demand: Vec<PlanePoint> = (0..80)
+                .map(|_| [rng.below(10_000) as f64, rng.below(10_000) as f64])
+                .collect();
+            let w: Vec<f64> = (0..80).map(|_| 1.0 + rng.below(50) as f64).collect();
+            let sites: Vec<PlanePoint> = (0..14)
+                .map(|_| [rng.below(10_000) as f64, rng.below(10_000) as f64])
+                .collect();
+            let nf = case % 3;
+            let p = 1 + case % 6;
+            let allowed = vec![true; sites.len() - nf];
+            let src = Source::new(&m, &demand, &sites);
+            let mut full = NearestLists::build(&m, &demand, &w, &sites, nf, sites.len());
+            let found = search(&mut full, &src, p, &allowed, 0, 2, 10_000, later());
+            let short = NearestLists::build(&m, &demand, &w, &sites, nf, 1);
+            let a = lower_bound(
+                &full,
+                &src,
+                p,
+                &allowed,
+                &found.nearest,
+                found.cost,
+                2_000_000,
+                later(),
+            );
+            let b = lower_bound(
+                &short,
+                &src,
+                p,
+                &allowed,
+                &found.nearest,
+                found.cost,
+                2_000_000,
+                later(),
+            );
+            assert!(
+                close(a.value, b.value),
+                "case {case}: {} vs {}",
+                a.value,
+                b.value
+            );
+            assert_eq!(a.iters, b.iters, "case {case}");
+            let opt = exhaustive(&m, &demand, &w, &sites, nf, p, full.farthest);
+            assert!(b.value <= opt * (1.0 + 1e-9), "case {case}");
         }
     }
 
