@@ -194,6 +194,9 @@ pub fn lagrangian(
                 since = 0;
             }
         }
+        if std::env::var_os("OUTPOST_TRACE_BOUND").is_some() {
+            eprintln!("it {it} l {l:.3} best {best:.3} lower {lower:.3} theta {theta}");
+        }
         if best.min(coverable) - lower <= tol * best.min(coverable).max(1e-300)
             || Instant::now() >= deadline
             || theta < 1e-6
