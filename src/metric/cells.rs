@@ -98,7 +98,7 @@ fn cell_ball(cell: usize, side: usize) -> (UnitVector, f64) {
 /// Cells per face side so that a cell's half-diagonal is about `chord`
 /// (cells are at most about `2 sqrt(2) / side` across at the face centres).
 pub fn side_for_chord(chord: f64) -> usize {
-    if !(chord > 0.0) {
+    if chord.is_nan() || chord <= 0.0 {
         return MAX_SIDE;
     }
     ((std::f64::consts::SQRT_2 / chord).ceil() as usize).clamp(4, MAX_SIDE)

@@ -325,6 +325,46 @@ mod tests {
         }
 
         #[test]
+        fn cell_lists_answer_as_the_tree(
+            sites in proptest::collection::vec(globe_point(), 1..60),
+            demand in proptest::collection::vec(globe_point(), 1..200),
+            near in proptest::collection::vec((0usize..60, -0.5f64..0.5, -0.5f64..0.5), 0..100),
+            km in prop_oneof![1.0f64..300.0, 300.0f64..25_000.0],
+        ) {
+            // Demand anywhere, and demand close to sites (ties and near-ties of
+            // the nearest two); a repeated site makes exact ties.
+            let mut sites: Vec<_> = sites.iter().map(|&(lon, lat)| to_unit(lon, lat)).collect();
+            if sites.len() > 2 {
+                sites.push(sites[1]);
+            }
+            let mut points: Vec<_> = demand.iter().map(|&(lon, lat)| to_unit(lon, lat)).collect();
+            points.extend(near.iter().map(|&(k, dx, dy)| {
+                let s = sites[k % sites.len()];
+                let n = (s[0] * s[0] + s[1] * s[1] + s[2] * s[2]).sqrt();
+                let p = [s[0] + dx * 1e-3, s[1] + dy * 1e-3, s[2] / n];
+                let m = (p[0] * p[0] + p[1] * p[1] + p[2] * p[2]).sqrt();
+                [p[0] / m, p[1] / m, p[2] / m]
+            }));
+            points.extend(sites.iter().copied());
+            let key = chord2_for_km(km);
+            let tree = PointIndex::new(&sites);
+            let mut cells = PointIndex::new(&sites);
+            cells.prepare(&points, Queries { nearest_two: true, within: Some(key) });
+            for q in &points {
+                prop_assert!(cells.near.as_ref().unwrap().list(q).is_some());
+                prop_assert_eq!(cells.nearest_two(q), tree.nearest_two(q));
+                prop_assert_eq!(cells.nearest(q), tree.nearest(q));
+                let mut got = Vec::new();
+                SiteIndex::within(&cells, q, key, |j| got.push(j));
+                got.sort_unstable();
+                let mut want: Vec<u32> = tree.locate_within(q, key).collect();
+                want.sort_unstable();
+                prop_assert_eq!(SiteIndex::any_within(&cells, q, key), !want.is_empty());
+                prop_assert_eq!(got, want);
+            }
+        }
+
+        #[test]
         fn within_matches_brute_force_haversine(
             points in proptest::collection::vec(globe_point(), 1..300),
             q in globe_point(),
