@@ -70,7 +70,7 @@ pub fn cell_of(q: &UnitVector, side: usize) -> usize {
 
 /// The unit vector with face coordinates `(u, v)` on `face`.
 fn on_face(face: usize, u: f64, v: f64) -> UnitVector {
-    let sign = if face % 2 == 0 { 1.0 } else { -1.0 };
+    let sign = if face.is_multiple_of(2) { 1.0 } else { -1.0 };
     let p = match face / 2 {
         0 => [sign, u, v],
         1 => [u, sign, v],

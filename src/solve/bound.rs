@@ -214,7 +214,7 @@ pub fn lagrangian(
         // Stall: the bound moved by less than STALL_FRACTION over the last
         // STALL_WINDOW iterations. Counted in iterations, so where the search
         // stops does not depend on the machine's speed.
-        let stalled = if it % STALL_WINDOW == 0 {
+        let stalled = if it.is_multiple_of(STALL_WINDOW) {
             let stalled = window_best - best <= STALL_FRACTION * best.abs();
             window_best = best;
             stalled
