@@ -5,6 +5,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use outpost::coverage;
 use outpost::evaluate::{DemandView, evaluate};
 use outpost::input::{LoadOptions, Role, load};
+use outpost::metric::Queries;
 use outpost::metric::great_circle::PointIndex;
 use outpost::solve::bound::lagrangian;
 use outpost::solve::mclp::{Limits, greedy, local_search};
@@ -18,6 +19,8 @@ struct World {
     weights: Vec<f64>,
     groups: Vec<u32>,
     cands: Vec<UnitVector>,
+    /// Each city ten times, shifted by up to 0.09 degrees (340k points).
+    many: Vec<UnitVector>,
 }
 
 fn world() -> World {
@@ -31,7 +34,14 @@ fn world() -> World {
         .filter(|p| p.weight >= 200_000.0)
         .map(|p| to_unit(p.lon, p.lat))
         .collect();
+    let many = set
+        .iter()
+        .flat_map(|p| {
+            (0..10).map(move |k| to_unit(p.lon + 0.009 * k as f64, p.lat - 0.007 * k as f64))
+        })
+        .collect();
     World {
+        many,
         groups: vec![u32::MAX; units.len()],
         units,
         weights,
@@ -113,6 +123,46 @@ fn benches(c: &mut Criterion) {
     let mut open = vec![false; model.n_candidates];
     set.iter().for_each(|&j| open[j as usize] = true);
     let covered = model.covered_by(&open);
+    // Many points against few sites: one R-tree search per point, or the
+    // per-cell candidate lists (built for the points' cells, then queried).
+    let mut group = c.benchmark_group("many points");
+    group.sample_size(10);
+    let nearest_two_sum = |index: &PointIndex| {
+        w.many
+            .iter()
+            .map(|q| index.nearest_two(q).1.min(4.0))
+            .sum::<f64>()
+    };
+    group.bench_function("nearest two, 340k points x 1k sites, R-tree", |b| {
+        b.iter(|| nearest_two_sum(&PointIndex::new(&sites)))
+    });
+    group.bench_function("nearest two, 340k points x 1k sites, cell lists", |b| {
+        b.iter(|| {
+            let mut index = PointIndex::new(&sites);
+            index.prepare(
+                &w.many,
+                Queries {
+                    nearest_two: true,
+                    within: None,
+                },
+            );
+            nearest_two_sum(&index)
+        })
+    });
+    let many_weights = vec![1.0; w.many.len()];
+    group.bench_function("coverage build 340k x 3k at 50 km", |b| {
+        b.iter(|| {
+            coverage::build(
+                &outpost::metric::GreatCircle::default(),
+                &w.many,
+                &many_weights,
+                &[],
+                &w.cands,
+                r50,
+            )
+        })
+    });
+    group.finish();
     let mut group = c.benchmark_group("bound");
     group.sample_size(10);
     group.bench_function("Lagrangian bound p=100 at 150 km", |b| {

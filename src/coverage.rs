@@ -12,7 +12,7 @@
 //! the same whatever the thread count. Memory is proportional to the number of
 //! distinct (row, candidate) pairs, never to demand x candidates.
 
-use crate::metric::{Metric, SiteIndex};
+use crate::metric::{Metric, Queries, SiteIndex};
 use crate::progress::Bar;
 use crate::sphere::Radius;
 use rayon::prelude::*;
@@ -119,7 +119,16 @@ pub fn build_reporting<M: Metric>(
     bar: &Bar,
 ) -> CoverageModel {
     let key = metric.radius_key(&radius);
-    build_impl(metric, demand, weights, fixed, candidates, |_| key, bar)
+    build_impl(
+        metric,
+        demand,
+        weights,
+        fixed,
+        candidates,
+        |_| key,
+        Some(key),
+        bar,
+    )
 }
 
 /// As [`build`], with a radius (as the metric's key) per demand point; used by
@@ -142,6 +151,7 @@ where
         fixed,
         candidates,
         key_of,
+        None,
         &Bar::hidden(),
     )
 }
@@ -153,13 +163,19 @@ fn build_impl<M: Metric, F>(
     fixed: &[M::Point],
     candidates: &[M::Point],
     key_of: F,
+    uniform_key: Option<f64>,
     bar: &Bar,
 ) -> CoverageModel
 where
     F: Fn(usize) -> f64 + Sync,
 {
-    let fixed_index = metric.index(fixed);
-    let cand_index = metric.index(candidates);
+    // With one radius for every point, the indexes prepare lists for it.
+    let queries = Queries {
+        nearest_two: false,
+        within: uniform_key,
+    };
+    let fixed_index = metric.index_for(fixed, demand, queries);
+    let cand_index = metric.index_for(candidates, demand, queries);
     let mut model = CoverageModel {
         n_candidates: candidates.len(),
         demand_row: vec![NO_ROW; demand.len()],

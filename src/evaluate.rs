@@ -4,7 +4,7 @@
 //! Work is split into fixed-size chunks of demand, evaluated in parallel and
 //! reduced in chunk order, so sums are identical whatever the thread count.
 
-use crate::metric::{Metric, SiteIndex};
+use crate::metric::{Metric, Queries, SiteIndex};
 use crate::progress::Bar;
 use crate::sphere::Radius;
 use rayon::prelude::*;
@@ -182,7 +182,14 @@ pub fn evaluate<M: Metric>(
     bar: &Bar,
 ) -> Evaluation {
     assert!(!radii.is_empty(), "at least one radius");
-    let index = metric.index(sites);
+    let index = metric.index_for(
+        sites,
+        demand.points,
+        Queries {
+            nearest_two: true,
+            within: None,
+        },
+    );
     let n_sites = sites.len();
     let keys: Vec<f64> = radii.iter().map(|r| metric.radius_key(r)).collect();
     let first = keys[0];
@@ -341,34 +348,152 @@ pub fn distance_stats(nearest: &[(u32, f64)], weights: &[f64]) -> Option<Distanc
     } else {
         total
     };
-    let mut order: Vec<u32> = (0..nearest.len() as u32).collect();
-    order.par_sort_unstable_by(|&a, &b| {
-        nearest[a as usize]
-            .1
-            .total_cmp(&nearest[b as usize].1)
-            .then(a.cmp(&b))
-    });
+    let order = sorted_by_distance(nearest);
     let mean = nearest
         .iter()
         .enumerate()
         .map(|(i, (_, d))| w(i) * d)
         .sum::<f64>()
         / total;
-    let quantile = |q: f64| {
-        let goal = q * total;
-        let mut acc = 0.0;
-        for &i in &order {
-            acc += w(i as usize);
-            if acc >= goal {
-                return nearest[i as usize].1;
+    // One walk in (distance, index) order for both shares: the first point at
+    // which the running weight reaches each goal.
+    let goals = [0.5 * total, 0.9 * total];
+    let mut found = [None; 2];
+    let mut acc = 0.0;
+    for &i in &order {
+        acc += w(i as usize);
+        for (f, goal) in found.iter_mut().zip(goals) {
+            if f.is_none() && acc >= goal {
+                *f = Some(nearest[i as usize].1);
             }
         }
-        nearest[*order.last().expect("non-empty") as usize].1
-    };
+        if found[1].is_some() {
+            break;
+        }
+    }
+    let last = nearest[*order.last().expect("non-empty") as usize].1;
     Some(DistanceStats {
         mean,
-        p50: quantile(0.5),
-        p90: quantile(0.9),
-        max: nearest[*order.last().expect("non-empty") as usize].1,
+        p50: found[0].unwrap_or(last),
+        p90: found[1].unwrap_or(last),
+        max: last,
     })
+}
+
+/// Buckets for [`sorted_by_distance`]: about this many, so a bucket's sort
+/// works in cache.
+const SORT_BUCKETS: u64 = 1 << 16;
+
+/// The points in (distance, index) order, as a full sort gives it, but
+/// sorted as buckets of distance: a counting pass puts the points in
+/// ascending buckets of the distance's ordered bit pattern (in index order
+/// within a bucket), then each bucket is sorted on its own, in parallel.
+fn sorted_by_distance(nearest: &[(u32, f64)]) -> Vec<u32> {
+    // `f64::total_cmp`'s order as unsigned integers.
+    let ordered = |d: f64| {
+        let b = d.to_bits();
+        if b >> 63 == 1 { !b } else { b | 1 << 63 }
+    };
+    let (lo, hi) = nearest
+        .par_iter()
+        .with_min_len(1 << 14)
+        .map(|&(_, d)| (ordered(d), ordered(d)))
+        .reduce(|| (u64::MAX, 0), |a, b| (a.0.min(b.0), a.1.max(b.1)));
+    let mut shift = 0;
+    while (hi - lo) >> shift >= SORT_BUCKETS {
+        shift += 1;
+    }
+    let bucket = |d: f64| ((ordered(d) - lo) >> shift) as usize;
+    let n_buckets = ((hi - lo) >> shift) as usize + 1;
+    let mut start = vec![0usize; n_buckets + 1];
+    for &(_, d) in nearest {
+        start[bucket(d) + 1] += 1;
+    }
+    for b in 0..n_buckets {
+        start[b + 1] += start[b];
+    }
+    let mut order = vec![0u32; nearest.len()];
+    let mut fill = start.clone();
+    for (i, &(_, d)) in nearest.iter().enumerate() {
+        let b = bucket(d);
+        order[fill[b]] = i as u32;
+        fill[b] += 1;
+    }
+    drop(fill);
+    let mut slices = Vec::with_capacity(n_buckets);
+    let mut rest = order.as_mut_slice();
+    for b in 0..n_buckets {
+        let (head, tail) = rest.split_at_mut(start[b + 1] - start[b]);
+        slices.push(head);
+        rest = tail;
+    }
+    slices.into_par_iter().with_min_len(64).for_each(|s| {
+        s.sort_unstable_by(|&a, &b| {
+            nearest[a as usize]
+                .1
+                .total_cmp(&nearest[b as usize].1)
+                .then(a.cmp(&b))
+        });
+    });
+    order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Weighted percentiles by a full sort and a walk per share: the definition.
+    fn stats_by_full_sort(nearest: &[(u32, f64)], weights: &[f64]) -> (f64, f64, f64) {
+        let mut order: Vec<usize> = (0..nearest.len()).collect();
+        order.sort_by(|&a, &b| nearest[a].1.total_cmp(&nearest[b].1).then(a.cmp(&b)));
+        let total: f64 = weights.iter().sum();
+        let quantile = |q: f64| {
+            let mut acc = 0.0;
+            for &i in &order {
+                acc += weights[i];
+                if acc >= q * total {
+                    return nearest[i].1;
+                }
+            }
+            nearest[*order.last().unwrap()].1
+        };
+        (
+            quantile(0.5),
+            quantile(0.9),
+            nearest[*order.last().unwrap()].1,
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn bucketed_order_is_the_full_sort(
+            d in proptest::collection::vec(
+                prop_oneof![Just(0.0f64), Just(7.5), 0.0f64..1e4, -1.0f64..1.0, Just(f64::INFINITY), 1e-300f64..1e-290],
+                1..3000,
+            ),
+        ) {
+            let nearest: Vec<(u32, f64)> = d.iter().map(|&x| (0, x)).collect();
+            let mut want: Vec<u32> = (0..d.len() as u32).collect();
+            want.sort_by(|&a, &b| d[a as usize].total_cmp(&d[b as usize]).then(a.cmp(&b)));
+            prop_assert_eq!(sorted_by_distance(&nearest), want);
+        }
+
+        #[test]
+        fn percentiles_match_a_full_sort(
+            pts in proptest::collection::vec((0.0f64..500.0, 0.0f64..10.0), 1..2000),
+            coarse in any::<bool>(),
+        ) {
+            // Coarse distances give many ties.
+            let nearest: Vec<(u32, f64)> = pts
+                .iter()
+                .map(|&(d, _)| (0, if coarse { d.floor() } else { d }))
+                .collect();
+            let weights: Vec<f64> = pts.iter().map(|p| p.1).collect();
+            prop_assume!(weights.iter().sum::<f64>() > 0.0);
+            let got = distance_stats(&nearest, &weights).unwrap();
+            let (p50, p90, max) = stats_by_full_sort(&nearest, &weights);
+            prop_assert_eq!((got.p50, got.p90, got.max), (p50, p90, max));
+        }
+    }
 }

@@ -5,7 +5,8 @@
 //! great-circle distance, and the Euclidean nearest neighbour is the
 //! great-circle nearest neighbour. Keys are squared chords.
 
-use super::{Metric, SiteIndex};
+use super::cells::CellLists;
+use super::{Metric, Queries, SiteIndex};
 use crate::input::{Place, PlaceSet};
 use crate::sphere::{EARTH_RADIUS_KM, UnitVector, chord2, chord2_for_km, km_for_chord2, to_unit};
 use rstar::RTree;
@@ -71,6 +72,21 @@ impl Metric for GreatCircle {
         PointIndex::new(sites)
     }
 
+    /// Adds per-cell candidate lists ([`super::cells`]) for the cells of
+    /// `demand` when there are enough points to pay for them.
+    fn index_for(
+        &self,
+        sites: &[UnitVector],
+        demand: &[UnitVector],
+        queries: Queries,
+    ) -> PointIndex {
+        let mut index = PointIndex::new(sites);
+        if demand.len() >= CELLS_MIN_POINTS && !sites.is_empty() {
+            index.prepare(demand, queries);
+        }
+        index
+    }
+
     fn key(&self, km: f64) -> f64 {
         chord2_for_km(km / self.circuity)
     }
@@ -92,11 +108,22 @@ impl SiteIndex for PointIndex {
     type Point = UnitVector;
 
     fn within(&self, q: &UnitVector, key: f64, mut found: impl FnMut(u32)) {
-        self.locate_within(q, key).for_each(&mut found);
+        match self.within_list(q, key) {
+            Some(list) => list
+                .iter()
+                .filter(|&&j| chord2(&self.sites[j as usize], q) <= key)
+                .for_each(|&j| found(j)),
+            None => self.locate_within(q, key).for_each(&mut found),
+        }
     }
 
     fn any_within(&self, q: &UnitVector, key: f64) -> bool {
-        self.locate_within(q, key).next().is_some()
+        match self.within_list(q, key) {
+            Some(list) => list
+                .iter()
+                .any(|&j| chord2(&self.sites[j as usize], q) <= key),
+            None => self.locate_within(q, key).next().is_some(),
+        }
     }
 
     fn nearest(&self, q: &UnitVector) -> Option<(u32, f64)> {
@@ -114,9 +141,20 @@ impl SiteIndex for PointIndex {
 
 type Entry = GeomWithData<UnitVector, u32>;
 
-/// An R-tree over places, returning their indices.
+/// Demand points from which [`Metric::index_for`] builds per-cell lists: below
+/// this the R-tree alone is about as fast.
+const CELLS_MIN_POINTS: usize = 50_000;
+
+/// An R-tree over places, returning their indices, with optional per-cell
+/// candidate lists that answer the same queries from fewer distances.
 pub struct PointIndex {
     tree: RTree<Entry>,
+    /// The indexed points, by index (the lists name sites by index).
+    sites: Vec<UnitVector>,
+    /// Lists for the nearest-two query.
+    near: Option<CellLists>,
+    /// Lists for within queries of one key.
+    within: Option<(f64, CellLists)>,
 }
 
 impl PointIndex {
@@ -129,6 +167,28 @@ impl PointIndex {
             .collect();
         PointIndex {
             tree: RTree::bulk_load(entries),
+            sites: points.to_vec(),
+            near: None,
+            within: None,
+        }
+    }
+
+    /// Builds the per-cell lists `queries` asks for, over the cells of `demand`.
+    pub fn prepare(&mut self, demand: &[UnitVector], queries: Queries) {
+        if queries.nearest_two {
+            self.near = Some(CellLists::nearest_two(&self.tree, demand));
+        }
+        if let Some(key) = queries.within {
+            self.within = Some((key, CellLists::within(&self.tree, demand, key)));
+        }
+    }
+
+    /// The within-`key` list of `q`'s cell, when lists were built for `key` and that cell.
+    #[inline]
+    fn within_list(&self, q: &UnitVector, key: f64) -> Option<&[u32]> {
+        match &self.within {
+            Some((k, lists)) if *k == key => lists.list(q),
+            _ => None,
         }
     }
 
@@ -158,6 +218,9 @@ impl PointIndex {
 
     /// The nearest point to `q` and its squared chord, ties broken by the lower index.
     pub fn nearest(&self, q: &UnitVector) -> Option<(u32, f64)> {
+        if self.near.is_some() {
+            return self.nearest_two(q).0;
+        }
         let mut iter = self.tree.nearest_neighbor_iter_with_distance_2(*q);
         let (first, d) = iter.next()?;
         let mut best = (first.data, chord2(first.geom(), q));
@@ -176,6 +239,22 @@ impl PointIndex {
     /// The nearest point (as [`PointIndex::nearest`]) and the squared chord
     /// of the second nearest (infinite when there is no second point).
     pub fn nearest_two(&self, q: &UnitVector) -> (Option<(u32, f64)>, f64) {
+        if let Some(list) = self.near.as_ref().and_then(|n| n.list(q)) {
+            // Lowest key, ties by the lower index; the second lowest key of the list
+            // (the two nearest are always in it).
+            let mut best = (u32::MAX, f64::INFINITY);
+            let mut second = f64::INFINITY;
+            for &j in list {
+                let d = chord2(&self.sites[j as usize], q);
+                if d < best.1 || (d == best.1 && j < best.0) {
+                    second = best.1;
+                    best = (j, d);
+                } else if d < second {
+                    second = d;
+                }
+            }
+            return (Some(best), second);
+        }
         let mut iter = self.tree.nearest_neighbor_iter_with_distance_2(*q);
         let Some((first, d)) = iter.next() else {
             return (None, f64::INFINITY);
@@ -243,6 +322,46 @@ mod tests {
             prop_assert_eq!(first, index.nearest(&q));
             let two = index.nearest_k(&q, 2);
             prop_assert_eq!(second, two.get(1).map_or(f64::INFINITY, |e| e.1));
+        }
+
+        #[test]
+        fn cell_lists_answer_as_the_tree(
+            sites in proptest::collection::vec(globe_point(), 1..60),
+            demand in proptest::collection::vec(globe_point(), 1..200),
+            near in proptest::collection::vec((0usize..60, -0.5f64..0.5, -0.5f64..0.5), 0..100),
+            km in prop_oneof![1.0f64..300.0, 300.0f64..25_000.0],
+        ) {
+            // Demand anywhere, and demand close to sites (ties and near-ties of
+            // the nearest two); a repeated site makes exact ties.
+            let mut sites: Vec<_> = sites.iter().map(|&(lon, lat)| to_unit(lon, lat)).collect();
+            if sites.len() > 2 {
+                sites.push(sites[1]);
+            }
+            let mut points: Vec<_> = demand.iter().map(|&(lon, lat)| to_unit(lon, lat)).collect();
+            points.extend(near.iter().map(|&(k, dx, dy)| {
+                let s = sites[k % sites.len()];
+                let n = (s[0] * s[0] + s[1] * s[1] + s[2] * s[2]).sqrt();
+                let p = [s[0] + dx * 1e-3, s[1] + dy * 1e-3, s[2] / n];
+                let m = (p[0] * p[0] + p[1] * p[1] + p[2] * p[2]).sqrt();
+                [p[0] / m, p[1] / m, p[2] / m]
+            }));
+            points.extend(sites.iter().copied());
+            let key = chord2_for_km(km);
+            let tree = PointIndex::new(&sites);
+            let mut cells = PointIndex::new(&sites);
+            cells.prepare(&points, Queries { nearest_two: true, within: Some(key) });
+            for q in &points {
+                prop_assert!(cells.near.as_ref().unwrap().list(q).is_some());
+                prop_assert_eq!(cells.nearest_two(q), tree.nearest_two(q));
+                prop_assert_eq!(cells.nearest(q), tree.nearest(q));
+                let mut got = Vec::new();
+                SiteIndex::within(&cells, q, key, |j| got.push(j));
+                got.sort_unstable();
+                let mut want: Vec<u32> = tree.locate_within(q, key).collect();
+                want.sort_unstable();
+                prop_assert_eq!(SiteIndex::any_within(&cells, q, key), !want.is_empty());
+                prop_assert_eq!(got, want);
+            }
         }
 
         #[test]

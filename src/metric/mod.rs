@@ -15,6 +15,7 @@
 //! planar coordinates, the cost itself for a matrix). Radii are turned into
 //! keys once, so the inner loops compare numbers and never take roots.
 
+pub mod cells;
 pub mod great_circle;
 pub mod matrix;
 pub mod planar;
@@ -57,6 +58,19 @@ pub trait Metric: Sync {
     /// Indexes `sites`; site `i` is returned by queries as `i`.
     fn index<'a>(&'a self, sites: &[Self::Point]) -> Self::Index<'a>;
 
+    /// As [`Metric::index`], prepared for many `queries` from the points of
+    /// `demand` (a model may build per-region candidate lists). Answers are
+    /// exactly those of [`Metric::index`]; only the work differs.
+    fn index_for<'a>(
+        &'a self,
+        sites: &[Self::Point],
+        demand: &[Self::Point],
+        queries: Queries,
+    ) -> Self::Index<'a> {
+        let _ = (demand, queries);
+        self.index(sites)
+    }
+
     /// The key of a distance (in the model's unit).
     fn key(&self, distance: f64) -> f64;
 
@@ -92,6 +106,15 @@ pub trait Metric: Sync {
             self.key(radius.km)
         }
     }
+}
+
+/// The queries an index will mostly be asked ([`Metric::index_for`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Queries {
+    /// [`SiteIndex::nearest_two`] (and [`SiteIndex::nearest`]).
+    pub nearest_two: bool,
+    /// [`SiteIndex::within`] and [`SiteIndex::any_within`] with this key.
+    pub within: Option<f64>,
 }
 
 /// Queries over an indexed set of sites. Sites are named by their position

@@ -23,6 +23,14 @@ use std::time::Instant;
 /// world instances: 50 gave tighter bounds and better Lagrangian starts than 10-20).
 const PATIENCE: u32 = 50;
 
+/// Iterations over which the bound must improve by [`STALL_FRACTION`] (relative) to go on.
+const STALL_WINDOW: u32 = 100;
+
+/// Smallest relative improvement of the bound over [`STALL_WINDOW`] iterations
+/// worth more iterations: near the end the bound creeps by a few parts in a
+/// million per hundred iterations, far below any gap a plan is judged by.
+const STALL_FRACTION: f64 = 5e-6;
+
 /// Relaxed choices kept as starting points (the most recent improving ones).
 const MAX_HINTS: usize = 32;
 
@@ -119,7 +127,10 @@ pub(crate) fn relaxed_max(v: &[f64], limits: &Limits, allowed: &[bool], chosen: 
 ///
 /// `solution` (open candidates of a heuristic) seeds the multipliers and
 /// `lower` (its covered weight) steers the step size. Stops after
-/// `max_iters`, at `deadline`, or when the gap to `lower` is below `tol`.
+/// `max_iters`, at `deadline`, when the gap to `lower` is below `tol`, or when
+/// the bound improved by less than 5 parts in a million (relative) over the
+/// last 100 iterations. Every iteration's value is a valid bound, so where it
+/// stops changes only how tight the bound is.
 pub fn lagrangian(
     m: &CoverageModel,
     limits: &Limits,
@@ -149,8 +160,17 @@ pub fn lagrangian(
     // Average of the relaxed choices (primal recovery): near the dual optimum the
     // relaxed choice flips between ties, and its average approaches an LP solution.
     let mut xbar = vec![0.0f64; m.n_candidates];
+    let mut window_best = f64::INFINITY;
     while it < max_iters {
         it += 1;
+        // Each row's multiplier times its weight, once per iteration (the same
+        // products the sums below would form per pair).
+        let mw: Vec<f64> = mu
+            .par_iter()
+            .with_min_len(4096)
+            .zip(&m.row_weight)
+            .map(|(u, w)| u * w)
+            .collect();
         let v: Vec<f64> = (0..m.n_candidates)
             .into_par_iter()
             .with_min_len(256)
@@ -158,10 +178,7 @@ pub fn lagrangian(
                 if !allowed[j] {
                     return 0.0;
                 }
-                m.rows_of(j)
-                    .iter()
-                    .map(|&r| mu[r as usize] * m.row_weight[r as usize])
-                    .sum()
+                m.rows_of(j).iter().map(|&r| mw[r as usize]).sum()
             })
             .collect();
         let sites = relaxed_max(&v, limits, allowed, &mut chosen);
@@ -196,7 +213,18 @@ pub fn lagrangian(
                 since = 0;
             }
         }
+        // Stall: the bound moved by less than STALL_FRACTION over the last
+        // STALL_WINDOW iterations. Counted in iterations, so where the search
+        // stops does not depend on the machine's speed.
+        let stalled = if it.is_multiple_of(STALL_WINDOW) {
+            let stalled = window_best - best <= STALL_FRACTION * best.abs();
+            window_best = best;
+            stalled
+        } else {
+            false
+        };
         if best.min(coverable) - lower <= tol * best.min(coverable).max(1e-300)
+            || stalled
             || Instant::now() >= deadline
             || theta < 1e-6
         {
