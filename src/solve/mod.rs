@@ -5,6 +5,7 @@
 
 pub mod bound;
 pub mod capacity;
+pub mod exact;
 pub mod exhaustive;
 pub mod mclp;
 pub mod minsites;
