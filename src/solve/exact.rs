@@ -45,8 +45,14 @@ pub const REL_TOL: f64 = 1e-9;
 const ROOT_ITERS: u32 = 3000;
 /// Subgradient iterations at any other node.
 const NODE_ITERS: u32 = 400;
-/// Iterations without a better bound before the step scale is halved.
-const PATIENCE: u32 = 40;
+/// Iterations without a better bound before the step scale is halved (root, other nodes).
+const PATIENCE: (u32, u32) = (40, 20);
+/// Weight of the previous direction in the next one (deflected subgradient).
+const DEFLECT: f64 = 0.5;
+/// Nodes (after the root) whose best relaxed choice is polished by local search,
+/// and how often after that.
+const POLISH_FIRST: u64 = 30;
+const POLISH_EVERY: u64 = 50;
 /// Smallest step scale before a node stops iterating.
 const MIN_THETA: f64 = 1e-5;
 
@@ -76,6 +82,7 @@ struct Node {
     seq: u64,
     fix: Vec<(u32, bool)>,
     mu: Arc<Vec<f32>>,
+    theta: f64,
 }
 
 impl PartialEq for Node {
@@ -106,6 +113,9 @@ const IN: i8 = 1;
 struct Search<'a> {
     m: &'a CoverageModel,
     limits: &'a Limits,
+    allowed: &'a [bool],
+    /// Nodes bounded so far (the root is 1).
+    count: u64,
     integral: bool,
     /// Slack for rounding in the bound's sums.
     tau: f64,
@@ -129,6 +139,7 @@ enum Outcome {
         bound_in: f64,
         bound_out: f64,
         mu: Arc<Vec<f32>>,
+        theta: f64,
     },
 }
 
@@ -235,15 +246,20 @@ impl<'a> Search<'a> {
         &mut self,
         state: &mut [i8],
         mu_start: &[f32],
-        max_iters: u32,
+        theta0: f64,
         deadline: Instant,
     ) -> Outcome {
+        let root = self.count == 1;
+        let max_iters = if root { ROOT_ITERS } else { NODE_ITERS };
+        let patience = if root { PATIENCE.0 } else { PATIENCE.1 };
         let m = self.m;
         let n = m.n_candidates;
         let mut mu: Vec<f64> = mu_start.iter().map(|&u| u as f64).collect();
         let mut best_mu = mu.clone();
         let mut best_l = f64::INFINITY;
-        let mut theta: f64 = 1.0;
+        let mut theta: f64 = theta0;
+        let mut dir = vec![0.0f64; m.n_rows()];
+        let mut best_plan: Vec<u32> = Vec::new();
         let mut since = 0u32;
         let mut xbar = vec![0.0f64; n];
         let mut last_v = vec![0.0f64; n];
@@ -334,14 +350,24 @@ impl<'a> Search<'a> {
             let mut plan = res.open.clone();
             plan.extend(relax.plan(&v, &res, self));
             self.offer(&plan);
+            if l < best_l {
+                best_plan = plan;
+            }
 
+            if trace() && (it % 100 == 0 || it < 5) {
+                eprintln!(
+                    "it {it} L {l:.0} best {best_l:.0} inc {:.0} theta {theta:e} free {}",
+                    self.best,
+                    free.len()
+                );
+            }
             if l < best_l {
                 best_l = l;
                 best_mu.copy_from_slice(&mu);
                 since = 0;
             } else {
                 since += 1;
-                if since >= PATIENCE {
+                if since >= patience {
                     theta /= 2.0;
                     since = 0;
                 }
@@ -398,6 +424,7 @@ impl<'a> Search<'a> {
                     }
                     let g = cover[r] - 1.0;
                     let u = mu[r];
+                    let g = g + DEFLECT * dir[r];
                     let g = if (u >= 1.0 && g < 0.0) || (u <= 0.0 && g > 0.0) {
                         0.0
                     } else {
@@ -407,6 +434,7 @@ impl<'a> Search<'a> {
                     g
                 })
                 .collect();
+            dir.copy_from_slice(&g);
             if norm <= 0.0 {
                 // The relaxed choice covers every active row exactly once: it is optimal
                 // for the node, and it was offered above.
@@ -419,6 +447,19 @@ impl<'a> Search<'a> {
         }
         if best_l < self.cutoff() {
             return Outcome::Pruned;
+        }
+        // Lagrangian heuristic: local search from the best relaxed choice, at the root,
+        // the first nodes and now and then after.
+        if !best_plan.is_empty()
+            && (self.count <= POLISH_FIRST || self.count % POLISH_EVERY == 0)
+            && Instant::now() < deadline
+        {
+            let (set, _) =
+                super::mclp::local_search(m, self.limits, self.allowed, &best_plan, deadline);
+            self.offer(&set);
+            if best_l < self.cutoff() {
+                return Outcome::Pruned;
+            }
         }
         // Branch on the free candidate the relaxed choices disagree on most
         // (closest to one half), ties to the larger multiplier sum, then the index.
@@ -444,6 +485,8 @@ impl<'a> Search<'a> {
             bound_in: best_l,
             bound_out: best_l,
             mu: Arc::new(best_mu.iter().map(|&u| u as f32).collect()),
+            // Children start near where this node's steps ended.
+            theta: (theta * 4.0).clamp(1e-3, 0.5),
         }
     }
 }
@@ -677,6 +720,10 @@ fn knap_choice(k: &Knap, v: &[f64], s: &Search<'_>, chosen: &mut [f64]) {
     }
 }
 
+fn trace() -> bool {
+    std::env::var_os("OUTPOST_EXACT_TRACE").is_some()
+}
+
 /// Whether every row weight is an integer and their total is exact in `f64`.
 pub fn integral_weights(m: &CoverageModel) -> bool {
     const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
@@ -698,6 +745,8 @@ pub fn solve(
     let mut s = Search {
         m,
         limits,
+        allowed,
+        count: 1,
         integral,
         // Rounding in sums of up to a few hundred thousand products of weights.
         tau: 1e-10 * coverable,
@@ -729,7 +778,7 @@ pub fn solve(
     let mut heap: BinaryHeap<Node> = BinaryHeap::new();
     let mut seq = 0u64;
     let mut global = f64::INFINITY;
-    let out = s.node(&mut root, &mu0, ROOT_ITERS, deadline);
+    let out = s.node(&mut root, &mu0, 1.0, deadline);
     let root_fixed = (
         root.iter().filter(|&&x| x == IN).count(),
         root.iter()
@@ -744,6 +793,7 @@ pub fn solve(
             bound_in,
             bound_out,
             mu,
+            theta,
         } = o
         {
             let b = bound.min(parent);
@@ -756,6 +806,7 @@ pub fn solve(
                     seq,
                     fix: f,
                     mu: Arc::clone(&mu),
+                    theta,
                 });
             }
         }
@@ -779,7 +830,8 @@ pub fn solve(
             state[j as usize] = if val { IN } else { OUT };
         }
         nodes += 1;
-        let o = s.node(&mut state, &node.mu, NODE_ITERS, deadline);
+        s.count = nodes;
+        let o = s.node(&mut state, &node.mu, node.theta, deadline);
         // Fixings found at the node hold for its subtree: record them in the children.
         let fix: Vec<(u32, bool)> = (0..n)
             .filter(|&j| state[j] != root[j])
