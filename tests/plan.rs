@@ -588,7 +588,12 @@ fn exact_matches_exhaustive_search_on_tiny_instances() {
         );
         let got = r["coverage"]["covered_weight"].as_f64().unwrap();
         assert!(rel_close(got, want, 1e-9), "seed {seed}: {got} vs {want}");
-        assert_eq!(r["bound"]["proven"].as_bool(), Some(true));
+        assert_eq!(
+            r["bound"]["proven"].as_bool(),
+            Some(true),
+            "seed {seed}: {}",
+            r["bound"]
+        );
         assert_eq!(r["bound"]["gap"].as_f64(), Some(0.0));
     }
 }

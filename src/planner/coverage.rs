@@ -32,7 +32,7 @@ pub(crate) fn plan_coverage(
         return Chosen {
             set,
             bound: Some(BoundReport {
-                proven: None,
+                proven: pc.exact.then_some(true),
                 value,
                 gap: 0.0,
                 method: "exhaustive search (proven optimal)".into(),

@@ -354,13 +354,6 @@ impl<'a> Search<'a> {
                 best_plan = plan;
             }
 
-            if trace() && (it % 100 == 0 || it < 5) {
-                eprintln!(
-                    "it {it} L {l:.0} best {best_l:.0} inc {:.0} theta {theta:e} free {}",
-                    self.best,
-                    free.len()
-                );
-            }
             if l < best_l {
                 best_l = l;
                 best_mu.copy_from_slice(&mu);
@@ -486,7 +479,7 @@ impl<'a> Search<'a> {
             bound_out: best_l,
             mu: Arc::new(best_mu.iter().map(|&u| u as f32).collect()),
             // Children start near where this node's steps ended.
-            theta: (theta * 4.0).clamp(1e-3, 0.5),
+            theta: (theta * 4.0).clamp(0.05, 1.0),
         }
     }
 }
@@ -720,10 +713,6 @@ fn knap_choice(k: &Knap, v: &[f64], s: &Search<'_>, chosen: &mut [f64]) {
     }
 }
 
-fn trace() -> bool {
-    std::env::var_os("OUTPOST_EXACT_TRACE").is_some()
-}
-
 /// Whether every row weight is an integer and their total is exact in `f64`.
 pub fn integral_weights(m: &CoverageModel) -> bool {
     const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
@@ -938,7 +927,8 @@ mod tests {
             let mut open = vec![false; m.n_candidates];
             r.set.iter().for_each(|&j| open[j as usize] = true);
             prop_assert!((m.covered_by(&open) - r.value).abs() <= 1e-9 * opt.max(1.0));
-            prop_assert!(r.set.len() <= if use_p { p } else { usize::MAX });
+            let cap = if use_p { p } else { usize::MAX };
+            prop_assert!(r.set.len() <= cap);
             if use_budget {
                 prop_assert!(r.set.iter().map(|&j| costs[j as usize]).sum::<f64>() <= budget + 1e-9);
             }
