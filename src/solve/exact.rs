@@ -275,14 +275,14 @@ impl<'a> Search<'a> {
                 refresh = false;
                 // Close free candidates that can no longer fit.
                 let mut changed = false;
-                for j in 0..n {
-                    if state[j] == FREE
+                for (j, st) in state.iter_mut().enumerate() {
+                    if *st == FREE
                         && (res.sites == Some(0)
                             || res
                                 .budget
                                 .is_some_and(|b| self.cost(j) > b + 1e-9 * b.abs().max(1.0)))
                     {
-                        state[j] = OUT;
+                        *st = OUT;
                         changed = true;
                     }
                 }
@@ -294,12 +294,12 @@ impl<'a> Search<'a> {
                 }
                 // Free candidates that still cover something; the others are closed.
                 free.clear();
-                for j in 0..n {
-                    if state[j] == FREE {
+                for (j, st) in state.iter_mut().enumerate() {
+                    if *st == FREE {
                         if m.rows_of(j).iter().any(|&r| res.active[r as usize]) {
                             free.push(j as u32);
                         } else {
-                            state[j] = OUT;
+                            *st = OUT;
                         }
                     }
                 }
@@ -444,7 +444,7 @@ impl<'a> Search<'a> {
         // Lagrangian heuristic: local search from the best relaxed choice, at the root,
         // the first nodes and now and then after.
         if !best_plan.is_empty()
-            && (self.count <= POLISH_FIRST || self.count % POLISH_EVERY == 0)
+            && (self.count <= POLISH_FIRST || self.count.is_multiple_of(POLISH_EVERY))
             && Instant::now() < deadline
         {
             let (set, _) =
@@ -611,9 +611,9 @@ impl Relaxation {
                 k.value
             }
             (Some(c), _) => {
-                for j in 0..n {
-                    if c.top[j] {
-                        chosen[j] = 1.0;
+                for (x, &t) in chosen.iter_mut().zip(&c.top) {
+                    if t {
+                        *x = 1.0;
                     }
                 }
                 c.value
