@@ -261,6 +261,8 @@ pub struct PlanConfig {
     pub perturb: u32,
     /// Compute the bound.
     pub bound: bool,
+    /// Search until the optimum is proven or the time limit (coverage).
+    pub exact: bool,
     /// Existing outlets that may close and reopen elsewhere (coverage; 0: none).
     pub relocate: usize,
     /// Ids of existing outlets that never move, on top of a `fixed` column.
@@ -360,6 +362,40 @@ impl PlanConfig {
                 key("relocate"),
                 key("relocate")
             );
+        }
+        if self.exact {
+            if o != Objective::Coverage {
+                bail!(
+                    "{} proves optima for {} coverage only (for now): drop it or use {} coverage",
+                    key("exact"),
+                    key("objective"),
+                    key("objective")
+                );
+            }
+            if !self.bound {
+                bail!("{} needs the bound: drop {}", key("exact"), key("no_bound"));
+            }
+            if self.relocate > 0 {
+                bail!(
+                    "{} with {}: relocation is not searched exactly yet: drop one",
+                    key("exact"),
+                    key("relocate")
+                );
+            }
+            if let Some(size) = self.aggregate {
+                bail!(
+                    "{} with {} {size}: the proof would hold for the cells, not for every point: drop one",
+                    key("exact"),
+                    key("aggregate")
+                );
+            }
+            if self.capacity.is_some() {
+                bail!(
+                    "{} with {}: capacitated coverage is not searched exactly yet: drop one",
+                    key("exact"),
+                    key("capacity")
+                );
+            }
         }
         if let Some(w) = self.backup_weight {
             if o != Objective::Backup {

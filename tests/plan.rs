@@ -581,3 +581,165 @@ fn min_sites_is_within_one_site_of_the_proven_optimum_on_china_r200() {
         assert!(got + 1e-12 >= want, "{target}: covers {got}");
     }
 }
+
+/// `--exact` on every Chinese city at 200 km with 5 new sites reaches and
+/// proves the optimum HiGHS proved on the same instance (the peer harness's
+/// china-r200-p5: 364,304,649 people), with gap 0.
+#[test]
+fn exact_proves_the_highs_optimum_on_china_r200_p5() {
+    let out = outpost()
+        .args(["plan", "--demand"])
+        .arg(data("china_cities.csv"))
+        .arg("--candidates")
+        .arg(data("china_cities.csv"))
+        .args(["--radius", "200km", "--add", "5", "--exact"])
+        .args(["--format", "json", "-q"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = json_of(&out.stdout);
+    assert_eq!(
+        r["coverage"]["covered_weight"].as_f64(),
+        Some(364_304_649.0)
+    );
+    assert_eq!(r["bound"]["proven"].as_bool(), Some(true), "{}", r["bound"]);
+    assert_eq!(r["bound"]["gap"].as_f64(), Some(0.0));
+    assert_eq!(r["bound"]["value"].as_f64(), Some(364_304_649.0));
+}
+
+/// `--exact` on tiny instances (with existing sites, a budget, or both)
+/// agrees with the exhaustive search written here, and says it is proven.
+#[test]
+fn exact_matches_exhaustive_search_on_tiny_instances() {
+    for seed in 0..12u64 {
+        // More candidates than the planner enumerates itself, so the search runs.
+        let t = tiny(seed, 30, (seed % 3) as usize);
+        let dir = tempfile::tempdir().unwrap();
+        write_rows(&dir.path().join("d.csv"), &t.demand);
+        write_rows(&dir.path().join("c.csv"), &t.cands);
+        write_rows(&dir.path().join("f.csv"), &t.fixed);
+        let budget = seed % 2 == 1;
+        let mut cmd = outpost();
+        cmd.current_dir(dir.path())
+            .args(["plan", "--demand", "d.csv", "--candidates", "c.csv"])
+            .args(["--radius", "90km", "--exact", "--format", "json", "-q"]);
+        if !t.fixed.is_empty() {
+            cmd.args(["--existing", "f.csv"]);
+        }
+        let p = 3;
+        if budget {
+            cmd.args(["--budget", "6"]);
+        } else {
+            cmd.args(["--add", "3"]);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let r = json_of(&out.stdout);
+        let want = best_cover(
+            &t,
+            if budget { usize::MAX } else { p },
+            budget.then_some(6.0),
+            90.0,
+        );
+        let got = r["coverage"]["covered_weight"].as_f64().unwrap();
+        assert!(rel_close(got, want, 1e-9), "seed {seed}: {got} vs {want}");
+        assert_eq!(
+            r["bound"]["proven"].as_bool(),
+            Some(true),
+            "seed {seed}: {}",
+            r["bound"]
+        );
+        assert_eq!(r["bound"]["gap"].as_f64(), Some(0.0));
+    }
+}
+
+/// `--exact` with hostile or tiny time limits: a clear error (exit 2) or an
+/// answer whose bound is never below it, and never a panic.
+#[test]
+fn exact_with_hostile_time_limits() {
+    for v in [
+        "0", "-1", "nan", "inf", "1e30", "", "abc", "1e-9", "0.001", "0.2",
+    ] {
+        let out = outpost()
+            .args(["plan", "--demand"])
+            .arg(data("china_cities.csv"))
+            .args([
+                "--radius", "200km", "--add", "50", "--exact", "--format", "json", "-q",
+            ])
+            .arg(format!("--time-limit={v}"))
+            .timeout(std::time::Duration::from_secs(120))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{v}: {err}");
+        match out.status.code() {
+            Some(2) => assert!(err.contains("--time-limit"), "{v}: {err}"),
+            Some(0) => {
+                let r = json_of(&out.stdout);
+                let b = &r["bound"];
+                let covered = r["coverage"]["covered_weight"].as_f64().unwrap();
+                assert!(b["value"].as_f64().unwrap() >= covered, "{v}: {b}");
+                assert!(b["proven"].is_boolean(), "{v}: {b}");
+                if b["proven"] == false {
+                    assert!(b["gap"].as_f64().unwrap() > 0.0, "{v}: {b}");
+                }
+            }
+            c => panic!("{v}: exit {c:?}: {err}"),
+        }
+    }
+    // Flags --exact cannot honour are refused by name.
+    for extra in [
+        &["--objective", "distance"][..],
+        &["--no-bound"][..],
+        &["--relocate", "1"][..],
+        &["--aggregate", "5km"][..],
+        &["--capacity", "100"][..],
+    ] {
+        let out = outpost()
+            .args(["plan", "--demand"])
+            .arg(data("china_cities.csv"))
+            .args(["--radius", "200km", "--add", "5", "--exact", "-q"])
+            .args(extra)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {err}");
+        assert!(err.contains("--exact"), "{extra:?}: {err}");
+    }
+}
+
+/// The most weight any set of at most `p` candidates within `budget` covers,
+/// by depth-first enumeration (pruned only by the limits).
+fn best_cover(t: &Tiny, p: usize, budget: Option<f64>, km: f64) -> f64 {
+    fn go(t: &Tiny, k: usize, set: &mut Vec<usize>, p: usize, left: f64, km: f64) -> f64 {
+        let mut best = covered(t, set, km);
+        if set.len() == p {
+            return best;
+        }
+        for j in k..t.cands.len() {
+            let c = t.cands[j].cost;
+            if c <= left {
+                set.push(j);
+                best = best.max(go(t, j + 1, set, p, left - c, km));
+                set.pop();
+            }
+        }
+        best
+    }
+    go(
+        t,
+        0,
+        &mut Vec::new(),
+        p,
+        budget.unwrap_or(f64::INFINITY),
+        km,
+    )
+}

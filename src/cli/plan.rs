@@ -63,6 +63,11 @@ pub struct PlanArgs {
     /// Skip the bound computation (faster; the report then has no gap).
     #[arg(long, help_heading = "Solver")]
     no_bound: bool,
+    /// coverage: keep searching (branch and bound on the Lagrangian bound) until the answer is
+    /// proven optimal, gap 0, or --time-limit stops it; the report says which ("proven": true
+    /// in JSON), with the best bound left. Existing sites, --add and --budget are all honoured.
+    #[arg(long, help_heading = "Solver")]
+    exact: bool,
     /// coverage: up to K existing outlets may close and as many new sites open (on top of
     /// --add), where that covers more. Outlets with a `fixed` column of true/yes/1, or named
     /// in --fixed, never move. The report lists closed outlets with status `closed`.
@@ -153,6 +158,7 @@ pub fn config(a: PlanArgs) -> Result<Config> {
         seed: a.seed,
         perturb: a.perturb,
         bound: !a.no_bound,
+        exact: a.exact,
         relocate: a.relocate,
         fixed: a.fixed.clone(),
         backup_weight: a.backup_weight,

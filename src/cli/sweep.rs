@@ -135,6 +135,7 @@ pub fn config(a: SweepArgs) -> Result<Config> {
         seed: a.seed,
         perturb: 0,
         bound: !a.no_bound,
+        exact: false,
         relocate: 0,
         fixed: Vec::new(),
         backup_weight: None,

@@ -977,6 +977,7 @@ fn job(file: &Path, inp: &Inputs, name: &str, s: &Spec, sh: &Shared) -> Result<J
         seed: inp.seed.unwrap_or(0),
         perturb: 0,
         bound: true,
+        exact: false,
         relocate: s.relocate.unwrap_or(0),
         fixed: s.fixed.clone(),
         backup_weight: s.backup_weight,

@@ -73,6 +73,7 @@ pub(super) fn plan_backup<M: Metric>(
     };
     let bound = if exact {
         BoundReport {
+            proven: None,
             value: score.0,
             gap: 0.0,
             method: "exhaustive search (proven optimal)".into(),
@@ -80,6 +81,7 @@ pub(super) fn plan_backup<M: Metric>(
         }
     } else {
         BoundReport {
+            proven: None,
             value: search.counting_bound(&useful, p).max(score.0),
             gap: 0.0,
             method:

@@ -40,6 +40,7 @@ pub(super) fn plan_center<M: Metric>(
     Chosen {
         set: res.chosen,
         bound: Some(BoundReport {
+            proven: None,
             value: res.lower_bound,
             gap: 0.0,
             method: "radius proven infeasible (lower bound)".into(),

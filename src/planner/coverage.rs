@@ -5,8 +5,8 @@ use crate::config::PlanConfig;
 use crate::coverage::CoverageModel;
 use crate::progress::Progress;
 use crate::report::BoundReport;
-use crate::solve::bound;
 use crate::solve::mclp::{Limits, exact_small, greedy, iterated_search, local_search};
+use crate::solve::{bound, exact};
 use std::time::{Duration, Instant};
 
 /// Maximal coverage: exhaustive search on tiny instances; otherwise greedy,
@@ -32,6 +32,7 @@ pub(crate) fn plan_coverage(
         return Chosen {
             set,
             bound: Some(BoundReport {
+                proven: pc.exact.then_some(true),
                 value,
                 gap: 0.0,
                 method: "exhaustive search (proven optimal)".into(),
@@ -61,7 +62,7 @@ pub(crate) fn plan_coverage(
         }
     )];
     let (mut set, mut covered) = (set, covered);
-    let bound = pc.bound.then(|| {
+    let mut bound = pc.bound.then(|| {
         progress.stage("upper bound");
         let ub = bound::lagrangian(
             model,
@@ -137,12 +138,43 @@ pub(crate) fn plan_coverage(
             ub.hints.len()
         ));
         BoundReport {
+            proven: None,
             value: model.fixed_weight + ub.value.max(covered),
             gap: 0.0,
             method: "Lagrangian relaxation of the coverage constraints (upper bound)".into(),
             achieved: 0.0,
         }
     });
+    if pc.exact {
+        progress.stage("branch and bound");
+        let r = exact::solve(model, limits, allowed, &set, deadline);
+        if r.value > covered {
+            set = r.set.clone();
+        }
+        let tolerance = if r.integral {
+            String::new()
+        } else {
+            format!(
+                ", within a relative {:e} (weights are not all integers)",
+                exact::REL_TOL
+            )
+        };
+        notes.push(format!(
+            "branch and bound: {} nodes; {} candidates fixed open and {} closed at the root by reduced costs{}",
+            r.nodes, r.root_fixed.0, r.root_fixed.1, tolerance
+        ));
+        bound = Some(BoundReport {
+            value: model.fixed_weight + r.bound,
+            gap: 0.0,
+            method: if r.proven {
+                format!("Lagrangian branch and bound: proven optimal{tolerance}")
+            } else {
+                "Lagrangian branch and bound: not proven, stopped at --time-limit (largest bound of the open nodes)".into()
+            },
+            achieved: 0.0,
+            proven: Some(r.proven),
+        });
+    }
     Chosen {
         set,
         bound,

@@ -98,6 +98,7 @@ pub(super) fn plan_median<M: Metric>(
     Chosen {
         set: set.into_iter().map(|j| j - nf).collect(),
         bound: bound.map(|lb| BoundReport {
+            proven: None,
             value: lb,
             gap: 0.0,
             method: "Lagrangian relaxation of the assignment constraints (lower bound)".into(),

@@ -51,6 +51,7 @@ pub(super) fn plan_min_sites(
             return Chosen {
                 set,
                 bound: Some(BoundReport {
+                    proven: None,
                     value: n,
                     gap: 0.0,
                     method: "exhaustive search (proven optimal)".into(),
@@ -69,6 +70,7 @@ pub(super) fn plan_min_sites(
     match setcover::solve(model, allowed, need, &settings) {
         Some(ms) => Chosen {
             bound: Some(BoundReport {
+                proven: None,
                 value: ms.lower_bound as f64,
                 gap: 0.0,
                 method: if ms.lower_bound == ms.chosen.len() {

@@ -340,6 +340,7 @@ fn choose<M: Metric>(
             Chosen {
                 set,
                 bound: Some(BoundReport {
+                    proven: None,
                     value,
                     gap: 0.0,
                     method: "exhaustive search (proven optimal)".into(),

@@ -8,7 +8,7 @@
 //! `tiers [{radius_km, label, covered_weight, covered_fraction, covered_points}]`,
 //! `distance_km {mean, p50, p90, max}` (null without sites), `groups [{group,
 //! points, total_weight, covered_weight, covered_fraction}]`, `uncovered [...]`,
-//! and for plans `bound {value, gap, method, achieved}`, `objective_value`,
+//! and for plans `bound {value, gap, method, achieved, proven}` (`proven` only with `--exact`), `objective_value`,
 //! `budget`, `capacity`; `gate` when one was asked for; `notes`; `elapsed_ms`.
 //! Renaming a field is a breaking change.
 //!

@@ -250,6 +250,9 @@ pub struct BoundReport {
     pub method: String,
     /// The objective value the bound is compared with.
     pub achieved: f64,
+    /// With `--exact`: whether the answer was proven optimal (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proven: Option<bool>,
 }
 
 /// Spending against `--budget`.

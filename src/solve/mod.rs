@@ -6,6 +6,7 @@
 pub mod bound;
 pub mod capacity;
 pub mod capsearch;
+pub mod exact;
 pub mod exhaustive;
 pub mod mclp;
 pub mod minsites;

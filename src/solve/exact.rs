@@ -1,0 +1,939 @@
+//! Proven optima for maximal covering: branch and bound on Lagrangian bounds.
+//!
+//! # Algorithm
+//! Each node of the search fixes some candidates open and some closed. Its
+//! bound is the Lagrangian relaxation of the coverage constraints of
+//! [`super::bound`] on what is left (rows no fixed-open site covers, the free
+//! candidates, the sites and budget left), with the multipliers re-optimised
+//! by subgradient, warm-started from the parent's. Along the way:
+//! - every relaxed choice is a feasible plan, and the best one seen is the
+//!   incumbent (the heuristic answer is the first);
+//! - *reduced-cost fixing*: forcing a free candidate open (or closed) changes
+//!   the relaxed value by a known amount; when the forced value falls below
+//!   the cut-off, no better plan has it open (closed), so it is fixed closed
+//!   (open) for the whole subtree;
+//! - a node whose bound falls below the cut-off is pruned.
+//!
+//! Nodes are visited best bound first (ties by creation order), branching on
+//! the free candidate the relaxed choices disagree on most. The search ends
+//! when no open node can beat the incumbent (proven optimal) or at the
+//! deadline, with the largest bound of the open nodes as the global bound.
+//!
+//! # Cut-off
+//! When every row weight is an integer (and sums of them are exact in `f64`),
+//! a better plan covers at least one more unit, so a bound below
+//! `incumbent + 1` proves the incumbent optimal. Otherwise a bound within a
+//! relative [`REL_TOL`] of the incumbent counts as proof, and reports say so.
+//!
+//! # Determinism
+//! The only parallel loop sums each candidate's multipliers on its own, so
+//! the search and its answer do not depend on the thread count; only the
+//! deadline (a safety stop) can end it early.
+
+use super::mclp::Limits;
+use crate::coverage::CoverageModel;
+use rayon::prelude::*;
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Relative tolerance of the proof when the weights are not all integers.
+pub const REL_TOL: f64 = 1e-9;
+
+/// Subgradient iterations at the root.
+const ROOT_ITERS: u32 = 3000;
+/// Subgradient iterations at any other node.
+const NODE_ITERS: u32 = 400;
+/// Iterations without a better bound before the step scale is halved (root, other nodes).
+const PATIENCE: (u32, u32) = (40, 20);
+/// Weight of the previous direction in the next one (deflected subgradient).
+const DEFLECT: f64 = 0.5;
+/// Nodes (after the root) whose best relaxed choice is polished by local search,
+/// and how often after that.
+const POLISH_FIRST: u64 = 30;
+const POLISH_EVERY: u64 = 50;
+/// Smallest step scale before a node stops iterating.
+const MIN_THETA: f64 = 1e-5;
+
+/// What the search found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExactResult {
+    /// Open candidates of the best plan, ascending.
+    pub set: Vec<u32>,
+    /// Its covered weight (beyond fixed sites).
+    pub value: f64,
+    /// Upper bound on the covered weight of any plan (beyond fixed sites);
+    /// equal to `value` when proven with integer weights.
+    pub bound: f64,
+    /// Whether the search proved `set` optimal.
+    pub proven: bool,
+    /// Whether the proof used integer weights (otherwise it holds within [`REL_TOL`]).
+    pub integral: bool,
+    /// Nodes whose bound was computed.
+    pub nodes: u64,
+    /// Candidates fixed at the root (open, closed) by reduced costs.
+    pub root_fixed: (usize, usize),
+}
+
+/// An open node: fixings on top of the root's, and the multipliers to start from.
+struct Node {
+    bound: f64,
+    seq: u64,
+    fix: Vec<(u32, bool)>,
+    mu: Arc<Vec<f32>>,
+    theta: f64,
+}
+
+impl PartialEq for Node {
+    fn eq(&self, o: &Self) -> bool {
+        self.cmp(o) == Ordering::Equal
+    }
+}
+impl Eq for Node {}
+impl PartialOrd for Node {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Node {
+    // Max-heap: the larger bound first, then the older node.
+    fn cmp(&self, o: &Self) -> Ordering {
+        self.bound
+            .total_cmp(&o.bound)
+            .then_with(|| o.seq.cmp(&self.seq))
+    }
+}
+
+/// Candidate states: closed for good, free, open for good.
+const OUT: i8 = -1;
+const FREE: i8 = 0;
+const IN: i8 = 1;
+
+struct Search<'a> {
+    m: &'a CoverageModel,
+    limits: &'a Limits,
+    allowed: &'a [bool],
+    /// Nodes bounded so far (the root is 1).
+    count: u64,
+    integral: bool,
+    /// Slack for rounding in the bound's sums.
+    tau: f64,
+    best: f64,
+    best_set: Vec<u32>,
+    /// Row marks for evaluating plans without clearing.
+    stamp: Vec<u32>,
+    tick: u32,
+}
+
+/// How a node ended.
+enum Outcome {
+    /// Its bound fell below the cut-off (or it cannot be feasible).
+    Pruned,
+    /// Solved exactly at the node.
+    Leaf,
+    /// Branch on this candidate: children's bounds for open / closed, and the multipliers.
+    Branch {
+        bound: f64,
+        var: u32,
+        bound_in: f64,
+        bound_out: f64,
+        mu: Arc<Vec<f32>>,
+        theta: f64,
+    },
+}
+
+/// The residual problem of a node.
+struct Residual {
+    /// Weight covered by fixed-open candidates.
+    base: f64,
+    /// Rows left to cover that some free candidate covers.
+    active: Vec<bool>,
+    /// Sites left (None: no limit).
+    sites: Option<usize>,
+    /// Budget left (None: no budget).
+    budget: Option<f64>,
+    /// Fixed-open candidates.
+    open: Vec<u32>,
+}
+
+impl<'a> Search<'a> {
+    fn cost(&self, j: usize) -> f64 {
+        self.limits.budget.as_ref().map_or(0.0, |(_, c)| c[j])
+    }
+
+    /// The bound a better plan must reach.
+    fn cutoff(&self) -> f64 {
+        if self.integral {
+            self.best + 1.0 - self.tau
+        } else {
+            self.best + REL_TOL * self.best.abs().max(1.0)
+        }
+    }
+
+    fn residual(&self, state: &[i8]) -> Option<Residual> {
+        let m = self.m;
+        let open: Vec<u32> = (0..m.n_candidates as u32)
+            .filter(|&j| state[j as usize] == IN)
+            .collect();
+        let sites = match self.limits.max_sites {
+            Some(p) => Some(p.checked_sub(open.len())?),
+            None => None,
+        };
+        let budget = match &self.limits.budget {
+            Some((b, _)) => {
+                let left = b - open.iter().map(|&j| self.cost(j as usize)).sum::<f64>();
+                if left < -1e-9 * b.abs().max(1.0) {
+                    return None;
+                }
+                Some(left.max(0.0))
+            }
+            None => None,
+        };
+        let mut base = 0.0;
+        let active: Vec<bool> = (0..m.n_rows())
+            .map(|r| {
+                let mut free = false;
+                for &j in m.cands_of(r) {
+                    match state[j as usize] {
+                        IN => {
+                            base += m.row_weight[r];
+                            return false;
+                        }
+                        FREE => free = true,
+                        _ => {}
+                    }
+                }
+                free
+            })
+            .collect();
+        Some(Residual {
+            base,
+            active,
+            sites,
+            budget,
+            open,
+        })
+    }
+
+    /// Covered weight of a plan; makes it the incumbent if it is better.
+    fn offer(&mut self, set: &[u32]) {
+        self.tick = self.tick.wrapping_add(1);
+        if self.tick == 0 {
+            self.stamp.iter_mut().for_each(|s| *s = 0);
+            self.tick = 1;
+        }
+        let mut v = 0.0;
+        for &j in set {
+            for &r in self.m.rows_of(j as usize) {
+                if self.stamp[r as usize] != self.tick {
+                    self.stamp[r as usize] = self.tick;
+                    v += self.m.row_weight[r as usize];
+                }
+            }
+        }
+        if v > self.best {
+            self.best = v;
+            let mut s = set.to_vec();
+            s.sort_unstable();
+            self.best_set = s;
+        }
+    }
+
+    /// Computes a node's bound with warm-started subgradient, fixing
+    /// candidates by reduced costs in `state`.
+    fn node(
+        &mut self,
+        state: &mut [i8],
+        mu_start: &[f32],
+        theta0: f64,
+        deadline: Instant,
+    ) -> Outcome {
+        let root = self.count == 1;
+        let max_iters = if root { ROOT_ITERS } else { NODE_ITERS };
+        let patience = if root { PATIENCE.0 } else { PATIENCE.1 };
+        let m = self.m;
+        let n = m.n_candidates;
+        let mut mu: Vec<f64> = mu_start.iter().map(|&u| u as f64).collect();
+        let mut best_mu = mu.clone();
+        let mut best_l = f64::INFINITY;
+        let mut theta: f64 = theta0;
+        let mut dir = vec![0.0f64; m.n_rows()];
+        let mut best_plan: Vec<u32> = Vec::new();
+        let mut since = 0u32;
+        let mut xbar = vec![0.0f64; n];
+        let mut last_v = vec![0.0f64; n];
+        let mut res = match self.residual(state) {
+            Some(r) => r,
+            None => return Outcome::Pruned,
+        };
+        let mut it = 0u32;
+        let mut free: Vec<u32> = Vec::new();
+        let mut refresh = true;
+        loop {
+            if refresh {
+                refresh = false;
+                // Close free candidates that can no longer fit.
+                let mut changed = false;
+                for (j, st) in state.iter_mut().enumerate() {
+                    if *st == FREE
+                        && (res.sites == Some(0)
+                            || res
+                                .budget
+                                .is_some_and(|b| self.cost(j) > b + 1e-9 * b.abs().max(1.0)))
+                    {
+                        *st = OUT;
+                        changed = true;
+                    }
+                }
+                if changed {
+                    res = match self.residual(state) {
+                        Some(r) => r,
+                        None => return Outcome::Pruned,
+                    };
+                }
+                // Free candidates that still cover something; the others are closed.
+                free.clear();
+                for (j, st) in state.iter_mut().enumerate() {
+                    if *st == FREE {
+                        if m.rows_of(j).iter().any(|&r| res.active[r as usize]) {
+                            free.push(j as u32);
+                        } else {
+                            *st = OUT;
+                        }
+                    }
+                }
+                // Leaf: every free candidate fits, so opening them all is optimal here.
+                let fits_all = res.sites.is_none_or(|p| free.len() <= p)
+                    && res.budget.is_none_or(|b| {
+                        free.iter().map(|&j| self.cost(j as usize)).sum::<f64>()
+                            <= b + 1e-9 * b.abs().max(1.0)
+                    });
+                if fits_all {
+                    let mut set = res.open.clone();
+                    set.extend_from_slice(&free);
+                    self.offer(&set);
+                    return Outcome::Leaf;
+                }
+            }
+            if it >= max_iters || Instant::now() >= deadline {
+                break;
+            }
+            it += 1;
+
+            let active = &res.active;
+            let st: &[i8] = state;
+            let mu_ref = &mu;
+            let v: Vec<f64> = (0..n)
+                .into_par_iter()
+                .with_min_len(256)
+                .map(|j| {
+                    if st[j] != FREE {
+                        return 0.0;
+                    }
+                    m.rows_of(j)
+                        .iter()
+                        .filter(|&&r| active[r as usize])
+                        .map(|&r| mu_ref[r as usize] * m.row_weight[r as usize])
+                        .sum()
+                })
+                .collect();
+            let own: f64 = (0..m.n_rows())
+                .filter(|&r| active[r])
+                .map(|r| m.row_weight[r] * (1.0 - mu[r]))
+                .sum();
+            let relax = Relaxation::new(&v, &free, &res, self);
+            let l = res.base + own + relax.value;
+            last_v.copy_from_slice(&v);
+
+            // The relaxed choice is a plan: offer it.
+            let mut plan = res.open.clone();
+            plan.extend(relax.plan(&v, &res, self));
+            self.offer(&plan);
+            if l < best_l {
+                best_plan = plan;
+            }
+
+            if l < best_l {
+                best_l = l;
+                best_mu.copy_from_slice(&mu);
+                since = 0;
+            } else {
+                since += 1;
+                if since >= patience {
+                    theta /= 2.0;
+                    since = 0;
+                }
+            }
+            let cut = self.cutoff();
+            if best_l < cut {
+                return Outcome::Pruned;
+            }
+
+            // Reduced-cost fixing against the cut-off.
+            let mut fixed = false;
+            for &j in &free {
+                let ju = j as usize;
+                let (forced_in, forced_out) = relax.forced(ju, &v, &res, self);
+                if res.base + own + forced_in < cut {
+                    state[ju] = OUT;
+                    fixed = true;
+                } else if res.base + own + forced_out < cut {
+                    state[ju] = IN;
+                    fixed = true;
+                }
+            }
+            if fixed {
+                // The subtree changed: bounds so far are still valid for it, and the
+                // next iteration works on the smaller problem.
+                res = match self.residual(state) {
+                    Some(r) => r,
+                    None => return Outcome::Pruned,
+                };
+                refresh = true;
+                continue;
+            }
+
+            for (x, c) in xbar.iter_mut().zip(&relax.chosen) {
+                *x = 0.9 * *x + 0.1 * c;
+            }
+            if theta < MIN_THETA {
+                break;
+            }
+            // Subgradient step on the active rows.
+            let mut cover = vec![0.0f64; m.n_rows()];
+            for (j, &c) in relax.chosen.iter().enumerate() {
+                if c > 0.0 {
+                    for &r in m.rows_of(j) {
+                        cover[r as usize] += c;
+                    }
+                }
+            }
+            let mut norm = 0.0;
+            let g: Vec<f64> = (0..m.n_rows())
+                .map(|r| {
+                    if !active[r] {
+                        return 0.0;
+                    }
+                    let g = cover[r] - 1.0;
+                    let u = mu[r];
+                    let g = g + DEFLECT * dir[r];
+                    let g = if (u >= 1.0 && g < 0.0) || (u <= 0.0 && g > 0.0) {
+                        0.0
+                    } else {
+                        g
+                    };
+                    norm += m.row_weight[r] * g * g;
+                    g
+                })
+                .collect();
+            dir.copy_from_slice(&g);
+            if norm <= 0.0 {
+                // The relaxed choice covers every active row exactly once: it is optimal
+                // for the node, and it was offered above.
+                break;
+            }
+            let step = theta * (l - self.best).max(1e-9 * l.abs().max(1.0)) / norm;
+            for (u, g) in mu.iter_mut().zip(&g) {
+                *u = (*u - step * g).clamp(0.0, 1.0);
+            }
+        }
+        if best_l < self.cutoff() {
+            return Outcome::Pruned;
+        }
+        // Lagrangian heuristic: local search from the best relaxed choice, at the root,
+        // the first nodes and now and then after.
+        if !best_plan.is_empty()
+            && (self.count <= POLISH_FIRST || self.count.is_multiple_of(POLISH_EVERY))
+            && Instant::now() < deadline
+        {
+            let (set, _) =
+                super::mclp::local_search(m, self.limits, self.allowed, &best_plan, deadline);
+            self.offer(&set);
+            if best_l < self.cutoff() {
+                return Outcome::Pruned;
+            }
+        }
+        // Branch on the free candidate the relaxed choices disagree on most
+        // (closest to one half), ties to the larger multiplier sum, then the index.
+        let free: Vec<u32> = (0..n as u32)
+            .filter(|&j| state[j as usize] == FREE)
+            .collect();
+        let Some(&var) = free.iter().min_by(|&&a, &&b| {
+            let da = (xbar[a as usize] - 0.5).abs();
+            let db = (xbar[b as usize] - 0.5).abs();
+            da.total_cmp(&db)
+                .then(last_v[b as usize].total_cmp(&last_v[a as usize]))
+                .then(a.cmp(&b))
+        }) else {
+            return Outcome::Leaf;
+        };
+        if !best_l.is_finite() {
+            // Stopped before any iteration (deadline): the parent's bound stands.
+            best_l = f64::INFINITY;
+        }
+        Outcome::Branch {
+            bound: best_l,
+            var,
+            bound_in: best_l,
+            bound_out: best_l,
+            mu: Arc::new(best_mu.iter().map(|&u| u as f32).collect()),
+            // Children start near where this node's steps ended.
+            theta: (theta * 4.0).clamp(0.05, 1.0),
+        }
+    }
+}
+
+/// The relaxed site problem of one iteration: the best `p` multiplier sums
+/// and/or the fractional knapsack under the budget (the smaller value counts).
+struct Relaxation {
+    value: f64,
+    /// Fraction of each candidate in the relaxed choice.
+    chosen: Vec<f64>,
+    card: Option<Card>,
+    knap: Option<Knap>,
+}
+
+struct Card {
+    value: f64,
+    /// p-th largest sum (0 when fewer are positive) and the next one.
+    pth: f64,
+    next: f64,
+    top: Vec<bool>,
+}
+
+struct Knap {
+    value: f64,
+    /// Candidates by value per cost, with prefix sums of cost and value.
+    order: Vec<u32>,
+    pre_cost: Vec<f64>,
+    pre_value: Vec<f64>,
+    /// Position of each candidate in `order` (usize::MAX if absent).
+    pos: Vec<usize>,
+    cap: f64,
+}
+
+impl Knap {
+    /// Fractional knapsack value at capacity `cap`.
+    fn at(&self, v: &[f64], costs: &[f64], cap: f64) -> f64 {
+        if cap < 0.0 {
+            return f64::NEG_INFINITY;
+        }
+        // Largest k with pre_cost[k] <= cap (pre_cost[0] = 0).
+        let k = self.pre_cost.partition_point(|&c| c <= cap) - 1;
+        let mut val = self.pre_value[k];
+        if k < self.order.len() {
+            let j = self.order[k] as usize;
+            let c = costs[j];
+            if c > 0.0 {
+                val += (cap - self.pre_cost[k]) / c * v[j];
+            }
+        }
+        val
+    }
+}
+
+impl Relaxation {
+    fn new(v: &[f64], free: &[u32], res: &Residual, s: &Search<'_>) -> Relaxation {
+        let n = v.len();
+        let pos: Vec<u32> = free
+            .iter()
+            .copied()
+            .filter(|&j| v[j as usize] > 0.0)
+            .collect();
+        let card = res.sites.map(|p| {
+            let mut order = pos.clone();
+            let desc = |a: &u32, b: &u32| v[*b as usize].total_cmp(&v[*a as usize]).then(a.cmp(b));
+            let next = if order.len() > p {
+                order.select_nth_unstable_by(p, desc);
+                v[order[p] as usize]
+            } else {
+                0.0
+            };
+            let top_list = &order[..p.min(order.len())];
+            let mut top = vec![false; n];
+            top_list.iter().for_each(|&j| top[j as usize] = true);
+            let pth = if top_list.len() == p && p > 0 {
+                top_list
+                    .iter()
+                    .map(|&j| v[j as usize])
+                    .fold(f64::INFINITY, f64::min)
+            } else {
+                0.0
+            };
+            Card {
+                value: top_list.iter().map(|&j| v[j as usize]).sum(),
+                pth,
+                next,
+                top,
+            }
+        });
+        let knap = match (&s.limits.budget, res.budget) {
+            (Some((_, costs)), Some(cap)) => {
+                let mut order = pos.clone();
+                let ratio = |j: u32| {
+                    let c = costs[j as usize];
+                    if c <= 0.0 {
+                        f64::INFINITY
+                    } else {
+                        v[j as usize] / c
+                    }
+                };
+                order.sort_by(|&a, &b| ratio(b).total_cmp(&ratio(a)).then(a.cmp(&b)));
+                let mut pre_cost = vec![0.0];
+                let mut pre_value = vec![0.0];
+                for &j in &order {
+                    pre_cost.push(pre_cost.last().expect("non-empty") + costs[j as usize]);
+                    pre_value.push(pre_value.last().expect("non-empty") + v[j as usize]);
+                }
+                let mut position = vec![usize::MAX; n];
+                order
+                    .iter()
+                    .enumerate()
+                    .for_each(|(k, &j)| position[j as usize] = k);
+                let mut k = Knap {
+                    value: 0.0,
+                    order,
+                    pre_cost,
+                    pre_value,
+                    pos: position,
+                    cap,
+                };
+                k.value = k.at(v, costs, cap);
+                Some(k)
+            }
+            _ => None,
+        };
+        let mut chosen = vec![0.0; n];
+        let value = match (&card, &knap) {
+            (Some(c), Some(k)) if k.value < c.value => {
+                knap_choice(k, v, s, &mut chosen);
+                k.value
+            }
+            (Some(c), _) => {
+                for (x, &t) in chosen.iter_mut().zip(&c.top) {
+                    if t {
+                        *x = 1.0;
+                    }
+                }
+                c.value
+            }
+            (None, Some(k)) => {
+                knap_choice(k, v, s, &mut chosen);
+                k.value
+            }
+            (None, None) => {
+                pos.iter().for_each(|&j| chosen[j as usize] = 1.0);
+                pos.iter().map(|&j| v[j as usize]).sum()
+            }
+        };
+        Relaxation {
+            value,
+            chosen,
+            card,
+            knap,
+        }
+    }
+
+    /// Relaxed value with `j` forced open and forced closed (each an upper bound).
+    fn forced(&self, j: usize, v: &[f64], res: &Residual, s: &Search<'_>) -> (f64, f64) {
+        let mut fin = f64::INFINITY;
+        let mut fout = f64::INFINITY;
+        if let Some(c) = &self.card {
+            if c.top[j] {
+                fin = fin.min(c.value);
+                fout = fout.min(c.value - v[j] + c.next);
+            } else {
+                fin = fin.min(c.value - c.pth + v[j]);
+                fout = fout.min(c.value);
+            }
+        }
+        if let (Some(k), Some((_, costs)), Some(cap)) = (&self.knap, &s.limits.budget, res.budget) {
+            // Open: j plus the knapsack (with j still in it: an over-estimate) on what is left.
+            fin = fin.min(v[j] + k.at(v, costs, cap - costs[j]));
+            // Closed: if j is in the knapsack's choice, what the rest makes with its room.
+            let p = k.pos[j];
+            let taken = p != usize::MAX && (k.pre_cost[p] < cap || costs[j] <= 0.0);
+            fout = fout.min(if taken {
+                k.at(v, costs, cap + costs[j]) - v[j]
+            } else {
+                k.value
+            });
+        }
+        if self.card.is_none() && self.knap.is_none() {
+            fin = self.value;
+            fout = self.value;
+        }
+        (fin, fout)
+    }
+
+    /// Whole candidates of the relaxed choice that fit the limits together.
+    fn plan(&self, v: &[f64], res: &Residual, s: &Search<'_>) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..v.len() as u32)
+            .filter(|&j| self.chosen[j as usize] > 0.0)
+            .collect();
+        order.sort_by(|&a, &b| {
+            self.chosen[b as usize]
+                .total_cmp(&self.chosen[a as usize])
+                .then(v[b as usize].total_cmp(&v[a as usize]))
+                .then(a.cmp(&b))
+        });
+        let mut left = res.budget;
+        let mut out = Vec::new();
+        for j in order {
+            if res.sites.is_some_and(|p| out.len() >= p) {
+                break;
+            }
+            let c = s.cost(j as usize);
+            if let Some(b) = left {
+                if c > b + 1e-9 * b.abs().max(1.0) {
+                    continue;
+                }
+                left = Some(b - c);
+            }
+            out.push(j);
+        }
+        out
+    }
+}
+
+fn knap_choice(k: &Knap, v: &[f64], s: &Search<'_>, chosen: &mut [f64]) {
+    let mut left = k.cap;
+    for &j in &k.order {
+        let c = s.cost(j as usize);
+        if c <= left {
+            left -= c;
+            chosen[j as usize] = 1.0;
+        } else {
+            if c > 0.0 && v[j as usize] > 0.0 {
+                chosen[j as usize] = left / c;
+            }
+            break;
+        }
+    }
+}
+
+/// Whether every row weight is an integer and their total is exact in `f64`.
+pub fn integral_weights(m: &CoverageModel) -> bool {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    m.row_weight.iter().all(|w| w.fract() == 0.0 && *w >= 0.0) && m.coverable_weight() < EXACT
+}
+
+/// Proves (or improves) a maximal-covering plan: branch and bound from the
+/// heuristic answer `start`, until proven optimal or `deadline`.
+pub fn solve(
+    m: &CoverageModel,
+    limits: &Limits,
+    allowed: &[bool],
+    start: &[u32],
+    deadline: Instant,
+) -> ExactResult {
+    let n = m.n_candidates;
+    let integral = integral_weights(m);
+    let coverable = m.coverable_weight();
+    let mut s = Search {
+        m,
+        limits,
+        allowed,
+        count: 1,
+        integral,
+        // Rounding in sums of up to a few hundred thousand products of weights.
+        tau: 1e-10 * coverable,
+        best: f64::NEG_INFINITY,
+        best_set: Vec::new(),
+        stamp: vec![0; m.n_rows()],
+        tick: 0,
+    };
+    s.offer(&[]);
+    s.offer(start);
+    // Start from the multipliers of the heuristic answer: rows it leaves uncovered at 1.
+    let mut covered = vec![false; m.n_rows()];
+    for &j in start {
+        for &r in m.rows_of(j as usize) {
+            covered[r as usize] = true;
+        }
+    }
+    let mu0: Vec<f32> = covered.iter().map(|&c| if c { 0.0 } else { 1.0 }).collect();
+    let mut root: Vec<i8> = (0..n)
+        .map(|j| {
+            if allowed[j] && !m.rows_of(j).is_empty() {
+                FREE
+            } else {
+                OUT
+            }
+        })
+        .collect();
+    let mut nodes = 1u64;
+    let mut heap: BinaryHeap<Node> = BinaryHeap::new();
+    let mut seq = 0u64;
+    let mut global = f64::INFINITY;
+    let out = s.node(&mut root, &mu0, 1.0, deadline);
+    let root_fixed = (
+        root.iter().filter(|&&x| x == IN).count(),
+        root.iter()
+            .enumerate()
+            .filter(|&(j, &x)| x == OUT && allowed[j] && !m.rows_of(j).is_empty())
+            .count(),
+    );
+    let mut push = |heap: &mut BinaryHeap<Node>, o: Outcome, fix: &[(u32, bool)], parent: f64| {
+        if let Outcome::Branch {
+            bound,
+            var,
+            bound_in,
+            bound_out,
+            mu,
+            theta,
+        } = o
+        {
+            let b = bound.min(parent);
+            for (val, est) in [(true, bound_in), (false, bound_out)] {
+                let mut f = fix.to_vec();
+                f.push((var, val));
+                seq += 1;
+                heap.push(Node {
+                    bound: b.min(est),
+                    seq,
+                    fix: f,
+                    mu: Arc::clone(&mu),
+                    theta,
+                });
+            }
+        }
+    };
+    push(&mut heap, out, &[], f64::INFINITY);
+    let mut state = root.clone();
+    let mut timed_out = false;
+    while let Some(node) = heap.pop() {
+        if node.bound < s.cutoff() {
+            // Every other open node is below this one.
+            heap.clear();
+            break;
+        }
+        if Instant::now() >= deadline {
+            global = node.bound;
+            timed_out = true;
+            break;
+        }
+        state.copy_from_slice(&root);
+        for &(j, val) in &node.fix {
+            state[j as usize] = if val { IN } else { OUT };
+        }
+        nodes += 1;
+        s.count = nodes;
+        let o = s.node(&mut state, &node.mu, node.theta, deadline);
+        // Fixings found at the node hold for its subtree: record them in the children.
+        let fix: Vec<(u32, bool)> = (0..n)
+            .filter(|&j| state[j] != root[j])
+            .map(|j| (j as u32, state[j] == IN))
+            .collect();
+        if let Outcome::Branch { .. } = o
+            && Instant::now() >= deadline
+        {
+            timed_out = true;
+            let b = match &o {
+                Outcome::Branch { bound, .. } => bound.min(node.bound),
+                _ => unreachable!("matched above"),
+            };
+            global = b;
+            break;
+        }
+        push(&mut heap, o, &fix, node.bound);
+    }
+    let open_max = heap
+        .iter()
+        .map(|n| n.bound)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let proven = !timed_out;
+    let bound = if proven {
+        // Integer weights: no plan covers a whole unit more. Otherwise every node
+        // left was within the tolerance.
+        if integral { s.best } else { s.cutoff() }
+    } else {
+        global.max(open_max).max(s.best).min(coverable)
+    };
+    ExactResult {
+        set: s.best_set,
+        value: s.best,
+        bound,
+        proven,
+        integral,
+        nodes,
+        root_fixed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::coverage::build;
+    use crate::sphere::{Radius, to_unit};
+    use proptest::prelude::*;
+
+    fn exhaustive(m: &CoverageModel, p: usize, cost: Option<(&[f64], f64)>) -> f64 {
+        let n = m.n_candidates;
+        let mut best = 0.0f64;
+        for mask in 0u32..(1 << n) {
+            if mask.count_ones() as usize > p {
+                continue;
+            }
+            if let Some((c, b)) = cost {
+                let s: f64 = (0..n).filter(|j| mask & (1 << j) != 0).map(|j| c[j]).sum();
+                if s > b {
+                    continue;
+                }
+            }
+            let open: Vec<bool> = (0..n).map(|j| mask & (1 << j) != 0).collect();
+            best = best.max(m.covered_by(&open));
+        }
+        best
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn branch_and_bound_matches_exhaustive_search(
+            pts in proptest::collection::vec((0.0f64..10.0, 0.0f64..10.0, 1u32..100), 5..60),
+            cands in proptest::collection::vec((0.0f64..10.0, 0.0f64..10.0, 1u32..10), 2..13),
+            p in 1usize..6,
+            km in 80.0f64..500.0,
+            use_budget in any::<bool>(),
+            use_p in any::<bool>(),
+            fractional in any::<bool>(),
+        ) {
+            let units: Vec<_> = pts.iter().map(|p| to_unit(p.0, p.1)).collect();
+            let w: Vec<f64> = pts
+                .iter()
+                .map(|p| if fractional { p.2 as f64 / 7.0 } else { p.2 as f64 })
+                .collect();
+            let cu: Vec<_> = cands.iter().map(|c| to_unit(c.0, c.1)).collect();
+            let costs: Vec<f64> = cands.iter().map(|c| c.2 as f64).collect();
+            let m = build(&crate::metric::GreatCircle::default(), &units, &w, &[], &cu, Radius::from_km(km));
+            let budget = 12.0;
+            let use_p = use_p || !use_budget;
+            let limits = Limits {
+                max_sites: use_p.then_some(p),
+                budget: use_budget.then(|| (budget, costs.clone())),
+            };
+            let allowed = vec![true; m.n_candidates];
+            let far = Instant::now() + std::time::Duration::from_secs(60);
+            // Start from nothing, so the search itself must find the optimum.
+            let r = solve(&m, &limits, &allowed, &[], far);
+            prop_assert!(r.proven);
+            let opt = exhaustive(
+                &m,
+                if use_p { p } else { usize::MAX },
+                use_budget.then_some((&costs[..], budget)),
+            );
+            let mut open = vec![false; m.n_candidates];
+            r.set.iter().for_each(|&j| open[j as usize] = true);
+            prop_assert!((m.covered_by(&open) - r.value).abs() <= 1e-9 * opt.max(1.0));
+            let cap = if use_p { p } else { usize::MAX };
+            prop_assert!(r.set.len() <= cap);
+            if use_budget {
+                prop_assert!(r.set.iter().map(|&j| costs[j as usize]).sum::<f64>() <= budget + 1e-9);
+            }
+            prop_assert!((r.value - opt).abs() <= 1e-9 * opt.max(1.0), "{} vs {}", r.value, opt);
+            prop_assert!(r.bound >= opt - 1e-9 * opt.max(1.0));
+        }
+    }
+}
