@@ -245,7 +245,7 @@ impl OutputPlan {
 /// existing folder takes a new file (tried with a temporary file, removed at
 /// once). Missing folders are not created here; [`write_atomic`] does that.
 fn check_writable(flag: &str, path: &Path) -> Result<()> {
-    let target = resolve_target(path).with_context(|| format!("{flag}"))?;
+    let target = resolve_target(path).with_context(|| flag.to_string())?;
     let mut dir: PathBuf = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
