@@ -743,3 +743,79 @@ fn best_cover(t: &Tiny, p: usize, budget: Option<f64>, km: f64) -> f64 {
         km,
     )
 }
+
+#[test]
+fn time_limit_stops_the_p_median_bound_too() {
+    // 42,000 US ZIP codes x 3,376 airports, 100 sites: the full search and
+    // bound take several seconds; --time-limit 0.3 must stop both and still
+    // report a valid bound (at least one subgradient iteration).
+    let out = outpost()
+        .args(["plan", "--demand"])
+        .arg(data("us_zipcodes.csv"))
+        .arg("--candidates")
+        .arg(data("us_airports.csv"))
+        .args([
+            "--objective",
+            "distance",
+            "--add",
+            "100",
+            "--time-limit",
+            "0.3",
+        ])
+        .args(["--format", "json", "-q"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = json_of(&out.stdout);
+    let value = r["objective_value"]["value"].as_f64().unwrap();
+    let bound = r["bound"]["value"].as_f64().unwrap();
+    assert!(
+        bound.is_finite() && bound > 0.0 && bound <= value,
+        "{bound} {value}"
+    );
+    let notes = r["notes"].to_string();
+    assert!(notes.contains("stopped at --time-limit"), "{notes}");
+    // A safety stop, not a benchmark: 0.3 s asked, far under a minute taken
+    // (before, the bound alone could run 30 s past the limit).
+    let ms = r["elapsed_ms"].as_f64().unwrap();
+    assert!(ms < 40_000.0, "{ms} ms");
+}
+
+#[test]
+fn asking_for_more_sites_than_can_be_opened_is_explained() {
+    let t = tempfile::tempdir().unwrap();
+    let cands = t.path().join("two.csv");
+    std::fs::write(&cands, "id,lon,lat\nc1,104.07,30.67\nc2,121.47,31.23\n").unwrap();
+    let run = |extra: &[&str]| {
+        let out = outpost()
+            .args(["plan", "--demand"])
+            .arg(data("china_cities.csv"))
+            .args(["--radius", "150km", "--format", "json", "-q"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        json_of(&out.stdout)["notes"].to_string()
+    };
+    let notes = run(&["--candidates", cands.to_str().unwrap(), "--add", "5"]);
+    assert!(
+        notes.contains("--add 5: 2 new sites opened: there are only 2 candidates"),
+        "{notes}"
+    );
+    let notes = run(&["--add", "5000", "--no-bound"]);
+    assert!(
+        notes.contains("--add 5000:") && notes.contains("no other candidate improves"),
+        "{notes}"
+    );
+    // Exactly as many as asked: no such note.
+    let notes = run(&["--add", "3"]);
+    assert!(!notes.contains("--add 3:"), "{notes}");
+}

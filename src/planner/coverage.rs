@@ -72,7 +72,9 @@ pub(crate) fn plan_coverage(
             covered,
             2000,
             1e-5,
-            Instant::now() + Duration::from_secs(60),
+            // --time-limit stops the bound too (after at least one
+            // iteration, so it stays valid); 60 s at most in any case.
+            deadline.min(Instant::now() + Duration::from_secs(60)),
         );
         progress.stage("Lagrangian starts");
         // Lagrangian heuristic: the relaxed problem's site choices, polished by local search.

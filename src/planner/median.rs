@@ -6,7 +6,7 @@ use crate::config::PlanConfig;
 use crate::metric::Metric;
 use crate::report::BoundReport;
 use crate::solve::pmedian;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Local-search starts (the lazy greedy and seeded randomised greedies).
 const STARTS: usize = 8;
@@ -70,8 +70,9 @@ pub(super) fn plan_median<M: Metric>(
             &found.nearest,
             cost,
             BOUND_WORK,
-            deadline + Duration::from_secs(30),
+            deadline,
         );
+        let bound_timed_out = Instant::now() >= deadline;
         // The relaxed solution is often near the optimum: search from it too.
         if !lb.sites.is_empty() && lb.sites != set {
             let mut start = lb.sites.clone();
@@ -87,7 +88,15 @@ pub(super) fn plan_median<M: Metric>(
                 notes.push("the Lagrangian relaxation's sites led to a better answer".into());
             }
         }
-        notes.push(format!("lower bound: {} subgradient iterations", lb.iters));
+        notes.push(format!(
+            "lower bound: {} subgradient iterations{}",
+            lb.iters,
+            if bound_timed_out {
+                " (stopped at --time-limit: a longer limit may tighten it)"
+            } else {
+                ""
+            }
+        ));
         Some(lb.value.min(cost))
     } else {
         None

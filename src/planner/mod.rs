@@ -82,11 +82,30 @@ pub fn plan_with<M: Metric>(
         cands,
         progress,
     };
-    if pc.relocate > 0 {
-        relocate::plan_relocating(&task, pc)
+    let mut out = if pc.relocate > 0 {
+        relocate::plan_relocating(&task, pc)?
     } else {
-        plan_network(&task, pc, &loaded.existing)
+        plan_network(&task, pc, &loaded.existing)?
+    };
+    // Asked for more new sites than were opened: say why, not only in the count.
+    if let Some(n) = pc.add {
+        let opened = out.open.iter().filter(|s| s.rank.is_some()).count();
+        if opened < n {
+            let why = if cands.len() <= opened {
+                format!("there are only {} candidates", cands.len())
+            } else if pc.budget.is_some() {
+                "the budget allows no more, or no other candidate improves the objective"
+                    .to_string()
+            } else {
+                "no other candidate improves the objective (each would cover no demand that is not covered already)".to_string()
+            };
+            out.report.notes.push(format!(
+                "--add {n}: {opened} new site{} opened: {why}",
+                if opened == 1 { "" } else { "s" }
+            ));
+        }
     }
+    Ok(out)
 }
 
 /// What every plan of one run shares: the demand as the metric sees it, the

@@ -870,22 +870,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn exhaustive(m: &CoverageModel, p: usize, cost: Option<(&[f64], f64)>) -> f64 {
-        let n = m.n_candidates;
-        let mut best = 0.0f64;
-        for mask in 0u32..(1 << n) {
-            if mask.count_ones() as usize > p {
-                continue;
-            }
-            if let Some((c, b)) = cost {
-                let s: f64 = (0..n).filter(|j| mask & (1 << j) != 0).map(|j| c[j]).sum();
-                if s > b {
-                    continue;
-                }
-            }
-            let open: Vec<bool> = (0..n).map(|j| mask & (1 << j) != 0).collect();
-            best = best.max(m.covered_by(&open));
-        }
-        best
+        crate::solve::mclp::tests::best_exhaustive(m, p, cost)
     }
 
     proptest! {

@@ -494,13 +494,15 @@ pub fn iterated_search(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::coverage::build;
     use crate::sphere::{Radius, to_unit};
     use proptest::prelude::*;
 
-    fn best_exhaustive(m: &CoverageModel, p: usize, cost: Option<(&[f64], f64)>) -> f64 {
+    /// The best covered weight over every set of at most `p` candidates
+    /// within the budget, by enumeration (tests of other solvers use it too).
+    pub(crate) fn best_exhaustive(m: &CoverageModel, p: usize, cost: Option<(&[f64], f64)>) -> f64 {
         let n = m.n_candidates;
         let mut best = 0.0f64;
         for mask in 0u32..(1 << n) {

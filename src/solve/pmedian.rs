@@ -1133,7 +1133,9 @@ pub fn lower_bound<M: Metric>(
     let mut y = vec![false; ns];
     let mut g = vec![0.0f64; n];
     let mut stale = vec![false; n];
-    while work < max_work && Instant::now() < deadline {
+    // At least one iteration, so that even a run whose search used all of
+    // --time-limit reports a valid (if loose) bound.
+    while work < max_work && (iters == 0 || Instant::now() < deadline) {
         iters += 1;
         // Extend (serially, in point order) every list that does not reach its
         // r_i, and copy again the short rows that do not reach it.
