@@ -246,10 +246,7 @@ impl OutputPlan {
 /// once). Missing folders are not created here; [`write_atomic`] does that.
 fn check_writable(flag: &str, path: &Path) -> Result<()> {
     let target = resolve_target(path).with_context(|| flag.to_string())?;
-    let mut dir: PathBuf = match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let mut dir = folder_of(&target);
     loop {
         match std::fs::metadata(&dir) {
             Ok(m) if m.is_dir() => break,
@@ -380,20 +377,22 @@ pub fn defer_commits() {
 /// The first rename that fails, with the path; the files not yet renamed are
 /// removed.
 pub fn commit_staged() -> Result<()> {
-    let files: Vec<(Pending, PathBuf, PathBuf)> = staged().drain(..).collect();
+    let mut files: Vec<(Pending, PathBuf, PathBuf)> = staged().drain(..).collect();
     let mut list = pending();
-    let mut files = files.into_iter();
-    for (mut tmp, target, shown) in files.by_ref() {
-        let result = std::fs::rename(&tmp.path, &target);
+    for k in 0..files.len() {
+        let (tmp, target, shown) = &mut files[k];
+        let result = std::fs::rename(&tmp.path, &*target);
         list.retain(|p| *p != tmp.path);
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp.path);
+        }
         tmp.done = true;
         if let Err(e) = result {
-            let _ = std::fs::remove_file(&tmp.path);
-            for (mut rest, _, _) in files.by_ref() {
-                let _ = std::fs::remove_file(&rest.path);
-                list.retain(|p| *p != rest.path);
-                rest.done = true;
-            }
+            let shown = shown.clone();
+            // The files not yet renamed remove themselves on drop, which
+            // takes the lock again.
+            drop(list);
+            drop(files);
             return Err(e).with_context(|| format!("cannot write {}", shown.display()));
         }
     }
@@ -547,6 +546,14 @@ impl Drop for Pending {
     }
 }
 
+/// The folder a file is written in (`.` for a bare file name).
+fn folder_of(target: &Path) -> PathBuf {
+    match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
 /// Where a write really goes: a symlink to a regular file is followed, so the
 /// link survives and its target is replaced.
 fn resolve_target(path: &Path) -> Result<PathBuf> {
@@ -586,10 +593,7 @@ where
     if target.is_dir() {
         bail!("cannot write {}: it is a folder", path.display());
     }
-    let dir: PathBuf = match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let dir = folder_of(&target);
     if !dir.is_dir() {
         std::fs::create_dir_all(&dir).with_context(|| {
             format!(
