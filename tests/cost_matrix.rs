@@ -355,3 +355,53 @@ fn the_matrix_is_an_input() {
     assert!(e.contains("--costs"), "{e}");
     assert!(std::fs::read_to_string(&od).unwrap().starts_with("origin,"));
 }
+
+#[test]
+fn duplicate_demand_ids_are_refused_with_a_matrix() {
+    // The matrix keys rows by demand id: two places sharing an id would share
+    // one row of travel costs, so the run is refused, naming the id and both places.
+    let f = fixture(f64::INFINITY);
+    let text = std::fs::read_to_string(f.path("demand_ids.csv")).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let first_id = lines[1].split(',').next().unwrap().to_string();
+    let copy = format!("{first_id},5");
+    lines.insert(4, &copy);
+    let dup = f.write("dup.csv", &(lines.join("\n") + "\n"));
+    let od = f.path("od.csv");
+    let err = fails(&[
+        "evaluate",
+        "--demand",
+        &dup,
+        "--sites",
+        &f.path("cands_ids.csv"),
+        "--radius",
+        "300",
+        "--costs",
+        &od,
+    ]);
+    for want in [
+        first_id.as_str(),
+        "1st",
+        "4th",
+        "names two places",
+        "own id",
+    ] {
+        assert!(err.contains(want), "{want}: {err}");
+    }
+    // Without the matrix, ids are labels only and the run goes on.
+    let located = std::fs::read_to_string(f.path("demand.csv")).unwrap();
+    let second = located.lines().nth(1).unwrap().to_string();
+    let dup_located = f.write("dup_located.csv", &format!("{located}{second}\n"));
+    let ok = outpost()
+        .args([
+            "evaluate",
+            "--demand",
+            &dup_located,
+            "--sites",
+            &f.path("cands.csv"),
+        ])
+        .args(["--radius", "300km", "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(ok.status.code(), Some(0));
+}

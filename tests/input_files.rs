@@ -327,6 +327,39 @@ fn decimal_commas_with_thousands_and_ambiguous_values() {
         &notes(&report),
         &["delimiter ';' (sniffed), decimal points"],
     );
+
+    // A `;` file where no number settles the mark: `1.234` is refused, not
+    // read as 1.234 (it may be 1234).
+    write(
+        "unsettled.csv",
+        "id;lon;lat;sales\na;104;30;7\nb;105;31;1.234\n",
+    );
+    let err = fail(dir.path(), "unsettled.csv", sites, &[], None);
+    has_all(
+        &err,
+        &[
+            "unsettled.csv:line 3",
+            "`sales`",
+            "\"1.234\"",
+            "ambiguous",
+            "1.2340",
+        ],
+    );
+    // One unmistakable decimal point settles it for the whole file ...
+    write(
+        "settled.csv",
+        "id;lon;lat;sales\na;104;30;2.5\nb;105;31;1.234\n",
+    );
+    let (report, _) = eval(dir.path(), "settled.csv", sites, &[], None);
+    assert_eq!(report["demand"]["total_weight"], 2.5 + 1.234);
+    // ... and so do coordinates in degrees, which cannot group thousands
+    // (three decimals each: 104.125 cannot be 104125 degrees).
+    write(
+        "degrees.csv",
+        "id;lon;lat;sales\na;104.125;30.250;1.234\nb;105.500;31.125;7\n",
+    );
+    let (report, _) = eval(dir.path(), "degrees.csv", sites, &[], None);
+    assert_eq!(report["demand"]["total_weight"], 1.234 + 7.0);
 }
 
 fn feature_collection(rows: &[Row]) -> String {

@@ -473,3 +473,45 @@ fn sites_by_unique_lists_the_least_valuable_first() {
     assert!(unique.windows(2).all(|w| w[0] <= w[1]), "{unique:?}");
     assert_eq!(r["sites"][0]["id"], "Xi'an");
 }
+
+#[test]
+fn flags_that_do_nothing_are_named_on_stderr() {
+    // Each flag shapes something this run does not produce: the run goes on
+    // (exit 0, same report) and stderr says which flag and why.
+    let cases: &[(&[&str], &str)] = &[
+        (&["evaluate", "--size", "800x600"], "--size is not used"),
+        (&["evaluate", "--extent", "data"], "--extent is not used"),
+        (&["evaluate", "--no-basemap"], "--no-basemap is not used"),
+        (
+            &["plan", "--add", "2", "--relocate", "1"],
+            "--relocate is not used",
+        ),
+        (
+            &["plan", "--add", "2", "--k-nearest", "8"],
+            "--k-nearest is not used",
+        ),
+    ];
+    for (args, want) in cases {
+        let mut cmd = outpost();
+        cmd.arg(args[0])
+            .arg("--demand")
+            .arg(data("china_cities.csv"));
+        if args[0] == "evaluate" {
+            cmd.arg("--sites").arg(data("china_outlets.csv"));
+        }
+        cmd.args(&args[1..]).args(["--radius", "200km", "-q"]);
+        cmd.assert().code(0).stderr(predicate::str::contains(*want));
+    }
+    // With --map they are used, and nothing is said.
+    let dir = tempfile::tempdir().unwrap();
+    outpost()
+        .args(["evaluate", "--demand"])
+        .arg(data("china_cities.csv"))
+        .arg("--sites")
+        .arg(data("china_outlets.csv"))
+        .args(["--radius", "200km", "-q", "--size", "800x600", "--map"])
+        .arg(dir.path().join("m.svg"))
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("not used").not());
+}

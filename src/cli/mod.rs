@@ -524,7 +524,25 @@ pub(super) fn min_coverage(a: &OutputArgs) -> Result<Option<f64>> {
         .transpose()
 }
 
+/// Says on stderr that `flag` was given but does nothing in this run, and why.
+pub(super) fn warn_unused(flag: &str, why: &str) {
+    eprintln!("outpost: warning: {flag} is not used: {why}");
+}
+
 pub(super) fn output_config(a: &OutputArgs) -> OutputConfig {
+    if a.map.is_none() {
+        let given = [
+            ("--basemap", a.basemap.is_some()),
+            ("--no-basemap", a.no_basemap),
+            ("--map-title", a.map_title.is_some()),
+            ("--credit", a.credit.is_some()),
+            ("--extent", a.extent.is_some()),
+            ("--size", a.size.is_some()),
+        ];
+        for (flag, _) in given.iter().filter(|(_, on)| *on) {
+            warn_unused(flag, "it shapes the map, and no --map FILE was asked for");
+        }
+    }
     OutputConfig {
         format: a.format.map(ReportFormat::from),
         output: stdout_dash(&a.output),

@@ -140,6 +140,21 @@ pub fn config(a: PlanArgs) -> Result<Config> {
         ObjectiveArg::MaxDistance => Objective::MaxDistance,
         ObjectiveArg::Backup => Objective::Backup,
     };
+    if a.relocate > 0 && a.existing.is_none() {
+        warn_unused(
+            "--relocate",
+            "there are no existing outlets to move (--existing)",
+        );
+    }
+    if !a.fixed.is_empty() && a.relocate == 0 {
+        warn_unused("--fixed", "without --relocate no existing outlet moves");
+    }
+    if a.k_nearest.is_some() && !matches!(objective, Objective::Distance) {
+        warn_unused(
+            "--k-nearest",
+            "it sizes the p-median lists (--objective distance)",
+        );
+    }
     let target = a
         .target
         .as_deref()

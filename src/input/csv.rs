@@ -11,7 +11,7 @@
 use super::{
     Builder, GROUP_NAMES, ID_NAMES, InputError, LAT_NAMES, LON_NAMES, LoadOptions, Location,
     PlaceSet, RawPlace, Role, WEIGHT_NAMES, X_NAMES, Y_NAMES, clip, delimiter_name,
-    has_decimal_comma, has_decimal_point, parse_number, weight_like,
+    has_decimal_comma, has_decimal_point, parse_number, reads_two_ways, weight_like,
 };
 use std::path::{Path, PathBuf};
 
@@ -606,13 +606,31 @@ fn load_impl(
     let numeric = [lon, lat, weight, cost, capacity];
     let numeric: Vec<usize> = numeric.into_iter().flatten().collect();
     let (mut has_comma, mut has_point) = (false, false);
+    // The first value that reads two ways (`1.234`: a decimal point, or 1234
+    // with `.` grouping thousands), and where it is.
+    let mut two_ways: Option<(u64, usize, String)> = None;
+    // Degrees below 1000 cannot group thousands: a longitude or latitude with
+    // a `.` shows the file's decimal mark.
+    let degrees = [lon, lat]
+        .into_iter()
+        .flatten()
+        .filter(|_| opts.crs.is_wgs84())
+        .collect::<Vec<usize>>();
     let mut first_rows: Vec<::csv::StringRecord> = Vec::new();
     scan(path, bytes, start, &lines, delimiter, &mut |item| {
-        if let Item::Record(_, r) = item {
+        if let Item::Record(line, r) = item {
             for &i in &numeric {
                 if let Some(v) = r.get(i) {
                     has_comma = has_comma || has_decimal_comma(v);
-                    has_point = has_point || has_decimal_point(v);
+                    has_point = has_point
+                        || has_decimal_point(v)
+                        || (degrees.contains(&i)
+                            && !v.contains(',')
+                            && v.contains('.')
+                            && v.trim().parse::<f64>().is_ok());
+                    if two_ways.is_none() && reads_two_ways(v) {
+                        two_ways = Some((line, i, v.trim().to_string()));
+                    }
                 }
             }
             // Only the weight-column warning reads them.
@@ -633,6 +651,20 @@ fn load_impl(
         }
     } else if delimiter == b';' && has_comma {
         (true, "decimal commas (detected)")
+    } else if delimiter == b';'
+        && !has_point
+        && let Some((line, i, value)) = two_ways
+    {
+        // A `;` file is where decimal commas and `.` thousands live; with no
+        // number that settles the mark, guessing could read 1.234 for 1234.
+        return Err(InputError::BadValue {
+            path: path.to_path_buf(),
+            location: Location::Line(line),
+            column: clip(&headers[i], 80),
+            value: clip(&value, 80),
+            problem: "ambiguous number in a `;`-separated file".into(),
+            hint: "; no number in the file settles whether `.` is a decimal point or groups thousands: write 1234 if it groups thousands, or 1.2340 if it is a decimal point (one value such as 12,5 or 12.25 anywhere in the file settles it for all)".into(),
+        });
     } else {
         (false, "decimal points")
     };

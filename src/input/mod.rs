@@ -1467,6 +1467,13 @@ pub(crate) fn has_decimal_comma(t: &str) -> bool {
     }
 }
 
+/// Whether a cell reads two ways: one `.` followed by exactly three digits
+/// (`1.234`, `-12.500`), a decimal point or `.` grouping thousands.
+pub(crate) fn reads_two_ways(t: &str) -> bool {
+    let t = t.trim();
+    grouped(t, '.') && t.matches('.').count() == 1
+}
+
 /// Whether a cell is unmistakably written with a decimal point: digits, `.`, and
 /// digits that cannot be a group of thousands (`104.06667`, `12.5`, `0.25`).
 pub(crate) fn has_decimal_point(t: &str) -> bool {

@@ -113,6 +113,20 @@ impl CostMatrix {
             }
             (n, shown.join(", "))
         };
+        // The matrix keys its rows by demand id: two places with one id would
+        // share one row of travel costs, whichever place the row was meant for.
+        let mut seen: FxHashMap<&str, usize> = FxHashMap::default();
+        for (n, id) in demand.ids().enumerate() {
+            if let Some(first) = seen.insert(id, n) {
+                return Err(format!(
+                    "{}: demand id {:?} names two places (the {} and the {} place of the file), and the cost matrix {src} keys its rows by id, so both would get one row of travel costs; give every demand place its own id (the id column, --id-col)",
+                    demand.source,
+                    crate::sphere::clip_to(id, 40),
+                    ordinal(first + 1),
+                    ordinal(n + 1),
+                ));
+            }
+        }
         let site_places: Vec<&str> = sites.iter().flat_map(|s| s.ids()).collect();
         let demand_in_rows = demand
             .ids()
@@ -461,4 +475,16 @@ mod tests {
         );
         assert!(all.contains("1 site id(s) match no site"), "{all}");
     }
+}
+
+/// `1st`, `2nd`, `3rd`, `11th`, `22nd`...
+fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
 }
