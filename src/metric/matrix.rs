@@ -389,6 +389,18 @@ impl SiteIndex for MatrixIndex<'_> {
     }
 }
 
+/// `1st`, `2nd`, `3rd`, `11th`, `22nd`...
+fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -475,16 +487,4 @@ mod tests {
         );
         assert!(all.contains("1 site id(s) match no site"), "{all}");
     }
-}
-
-/// `1st`, `2nd`, `3rd`, `11th`, `22nd`...
-fn ordinal(n: usize) -> String {
-    let suffix = match (n % 10, n % 100) {
-        (_, 11..=13) => "th",
-        (1, _) => "st",
-        (2, _) => "nd",
-        (3, _) => "rd",
-        _ => "th",
-    };
-    format!("{n}{suffix}")
 }
