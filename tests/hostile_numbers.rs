@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::outpost;
+use common::{data, outpost};
 use proptest::prelude::*;
 use std::time::Duration;
 
@@ -165,5 +165,24 @@ proptest! {
             .output()
             .unwrap();
         check(&out, &line);
+    }
+}
+
+#[test]
+fn negative_counts_are_named_as_values() {
+    // `--add -1` is a bad value for --add, not an unknown flag `-1`.
+    for flag in ["--add", "--k-nearest", "--relocate", "--perturb", "--top"] {
+        let out = outpost()
+            .args(["plan", "--demand"])
+            .arg(data("china_cities.csv"))
+            .args(["--radius", "200km", flag, "-1", "-q"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {err}");
+        assert!(
+            err.contains(&format!("invalid value '-1' for '{flag}")),
+            "{flag}: {err}"
+        );
     }
 }

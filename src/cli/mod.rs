@@ -225,8 +225,8 @@ pub(super) fn check_crs_outputs(cfg: &Config) -> Result<()> {
     if cfg.load.crs.has_lon_lat() {
         return Ok(());
     }
-    let why = "--crs planar coordinates have no geographic reference (metres in an unnamed plane), so they cannot be placed on a map or written as GeoJSON, which is longitude/latitude";
-    let fix = "name the projected system with --crs EPSG:CODE (e.g. EPSG:32650 for UTM zone 50N) to get maps and GeoJSON in longitude/latitude";
+    let why = "--crs planar coordinates have no geographic reference (metres in an unnamed plane), so they cannot be placed on a map or written as GeoJSON or GeoPackage, which are in longitude/latitude";
+    let fix = "name the projected system with --crs EPSG:CODE (e.g. EPSG:32650 for UTM zone 50N) to get maps, GeoJSON and GeoPackage in longitude/latitude";
     let out = &cfg.output;
     let geographic = |p: Option<&std::path::Path>| {
         p.is_some_and(|p| {
@@ -338,7 +338,13 @@ pub struct OutputArgs {
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub assignments_out: Option<PathBuf>,
     /// How many of the largest uncovered places to list.
-    #[arg(long, default_value_t = 10, value_name = "N", help_heading = "Output")]
+    #[arg(
+        long,
+        default_value_t = 10,
+        value_name = "N",
+        allow_negative_numbers = true,
+        help_heading = "Output"
+    )]
     pub top: usize,
     /// List the open sites least valuable first: by unique weight (what closing each alone
     /// loses), covered or assigned weight (default: existing, then new by rank).

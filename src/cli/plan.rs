@@ -19,7 +19,12 @@ pub struct PlanArgs {
     #[arg(long, value_enum, default_value_t = ObjectiveArg::Coverage, help_heading = "Objective")]
     objective: ObjectiveArg,
     /// Number of new sites to open (coverage, distance, max-distance).
-    #[arg(long, value_name = "N", help_heading = "Objective")]
+    #[arg(
+        long,
+        value_name = "N",
+        allow_negative_numbers = true,
+        help_heading = "Objective"
+    )]
     add: Option<usize>,
     /// Coverage fraction to reach with the fewest sites (min-sites): 0.95 or 95%.
     #[arg(long, value_name = "F", help_heading = "Objective")]
@@ -40,7 +45,12 @@ pub struct PlanArgs {
     /// wherever the search or the bound needs more, so K sets speed and memory, never the answer.
     /// Default: 3 x sites / (new + existing sites), between 16 and 256, and at most 32 million /
     /// demand points.
-    #[arg(long, value_name = "K", help_heading = "Solver")]
+    #[arg(
+        long,
+        value_name = "K",
+        allow_negative_numbers = true,
+        help_heading = "Solver"
+    )]
     k_nearest: Option<usize>,
     /// Safety stop for the searches, in seconds (the answer so far is reported, with a note).
     /// Searches normally end on their own after a fixed amount of work, so the answer does not
@@ -58,7 +68,13 @@ pub struct PlanArgs {
     /// coverage: extra rounds of iterated local search (close a few random sites, refill, search
     /// again) after the Lagrangian starts; more rounds may find a better answer, never a worse one.
     /// With capacities, rounds added to the capacitated search's 8.
-    #[arg(long, default_value_t = 0, value_name = "N", help_heading = "Solver")]
+    #[arg(
+        long,
+        default_value_t = 0,
+        value_name = "N",
+        allow_negative_numbers = true,
+        help_heading = "Solver"
+    )]
     perturb: u32,
     /// Skip the bound computation (faster; the report then has no gap).
     #[arg(long, help_heading = "Solver")]
@@ -75,6 +91,7 @@ pub struct PlanArgs {
         long,
         value_name = "K",
         default_value_t = 0,
+        allow_negative_numbers = true,
         help_heading = "Objective"
     )]
     relocate: usize,

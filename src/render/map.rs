@@ -1201,7 +1201,7 @@ fn summary_lines(report: &Report) -> [String; 3] {
         ),
         format!(
             "Demand: {} points, weight {}",
-            report.demand.points,
+            fmt_weight(report.demand.points as f64),
             fmt_weight(report.demand.total_weight)
         ),
     ]
