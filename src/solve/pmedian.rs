@@ -1709,6 +1709,39 @@ mod tests {
         }
     }
 
+    /// With no time left the bound runs no iteration and keeps the relaxation
+    /// at each point's second-nearest site: never above the exhaustive
+    /// optimum, and above 0 although every demand point is also a candidate
+    /// (each point's nearest site is itself, so r_i at the nearest site gives 0).
+    #[test]
+    fn bound_without_iterations_is_valid_and_positive() {
+        let m = Planar::default();
+        let mut rng = SplitMix(5);
+        for case in 0..30 {
+            let demand: Vec<PlanePoint> = (0..12)
+                .map(|_| [rng.below(10_000) as f64, rng.below(10_000) as f64])
+                .collect();
+            let w: Vec<f64> = (0..12).map(|_| 1.0 + rng.below(50) as f64).collect();
+            let sites = demand.clone();
+            let nf = case % 2;
+            let p = 1 + case % 4;
+            let allowed = vec![true; sites.len() - nf];
+            let nl = NearestLists::build(&m, &demand, &w, &sites, nf, 2 + case % 4);
+            let src = Source::new(&m, &demand, &sites);
+            let opt = exhaustive(&m, &demand, &w, &sites, nf, p, nl.farthest);
+            let near = vec![0.0; demand.len()];
+            let past = Instant::now();
+            let lb = lower_bound(&nl, &src, p, &allowed, &near, opt, 1_000_000, past);
+            assert_eq!(lb.iters, 0, "case {case}");
+            assert!(
+                lb.value <= opt * (1.0 + 1e-9),
+                "case {case}: {} above {opt}",
+                lb.value
+            );
+            assert!(lb.value > 0.0, "case {case}");
+        }
+    }
+
     /// A sparse cost matrix: unreachable pairs cost the largest cost, in the
     /// search and the bound alike.
     #[test]
