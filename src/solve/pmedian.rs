@@ -30,6 +30,10 @@ const NONE: u32 = u32::MAX;
 /// List length for the points whose lists are built after the deadline.
 pub const SHORT_K: usize = 8;
 
+/// A relink's result: the best solution searched from its path (cost, open
+/// candidates), if the path held one.
+type Relinked = Option<(f64, Vec<u32>)>;
+
 /// An extended list: sites, distances, and whether it holds every reachable site.
 type Extended = (Vec<u32>, Vec<f64>, bool);
 
@@ -1111,7 +1115,7 @@ pub fn search<M: Metric>(
     }
     // Per relink: `None` when the deadline cut it, `Some(None)` when the path
     // held nothing better than its ends.
-    let relinks: Vec<Option<Option<(f64, Vec<u32>)>>> = elite
+    let relinks: Vec<Option<Relinked>> = elite
         .par_iter()
         .with_max_len(1)
         .map(|target| {
