@@ -39,12 +39,14 @@ pub(super) fn plan_median<M: Metric>(
     let k = pc
         .k_nearest
         .unwrap_or_else(|| auto_k(all.len(), p + fixed.len(), demand.len()));
-    let mut nl = pmedian::NearestLists::build(metric, demand, weights, &all, fixed.len(), k);
+    let mut nl =
+        pmedian::NearestLists::build_until(metric, demand, weights, &all, fixed.len(), k, deadline);
     let src = pmedian::Source::new(metric, demand, &all);
     let nf = fixed.len() as u32;
     progress.stage("local search");
+    let starts = STARTS;
     let found = pmedian::search(
-        &mut nl, &src, p, allowed, pc.seed, STARTS, SWAP_MOVES, deadline,
+        &mut nl, &src, p, allowed, pc.seed, starts, SWAP_MOVES, deadline,
     );
     let (mut set, mut cost) = (found.set, found.cost);
     let mut notes = vec![format!(
@@ -74,35 +76,67 @@ pub(super) fn plan_median<M: Metric>(
         );
         let bound_timed_out = Instant::now() >= deadline;
         // The relaxed solution is often near the optimum: search from it too.
-        if !lb.sites.is_empty() && lb.sites != set {
+        if !lb.sites.is_empty() && lb.sites != set && Instant::now() < deadline {
             let mut start = lb.sites.clone();
             if start.len() < p {
                 start.extend(set.iter().copied().filter(|j| !lb.sites.contains(j)));
                 start.truncate(p);
             }
-            let mut fs = pmedian::FastSwap::new(&nl, &src, allowed, &start);
-            fs.search(SWAP_MOVES, deadline);
-            if fs.cost() < cost {
-                cost = fs.cost();
-                set = fs.open_set();
-                notes.push("the Lagrangian relaxation's sites led to a better answer".into());
+            if let Some(mut fs) =
+                pmedian::FastSwap::new_until(&nl, &src, allowed, &start, Some(deadline))
+            {
+                fs.search(SWAP_MOVES, deadline);
+                if fs.cost() < cost {
+                    cost = fs.cost();
+                    set = fs.open_set();
+                    notes.push("the Lagrangian relaxation's sites led to a better answer".into());
+                }
             }
         }
-        notes.push(format!(
-            "lower bound: {} subgradient iterations{}",
-            lb.iters,
-            if bound_timed_out {
-                " (stopped at --time-limit: a longer limit may tighten it)"
-            } else {
-                ""
-            }
-        ));
+        notes.push(if lb.iters == 0 {
+            "lower bound: no subgradient iteration (--time-limit reached first): the relaxation with each point's multiplier at its second-nearest site".into()
+        } else {
+            format!(
+                "lower bound: {} subgradient iterations{}",
+                lb.iters,
+                if lb.capped {
+                    " (stopped where the lists it extends reached their memory cap of 40 million entries)"
+                } else if bound_timed_out {
+                    " (stopped at --time-limit: a longer limit may tighten it)"
+                } else {
+                    ""
+                }
+            )
+        });
         Some(lb.value.min(cost))
     } else {
         None
     };
-    if found.timed_out {
-        notes.push("local search stopped at the time limit".into());
+    if nl.cut > 0 || found.timed_out {
+        let mut cut = Vec::new();
+        if nl.cut > 0 {
+            cut.push(format!(
+                "the nearest-site lists of {} points were cut to {} sites",
+                nl.cut,
+                pmedian::SHORT_K
+            ));
+        }
+        if found.skipped > 0 {
+            cut.push(format!(
+                "{} of {} local-search starts were skipped",
+                found.skipped, starts
+            ));
+        }
+        if found.moves == 0 && found.starts <= 1 {
+            cut.push("the greedy answer was kept without a swap search".into());
+        } else if found.timed_out {
+            cut.push("the swap search stopped early".into());
+        }
+        notes.push(format!(
+            "p-median stopped at --time-limit ({} s): {}; the answer and bound are valid, a longer limit may improve them",
+            pc.time_limit.as_secs_f64(),
+            cut.join(", ")
+        ));
     }
     Chosen {
         set: set.into_iter().map(|j| j - nf).collect(),
