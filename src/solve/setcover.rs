@@ -1198,16 +1198,15 @@ impl Bounded for CoverTree<'_> {
             // Reduced-cost fixing against the incumbent.
             let lim = self.limit();
             let mut fixed = false;
-            for c in 0..p.n_cols() {
-                if !res.free[c] {
+            for ((st, &free), &rc) in state.iter_mut().zip(&res.free).zip(&self.sc.rc) {
+                if !free {
                     continue;
                 }
-                let rc = self.sc.rc[c];
                 if rc > 0.0 && l + rc > lim {
-                    state[c] = OUT;
+                    *st = OUT;
                     fixed = true;
                 } else if rc < 0.0 && l - rc > lim {
-                    state[c] = IN;
+                    *st = IN;
                     fixed = true;
                 }
             }
