@@ -364,12 +364,12 @@ impl PlanConfig {
             );
         }
         if self.exact {
-            if o != Objective::Coverage {
+            if !matches!(o, Objective::Coverage | Objective::MinSites) {
                 bail!(
-                    "{} proves optima for {} coverage only (for now): drop it or use {} coverage",
+                    "{} proves optima for {} coverage and min-sites only (for now), not {}: drop it or use one of those",
                     key("exact"),
                     key("objective"),
-                    key("objective")
+                    o.name()
                 );
             }
             if !self.bound {

@@ -698,6 +698,8 @@ fn exact_with_hostile_time_limits() {
     // Flags --exact cannot honour are refused by name.
     for extra in [
         &["--objective", "distance"][..],
+        &["--objective", "max-distance"][..],
+        &["--objective", "backup"][..],
         &["--no-bound"][..],
         &["--relocate", "1"][..],
         &["--aggregate", "5km"][..],
@@ -713,6 +715,113 @@ fn exact_with_hostile_time_limits() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{extra:?}: {err}");
         assert!(err.contains("--exact"), "{extra:?}: {err}");
+    }
+}
+
+/// `--exact --objective min-sites` on tiny instances with more candidates than
+/// the planner enumerates (existing sites in some): the fewest sites found by
+/// the enumeration written here, proven, gap 0.
+#[test]
+fn exact_min_sites_matches_exhaustive_search_on_tiny_instances() {
+    let mut ran = 0;
+    for seed in 0..6u64 {
+        let t = tiny(100 + seed, 30, (seed % 3) as usize);
+        // Wide enough that the optimum is a handful of sites (the enumeration stays cheap).
+        let km = 160.0;
+        let total: f64 = t.demand.iter().map(|d| d.weight).sum();
+        let target = [0.8, 0.9, 0.6][seed as usize % 3];
+        let need = target * total * (1.0 - 1e-12);
+        let all: Vec<usize> = (0..t.cands.len()).collect();
+        if covered(&t, &all, km) < need {
+            continue;
+        }
+        let want = (0..=t.cands.len())
+            .find(|&p| best_cover(&t, p, None, km) >= need)
+            .unwrap();
+        let pct = format!("{}%", target * 100.0);
+        let (r, code) = run_plan(
+            &t,
+            &[
+                "--radius",
+                "160km",
+                "--objective",
+                "min-sites",
+                "--target",
+                &pct,
+                "--exact",
+                "-q",
+            ],
+        );
+        assert_eq!(code, 0, "seed {seed}");
+        assert_eq!(
+            r["objective_value"]["value"].as_f64(),
+            Some(want as f64),
+            "seed {seed}"
+        );
+        assert_eq!(r["bound"]["proven"].as_bool(), Some(true), "seed {seed}");
+        assert_eq!(r["bound"]["value"].as_f64(), Some(want as f64));
+        assert_eq!(r["bound"]["gap"].as_f64(), Some(0.0));
+        ran += 1;
+    }
+    assert!(ran >= 4, "only {ran} reachable instances");
+}
+
+/// `--exact --objective min-sites` on every Chinese city at 200 km: 80% is
+/// proven at the HiGHS optimum (18 sites); 95% (optimum 33) cut short by
+/// small or hostile time limits keeps an honest bracket, bound <= 33 <=
+/// answer, and says whether it is proven.
+#[test]
+fn exact_min_sites_on_china_r200() {
+    let run = |target: &str, limit: &str| {
+        outpost()
+            .args(["plan", "--demand"])
+            .arg(data("china_cities.csv"))
+            .arg("--candidates")
+            .arg(data("china_cities.csv"))
+            .args(["--radius", "200km", "--objective", "min-sites"])
+            .args(["--target", target, "--exact", "--format", "json", "-q"])
+            .arg(format!("--time-limit={limit}"))
+            .timeout(std::time::Duration::from_secs(120))
+            .output()
+            .unwrap()
+    };
+    let out = run("80%", "60");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = json_of(&out.stdout);
+    assert_eq!(r["objective_value"]["value"].as_f64(), Some(18.0));
+    assert_eq!(r["bound"]["proven"].as_bool(), Some(true), "{}", r["bound"]);
+    assert_eq!(r["bound"]["value"].as_f64(), Some(18.0));
+    for v in ["0", "-1", "nan", "abc", "1e-9", "0.001", "0.5", "3"] {
+        let out = run("95%", v);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{v}: {err}");
+        match out.status.code() {
+            Some(2) => assert!(err.contains("--time-limit"), "{v}: {err}"),
+            Some(0) => {
+                let r = json_of(&out.stdout);
+                let b = &r["bound"];
+                let sites = r["objective_value"]["value"].as_f64().unwrap();
+                let bound = b["value"].as_f64().unwrap();
+                assert!(bound <= 33.0 && sites >= 33.0, "{v}: {sites} sites, {b}");
+                assert!(r["coverage"]["covered_fraction"].as_f64().unwrap() >= 0.95 - 1e-12);
+                match b["proven"].as_bool() {
+                    Some(true) => assert_eq!((sites, bound), (33.0, 33.0), "{v}: {b}"),
+                    Some(false) => {
+                        assert!(b["gap"].as_f64().unwrap() > 0.0, "{v}: {b}");
+                        assert!(
+                            b["method"].as_str().unwrap().contains("not proven"),
+                            "{v}: {b}"
+                        );
+                    }
+                    None => panic!("{v}: no proven field: {b}"),
+                }
+            }
+            c => panic!("{v}: exit {c:?}: {err}"),
+        }
     }
 }
 

@@ -10,8 +10,9 @@ use crate::solve::setcover::{self, Settings};
 use std::time::Instant;
 
 /// Fewest sites reaching `--target`: exhaustive search on tiny instances,
-/// otherwise the set-covering heuristic with its Lagrangian lower bound. An
-/// unreachable target is a failed plan, with the reason as its first note.
+/// otherwise the set-covering heuristic with its Lagrangian lower bound, and
+/// with `--exact` the branch and bound that proves it. An unreachable target
+/// is a failed plan, with the reason as its first note.
 pub(super) fn plan_min_sites(
     model: &CoverageModel,
     allowed: &[bool],
@@ -51,7 +52,7 @@ pub(super) fn plan_min_sites(
             return Chosen {
                 set,
                 bound: Some(BoundReport {
-                    proven: None,
+                    proven: pc.exact.then_some(true),
                     value: n,
                     gap: 0.0,
                     method: "exhaustive search (proven optimal)".into(),
@@ -67,23 +68,46 @@ pub(super) fn plan_min_sites(
         deadline,
         with_bound: pc.bound,
     };
-    match setcover::solve(model, allowed, need, &settings) {
-        Some(ms) => Chosen {
-            bound: Some(BoundReport {
-                proven: None,
-                value: ms.lower_bound as f64,
-                gap: 0.0,
-                method: if ms.lower_bound == ms.chosen.len() {
+    let found = if pc.exact {
+        progress.stage("branch and bound");
+        setcover::solve_exact(model, allowed, need, &settings)
+    } else {
+        setcover::solve(model, allowed, need, &settings)
+    };
+    match found {
+        Some(ms) => {
+            let proven = ms.lower_bound == ms.chosen.len();
+            let mut notes = Vec::new();
+            let method = match &ms.proof {
+                Some(proof) => {
+                    notes.push(format!(
+                        "branch and bound: {} nodes; {} sites fixed open and {} closed at the root by reduced costs",
+                        proof.nodes, proof.root_fixed.0, proof.root_fixed.1
+                    ));
+                    if proof.proven {
+                        "Lagrangian branch and bound on the set cover: proven optimal".into()
+                    } else {
+                        "Lagrangian branch and bound on the set cover: not proven, stopped at --time-limit (smallest bound of the open nodes, rounded up)".into()
+                    }
+                }
+                None if proven => {
                     "Lagrangian dual of the set cover, rounded up (proven optimal)".into()
-                } else {
-                    "Lagrangian dual of the set cover, rounded up (the LP bound)".into()
-                },
-                achieved: 0.0,
-            }),
-            set: ms.chosen,
-            passed: true,
-            notes: Vec::new(),
-        },
+                }
+                None => "Lagrangian dual of the set cover, rounded up (the LP bound)".into(),
+            };
+            Chosen {
+                bound: Some(BoundReport {
+                    proven: ms.proof.as_ref().map(|p| p.proven),
+                    value: ms.lower_bound as f64,
+                    gap: 0.0,
+                    method,
+                    achieved: 0.0,
+                }),
+                set: ms.chosen,
+                passed: true,
+                notes,
+            }
+        }
         None => {
             let reachable = model.fixed_weight + model.coverable_weight();
             let quick = Settings {

@@ -105,10 +105,12 @@ impl Ord for Node {
     }
 }
 
-/// Candidate states: closed for good, free, open for good.
-const OUT: i8 = -1;
-const FREE: i8 = 0;
-const IN: i8 = 1;
+/// Variable states: closed for good, free, open for good.
+pub(crate) const OUT: i8 = -1;
+/// Free: the search decides.
+pub(crate) const FREE: i8 = 0;
+/// Open for good.
+pub(crate) const IN: i8 = 1;
 
 struct Search<'a> {
     m: &'a CoverageModel,
@@ -127,7 +129,7 @@ struct Search<'a> {
 }
 
 /// How a node ended.
-enum Outcome {
+pub(crate) enum Outcome {
     /// Its bound fell below the cut-off (or it cannot be feasible).
     Pruned,
     /// Solved exactly at the node.
@@ -242,7 +244,7 @@ impl<'a> Search<'a> {
 
     /// Computes a node's bound with warm-started subgradient, fixing
     /// candidates by reduced costs in `state`.
-    fn node(
+    fn bound_node(
         &mut self,
         state: &mut [i8],
         mu_start: &[f32],
@@ -481,6 +483,24 @@ impl<'a> Search<'a> {
             // Children start near where this node's steps ended.
             theta: (theta * 4.0).clamp(0.05, 1.0),
         }
+    }
+}
+
+impl Bounded for Search<'_> {
+    fn node(
+        &mut self,
+        count: u64,
+        state: &mut [i8],
+        mu: &[f32],
+        theta: f64,
+        deadline: Instant,
+    ) -> Outcome {
+        self.count = count;
+        self.bound_node(state, mu, theta, deadline)
+    }
+
+    fn cutoff(&self) -> f64 {
+        Search::cutoff(self)
     }
 }
 
@@ -754,7 +774,7 @@ pub fn solve(
         }
     }
     let mu0: Vec<f32> = covered.iter().map(|&c| if c { 0.0 } else { 1.0 }).collect();
-    let mut root: Vec<i8> = (0..n)
+    let root: Vec<i8> = (0..n)
         .map(|j| {
             if allowed[j] && !m.rows_of(j).is_empty() {
                 FREE
@@ -763,18 +783,85 @@ pub fn solve(
             }
         })
         .collect();
-    let mut nodes = 1u64;
-    let mut heap: BinaryHeap<Node> = BinaryHeap::new();
-    let mut seq = 0u64;
-    let mut global = f64::INFINITY;
-    let out = s.node(&mut root, &mu0, 1.0, deadline);
+    let tree = branch_and_bound(&mut s, root, &mu0, 1.0, deadline);
     let root_fixed = (
-        root.iter().filter(|&&x| x == IN).count(),
-        root.iter()
+        tree.root.iter().filter(|&&x| x == IN).count(),
+        tree.root
+            .iter()
             .enumerate()
             .filter(|&(j, &x)| x == OUT && allowed[j] && !m.rows_of(j).is_empty())
             .count(),
     );
+    let bound = if tree.proven {
+        // Integer weights: no plan covers a whole unit more. Otherwise every node
+        // left was within the tolerance.
+        if integral { s.best } else { s.cutoff() }
+    } else {
+        tree.open_bound.max(s.best).min(coverable)
+    };
+    ExactResult {
+        set: s.best_set,
+        value: s.best,
+        bound,
+        proven: tree.proven,
+        integral,
+        nodes: tree.nodes,
+        root_fixed,
+    }
+}
+
+/// A problem [`branch_and_bound`] can search. Bounds are in *max form*: a node
+/// can hold an answer better than the incumbent only if its bound is at least
+/// [`Bounded::cutoff`] (a minimisation problem gives its bounds negated).
+pub(crate) trait Bounded {
+    /// Bounds the node whose variables are fixed as in `state` (the `count`-th
+    /// node bounded, 1 for the root), starting from the multipliers `mu` and
+    /// the step scale `theta`; fixings it proves are written into `state` and
+    /// hold for the node's whole subtree. Better answers found on the way
+    /// become the incumbent.
+    fn node(
+        &mut self,
+        count: u64,
+        state: &mut [i8],
+        mu: &[f32],
+        theta: f64,
+        deadline: Instant,
+    ) -> Outcome;
+    /// The bound a node must reach to hold a better answer than the incumbent.
+    fn cutoff(&self) -> f64;
+}
+
+/// What [`branch_and_bound`] ends with.
+pub(crate) struct Tree {
+    /// Nodes bounded, the root included.
+    pub(crate) nodes: u64,
+    /// Whether every node was bounded or pruned (no deadline stop).
+    pub(crate) proven: bool,
+    /// With a deadline stop, the largest bound of the nodes left open (max
+    /// form); `-inf` otherwise.
+    pub(crate) open_bound: f64,
+    /// The root's state after the fixings its bound proved.
+    pub(crate) root: Vec<i8>,
+}
+
+/// Best-bound-first branch and bound over binary variables, from the state
+/// `root` (each variable [`FREE`], [`IN`] or [`OUT`]) and the multipliers
+/// `mu0`: nodes are taken largest bound first (ties to the oldest), each
+/// bounded by `p`, and split on the variable it names, open child first.
+/// Ends when no open node can beat the incumbent or at `deadline`.
+pub(crate) fn branch_and_bound<P: Bounded>(
+    p: &mut P,
+    mut root: Vec<i8>,
+    mu0: &[f32],
+    theta0: f64,
+    deadline: Instant,
+) -> Tree {
+    let n = root.len();
+    let mut nodes = 1u64;
+    let mut heap: BinaryHeap<Node> = BinaryHeap::new();
+    let mut seq = 0u64;
+    let mut global = f64::NEG_INFINITY;
+    let out = p.node(1, &mut root, mu0, theta0, deadline);
     let mut push = |heap: &mut BinaryHeap<Node>, o: Outcome, fix: &[(u32, bool)], parent: f64| {
         if let Outcome::Branch {
             bound,
@@ -804,7 +891,7 @@ pub fn solve(
     let mut state = root.clone();
     let mut timed_out = false;
     while let Some(node) = heap.pop() {
-        if node.bound < s.cutoff() {
+        if node.bound < p.cutoff() {
             // Every other open node is below this one.
             heap.clear();
             break;
@@ -819,22 +906,17 @@ pub fn solve(
             state[j as usize] = if val { IN } else { OUT };
         }
         nodes += 1;
-        s.count = nodes;
-        let o = s.node(&mut state, &node.mu, node.theta, deadline);
+        let o = p.node(nodes, &mut state, &node.mu, node.theta, deadline);
         // Fixings found at the node hold for its subtree: record them in the children.
         let fix: Vec<(u32, bool)> = (0..n)
             .filter(|&j| state[j] != root[j])
             .map(|j| (j as u32, state[j] == IN))
             .collect();
-        if let Outcome::Branch { .. } = o
+        if let Outcome::Branch { bound, .. } = &o
             && Instant::now() >= deadline
         {
             timed_out = true;
-            let b = match &o {
-                Outcome::Branch { bound, .. } => bound.min(node.bound),
-                _ => unreachable!("matched above"),
-            };
-            global = b;
+            global = bound.min(node.bound);
             break;
         }
         push(&mut heap, o, &fix, node.bound);
@@ -843,22 +925,15 @@ pub fn solve(
         .iter()
         .map(|n| n.bound)
         .fold(f64::NEG_INFINITY, f64::max);
-    let proven = !timed_out;
-    let bound = if proven {
-        // Integer weights: no plan covers a whole unit more. Otherwise every node
-        // left was within the tolerance.
-        if integral { s.best } else { s.cutoff() }
-    } else {
-        global.max(open_max).max(s.best).min(coverable)
-    };
-    ExactResult {
-        set: s.best_set,
-        value: s.best,
-        bound,
-        proven,
-        integral,
+    Tree {
         nodes,
-        root_fixed,
+        proven: !timed_out,
+        open_bound: if timed_out {
+            global.max(open_max)
+        } else {
+            f64::NEG_INFINITY
+        },
+        root,
     }
 }
 

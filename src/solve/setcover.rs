@@ -35,9 +35,11 @@
 //! Every loop is bounded by counts, never by time; the deadline only stops
 //! work early.
 
+use super::exact::{Bounded, FREE, IN, OUT, Outcome, branch_and_bound};
 use super::mclp::SplitMix;
 use crate::coverage::CoverageModel;
 use rayon::prelude::*;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Local search restarts.
@@ -73,6 +75,19 @@ pub struct Cover {
     pub lower_bound: usize,
     /// The Lagrangian bound before rounding up.
     pub dual: f64,
+    /// What the exact search found ([`solve_exact`] only).
+    pub proof: Option<Proof>,
+}
+
+/// The outcome of [`solve_exact`]'s search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Proof {
+    /// Whether no cover with fewer sites exists (`lower_bound` is then the count).
+    pub proven: bool,
+    /// Nodes whose bound was computed (0 when the heuristic's bound already proved it).
+    pub nodes: u64,
+    /// Columns of the shrunk instance fixed at the root (open, closed).
+    pub root_fixed: (usize, usize),
 }
 
 /// The shrunk instance in local indices.
@@ -274,19 +289,90 @@ fn drop_implied_rows(p: Inst) -> Inst {
     }
 }
 
-/// The relaxed problem at `u`: its value, and the site and row choices.
-fn relaxed(p: &Inst, u: &[f64], x: &mut [bool], y: &mut [f64], order: &mut Vec<u32>) -> f64 {
+/// What is left to decide at a node of the exact search (the whole instance
+/// at the root): columns fixed open, columns still free, rows left to cover.
+struct Residual {
+    /// Columns fixed open, ascending.
+    open: Vec<u32>,
+    /// Whether each column is still free.
+    free: Vec<bool>,
+    /// Rows no open column covers that some free column does.
+    active: Vec<bool>,
+    /// Weight still to cover (for a full cover, every active row).
+    need: f64,
+}
+
+impl Residual {
+    /// Nothing fixed: the whole instance.
+    fn root(p: &Inst) -> Residual {
+        Residual {
+            open: Vec::new(),
+            free: vec![true; p.n_cols()],
+            active: vec![true; p.n_rows()],
+            need: p.need,
+        }
+    }
+
+    /// Whether the open columns already reach the target.
+    fn complete(&self, p: &Inst) -> bool {
+        if p.full {
+            !self.active.iter().any(|&a| a)
+        } else {
+            self.need <= 0.0
+        }
+    }
+}
+
+/// Buffers of the relaxed problem: site choices, row choices, the row order
+/// of the knapsack and the columns' reduced costs.
+struct Scratch {
+    x: Vec<bool>,
+    y: Vec<f64>,
+    order: Vec<u32>,
+    rc: Vec<f64>,
+}
+
+impl Scratch {
+    fn new(p: &Inst) -> Scratch {
+        Scratch {
+            x: vec![false; p.n_cols()],
+            y: vec![0.0; p.n_rows()],
+            order: Vec::new(),
+            rc: vec![0.0; p.n_cols()],
+        }
+    }
+}
+
+/// The relaxed problem at `u` on what is left: its value (beyond the open
+/// columns), the site and row choices, and each free column's reduced cost.
+fn relaxed(p: &Inst, res: &Residual, u: &[f64], sc: &mut Scratch) -> f64 {
     let mut value = 0.0;
-    for (c, xc) in x.iter_mut().enumerate() {
-        let red = 1.0 - p.rows(c).iter().map(|&r| u[r as usize]).sum::<f64>();
-        *xc = red < 0.0;
-        if *xc {
+    for c in 0..p.n_cols() {
+        sc.x[c] = false;
+        if !res.free[c] {
+            sc.rc[c] = 0.0;
+            continue;
+        }
+        let red = 1.0
+            - p.rows(c)
+                .iter()
+                .filter(|&&r| res.active[r as usize])
+                .map(|&r| u[r as usize])
+                .sum::<f64>();
+        sc.rc[c] = red;
+        if red < 0.0 {
+            sc.x[c] = true;
             value += red;
         }
     }
+    sc.y.iter_mut().for_each(|v| *v = 0.0);
     if p.full {
-        y.iter_mut().for_each(|v| *v = 1.0);
-        value += u.iter().sum::<f64>();
+        for (r, &a) in res.active.iter().enumerate() {
+            if a {
+                sc.y[r] = 1.0;
+                value += u[r];
+            }
+        }
     } else {
         // Cheapest weight first: u_r / w_r ascending, ties by row.
         // (Rows of no weight never help the target: last.)
@@ -297,21 +383,21 @@ fn relaxed(p: &Inst, u: &[f64], x: &mut [bool], y: &mut [f64], order: &mut Vec<u
                 f64::INFINITY
             }
         };
-        order.clear();
-        order.extend(0..p.n_rows() as u32);
-        order.sort_unstable_by(|&a, &b| {
+        sc.order.clear();
+        sc.order
+            .extend((0..p.n_rows() as u32).filter(|&r| res.active[r as usize]));
+        sc.order.sort_unstable_by(|&a, &b| {
             let (a, b) = (a as usize, b as usize);
             key(a).total_cmp(&key(b)).then(a.cmp(&b))
         });
-        y.iter_mut().for_each(|v| *v = 0.0);
-        let mut left = p.need;
-        for &r in order.iter() {
+        let mut left = res.need;
+        for &r in sc.order.iter() {
             if left <= 0.0 {
                 break;
             }
             let r = r as usize;
             let f = if p.w[r] <= left { 1.0 } else { left / p.w[r] };
-            y[r] = f;
+            sc.y[r] = f;
             left -= f * p.w[r];
             value += f * u[r];
         }
@@ -319,68 +405,113 @@ fn relaxed(p: &Inst, u: &[f64], x: &mut [bool], y: &mut [f64], order: &mut Vec<u
     value
 }
 
-/// Greedy cover by Lagrangian cost per covered row (or weight), then
-/// redundancy removal; ties by column.
-fn greedy(p: &Inst, u: &[f64]) -> Vec<u32> {
-    let (nc, nr) = (p.n_cols(), p.n_rows());
-    let mut covered = vec![false; nr];
-    let mut gamma: Vec<f64> = (0..nc)
-        .map(|c| 1.0 - p.rows(c).iter().map(|&r| u[r as usize]).sum::<f64>())
-        .collect();
-    let mut mu: Vec<f64> = (0..nc)
-        .map(|c| {
-            if p.full {
-                p.rows(c).len() as f64
-            } else {
-                p.rows(c).iter().map(|&r| p.w[r as usize]).sum()
+/// The subgradient of the relaxed choice in `sc` (row choice minus cover, on
+/// the active rows, projected where a zero multiplier would go negative) into
+/// `s`; returns its squared norm.
+fn direction(p: &Inst, res: &Residual, u: &[f64], sc: &Scratch, s: &mut [f64]) -> f64 {
+    s.iter_mut().zip(&sc.y).for_each(|(s, y)| *s = *y);
+    for (c, &open) in sc.x.iter().enumerate() {
+        if open {
+            for &r in p.rows(c) {
+                s[r as usize] -= 1.0;
             }
-        })
-        .collect();
-    let mut got = 0.0;
-    let mut left = nr;
-    let mut set = Vec::new();
-    let done = |got: f64, left: usize| {
-        if p.full { left == 0 } else { got >= p.need }
+        }
+    }
+    let mut norm = 0.0;
+    for (r, (sr, ur)) in s.iter_mut().zip(u).enumerate() {
+        if !res.active[r] || (*ur <= 0.0 && *sr < 0.0) {
+            *sr = 0.0;
+        }
+        norm += *sr * *sr;
+    }
+    norm
+}
+
+/// Greedy cover by Lagrangian cost per covered row (or weight), from the
+/// open columns of `res` and adding only free ones, then redundancy removal;
+/// ties by column. Empty when the free columns cannot complete it.
+fn greedy(p: &Inst, u: &[f64], res: &Residual) -> Vec<u32> {
+    let (nc, nr) = (p.n_cols(), p.n_rows());
+    let mut g = Greedy {
+        covered: vec![false; nr],
+        gamma: (0..nc)
+            .map(|c| 1.0 - p.rows(c).iter().map(|&r| u[r as usize]).sum::<f64>())
+            .collect(),
+        mu: (0..nc)
+            .map(|c| {
+                if !res.free[c] {
+                    0.0
+                } else if p.full {
+                    p.rows(c).len() as f64
+                } else {
+                    p.rows(c).iter().map(|&r| p.w[r as usize]).sum()
+                }
+            })
+            .collect(),
+        got: 0.0,
+        left: nr,
+        set: Vec::new(),
     };
-    while !done(got, left) {
-        let rest = p.need - got;
+    for &c in &res.open {
+        g.take(p, u, res, c as usize);
+    }
+    while !(if p.full { g.left == 0 } else { g.got >= p.need }) {
+        let rest = p.need - g.got;
         let mut best = (f64::INFINITY, usize::MAX);
         for c in 0..nc {
-            if mu[c] <= 0.0 {
+            let mu = g.mu[c];
+            if mu <= 0.0 {
                 continue;
             }
-            let m = if p.full { mu[c] } else { mu[c].min(rest) };
-            let s = if gamma[c] > 0.0 {
-                gamma[c] / m
-            } else {
-                gamma[c] * m
-            };
+            let m = if p.full { mu } else { mu.min(rest) };
+            let gamma = g.gamma[c];
+            let s = if gamma > 0.0 { gamma / m } else { gamma * m };
             if s < best.0 {
                 best = (s, c);
             }
         }
-        let c = best.1;
-        if c == usize::MAX {
-            break;
+        if best.1 == usize::MAX {
+            return Vec::new();
         }
-        set.push(c as u32);
+        g.take(p, u, res, best.1);
+    }
+    let mut set = g.set;
+    drop_redundant(p, &mut set, u);
+    set
+}
+
+/// The state of [`greedy`]: rows covered, each column's Lagrangian cost and
+/// what it would still cover, the weight and rows so far.
+struct Greedy {
+    covered: Vec<bool>,
+    gamma: Vec<f64>,
+    mu: Vec<f64>,
+    got: f64,
+    left: usize,
+    set: Vec<u32>,
+}
+
+impl Greedy {
+    fn take(&mut self, p: &Inst, u: &[f64], res: &Residual, c: usize) {
+        self.set.push(c as u32);
+        self.mu[c] = 0.0;
         for &r in p.rows(c) {
             let r = r as usize;
-            if covered[r] {
+            if self.covered[r] {
                 continue;
             }
-            covered[r] = true;
-            left -= 1;
-            got += p.w[r];
+            self.covered[r] = true;
+            self.left -= 1;
+            self.got += p.w[r];
             let gain = if p.full { 1.0 } else { p.w[r] };
             for &k in p.cols(r) {
-                mu[k as usize] -= gain;
-                gamma[k as usize] += u[r];
+                if res.free[k as usize] {
+                    self.mu[k as usize] -= gain;
+                }
+                self.gamma[k as usize] += u[r];
             }
         }
     }
-    drop_redundant(p, &mut set, u);
-    set
 }
 
 /// Removes sites not needed for the target: the largest Lagrangian cost
@@ -436,7 +567,7 @@ fn subgradient(
     iters: usize,
     deadline: Instant,
 ) -> (f64, Vec<f64>, Vec<u32>) {
-    let (nc, nr) = (p.n_cols(), p.n_rows());
+    let nr = p.n_rows();
     // Start: each row gets its share of the cheapest site per unit covered.
     let mut u: Vec<f64> = (0..nr)
         .map(|r| {
@@ -453,9 +584,8 @@ fn subgradient(
                 .fold(f64::INFINITY, f64::min)
         })
         .collect();
-    let mut x = vec![false; nc];
-    let mut y = vec![0.0; nr];
-    let mut order = Vec::new();
+    let root = Residual::root(p);
+    let mut sc = Scratch::new(p);
     let mut best = (f64::NEG_INFINITY, u.clone());
     let mut lambda = 2.0;
     let mut s = vec![0.0; nr];
@@ -464,7 +594,7 @@ fn subgradient(
         if Instant::now() >= deadline {
             break;
         }
-        let l = relaxed(p, &u, &mut x, &mut y, &mut order);
+        let l = relaxed(p, &root, &u, &mut sc);
         if l > best.0 + 1e-9 * l.abs() {
             best = (l, u.clone());
             since = 0;
@@ -480,7 +610,7 @@ fn subgradient(
             break; // proven optimal
         }
         if it % GREEDY_EVERY == GREEDY_EVERY - 1 {
-            let g = greedy(p, &u);
+            let g = greedy(p, &u, &root);
             if g.len() < best_cover.len() {
                 best_cover = g;
             }
@@ -488,20 +618,7 @@ fn subgradient(
         if lambda < 2e-4 {
             break;
         }
-        s.iter_mut().zip(&y).for_each(|(s, y)| *s = *y);
-        for (c, &open) in x.iter().enumerate() {
-            if open {
-                for &r in p.rows(c) {
-                    s[r as usize] -= 1.0;
-                }
-            }
-        }
-        for (sr, ur) in s.iter_mut().zip(&u) {
-            if *ur <= 0.0 && *sr < 0.0 {
-                *sr = 0.0;
-            }
-        }
-        let norm: f64 = s.iter().map(|v| v * v).sum();
+        let norm = direction(p, &root, &u, &sc, &mut s);
         if norm <= 0.0 {
             // The relaxed choice is feasible at equal cost: u is optimal.
             break;
@@ -748,26 +865,17 @@ impl<'a> Search<'a> {
     }
 }
 
-/// Finds few sites covering at least `need` weight of the model's rows (all
-/// of the coverable weight when `need` is that). `None` when even every
-/// allowed candidate falls short.
-pub fn solve(m: &CoverageModel, allowed: &[bool], need: f64, s: &Settings) -> Option<Cover> {
-    if need <= 0.0 {
-        return Some(Cover {
-            chosen: Vec::new(),
-            lower_bound: 0,
-            dual: 0.0,
-        });
-    }
-    let p = shrink(m, allowed, need)?;
+/// The heuristic on a shrunk instance: the best cover, the Lagrangian bound
+/// and its multipliers.
+fn heuristic(p: &Inst, s: &Settings) -> (Vec<u32>, f64, Vec<f64>) {
     let zero = vec![0.0; p.n_rows()];
-    let start = greedy(&p, &zero);
+    let start = greedy(p, &zero, &Residual::root(p));
     let iters = if s.with_bound { MAX_ITERS } else { 300 };
-    let (dual, u, mut cover) = subgradient(&p, start, iters, s.deadline);
+    let (dual, u, mut cover) = subgradient(p, start, iters, s.deadline);
     let lb = (dual - 1e-6).ceil().max(1.0) as usize;
     if cover.len() > lb {
-        let g = greedy(&p, &u);
-        if g.len() < cover.len() {
+        let g = greedy(p, &u, &Residual::root(p));
+        if !g.is_empty() && g.len() < cover.len() {
             cover = g;
         }
         let steps = (STEPS_PER_SITE * cover.len()).clamp(STEPS_RANGE.0, STEPS_RANGE.1);
@@ -775,7 +883,7 @@ pub fn solve(m: &CoverageModel, allowed: &[bool], need: f64, s: &Settings) -> Op
             .into_par_iter()
             .map(|k| {
                 let mut rng = SplitMix(s.seed ^ (k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-                let mut search = Search::new(&p, &cover);
+                let mut search = Search::new(p, &cover);
                 search.run(steps, &mut rng, s.deadline)
             })
             .collect();
@@ -786,13 +894,381 @@ pub fn solve(m: &CoverageModel, allowed: &[bool], need: f64, s: &Settings) -> Op
         }
     }
     debug_assert!(p.feasible(&cover));
+    (cover, dual, u)
+}
+
+/// The answer in candidate indices, ascending.
+fn candidates_of(p: &Inst, cover: &[u32]) -> Vec<u32> {
     let mut chosen: Vec<u32> = cover.iter().map(|&c| p.col_cand[c as usize]).collect();
     chosen.sort_unstable();
+    chosen
+}
+
+/// Finds few sites covering at least `need` weight of the model's rows (all
+/// of the coverable weight when `need` is that). `None` when even every
+/// allowed candidate falls short.
+pub fn solve(m: &CoverageModel, allowed: &[bool], need: f64, s: &Settings) -> Option<Cover> {
+    if need <= 0.0 {
+        return Some(Cover {
+            chosen: Vec::new(),
+            lower_bound: 0,
+            dual: 0.0,
+            proof: None,
+        });
+    }
+    let p = shrink(m, allowed, need)?;
+    let (cover, dual, _) = heuristic(&p, s);
+    let lb = (dual - 1e-6).ceil().max(1.0) as usize;
     Some(Cover {
-        lower_bound: lb.min(chosen.len()),
-        chosen,
+        lower_bound: lb.min(cover.len()),
+        chosen: candidates_of(&p, &cover),
         dual,
+        proof: None,
     })
+}
+
+/// The fewest sites, proven: the heuristic's answer, then branch and bound on
+/// the set-covering Lagrangian until no smaller cover can exist or
+/// `s.deadline`. `None` when even every allowed candidate falls short.
+///
+/// # Algorithm
+/// Each node fixes some columns of the shrunk instance open or closed; its
+/// bound is the Lagrangian relaxation above on what is left (rows the open
+/// columns do not cover, the weight still to reach), with the multipliers
+/// re-optimised by subgradient from the parent's. A cover smaller than the
+/// incumbent's `k` sites has at most `k - 1`, so a node whose bound exceeds
+/// `k - 1` is pruned, and a free column whose forced opening (closing) would
+/// push the bound above `k - 1` by its reduced cost is closed (opened) for the
+/// node's subtree. A row only one free column can still cover opens it, as
+/// does a column without which the target is out of reach. The greedy of the
+/// heuristic, run on each node's multipliers, finds smaller covers. Nodes are
+/// taken best bound first by [`branch_and_bound`], branching on the column
+/// the relaxed choices of the node disagree on most.
+pub fn solve_exact(m: &CoverageModel, allowed: &[bool], need: f64, s: &Settings) -> Option<Cover> {
+    if need <= 0.0 {
+        return Some(Cover {
+            chosen: Vec::new(),
+            lower_bound: 0,
+            dual: 0.0,
+            proof: Some(Proof {
+                proven: true,
+                nodes: 0,
+                root_fixed: (0, 0),
+            }),
+        });
+    }
+    let p = shrink(m, allowed, need)?;
+    let (cover, dual, u) = heuristic(&p, s);
+    Some(exact_from(&p, cover, dual, &u, s.deadline))
+}
+
+/// The branch and bound of [`solve_exact`] from the cover `start` and the
+/// multipliers `u` of the bound `dual`.
+fn exact_from(p: &Inst, start: Vec<u32>, dual: f64, u: &[f64], deadline: Instant) -> Cover {
+    let lb0 = (dual - 1e-6).ceil().max(1.0) as usize;
+    if start.len() <= lb0 {
+        return Cover {
+            lower_bound: start.len(),
+            chosen: candidates_of(p, &start),
+            dual,
+            proof: Some(Proof {
+                proven: true,
+                nodes: 0,
+                root_fixed: (0, 0),
+            }),
+        };
+    }
+    let mut tree = CoverTree {
+        p,
+        best: start,
+        sc: Scratch::new(p),
+        s: vec![0.0; p.n_rows()],
+        xbar: vec![0.0; p.n_cols()],
+    };
+    let mu0: Vec<f32> = u.iter().map(|&v| v as f32).collect();
+    let t = branch_and_bound(&mut tree, vec![FREE; p.n_cols()], &mu0, 1.0, deadline);
+    let best = tree.best;
+    let lower_bound = if t.proven {
+        best.len()
+    } else {
+        // The smallest bound of the open nodes (a count: rounded up).
+        let open = (-t.open_bound - FIX_EPS).ceil();
+        let open = if open.is_finite() {
+            open.max(0.0) as usize
+        } else {
+            0
+        };
+        open.max(lb0).min(best.len())
+    };
+    Cover {
+        lower_bound,
+        chosen: candidates_of(p, &best),
+        dual,
+        proof: Some(Proof {
+            proven: t.proven || lower_bound == best.len(),
+            nodes: t.nodes,
+            root_fixed: (
+                t.root.iter().filter(|&&x| x == IN).count(),
+                t.root.iter().filter(|&&x| x == OUT).count(),
+            ),
+        }),
+    }
+}
+
+/// Slack on the bound for rounding in its sums: a node can hold a cover of
+/// `k - 1` sites only if its bound is at most `k - 1 + FIX_EPS`.
+const FIX_EPS: f64 = 1e-6;
+/// Subgradient iterations at the root of the exact search (warm-started from the heuristic's).
+const ROOT_ITERS: usize = 1000;
+/// Subgradient iterations at any other node.
+const NODE_ITERS: usize = 150;
+/// Iterations without a better bound before a node's step is halved.
+const NODE_PATIENCE: usize = 10;
+/// Smallest step scale before a node stops iterating.
+const MIN_THETA: f64 = 1e-4;
+
+/// The set-covering Lagrangian as [`Bounded`] for [`branch_and_bound`];
+/// variables are the shrunk instance's columns, bounds are negated counts.
+struct CoverTree<'a> {
+    p: &'a Inst,
+    /// The incumbent: the smallest cover found so far.
+    best: Vec<u32>,
+    sc: Scratch,
+    /// Subgradient.
+    s: Vec<f64>,
+    /// Running average of the relaxed site choices at a node.
+    xbar: Vec<f64>,
+}
+
+impl CoverTree<'_> {
+    /// The largest bound a node holding a smaller cover than the incumbent can have.
+    fn limit(&self) -> f64 {
+        self.best.len() as f64 - 1.0 + FIX_EPS
+    }
+
+    /// Makes `set` the incumbent if it is a smaller cover.
+    fn offer(&mut self, set: Vec<u32>) {
+        if set.len() < self.best.len() && self.p.feasible(&set) {
+            self.best = set;
+        }
+    }
+
+    /// The residual problem of `state`, opening the columns it cannot do
+    /// without (and marking them in `state`); `None` when it cannot reach the target.
+    fn residual(&self, state: &mut [i8]) -> Option<Residual> {
+        let p = self.p;
+        let (nc, nr) = (p.n_cols(), p.n_rows());
+        loop {
+            let mut covered = vec![false; nr];
+            let mut got = 0.0;
+            for c in (0..nc).filter(|&c| state[c] == IN) {
+                for &r in p.rows(c) {
+                    if !covered[r as usize] {
+                        covered[r as usize] = true;
+                        got += p.w[r as usize];
+                    }
+                }
+            }
+            // Free columns of each uncovered row: how many, and the last one.
+            let mut active = vec![false; nr];
+            let mut sole = vec![0.0; nc];
+            let mut avail = 0.0;
+            let mut changed = false;
+            for r in 0..nr {
+                if covered[r] {
+                    continue;
+                }
+                let mut n = 0;
+                let mut last = 0;
+                for &c in p.cols(r) {
+                    if state[c as usize] == FREE {
+                        n += 1;
+                        last = c as usize;
+                    }
+                }
+                match n {
+                    0 if p.full => return None,
+                    0 => {}
+                    1 if p.full => {
+                        state[last] = IN;
+                        changed = true;
+                    }
+                    _ => {
+                        if n == 1 {
+                            sole[last] += p.w[r];
+                        }
+                        active[r] = true;
+                        avail += p.w[r];
+                    }
+                }
+            }
+            let need = if p.full { 0.0 } else { p.need - got };
+            if !p.full && need > 0.0 {
+                if avail < need {
+                    return None;
+                }
+                for c in 0..nc {
+                    if state[c] == FREE && sole[c] > 0.0 && avail - sole[c] < need {
+                        state[c] = IN;
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                let open = (0..nc as u32)
+                    .filter(|&c| state[c as usize] == IN)
+                    .collect();
+                let free: Vec<bool> = state.iter().map(|&x| x == FREE).collect();
+                if !p.full && need <= 0.0 {
+                    active.iter_mut().for_each(|a| *a = false);
+                }
+                return Some(Residual {
+                    open,
+                    free,
+                    active,
+                    need,
+                });
+            }
+        }
+    }
+}
+
+impl Bounded for CoverTree<'_> {
+    fn cutoff(&self) -> f64 {
+        -self.limit()
+    }
+
+    fn node(
+        &mut self,
+        count: u64,
+        state: &mut [i8],
+        mu: &[f32],
+        theta0: f64,
+        deadline: Instant,
+    ) -> Outcome {
+        let p = self.p;
+        let (max_iters, patience) = if count == 1 {
+            (ROOT_ITERS, PATIENCE)
+        } else {
+            (NODE_ITERS, NODE_PATIENCE)
+        };
+        let mut u: Vec<f64> = mu.iter().map(|&v| f64::from(v)).collect();
+        let mut best_u = u.clone();
+        let mut best_l = f64::NEG_INFINITY;
+        let mut theta = theta0;
+        let mut since = 0;
+        self.xbar.iter_mut().for_each(|x| *x = 0.0);
+        let mut res = Residual::root(p);
+        let mut refresh = true;
+        let mut it = 0;
+        loop {
+            if refresh {
+                refresh = false;
+                let Some(r) = self.residual(state) else {
+                    return Outcome::Pruned;
+                };
+                if r.complete(p) {
+                    self.offer(r.open);
+                    return Outcome::Leaf;
+                }
+                if r.open.len() as f64 + 1.0 > self.limit() {
+                    return Outcome::Pruned;
+                }
+                res = r;
+            }
+            if it >= max_iters || Instant::now() >= deadline {
+                break;
+            }
+            it += 1;
+            let l = res.open.len() as f64 + relaxed(p, &res, &u, &mut self.sc);
+            if l > best_l + 1e-9 * l.abs() {
+                best_l = l;
+                best_u.copy_from_slice(&u);
+                since = 0;
+            } else {
+                since += 1;
+                if since >= patience {
+                    theta /= 2.0;
+                    since = 0;
+                }
+            }
+            if best_l > self.limit() {
+                return Outcome::Pruned;
+            }
+            // Reduced-cost fixing against the incumbent.
+            let lim = self.limit();
+            let mut fixed = false;
+            for ((st, &free), &rc) in state.iter_mut().zip(&res.free).zip(&self.sc.rc) {
+                if !free {
+                    continue;
+                }
+                if rc > 0.0 && l + rc > lim {
+                    *st = OUT;
+                    fixed = true;
+                } else if rc < 0.0 && l - rc > lim {
+                    *st = IN;
+                    fixed = true;
+                }
+            }
+            if fixed {
+                refresh = true;
+                continue;
+            }
+            for (xb, &x) in self.xbar.iter_mut().zip(&self.sc.x) {
+                *xb = 0.9 * *xb + if x { 0.1 } else { 0.0 };
+            }
+            if it % GREEDY_EVERY == 0 {
+                let g = greedy(p, &u, &res);
+                self.offer(g);
+                if best_l > self.limit() {
+                    return Outcome::Pruned;
+                }
+            }
+            if theta < MIN_THETA {
+                break;
+            }
+            let norm = direction(p, &res, &u, &self.sc, &mut self.s);
+            if norm <= 0.0 {
+                // The relaxed choice covers what is left: u is optimal here.
+                break;
+            }
+            let ub = self.best.len() as f64;
+            let step = theta * (ub - l).max(1e-3) / norm;
+            for (ur, sr) in u.iter_mut().zip(&self.s) {
+                *ur = (*ur + step * sr).max(0.0);
+            }
+        }
+        // Lagrangian heuristic from the node's best multipliers.
+        let g = greedy(p, &best_u, &res);
+        self.offer(g);
+        let l = res.open.len() as f64 + relaxed(p, &res, &best_u, &mut self.sc);
+        let lb = best_l.max(l);
+        if lb > self.limit() {
+            return Outcome::Pruned;
+        }
+        // Branch on the free column the relaxed choices disagree on most
+        // (closest to one half), ties to the smaller reduced cost, then the index.
+        let xbar = &self.xbar;
+        let rc = &self.sc.rc;
+        let Some(var) = (0..p.n_cols()).filter(|&c| res.free[c]).min_by(|&a, &b| {
+            (xbar[a] - 0.5)
+                .abs()
+                .total_cmp(&(xbar[b] - 0.5).abs())
+                .then(rc[a].total_cmp(&rc[b]))
+                .then(a.cmp(&b))
+        }) else {
+            return Outcome::Pruned;
+        };
+        let r = rc[var];
+        Outcome::Branch {
+            bound: -lb,
+            var: var as u32,
+            bound_in: -(l + r.max(0.0)),
+            bound_out: -(l + (-r).max(0.0)),
+            mu: Arc::new(best_u.iter().map(|&v| v as f32).collect()),
+            theta: (theta * 4.0).clamp(0.05, 2.0),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -874,6 +1350,72 @@ mod tests {
                     prop_assert!(m.covered_by(&open) >= need * (1.0 - 1e-12));
                 }
                 (w, g) => prop_assert!(false, "exhaustive {:?}, solver {:?}", w, g.map(|c| c.chosen)),
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        /// The branch and bound from a poor start (the plain greedy, no bound)
+        /// reaches and proves the exhaustive optimum; stopped at once, its
+        /// bound and answer bracket it.
+        #[test]
+        fn branch_and_bound_matches_exhaustive_search(
+            pts in proptest::collection::vec((-8.0f64..8.0, -8.0f64..8.0, 1u32..100), 1..60),
+            cands in proptest::collection::vec((-8.0f64..8.0, -8.0f64..8.0), 12..=15),
+            nfixed in 0usize..2,
+            km in 150.0f64..700.0,
+            t in 0usize..4,
+            stop_now in proptest::bool::weighted(0.25),
+            seed in any::<u64>(),
+        ) {
+            let target = [1.0, 0.95, 0.8, 0.5][t];
+            let pts: Vec<(f64, f64, f64)> = pts.iter().map(|p| (p.0, p.1, p.2 as f64)).collect();
+            let (fixed, free) = cands.split_at(nfixed);
+            let units: Vec<_> = pts.iter().map(|p| to_unit(p.0, p.1)).collect();
+            let weights: Vec<f64> = pts.iter().map(|p| p.2).collect();
+            let fu: Vec<_> = fixed.iter().map(|c| to_unit(c.0, c.1)).collect();
+            let cu: Vec<_> = free.iter().map(|c| to_unit(c.0, c.1)).collect();
+            let m = crate::coverage::build(&GreatCircle::default(), &units, &weights, &fu, &cu, Radius::from_km(km));
+            let need = target * m.total_weight - m.fixed_weight;
+            let want = brute_force(&pts, fixed, free, km, target);
+            let allowed = vec![true; free.len()];
+            // Through the public entry: proven, and equal to the optimum.
+            let got = solve_exact(&m, &allowed, need, &settings(seed));
+            match (want, &got) {
+                (None, None) => return Ok(()),
+                (Some(k), Some(c)) => {
+                    prop_assert_eq!(c.chosen.len(), k, "target {}", target);
+                    prop_assert_eq!(c.lower_bound, k);
+                    prop_assert!(c.proof.as_ref().is_some_and(|p| p.proven));
+                }
+                (w, g) => prop_assert!(false, "exhaustive {:?}, solver {:?}", w, g.as_ref().map(|c| &c.chosen)),
+            }
+            let k = want.expect("matched above");
+            if need <= 0.0 {
+                return Ok(());
+            }
+            // The tree alone, from the greedy without multipliers.
+            let p = shrink(&m, &allowed, need).expect("reachable");
+            let zero = vec![0.0; p.n_rows()];
+            let start = greedy(&p, &zero, &Residual::root(&p));
+            let deadline = if stop_now {
+                Instant::now()
+            } else {
+                Instant::now() + Duration::from_secs(60)
+            };
+            let c = exact_from(&p, start, 0.0, &zero, deadline);
+            let proof = c.proof.expect("exact");
+            let mut open = vec![false; free.len()];
+            c.chosen.iter().for_each(|&j| open[j as usize] = true);
+            prop_assert!(m.covered_by(&open) >= need * (1.0 - 1e-12));
+            prop_assert!(c.lower_bound <= k && k <= c.chosen.len(), "{} <= {} <= {}", c.lower_bound, k, c.chosen.len());
+            if proof.proven {
+                prop_assert_eq!(c.chosen.len(), k);
+                prop_assert_eq!(c.lower_bound, k);
+            } else {
+                prop_assert!(stop_now, "not proven without a deadline");
+                prop_assert!(c.lower_bound < c.chosen.len());
             }
         }
     }
