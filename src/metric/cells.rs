@@ -14,6 +14,7 @@
 //!   so its first and second nearest are within `D2 + 2r` of the centre, and the
 //!   cell's list holds exactly the sites that are.
 //! * Within a squared chord `K`: the sites within `sqrt(K) + r` of the centre.
+//! * Both (the evaluator's queries): the sites within the larger of the two.
 //!
 //! A query then checks the sites of its cell's list with the one distance
 //! formula ([`chord2`]), so it gives the same keys, the same nearest site and
@@ -173,6 +174,19 @@ impl CellLists {
             // The centre's second-nearest distance; with fewer than two sites, every site.
             let d2 = tree.nearest_neighbor_iter_with_distance_2(*c).nth(1)?.1;
             Some(d2.sqrt() + 2.0 * r)
+        })
+    }
+
+    /// Lists for both nearest-two queries and within-`key` queries (`key` a
+    /// squared chord) from the points of `demand`: a cell's list holds the
+    /// sites of either list, so one list answers both (the evaluator's
+    /// queries), on the grid of the nearest-two lists.
+    pub fn nearest_two_and_within(tree: &RTree<Entry>, demand: &[UnitVector], key: f64) -> Self {
+        let side = side_for_sites(tree.size());
+        let within = key.max(0.0).sqrt();
+        Self::build(tree, demand, side, |c, r| {
+            let d2 = tree.nearest_neighbor_iter_with_distance_2(*c).nth(1)?.1;
+            Some((d2.sqrt() + 2.0 * r).max(within + r))
         })
     }
 

@@ -155,6 +155,8 @@ pub struct PointIndex {
     near: Option<CellLists>,
     /// Lists for within queries of one key.
     within: Option<(f64, CellLists)>,
+    /// The key for which the nearest-two lists answer within queries too.
+    near_within: Option<f64>,
 }
 
 impl PointIndex {
@@ -170,22 +172,34 @@ impl PointIndex {
             sites: points.to_vec(),
             near: None,
             within: None,
+            near_within: None,
         }
     }
 
     /// Builds the per-cell lists `queries` asks for, over the cells of `demand`.
+    /// Both queries get one set of lists (on the nearest-two grid, each
+    /// list long enough for both), so a within query costs no second grid
+    /// and no tree walk.
     pub fn prepare(&mut self, demand: &[UnitVector], queries: Queries) {
-        if queries.nearest_two {
-            self.near = Some(CellLists::nearest_two(&self.tree, demand));
-        }
-        if let Some(key) = queries.within {
-            self.within = Some((key, CellLists::within(&self.tree, demand, key)));
+        match (queries.nearest_two, queries.within) {
+            (true, Some(key)) => {
+                self.near = Some(CellLists::nearest_two_and_within(&self.tree, demand, key));
+                self.near_within = Some(key);
+            }
+            (true, None) => self.near = Some(CellLists::nearest_two(&self.tree, demand)),
+            (false, Some(key)) => {
+                self.within = Some((key, CellLists::within(&self.tree, demand, key)));
+            }
+            (false, None) => {}
         }
     }
 
     /// The within-`key` list of `q`'s cell, when lists were built for `key` and that cell.
     #[inline]
     fn within_list(&self, q: &UnitVector, key: f64) -> Option<&[u32]> {
+        if self.near_within == Some(key) {
+            return self.near.as_ref().and_then(|n| n.list(q));
+        }
         match &self.within {
             Some((k, lists)) if *k == key => lists.list(q),
             _ => None,
@@ -348,19 +362,31 @@ mod tests {
             points.extend(sites.iter().copied());
             let key = chord2_for_km(km);
             let tree = PointIndex::new(&sites);
+            // Both queries from one set of lists (the evaluator's), each on its own
+            // (the nearest two alone; within alone, on its own grid).
             let mut cells = PointIndex::new(&sites);
             cells.prepare(&points, Queries { nearest_two: true, within: Some(key) });
+            prop_assert!(cells.within.is_none() && cells.near_within == Some(key));
+            let mut near = PointIndex::new(&sites);
+            near.prepare(&points, Queries { nearest_two: true, within: None });
+            let mut apart = PointIndex::new(&sites);
+            apart.prepare(&points, Queries { nearest_two: false, within: Some(key) });
             for q in &points {
-                prop_assert!(cells.near.as_ref().unwrap().list(q).is_some());
-                prop_assert_eq!(cells.nearest_two(q), tree.nearest_two(q));
-                prop_assert_eq!(cells.nearest(q), tree.nearest(q));
-                let mut got = Vec::new();
-                SiteIndex::within(&cells, q, key, |j| got.push(j));
-                got.sort_unstable();
                 let mut want: Vec<u32> = tree.locate_within(q, key).collect();
                 want.sort_unstable();
-                prop_assert_eq!(SiteIndex::any_within(&cells, q, key), !want.is_empty());
-                prop_assert_eq!(got, want);
+                for index in [&cells, &near] {
+                    prop_assert!(index.near.as_ref().unwrap().list(q).is_some());
+                    prop_assert_eq!(index.nearest_two(q), tree.nearest_two(q));
+                    prop_assert_eq!(index.nearest(q), tree.nearest(q));
+                }
+                for index in [&cells, &apart] {
+                    prop_assert!(index.within_list(q, key).is_some());
+                    let mut got = Vec::new();
+                    SiteIndex::within(index, q, key, |j| got.push(j));
+                    got.sort_unstable();
+                    prop_assert_eq!(SiteIndex::any_within(index, q, key), !want.is_empty());
+                    prop_assert_eq!(got, want.clone());
+                }
             }
         }
 
