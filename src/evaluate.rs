@@ -658,7 +658,7 @@ mod tests {
                 .iter()
                 .map(|&(d, _)| (0, if coarse { d.floor() } else { d }))
                 .collect();
-            let scale = if big { 1e12 } else { 1.0 };
+            let scale = if big { 1e11 } else { 1.0 };
             let weights: Vec<f64> = pts
                 .iter()
                 .map(|p| if zero { 0.0 } else { f64::from(p.1) * scale })

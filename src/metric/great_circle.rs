@@ -109,19 +109,31 @@ impl SiteIndex for PointIndex {
 
     fn within(&self, q: &UnitVector, key: f64, mut found: impl FnMut(u32)) {
         match self.within_list(q, key) {
-            Some(list) => list
+            Some((list, [])) => list
                 .iter()
                 .filter(|&&j| chord2(&self.sites[j as usize], q) <= key)
                 .for_each(|&j| found(j)),
+            Some((list, lower)) => {
+                for (&j, &low) in list.iter().zip(lower) {
+                    if f64::from(low) > key {
+                        break;
+                    }
+                    if chord2(&self.sites[j as usize], q) <= key {
+                        found(j);
+                    }
+                }
+            }
             None => self.locate_within(q, key).for_each(&mut found),
         }
     }
 
     fn any_within(&self, q: &UnitVector, key: f64) -> bool {
         match self.within_list(q, key) {
-            Some(list) => list
+            Some((list, lower)) => list
                 .iter()
-                .any(|&j| chord2(&self.sites[j as usize], q) <= key),
+                .enumerate()
+                .take_while(|&(k, _)| lower.get(k).is_none_or(|&low| f64::from(low) <= key))
+                .any(|(_, &j)| chord2(&self.sites[j as usize], q) <= key),
             None => self.locate_within(q, key).next().is_some(),
         }
     }
@@ -196,7 +208,7 @@ impl PointIndex {
 
     /// The within-`key` list of `q`'s cell, when lists were built for `key` and that cell.
     #[inline]
-    fn within_list(&self, q: &UnitVector, key: f64) -> Option<&[u32]> {
+    fn within_list(&self, q: &UnitVector, key: f64) -> Option<(&[u32], &[f32])> {
         if self.near_within == Some(key) {
             return self.near.as_ref().and_then(|n| n.list(q));
         }
@@ -253,12 +265,17 @@ impl PointIndex {
     /// The nearest point (as [`PointIndex::nearest`]) and the squared chord
     /// of the second nearest (infinite when there is no second point).
     pub fn nearest_two(&self, q: &UnitVector) -> (Option<(u32, f64)>, f64) {
-        if let Some(list) = self.near.as_ref().and_then(|n| n.list(q)) {
+        if let Some((list, lower)) = self.near.as_ref().and_then(|n| n.list(q)) {
             // Lowest key, ties by the lower index; the second lowest key of the list
-            // (the two nearest are always in it).
+            // (the two nearest are always in it). Sites come nearest the cell's
+            // centre first: once a site's bound is past the second key, so is
+            // every later site's key, and none can change the two.
             let mut best = (u32::MAX, f64::INFINITY);
             let mut second = f64::INFINITY;
-            for &j in list {
+            for (&j, &low) in list.iter().zip(lower) {
+                if f64::from(low) > second {
+                    break;
+                }
                 let d = chord2(&self.sites[j as usize], q);
                 if d < best.1 || (d == best.1 && j < best.0) {
                     second = best.1;
@@ -375,12 +392,19 @@ mod tests {
                 let mut want: Vec<u32> = tree.locate_within(q, key).collect();
                 want.sort_unstable();
                 for index in [&cells, &near] {
-                    prop_assert!(index.near.as_ref().unwrap().list(q).is_some());
+                    // Bounds hold for every point of the cell, in order.
+                    let (list, lower) = index.near.as_ref().unwrap().list(q).unwrap();
+                    prop_assert_eq!(list.len(), lower.len());
+                    for (k, (&j, &low)) in list.iter().zip(lower).enumerate() {
+                        prop_assert!(f64::from(low) <= chord2(&sites[j as usize], q));
+                        prop_assert!(k == 0 || lower[k - 1] <= low);
+                    }
                     prop_assert_eq!(index.nearest_two(q), tree.nearest_two(q));
                     prop_assert_eq!(index.nearest(q), tree.nearest(q));
                 }
+                // Within-only lists may be empty (and then the tree answers).
+                prop_assert!(cells.within_list(q, key).is_some());
                 for index in [&cells, &apart] {
-                    prop_assert!(index.within_list(q, key).is_some());
                     let mut got = Vec::new();
                     SiteIndex::within(index, q, key, |j| got.push(j));
                     got.sort_unstable();
