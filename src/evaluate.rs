@@ -15,6 +15,10 @@ pub const CHUNK: usize = 4096;
 /// Sentinel for "no site".
 pub const NO_SITE: u32 = u32::MAX;
 
+/// Chunks evaluated at once before their sums are added in order: bounds the
+/// partial sums held (each has a few numbers per site).
+const CHUNKS_AT_ONCE: usize = 64;
+
 /// Demand as the evaluator needs it: points of the distance model, weights and groups.
 #[derive(Debug)]
 pub struct DemandView<'a, P> {
@@ -151,6 +155,82 @@ impl Partial {
     }
 }
 
+impl Partial {
+    /// Adds demand point `i`, whose nearest open site is `s` (or [`NO_SITE`])
+    /// at `key` and whose second nearest is at `second`; `within(found)`
+    /// calls `found` with every site within the first radius (`keys[0]`), and
+    /// is asked only when the nearest two are both within it.
+    #[inline]
+    fn add_point<P>(
+        &mut self,
+        demand: &DemandView<'_, P>,
+        i: usize,
+        (s, key, second): (u32, f64, f64),
+        keys: &[f64],
+        within: impl FnOnce(&mut dyn FnMut(u32)),
+    ) {
+        let first = keys[0];
+        let w = demand.weights[i];
+        self.total += w;
+        for (t, &k) in keys.iter().enumerate() {
+            if key <= k {
+                self.tiers_w[t] += w;
+                self.tiers_n[t] += 1;
+            }
+            if second <= k {
+                self.tiers_b[t] += w;
+            }
+        }
+        if s != NO_SITE {
+            self.site_assigned[s as usize] += w;
+            // Sites within the first radius: each covers the point; the
+            // point is unique to a site when it is the only one. The
+            // nearest two keys already say how many there are unless
+            // both are within it: only then is the index asked.
+            if key > first {
+                // No site covers the point.
+            } else if second > first {
+                self.site_covered[s as usize] += w;
+                self.site_unique[s as usize] += w;
+            } else {
+                let covered = &mut self.site_covered;
+                within(&mut |j| covered[j as usize] += w);
+            }
+        }
+        let g = demand.groups.get(i).copied().unwrap_or(u32::MAX);
+        if g != u32::MAX {
+            let gt = &mut self.groups[g as usize];
+            gt.total_weight += w;
+            gt.points += 1;
+            if key <= first {
+                gt.covered_weight += w;
+                gt.covered_points += 1;
+            }
+        }
+    }
+
+    /// Adds the sums of `p` to these.
+    fn add(&mut self, p: &Partial) {
+        self.total += p.total;
+        for t in 0..self.tiers_w.len() {
+            self.tiers_w[t] += p.tiers_w[t];
+            self.tiers_b[t] += p.tiers_b[t];
+            self.tiers_n[t] += p.tiers_n[t];
+        }
+        for s in 0..self.site_assigned.len() {
+            self.site_assigned[s] += p.site_assigned[s];
+            self.site_covered[s] += p.site_covered[s];
+            self.site_unique[s] += p.site_unique[s];
+        }
+        for (g, pg) in self.groups.iter_mut().zip(&p.groups) {
+            g.total_weight += pg.total_weight;
+            g.covered_weight += pg.covered_weight;
+            g.points += pg.points;
+            g.covered_points += pg.covered_points;
+        }
+    }
+}
+
 impl Evaluation {
     /// Whether demand point `i` is within the radius of tier `tier` of an open site.
     pub fn covered(&self, i: usize, tier: usize) -> bool {
@@ -182,121 +262,70 @@ pub fn evaluate<M: Metric>(
     bar: &Bar,
 ) -> Evaluation {
     assert!(!radii.is_empty(), "at least one radius");
+    let n_sites = sites.len();
+    let keys: Vec<f64> = radii.iter().map(|r| metric.radius_key(r)).collect();
+    let first = keys[0];
+    // The sites within the first radius are asked only of points whose two
+    // nearest are both within it.
     let index = metric.index_for(
         sites,
         demand.points,
         Queries {
             nearest_two: true,
-            within: None,
+            within: Some(first),
         },
     );
-    let n_sites = sites.len();
-    let keys: Vec<f64> = radii.iter().map(|r| metric.radius_key(r)).collect();
-    let first = keys[0];
-    // Per point: nearest open site and its key, and the second nearest's key.
-    let (nearest, second): (Vec<(u32, f64)>, Vec<f64>) = demand
-        .points
-        .par_chunks(CHUNK)
-        .flat_map_iter(|chunk| {
-            let found = chunk
-                .iter()
-                .map(|u| match index.nearest_two(u) {
-                    (Some((s, key)), second) => ((s, key), second),
-                    (None, _) => ((NO_SITE, f64::INFINITY), f64::INFINITY),
-                })
-                .collect::<Vec<_>>();
-            bar.inc(chunk.len() as u64);
-            found
-        })
-        .unzip();
-
-    let partials: Vec<Partial> = (0..demand.points.len().div_ceil(CHUNK))
-        .into_par_iter()
-        .map(|c| {
-            let lo = c * CHUNK;
-            let hi = (lo + CHUNK).min(demand.points.len());
-            let mut p = Partial::zero(radii.len(), n_sites, demand.n_groups);
-            for (i, &(s, key)) in nearest.iter().enumerate().take(hi).skip(lo) {
-                let w = demand.weights[i];
-                p.total += w;
-                let second = second[i];
-                for (t, &k) in keys.iter().enumerate() {
-                    if key <= k {
-                        p.tiers_w[t] += w;
-                        p.tiers_n[t] += 1;
-                    }
-                    if second <= k {
-                        p.tiers_b[t] += w;
-                    }
-                }
-                if s != NO_SITE {
-                    p.site_assigned[s as usize] += w;
-                    // Sites within the first radius: each covers the point; the
-                    // point is unique to a site when it is the only one. The
-                    // nearest two keys already say how many there are unless
-                    // both are within it: only then is the index asked.
-                    if key > first {
-                        // No site covers the point.
-                    } else if second > first {
-                        p.site_covered[s as usize] += w;
-                        p.site_unique[s as usize] += w;
-                    } else {
-                        index.within(&demand.points[i], first, |j| {
-                            p.site_covered[j as usize] += w;
-                        });
-                    }
-                }
-                let g = demand.groups.get(i).copied().unwrap_or(u32::MAX);
-                if g != u32::MAX {
-                    let gt = &mut p.groups[g as usize];
-                    gt.total_weight += w;
-                    gt.points += 1;
-                    if key <= first {
-                        gt.covered_weight += w;
-                        gt.covered_points += 1;
-                    }
-                }
-            }
-            p
-        })
-        .collect();
-    drop(second);
-
+    // One pass: each chunk of points finds its nearest two sites, records
+    // the nearest, and sums its share of the totals. Chunks run in parallel a
+    // batch at a time and their sums are added in chunk order, so the totals
+    // do not depend on threads and only a batch of partial sums is held.
+    let mut nearest = vec![(NO_SITE, f64::INFINITY); demand.points.len()];
     let mut total = Partial::zero(radii.len(), n_sites, demand.n_groups);
-    for p in &partials {
-        total.total += p.total;
-        for t in 0..radii.len() {
-            total.tiers_w[t] += p.tiers_w[t];
-            total.tiers_b[t] += p.tiers_b[t];
-            total.tiers_n[t] += p.tiers_n[t];
-        }
-        for s in 0..n_sites {
-            total.site_assigned[s] += p.site_assigned[s];
-            total.site_covered[s] += p.site_covered[s];
-            total.site_unique[s] += p.site_unique[s];
-        }
-        for (g, pg) in total.groups.iter_mut().zip(&p.groups) {
-            g.total_weight += pg.total_weight;
-            g.covered_weight += pg.covered_weight;
-            g.points += pg.points;
-            g.covered_points += pg.covered_points;
+    for (b, batch) in nearest.chunks_mut(CHUNK * CHUNKS_AT_ONCE).enumerate() {
+        let partials: Vec<Partial> = batch
+            .par_chunks_mut(CHUNK)
+            .enumerate()
+            .map(|(c, out)| {
+                let lo = (b * CHUNKS_AT_ONCE + c) * CHUNK;
+                let mut p = Partial::zero(radii.len(), n_sites, demand.n_groups);
+                for (k, slot) in out.iter_mut().enumerate() {
+                    let i = lo + k;
+                    let q = &demand.points[i];
+                    let (s, key, second) = match index.nearest_two(q) {
+                        (Some((s, key)), second) => (s, key, second),
+                        (None, _) => (NO_SITE, f64::INFINITY, f64::INFINITY),
+                    };
+                    *slot = (s, key);
+                    p.add_point(&demand, i, (s, key, second), &keys, |found| {
+                        index.within(q, first, found);
+                    });
+                }
+                bar.inc(out.len() as u64);
+                p
+            })
+            .collect();
+        for p in &partials {
+            total.add(p);
         }
     }
 
-    let nearest_key: Vec<f64> = nearest.iter().map(|&(_, key)| key).collect();
-    let nearest: Vec<(u32, f64)> = nearest
-        .into_iter()
-        .map(|(s, key)| {
-            (
-                s,
-                if s == NO_SITE {
-                    f64::INFINITY
-                } else {
-                    metric.distance(key)
-                },
-            )
-        })
+    let nearest_key: Vec<f64> = nearest
+        .par_iter()
+        .with_min_len(CHUNK)
+        .map(|&(_, key)| key)
         .collect();
+    // Keys to distances in place (no second copy of the largest array), each
+    // point on its own, so the order of work does not matter.
+    nearest
+        .par_iter_mut()
+        .with_min_len(CHUNK)
+        .for_each(|(s, key)| {
+            *key = if *s == NO_SITE {
+                f64::INFINITY
+            } else {
+                metric.distance(*key)
+            };
+        });
     let distance = distance_stats(&nearest, demand.weights);
     Evaluation {
         tiers: radii
@@ -348,16 +377,50 @@ pub fn distance_stats(nearest: &[(u32, f64)], weights: &[f64]) -> Option<Distanc
     } else {
         total
     };
-    let order = sorted_by_distance(nearest);
     let mean = nearest
         .iter()
         .enumerate()
         .map(|(i, (_, d))| w(i) * d)
         .sum::<f64>()
         / total;
-    // One walk in (distance, index) order for both shares: the first point at
-    // which the running weight reaches each goal.
+    // The first point, in (distance, index) order, at which the running
+    // weight reaches each goal.
     let goals = [0.5 * total, 0.9 * total];
+    let (found, last) = if unweighted || sums_are_exact(weights, total) {
+        shares_by_buckets(nearest, w, goals)
+    } else {
+        shares_by_full_order(nearest, w, goals)
+    };
+    Some(DistanceStats {
+        mean,
+        p50: found[0].unwrap_or(last),
+        p90: found[1].unwrap_or(last),
+        max: last,
+    })
+}
+
+/// Whether every sum of `weights` (of any of them, in any order) is exact:
+/// whole, non-negative weights whose `total` (summed in index order) is below
+/// 2^53, as counts and most sales figures are. A partial sum that went past
+/// 2^53 would leave the (rounded, non-decreasing) running total at 2^53 or
+/// above, so the check on the total covers every partial sum.
+fn sums_are_exact(weights: &[f64], total: f64) -> bool {
+    const EXACT_BELOW: f64 = 9_007_199_254_740_992.0; // 2^53
+    total < EXACT_BELOW
+        && weights
+            .par_iter()
+            .with_min_len(1 << 14)
+            .all(|&w| w >= 0.0 && w.fract() == 0.0)
+}
+
+/// The shares of [`distance_stats`] by one walk over every point in
+/// (distance, index) order, and the largest distance.
+fn shares_by_full_order(
+    nearest: &[(u32, f64)],
+    w: impl Fn(usize) -> f64,
+    goals: [f64; 2],
+) -> ([Option<f64>; 2], f64) {
+    let order = sorted_by_distance(nearest);
     let mut found = [None; 2];
     let mut acc = 0.0;
     for &i in &order {
@@ -372,12 +435,116 @@ pub fn distance_stats(nearest: &[(u32, f64)], weights: &[f64]) -> Option<Distanc
         }
     }
     let last = nearest[*order.last().expect("non-empty") as usize].1;
-    Some(DistanceStats {
-        mean,
-        p50: found[0].unwrap_or(last),
-        p90: found[1].unwrap_or(last),
-        max: last,
-    })
+    (found, last)
+}
+
+/// As [`shares_by_full_order`] when every sum of weights is exact
+/// ([`sums_are_exact`]): the running weight at a point is then the total of
+/// the buckets of distance before its own plus the weight before it in its
+/// bucket, whatever order the sums were taken in. So the buckets' weights are
+/// summed in parallel and only the bucket in which a goal falls is sorted.
+fn shares_by_buckets(
+    nearest: &[(u32, f64)],
+    w: impl Fn(usize) -> f64 + Sync,
+    goals: [f64; 2],
+) -> ([Option<f64>; 2], f64) {
+    const PART: usize = 1 << 20;
+    let buckets = Buckets::new(nearest);
+    let sums = nearest
+        .par_chunks(PART)
+        .enumerate()
+        .map(|(c, chunk)| {
+            let mut sums = vec![0.0f64; buckets.len];
+            for (k, &(_, d)) in chunk.iter().enumerate() {
+                sums[buckets.of(d)] += w(c * PART + k);
+            }
+            sums
+        })
+        .reduce_with(|mut a, b| {
+            a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+            a
+        })
+        .expect("non-empty");
+    let mut found = [None; 2];
+    let mut before = 0.0;
+    for (bucket, &sum) in sums.iter().enumerate() {
+        let here: Vec<usize> = (0..goals.len())
+            .filter(|&g| found[g].is_none() && before + sum >= goals[g])
+            .collect();
+        if !here.is_empty() {
+            let mut members: Vec<u32> = (0..nearest.len() as u32)
+                .into_par_iter()
+                .with_min_len(1 << 14)
+                .filter(|&i| buckets.of(nearest[i as usize].1) == bucket)
+                .collect();
+            members.sort_unstable_by(|&a, &b| {
+                nearest[a as usize]
+                    .1
+                    .total_cmp(&nearest[b as usize].1)
+                    .then(a.cmp(&b))
+            });
+            let mut acc = before;
+            for &i in &members {
+                acc += w(i as usize);
+                for &g in &here {
+                    if found[g].is_none() && acc >= goals[g] {
+                        found[g] = Some(nearest[i as usize].1);
+                    }
+                }
+            }
+        }
+        before += sum;
+        if found.iter().all(Option::is_some) {
+            break;
+        }
+    }
+    let last = nearest
+        .par_iter()
+        .with_min_len(1 << 14)
+        .map(|n| n.1)
+        .reduce(
+            || f64::NEG_INFINITY,
+            |a, b| if b.total_cmp(&a).is_gt() { b } else { a },
+        );
+    (found, last)
+}
+
+/// Distances in ascending buckets of their ordered bit patterns
+/// (`f64::total_cmp`'s order as unsigned integers), about [`SORT_BUCKETS`] of them.
+struct Buckets {
+    lo: u64,
+    shift: u32,
+    len: usize,
+}
+
+impl Buckets {
+    #[inline]
+    fn ordered(d: f64) -> u64 {
+        let b = d.to_bits();
+        if b >> 63 == 1 { !b } else { b | 1 << 63 }
+    }
+
+    fn new(nearest: &[(u32, f64)]) -> Self {
+        let (lo, hi) = nearest
+            .par_iter()
+            .with_min_len(1 << 14)
+            .map(|&(_, d)| (Self::ordered(d), Self::ordered(d)))
+            .reduce(|| (u64::MAX, 0), |a, b| (a.0.min(b.0), a.1.max(b.1)));
+        let mut shift = 0;
+        while (hi - lo) >> shift >= SORT_BUCKETS {
+            shift += 1;
+        }
+        Buckets {
+            lo,
+            shift,
+            len: ((hi - lo) >> shift) as usize + 1,
+        }
+    }
+
+    #[inline]
+    fn of(&self, d: f64) -> usize {
+        ((Self::ordered(d) - self.lo) >> self.shift) as usize
+    }
 }
 
 /// Buckets for [`sorted_by_distance`]: about this many, so a bucket's sort
@@ -389,22 +556,9 @@ const SORT_BUCKETS: u64 = 1 << 16;
 /// ascending buckets of the distance's ordered bit pattern (in index order
 /// within a bucket), then each bucket is sorted on its own, in parallel.
 fn sorted_by_distance(nearest: &[(u32, f64)]) -> Vec<u32> {
-    // `f64::total_cmp`'s order as unsigned integers.
-    let ordered = |d: f64| {
-        let b = d.to_bits();
-        if b >> 63 == 1 { !b } else { b | 1 << 63 }
-    };
-    let (lo, hi) = nearest
-        .par_iter()
-        .with_min_len(1 << 14)
-        .map(|&(_, d)| (ordered(d), ordered(d)))
-        .reduce(|| (u64::MAX, 0), |a, b| (a.0.min(b.0), a.1.max(b.1)));
-    let mut shift = 0;
-    while (hi - lo) >> shift >= SORT_BUCKETS {
-        shift += 1;
-    }
-    let bucket = |d: f64| ((ordered(d) - lo) >> shift) as usize;
-    let n_buckets = ((hi - lo) >> shift) as usize + 1;
+    let buckets = Buckets::new(nearest);
+    let bucket = |d: f64| buckets.of(d);
+    let n_buckets = buckets.len;
     let mut start = vec![0usize; n_buckets + 1];
     for &(_, d) in nearest {
         start[bucket(d) + 1] += 1;
@@ -465,6 +619,18 @@ mod tests {
         )
     }
 
+    #[test]
+    fn only_whole_weights_with_a_small_total_count_as_exact() {
+        assert!(sums_are_exact(&[1.0, 0.0, 3.0], 4.0));
+        assert!(!sums_are_exact(&[1.0, 0.5], 1.5));
+        assert!(!sums_are_exact(&[1.0, -1.0], 0.0));
+        assert!(!sums_are_exact(&[f64::NAN], f64::NAN));
+        assert!(!sums_are_exact(&[f64::INFINITY], f64::INFINITY));
+        let big = 2f64.powi(52);
+        assert!(sums_are_exact(&[big, big - 1.0], 2.0 * big - 1.0));
+        assert!(!sums_are_exact(&[big, big], 2.0 * big));
+    }
+
     proptest! {
         #[test]
         fn bucketed_order_is_the_full_sort(
@@ -477,6 +643,40 @@ mod tests {
             let mut want: Vec<u32> = (0..d.len() as u32).collect();
             want.sort_by(|&a, &b| d[a as usize].total_cmp(&d[b as usize]).then(a.cmp(&b)));
             prop_assert_eq!(sorted_by_distance(&nearest), want);
+        }
+
+        #[test]
+        fn percentiles_with_whole_weights_match_a_full_sort(
+            pts in proptest::collection::vec((0.0f64..500.0, 0u32..20), 1..3000),
+            coarse in any::<bool>(),
+            zero in any::<bool>(),
+            big in any::<bool>(),
+        ) {
+            // Whole weights (large ones too) and all-zero weights (every point
+            // counts once) take the bucket walk; the reference sorts everything.
+            let nearest: Vec<(u32, f64)> = pts
+                .iter()
+                .map(|&(d, _)| (0, if coarse { d.floor() } else { d }))
+                .collect();
+            let scale = if big { 1e11 } else { 1.0 };
+            let weights: Vec<f64> = pts
+                .iter()
+                .map(|p| if zero { 0.0 } else { f64::from(p.1) * scale })
+                .collect();
+            prop_assume!(zero || weights.iter().sum::<f64>() > 0.0);
+            let ones = vec![1.0; weights.len()];
+            let counted = if zero { &ones } else { &weights };
+            prop_assert!(sums_are_exact(counted, counted.iter().sum()));
+            let got = distance_stats(&nearest, &weights).unwrap();
+            let (p50, p90, max) = stats_by_full_sort(&nearest, counted);
+            prop_assert_eq!((got.p50, got.p90, got.max), (p50, p90, max));
+            let total: f64 = counted.iter().sum();
+            let goals = [0.5 * total, 0.9 * total];
+            let w = |i: usize| counted[i];
+            prop_assert_eq!(
+                shares_by_buckets(&nearest, w, goals),
+                shares_by_full_order(&nearest, w, goals)
+            );
         }
 
         #[test]

@@ -743,9 +743,74 @@ struct Part {
 
 /// A number as [`super::parse_number`] reads it with decimal points, finite; `None`
 /// for anything the sequential reader would have to report.
+#[inline]
 fn fast_number(text: &str) -> Option<f64> {
+    if let Some(v) = plain_decimal(text.as_bytes()) {
+        return Some(v);
+    }
     let v: f64 = text.trim().parse().ok()?;
     v.is_finite().then_some(v)
+}
+
+/// Powers of ten that are exact in an `f64`.
+const EXACT_POWERS_OF_TEN: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// The value of a plain decimal, `-?[0-9]+(\.[0-9]+)?` with at most 19 digits
+/// whose digits, read as one integer, are at most 2^53; `None` for anything
+/// else (signs `+`, spaces, exponents, more digits), which `str::parse` reads.
+///
+/// Such a number is `m / 10^f` with `m` and `10^f` (`f` <= 19) exact in an
+/// `f64`, so one division rounds it correctly: the value `str::parse` gives
+/// (Clinger's fast path, the first step of the standard library's parser),
+/// without its general syntax.
+#[inline]
+fn plain_decimal(text: &[u8]) -> Option<f64> {
+    let (negative, digits) = match text.first()? {
+        b'-' => (true, &text[1..]),
+        _ => (false, text),
+    };
+    let mut mantissa: u64 = 0;
+    let mut i = 0;
+    while let Some(&d) = digits.get(i).filter(|d| d.is_ascii_digit()) {
+        mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+        i += 1;
+    }
+    let whole = i;
+    let mut fraction = 0;
+    if i < digits.len() {
+        if digits[i] != b'.' {
+            return None;
+        }
+        i += 1;
+        while let Some(&d) = digits.get(i).filter(|d| d.is_ascii_digit()) {
+            mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+            i += 1;
+        }
+        fraction = i - whole - 1;
+        if fraction == 0 || i != digits.len() {
+            return None;
+        }
+    }
+    // 19 digits cannot overflow a u64 (whose largest value has 20).
+    if whole == 0 || whole + fraction > 19 || mantissa > 1 << 53 {
+        return None;
+    }
+    let v = mantissa as f64 / EXACT_POWERS_OF_TEN[fraction];
+    Some(if negative { -v } else { v })
+}
+
+/// `s` without leading and trailing whitespace, as `str::trim`, with no work
+/// when it starts and ends with printable ASCII (every whitespace character
+/// is a control or space byte, or starts with a byte of 0x80 or more).
+#[inline]
+fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(&a), Some(&b)) if (0x21..0x80).contains(&a) && (0x21..0x80).contains(&b) => s,
+        _ => s.trim(),
+    }
 }
 
 /// Parses one part (whole lines, no quotes); `None` at the first record the
@@ -756,7 +821,8 @@ fn parse_part(text: &[u8], c: &FastColumns) -> Option<Part> {
     let bytes = text.as_bytes();
     let mut part = Part::default();
     let mut group_ids: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
-    let mut fields: Vec<&str> = Vec::with_capacity(c.fields);
+    // Field k of the record is `record[starts[k]..starts[k + 1] - 1]`.
+    let mut starts: Vec<usize> = Vec::with_capacity(c.fields + 1);
     let mut pos = 0;
     while pos < bytes.len() {
         match bytes[pos] {
@@ -778,16 +844,27 @@ fn parse_part(text: &[u8], c: &FastColumns) -> Option<Part> {
         let record = &text[pos..end];
         let line = part.breaks;
         pos = end;
-        fields.clear();
-        fields.extend(record.split(c.delimiter as char));
-        if fields.len() != c.fields {
+        starts.clear();
+        starts.push(0);
+        starts.extend(
+            record
+                .bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == c.delimiter)
+                .map(|(k, _)| k + 1),
+        );
+        starts.push(record.len() + 1);
+        if starts.len() != c.fields + 1 {
             return None;
         }
-        if fields.iter().all(|f| f.trim().is_empty()) {
+        // The delimiter is ASCII, so every bound is a character boundary.
+        let field = |k: usize| &record[starts[k]..starts[k + 1] - 1];
+        let lon_text = field(c.lon);
+        if lon_text.trim().is_empty() && (0..c.fields).all(|k| field(k).trim().is_empty()) {
             continue;
         }
-        let lon = fast_number(fields[c.lon])?;
-        let lat = fast_number(fields[c.lat])?;
+        let lon = fast_number(lon_text)?;
+        let lat = fast_number(field(c.lat))?;
         if lon.abs() > 1000.0
             || lat.abs() > 1000.0
             || !(-90.0..=90.0).contains(&lat)
@@ -798,17 +875,17 @@ fn parse_part(text: &[u8], c: &FastColumns) -> Option<Part> {
         let weight = match c.weight {
             None => 1.0,
             Some(w) => {
-                let w = fast_number(fields[w])?;
+                let w = fast_number(field(w))?;
                 if w < 0.0 {
                     return None;
                 }
                 w
             }
         };
-        let id = c.id.map_or("", |i| fields[i].trim());
+        let id = c.id.map_or("", |i| trim(field(i)));
         if let Some(n) = c.name {
             // A name distinct from the id is kept by the sequential reader.
-            let name = fields[n];
+            let name = field(n);
             if !name.is_empty() && (id.is_empty() || name != id) {
                 return None;
             }
@@ -821,7 +898,7 @@ fn parse_part(text: &[u8], c: &FastColumns) -> Option<Part> {
         part.lon.push(lon);
         part.lat.push(lat);
         part.weight.push(weight);
-        let group = match c.group.map(|g| fields[g]) {
+        let group = match c.group.map(field) {
             Some(g) if !g.trim().is_empty() => {
                 let next = part.groups.len() as u32;
                 *group_ids.entry(g).or_insert_with(|| {
@@ -893,6 +970,23 @@ fn fast_fill(
                     })
                 })
                 .collect();
+            let group = |row: usize| {
+                let g = part.group[row];
+                if g == u32::MAX { g } else { remap[g as usize] }
+            };
+            if part.unnamed.is_empty() {
+                // Whole columns at once: the ids are the part's as they stand.
+                b.set.append_plain(
+                    &part.ids,
+                    &part.id_ends,
+                    &part.lon,
+                    &part.lat,
+                    &part.weight,
+                    group,
+                );
+                breaks += part.breaks;
+                continue;
+            }
             let mut unnamed = part.unnamed.iter().peekable();
             let mut from = 0;
             for (row, &to) in part.id_ends.iter().enumerate() {
@@ -906,13 +1000,12 @@ fn fast_fill(
                     _ => &part.ids[from..to],
                 };
                 from = to;
-                let g = part.group[row];
                 b.set.push_plain(
                     id,
                     part.lon[row],
                     part.lat[row],
                     part.weight[row],
-                    if g == u32::MAX { g } else { remap[g as usize] },
+                    group(row),
                 );
             }
             breaks += part.breaks;
@@ -1096,6 +1189,146 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("\"abc\""), "{err}");
+    }
+
+    /// What the parallel reader accepted before the plain-decimal path: the
+    /// standard parser's finite values.
+    fn by_std(text: &str) -> Option<f64> {
+        let v: f64 = text.trim().parse().ok()?;
+        v.is_finite().then_some(v)
+    }
+
+    #[test]
+    fn plain_decimals_and_hostile_strings_read_as_the_standard_parser_reads_them() {
+        for text in [
+            "0",
+            "-0",
+            "-0.0",
+            "00.5",
+            "12.5",
+            "-73.906991",
+            "180",
+            "-180.000000",
+            "90.0",
+            "9007199254740992",
+            "9007199254740993",
+            "0.9007199254740993",
+            "1234567890123456789",
+            "12345678901234567890",
+            "0.0000000000000000001",
+            "1.00000000000000000000001",
+            "",
+            " ",
+            "-",
+            ".",
+            "5.",
+            ".5",
+            "-.5",
+            "+5",
+            "+-5",
+            "--5",
+            "1e5",
+            "1E-3",
+            "1e308",
+            "1e309",
+            "-1e400",
+            "nan",
+            "NaN",
+            "inf",
+            "-inf",
+            "infinity",
+            "1,5",
+            "1.234,5",
+            "1,234.5",
+            "1 234",
+            "1_000",
+            " 7.25 ",
+            "7.25\t",
+            "\u{a0}7.25",
+            "0x10",
+            "1.2.3",
+            "12a",
+            "١٢",
+            "4.9e-324",
+            "2.2250738585072014e-308",
+        ] {
+            let want = by_std(text);
+            let got = fast_number(text);
+            assert_eq!(
+                got.map(f64::to_bits),
+                want.map(f64::to_bits),
+                "{text:?}: {got:?} vs {want:?}"
+            );
+            if let Some(v) = plain_decimal(text.as_bytes()) {
+                assert_eq!(Some(v.to_bits()), want.map(f64::to_bits), "{text:?}");
+            }
+        }
+        // The plain path takes the usual coordinates and counts.
+        for text in [
+            "-73.906991",
+            "0",
+            "-0.5",
+            "9007199254740992",
+            "12.345678901234",
+        ] {
+            assert!(plain_decimal(text.as_bytes()).is_some(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn trim_is_str_trim() {
+        for text in [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\ta\r",
+            "\u{a0}a",
+            "a\u{2003}",
+            "é",
+            "ab c",
+        ] {
+            assert_eq!(trim(text), text.trim(), "{text:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn numbers_read_as_the_standard_parser_reads_them(
+            text in proptest::prop_oneof![
+                "-?[0-9]{1,12}(\\.[0-9]{1,12})?",
+                "-?[0-9]{0,22}\\.?[0-9]{0,22}",
+                "[-+ ]?[0-9.,eE_ +-]{0,14}",
+                "\\PC{0,12}",
+            ],
+        ) {
+            let want = by_std(&text);
+            proptest::prop_assert_eq!(fast_number(&text).map(f64::to_bits), want.map(f64::to_bits));
+        }
+
+        #[test]
+        fn plain_decimals_near_the_exact_limit_round_as_the_standard_parser(
+            m in (1u64 << 50)..=(1u64 << 53) + 5,
+            point in 0usize..17,
+            negative in proptest::bool::ANY,
+        ) {
+            let digits = m.to_string();
+            let at = digits.len() - point.min(digits.len() - 1);
+            let text = format!(
+                "{}{}{}{}",
+                if negative { "-" } else { "" },
+                &digits[..at],
+                if at < digits.len() { "." } else { "" },
+                &digits[at..]
+            );
+            let want: f64 = text.parse().unwrap();
+            proptest::prop_assert_eq!(
+                fast_number(&text).map(f64::to_bits),
+                Some(want.to_bits()),
+                "{}", text
+            );
+        }
     }
 
     #[test]

@@ -395,6 +395,53 @@ impl PlaceSet {
         }
     }
 
+    /// Located places with nothing but ids, coordinates, weights and groups,
+    /// given by column (the fast CSV path): as [`PlaceSet::push_plain`] for
+    /// each, in order. `ids` holds the ids end to end, `id_ends[k]` the end of
+    /// the `k`-th in it; `group(k)` is the `k`-th place's group (`u32::MAX`
+    /// for none).
+    pub(crate) fn append_plain(
+        &mut self,
+        ids: &str,
+        id_ends: &[usize],
+        lon: &[f64],
+        lat: &[f64],
+        weight: &[f64],
+        group: impl Fn(usize) -> u32,
+    ) {
+        let count = id_ends.len();
+        debug_assert!(lon.len() == count && lat.len() == count && weight.len() == count);
+        let sparse = !self.names.ends.is_empty()
+            || !self.xy.is_empty()
+            || !self.cost.is_empty()
+            || !self.capacity.is_empty()
+            || !self.fixed.is_empty();
+        if sparse {
+            let mut from = 0;
+            for (k, &to) in id_ends.iter().enumerate() {
+                self.push_plain(&ids[from..to], lon[k], lat[k], weight[k], group(k));
+                from = to;
+            }
+            return;
+        }
+        let n = self.len();
+        let base = self.ids.text.len() as u64;
+        self.ids.text.push_str(ids);
+        self.ids
+            .ends
+            .extend(id_ends.iter().map(|&e| base + e as u64));
+        self.lon.extend_from_slice(lon);
+        self.lat.extend_from_slice(lat);
+        self.weight.extend_from_slice(weight);
+        if self.group.is_empty() {
+            match (0..count).find(|&k| group(k) != u32::MAX) {
+                None => return,
+                Some(_) => self.group.resize(n, u32::MAX),
+            }
+        }
+        self.group.extend((0..count).map(group));
+    }
+
     /// Room for `n` more places with ids of about `id_bytes` bytes in all.
     pub(crate) fn reserve(&mut self, n: usize, id_bytes: usize) {
         self.ids.text.reserve(id_bytes);
@@ -1624,15 +1671,14 @@ pub fn load_with_progress(
         std::fs::File::open(path).and_then(|mut f| {
             let len = f.metadata().map_or(0, |m| m.len());
             let bar = crate::progress::Bar::bytes(show, len, &format!("reading {name}"));
-            // Read in blocks so the bar moves; the whole file is kept for parsing.
+            // Read in blocks so the bar moves, each straight into the buffer
+            // that is kept for parsing.
             bytes.reserve(len as usize);
-            let mut block = vec![0u8; 1 << 22];
             loop {
-                let n = f.read(&mut block)?;
+                let n = (&mut f).take(1 << 22).read_to_end(&mut bytes)?;
                 if n == 0 {
                     break;
                 }
-                bytes.extend_from_slice(&block[..n]);
                 bar.inc(n as u64);
             }
             Ok(())

@@ -14,10 +14,15 @@
 //!   so its first and second nearest are within `D2 + 2r` of the centre, and the
 //!   cell's list holds exactly the sites that are.
 //! * Within a squared chord `K`: the sites within `sqrt(K) + r` of the centre.
+//! * Both (the evaluator's queries): the sites within the larger of the two.
 //!
 //! A query then checks the sites of its cell's list with the one distance
 //! formula ([`chord2`]), so it gives the same keys, the same nearest site and
 //! the same tie-breaking (lower index) as the R-tree; only the work differs.
+//! Nearest-two lists are ordered by distance from the centre, each site with
+//! a lower bound on its key from any point of the cell (`(|c - s| - r)^2`),
+//! so a query stops at the first site that cannot be nearer than the two it
+//! holds, or within the radius it asks.
 //! The bounds are widened by a margin far above floating-point rounding (a
 //! point whose rounded face coordinates put it in a neighbouring cell is
 //! within rounding of that cell). Lists are built only for the cells that
@@ -46,9 +51,18 @@ pub struct CellLists {
     side: usize,
     /// CSR offsets per cell; a cell with no list has an empty range.
     off: Vec<u32>,
-    /// Site indices, ascending within each cell.
+    /// Site indices: ascending within each cell, or, for lists with bounds,
+    /// nearest the cell's centre first (ties by index).
     items: Vec<u32>,
+    /// Empty, or per entry of `items` a key (squared chord) that no point of
+    /// the cell is nearer the site than: non-decreasing along each list, so
+    /// a query stops at the first bound beyond the keys it still wants.
+    lower: Vec<f32>,
 }
+
+/// Shrinks a lower bound well past the rounding of the distances it bounds
+/// and of its conversion to `f32` (relative 6e-8).
+const LOWER_SHRINK: f64 = 1.0 - 1e-6;
 
 /// The cell of a unit vector on a grid of `side x side` cells per cube face.
 #[inline]
@@ -118,6 +132,7 @@ impl CellLists {
         tree: &RTree<Entry>,
         demand: &[UnitVector],
         side: usize,
+        bounds: bool,
         radius: impl Fn(&UnitVector, f64) -> Option<f64> + Sync,
     ) -> Self {
         let n_cells = 6 * side * side;
@@ -132,62 +147,106 @@ impl CellLists {
             .filter(|&c| used[c as usize].load(Ordering::Relaxed))
             .collect();
         drop(used);
-        let all: Vec<u32> = (0..tree.size() as u32).collect();
-        let lists: Vec<Vec<u32>> = cells
+        let lists: Vec<Vec<(u32, f32)>> = cells
             .par_iter()
             .with_min_len(64)
             .map(|&cell| {
                 let (c, r) = cell_ball(cell as usize, side);
-                match radius(&c, r) {
+                let mut list: Vec<(u32, f64)> = match radius(&c, r) {
                     Some(reach) if reach.is_finite() => {
                         let reach2 = reach * reach * (1.0 + WIDEN) + SLACK;
-                        let mut list: Vec<u32> = tree
-                            .locate_within_distance(c, reach2)
-                            .map(|e| e.data)
-                            .collect();
-                        list.sort_unstable();
-                        list
+                        tree.locate_within_distance(c, reach2)
+                            .map(|e| (e.data, chord2(e.geom(), &c)))
+                            .collect()
                     }
-                    _ => all.clone(),
+                    _ => tree
+                        .iter()
+                        .map(|e| (e.data, chord2(e.geom(), &c)))
+                        .collect(),
+                };
+                if !bounds {
+                    list.sort_unstable_by_key(|e| e.0);
+                    return list.into_iter().map(|e| (e.0, 0.0)).collect();
                 }
+                // A point of the cell is within r of the centre, so at least
+                // (|c - s| - r)^2 from the site.
+                list.sort_unstable_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+                list.into_iter()
+                    .map(|(j, d2)| {
+                        let gap = (d2.sqrt() - r).max(0.0);
+                        (j, (gap * gap * LOWER_SHRINK) as f32)
+                    })
+                    .collect()
             })
             .collect();
         let mut off = vec![0u32; n_cells + 1];
         let total: usize = lists.iter().map(Vec::len).sum();
         let mut items = Vec::with_capacity(total);
+        let mut lower = Vec::with_capacity(if bounds { total } else { 0 });
         let mut next = 0;
         for c in 0..n_cells {
             if cells.get(next).is_some_and(|&k| k as usize == c) {
-                items.extend_from_slice(&lists[next]);
+                items.extend(lists[next].iter().map(|e| e.0));
+                if bounds {
+                    lower.extend(lists[next].iter().map(|e| e.1));
+                }
                 next += 1;
             }
             off[c + 1] = u32::try_from(items.len()).expect("fewer than 2^32 list entries");
         }
-        CellLists { side, off, items }
+        CellLists {
+            side,
+            off,
+            items,
+            lower,
+        }
     }
 
     /// Lists for nearest-two queries from the points of `demand`.
     pub fn nearest_two(tree: &RTree<Entry>, demand: &[UnitVector]) -> Self {
         let side = side_for_sites(tree.size());
-        Self::build(tree, demand, side, |c, r| {
+        Self::build(tree, demand, side, true, |c, r| {
             // The centre's second-nearest distance; with fewer than two sites, every site.
             let d2 = tree.nearest_neighbor_iter_with_distance_2(*c).nth(1)?.1;
             Some(d2.sqrt() + 2.0 * r)
         })
     }
 
+    /// Lists for both nearest-two queries and within-`key` queries (`key` a
+    /// squared chord) from the points of `demand`: a cell's list holds the
+    /// sites of either list, so one list answers both (the evaluator's
+    /// queries), on the grid of the nearest-two lists.
+    pub fn nearest_two_and_within(tree: &RTree<Entry>, demand: &[UnitVector], key: f64) -> Self {
+        let side = side_for_sites(tree.size());
+        let within = key.max(0.0).sqrt();
+        Self::build(tree, demand, side, true, |c, r| {
+            let d2 = tree.nearest_neighbor_iter_with_distance_2(*c).nth(1)?.1;
+            Some((d2.sqrt() + 2.0 * r).max(within + r))
+        })
+    }
+
     /// Lists for within-`key` queries (`key` a squared chord) from the points of `demand`.
     pub fn within(tree: &RTree<Entry>, demand: &[UnitVector], key: f64) -> Self {
         let side = side_for_chord(key.max(0.0).sqrt());
-        Self::build(tree, demand, side, |_, r| Some(key.max(0.0).sqrt() + r))
+        Self::build(tree, demand, side, false, |_, r| {
+            Some(key.max(0.0).sqrt() + r)
+        })
     }
 
-    /// The list of the cell of `q`, if it has one.
+    /// The list of the cell of `q`, if it has one, with its lower bounds
+    /// (empty for lists without them).
     #[inline]
-    pub fn list(&self, q: &UnitVector) -> Option<&[u32]> {
+    pub fn list(&self, q: &UnitVector) -> Option<(&[u32], &[f32])> {
         let c = cell_of(q, self.side);
         let (lo, hi) = (self.off[c] as usize, self.off[c + 1] as usize);
-        (lo < hi).then(|| &self.items[lo..hi])
+        (lo < hi).then(|| {
+            let lower = if self.lower.is_empty() {
+                &[][..]
+            } else {
+                &self.lower[lo..hi]
+            };
+            (&self.items[lo..hi], lower)
+        })
     }
 
     /// Entries in all lists (for tests and timings).

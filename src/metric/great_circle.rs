@@ -109,19 +109,31 @@ impl SiteIndex for PointIndex {
 
     fn within(&self, q: &UnitVector, key: f64, mut found: impl FnMut(u32)) {
         match self.within_list(q, key) {
-            Some(list) => list
+            Some((list, [])) => list
                 .iter()
                 .filter(|&&j| chord2(&self.sites[j as usize], q) <= key)
                 .for_each(|&j| found(j)),
+            Some((list, lower)) => {
+                for (&j, &low) in list.iter().zip(lower) {
+                    if f64::from(low) > key {
+                        break;
+                    }
+                    if chord2(&self.sites[j as usize], q) <= key {
+                        found(j);
+                    }
+                }
+            }
             None => self.locate_within(q, key).for_each(&mut found),
         }
     }
 
     fn any_within(&self, q: &UnitVector, key: f64) -> bool {
         match self.within_list(q, key) {
-            Some(list) => list
+            Some((list, lower)) => list
                 .iter()
-                .any(|&j| chord2(&self.sites[j as usize], q) <= key),
+                .enumerate()
+                .take_while(|&(k, _)| lower.get(k).is_none_or(|&low| f64::from(low) <= key))
+                .any(|(_, &j)| chord2(&self.sites[j as usize], q) <= key),
             None => self.locate_within(q, key).next().is_some(),
         }
     }
@@ -155,6 +167,8 @@ pub struct PointIndex {
     near: Option<CellLists>,
     /// Lists for within queries of one key.
     within: Option<(f64, CellLists)>,
+    /// The key for which the nearest-two lists answer within queries too.
+    near_within: Option<f64>,
 }
 
 impl PointIndex {
@@ -170,22 +184,34 @@ impl PointIndex {
             sites: points.to_vec(),
             near: None,
             within: None,
+            near_within: None,
         }
     }
 
     /// Builds the per-cell lists `queries` asks for, over the cells of `demand`.
+    /// Both queries get one set of lists (on the nearest-two grid, each
+    /// list long enough for both), so a within query costs no second grid
+    /// and no tree walk.
     pub fn prepare(&mut self, demand: &[UnitVector], queries: Queries) {
-        if queries.nearest_two {
-            self.near = Some(CellLists::nearest_two(&self.tree, demand));
-        }
-        if let Some(key) = queries.within {
-            self.within = Some((key, CellLists::within(&self.tree, demand, key)));
+        match (queries.nearest_two, queries.within) {
+            (true, Some(key)) => {
+                self.near = Some(CellLists::nearest_two_and_within(&self.tree, demand, key));
+                self.near_within = Some(key);
+            }
+            (true, None) => self.near = Some(CellLists::nearest_two(&self.tree, demand)),
+            (false, Some(key)) => {
+                self.within = Some((key, CellLists::within(&self.tree, demand, key)));
+            }
+            (false, None) => {}
         }
     }
 
     /// The within-`key` list of `q`'s cell, when lists were built for `key` and that cell.
     #[inline]
-    fn within_list(&self, q: &UnitVector, key: f64) -> Option<&[u32]> {
+    fn within_list(&self, q: &UnitVector, key: f64) -> Option<(&[u32], &[f32])> {
+        if self.near_within == Some(key) {
+            return self.near.as_ref().and_then(|n| n.list(q));
+        }
         match &self.within {
             Some((k, lists)) if *k == key => lists.list(q),
             _ => None,
@@ -239,12 +265,17 @@ impl PointIndex {
     /// The nearest point (as [`PointIndex::nearest`]) and the squared chord
     /// of the second nearest (infinite when there is no second point).
     pub fn nearest_two(&self, q: &UnitVector) -> (Option<(u32, f64)>, f64) {
-        if let Some(list) = self.near.as_ref().and_then(|n| n.list(q)) {
+        if let Some((list, lower)) = self.near.as_ref().and_then(|n| n.list(q)) {
             // Lowest key, ties by the lower index; the second lowest key of the list
-            // (the two nearest are always in it).
+            // (the two nearest are always in it). Sites come nearest the cell's
+            // centre first: once a site's bound is past the second key, so is
+            // every later site's key, and none can change the two.
             let mut best = (u32::MAX, f64::INFINITY);
             let mut second = f64::INFINITY;
-            for &j in list {
+            for (&j, &low) in list.iter().zip(lower) {
+                if f64::from(low) > second {
+                    break;
+                }
                 let d = chord2(&self.sites[j as usize], q);
                 if d < best.1 || (d == best.1 && j < best.0) {
                     second = best.1;
@@ -348,19 +379,38 @@ mod tests {
             points.extend(sites.iter().copied());
             let key = chord2_for_km(km);
             let tree = PointIndex::new(&sites);
+            // Both queries from one set of lists (the evaluator's), each on its own
+            // (the nearest two alone; within alone, on its own grid).
             let mut cells = PointIndex::new(&sites);
             cells.prepare(&points, Queries { nearest_two: true, within: Some(key) });
+            prop_assert!(cells.within.is_none() && cells.near_within == Some(key));
+            let mut near = PointIndex::new(&sites);
+            near.prepare(&points, Queries { nearest_two: true, within: None });
+            let mut apart = PointIndex::new(&sites);
+            apart.prepare(&points, Queries { nearest_two: false, within: Some(key) });
             for q in &points {
-                prop_assert!(cells.near.as_ref().unwrap().list(q).is_some());
-                prop_assert_eq!(cells.nearest_two(q), tree.nearest_two(q));
-                prop_assert_eq!(cells.nearest(q), tree.nearest(q));
-                let mut got = Vec::new();
-                SiteIndex::within(&cells, q, key, |j| got.push(j));
-                got.sort_unstable();
                 let mut want: Vec<u32> = tree.locate_within(q, key).collect();
                 want.sort_unstable();
-                prop_assert_eq!(SiteIndex::any_within(&cells, q, key), !want.is_empty());
-                prop_assert_eq!(got, want);
+                for index in [&cells, &near] {
+                    // Bounds hold for every point of the cell, in order.
+                    let (list, lower) = index.near.as_ref().unwrap().list(q).unwrap();
+                    prop_assert_eq!(list.len(), lower.len());
+                    for (k, (&j, &low)) in list.iter().zip(lower).enumerate() {
+                        prop_assert!(f64::from(low) <= chord2(&sites[j as usize], q));
+                        prop_assert!(k == 0 || lower[k - 1] <= low);
+                    }
+                    prop_assert_eq!(index.nearest_two(q), tree.nearest_two(q));
+                    prop_assert_eq!(index.nearest(q), tree.nearest(q));
+                }
+                // Within-only lists may be empty (and then the tree answers).
+                prop_assert!(cells.within_list(q, key).is_some());
+                for index in [&cells, &apart] {
+                    let mut got = Vec::new();
+                    SiteIndex::within(index, q, key, |j| got.push(j));
+                    got.sort_unstable();
+                    prop_assert_eq!(SiteIndex::any_within(index, q, key), !want.is_empty());
+                    prop_assert_eq!(got, want.clone());
+                }
             }
         }
 

@@ -114,6 +114,9 @@ pub struct Queries {
     /// [`SiteIndex::nearest_two`] (and [`SiteIndex::nearest`]).
     pub nearest_two: bool,
     /// [`SiteIndex::within`] and [`SiteIndex::any_within`] with this key.
+    /// Asked together with `nearest_two` (as the evaluator does: the sites
+    /// within the first radius of a point its two nearest do not settle), a
+    /// model may answer both from one structure.
     pub within: Option<f64>,
 }
 
