@@ -1422,12 +1422,13 @@ pub(crate) fn parse_number(text: &str, decimal_comma: bool) -> Result<f64, (&'st
     }
     if !decimal_comma {
         return t.parse::<f64>().map_err(|_| {
-            let hint = if t.contains(',') && comma_value(t).is_some() {
-                if grouped(t.split('.').next().unwrap_or(""), ',') {
-                    "write numbers without thousands separators, with `.` as the decimal point (or pass --decimal-comma if `,` is the decimal separator)"
-                } else {
-                    "the value has a decimal comma: pass --decimal-comma (with --delimiter ';' if fields are separated by semicolons)"
-                }
+            let hint = if grouped(t.split('.').next().unwrap_or(""), ',')
+                && t.split_once('.').is_none_or(|(_, f)| f.bytes().all(|b| b.is_ascii_digit()))
+            {
+                // 1,234,567 or 1,234.5: commas grouping thousands.
+                "write numbers without thousands separators, with `.` as the decimal point (or pass --decimal-comma if `,` is the decimal separator)"
+            } else if t.contains(',') && comma_value(t).is_some() {
+                "the value has a decimal comma: pass --decimal-comma (with --delimiter ';' if fields are separated by semicolons)"
             } else {
                 "write a decimal number"
             };
@@ -1785,8 +1786,18 @@ mod tests {
                 .1
                 .contains("--decimal-comma")
         );
+        for t in ["1,234", "1,234,567", "-12,345,678.25", "1,234.5"] {
+            assert!(
+                parse_number(t, false)
+                    .unwrap_err()
+                    .1
+                    .contains("thousands separators"),
+                "{t}"
+            );
+        }
+        // Not groups of three: no thousands hint.
         assert!(
-            parse_number("1,234", false)
+            !parse_number("1,23,456", false)
                 .unwrap_err()
                 .1
                 .contains("thousands separators")
