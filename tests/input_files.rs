@@ -328,6 +328,17 @@ fn decimal_commas_with_thousands_and_ambiguous_values() {
         &["delimiter ';' (sniffed), decimal points"],
     );
 
+    // A quote the file never closes would swallow the rest of the file into
+    // one field: refused at the line that opens it, even with --skip-invalid.
+    write(
+        "open_quote.csv",
+        "id,lon,lat\na,104.1,30.2\nb,104.2,\"30.3\n",
+    );
+    for extra in [&[][..], &["--skip-invalid"][..]] {
+        let err = fail(dir.path(), "open_quote.csv", sites, extra, None);
+        has_all(&err, &["open_quote.csv:line 3", "never closed"]);
+    }
+
     // A `;` file where no number settles the mark: `1.234` is refused, not
     // read as 1.234 (it may be 1234).
     write(

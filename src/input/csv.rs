@@ -235,13 +235,28 @@ fn scan(
     // The header was read and checked by the caller.
     let _ = reader.headers();
     let mut record = ::csv::StringRecord::new();
+    // Where the last record starts, and its line: a quote it opens and the
+    // file never closes swallows the rest of the file into one field.
+    let mut last: Option<(usize, u64)> = None;
     loop {
         match reader.read_record(&mut record) {
-            Ok(false) => break,
+            Ok(false) => {
+                if let Some((at, line)) = last
+                    && ends_inside_quotes(&bytes[at..], delimiter)
+                {
+                    return Err(InputError::Csv {
+                        path: path.to_path_buf(),
+                        location: Location::Line(line),
+                        message: "a quoted field on this line is never closed: the file ends inside the quotes; add the closing `\"` (or remove the opening one)".into(),
+                    });
+                }
+                break;
+            }
             Ok(true) => {
                 let line = record
                     .position()
                     .map_or(0, |p| lines.of_record(bytes, start + p.byte() as usize));
+                last = record.position().map(|p| (start + p.byte() as usize, line));
                 if record.iter().all(|f| f.trim().is_empty()) {
                     continue;
                 }
@@ -251,6 +266,7 @@ fn scan(
                 let line = e
                     .position()
                     .map_or(0, |p| lines.of_record(bytes, start + p.byte() as usize));
+                last = e.position().map(|p| (start + p.byte() as usize, line));
                 let message = match e.kind() {
                     ::csv::ErrorKind::UnequalLengths {
                         expected_len, len, ..
@@ -279,6 +295,30 @@ fn scan(
         }
     }
     Ok(())
+}
+
+/// Whether `raw` (one record to the end of the file) ends inside a quoted
+/// field: a `"` opening a field, never closed (`""` inside is an escaped quote).
+fn ends_inside_quotes(raw: &[u8], delimiter: u8) -> bool {
+    let (mut quoted, mut field_start) = (false, true);
+    let mut i = 0;
+    while i < raw.len() {
+        let b = raw[i];
+        if quoted {
+            if b == b'"' {
+                if raw.get(i + 1) == Some(&b'"') {
+                    i += 1;
+                } else {
+                    quoted = false;
+                }
+            }
+        } else if b == b'"' && field_start {
+            quoted = true;
+        }
+        field_start = !quoted && (b == delimiter || b == b'\n' || b == b'\r');
+        i += 1;
+    }
+    quoted
 }
 
 pub(super) fn load(
@@ -1019,6 +1059,21 @@ fn fast_fill(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_quote_open_at_the_end_of_the_file_is_found() {
+        for (raw, open) in [
+            ("b,11.5,\"51.1\n", true),
+            ("\"b,11.5,51.1\n", true),
+            ("b,\"x \"\"y\"\" z\",1\n", false),
+            ("b,\"x \"\"y\n", true),
+            ("b,12\" pipe,1\n", false),
+            ("b,\"a\nb\",1\n", false),
+            ("", false),
+        ] {
+            assert_eq!(ends_inside_quotes(raw.as_bytes(), b','), open, "{raw:?}");
+        }
+    }
 
     #[test]
     fn sniffs_the_most_frequent_delimiter_outside_quotes() {
