@@ -476,8 +476,9 @@ pub(super) fn warn_unused_speed(speed: Option<&str>, radii: &[Radius]) {
             .iter()
             .any(|r| matches!(r.unit, RadiusUnit::Hours(_) | RadiusUnit::Minutes(_)))
     {
-        eprintln!(
-            "outpost: warning: --speed {s} is not used: no radius is a travel time (such as 4h or 90min)"
+        warn_unused(
+            &format!("--speed {s}"),
+            "no radius is a travel time (such as 4h or 90min)",
         );
     }
 }

@@ -668,7 +668,7 @@ fn load_impl(
                             && !v.contains(',')
                             && v.contains('.')
                             && v.trim().parse::<f64>().is_ok());
-                    if two_ways.is_none() && reads_two_ways(v) {
+                    if delimiter == b';' && two_ways.is_none() && reads_two_ways(v) {
                         two_ways = Some((line, i, v.trim().to_string()));
                     }
                 }
