@@ -123,6 +123,25 @@ pub(crate) fn relaxed_max(v: &[f64], limits: &Limits, allowed: &[bool], chosen: 
     }
 }
 
+/// `Σ values[r]` over `rows`, in four interleaved partial sums added in a fixed
+/// order (so the same on every run and thread count): a single chain of
+/// additions waits on each one, and this sum is the bound's inner loop.
+pub(crate) fn gather_sum(rows: &[u32], values: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let quads = rows.chunks_exact(4);
+    let rest = quads.remainder();
+    for q in quads {
+        for (a, &r) in acc.iter_mut().zip(q) {
+            *a += values[r as usize];
+        }
+    }
+    let mut sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for &r in rest {
+        sum += values[r as usize];
+    }
+    sum
+}
+
 /// Lagrangian upper bound on the weight coverable by candidates within `limits`.
 ///
 /// `solution` (open candidates of a heuristic) seeds the multipliers and
@@ -178,7 +197,7 @@ pub fn lagrangian(
                 if !allowed[j] {
                     return 0.0;
                 }
-                m.rows_of(j).iter().map(|&r| mw[r as usize]).sum()
+                gather_sum(m.rows_of(j), &mw)
             })
             .collect();
         let sites = relaxed_max(&v, limits, allowed, &mut chosen);

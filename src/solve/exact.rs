@@ -30,6 +30,7 @@
 //! the search and its answer do not depend on the thread count; only the
 //! deadline (a safety stop) can end it early.
 
+use super::bound::gather_sum;
 use super::mclp::Limits;
 use crate::coverage::CoverageModel;
 use rayon::prelude::*;
@@ -325,7 +326,17 @@ impl<'a> Search<'a> {
 
             let active = &res.active;
             let st: &[i8] = state;
-            let mu_ref = &mu;
+            // Each active row's multiplier times its weight (0 on the rows
+            // the node's open sites cover).
+            let mw: Vec<f64> = (0..m.n_rows())
+                .map(|r| {
+                    if active[r] {
+                        mu[r] * m.row_weight[r]
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
             let v: Vec<f64> = (0..n)
                 .into_par_iter()
                 .with_min_len(256)
@@ -333,11 +344,7 @@ impl<'a> Search<'a> {
                     if st[j] != FREE {
                         return 0.0;
                     }
-                    m.rows_of(j)
-                        .iter()
-                        .filter(|&&r| active[r as usize])
-                        .map(|&r| mu_ref[r as usize] * m.row_weight[r as usize])
-                        .sum()
+                    gather_sum(m.rows_of(j), &mw)
                 })
                 .collect();
             let own: f64 = (0..m.n_rows())
