@@ -184,5 +184,23 @@ fn negative_counts_are_named_as_values() {
             err.contains(&format!("invalid value '-1' for '{flag}")),
             "{flag}: {err}"
         );
+        assert!(err.contains("cannot be negative"), "{flag}: {err}");
+    }
+    // A fraction and a word are said in words too, not as a digit parser's error.
+    for (value, says) in [
+        ("1.5", "whole number (e.g. 10), not a fraction"),
+        ("ten", "written in digits"),
+        ("99999999999999999999999", "too large"),
+    ] {
+        let out = outpost()
+            .args(["plan", "--demand"])
+            .arg(data("china_cities.csv"))
+            .args(["--radius", "200km", "--add", value, "-q"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{value}: {err}");
+        assert!(err.contains(says), "{value}: {err}");
+        assert!(!err.contains("invalid digit"), "{value}: {err}");
     }
 }

@@ -343,6 +343,7 @@ pub struct OutputArgs {
         default_value_t = 10,
         value_name = "N",
         allow_negative_numbers = true,
+        value_parser = parse_count::<usize>,
         help_heading = "Output"
     )]
     pub top: usize,
@@ -582,6 +583,26 @@ pub(super) fn parse_extent(
     s: &str,
 ) -> std::result::Result<crate::render::projection::Extent, String> {
     crate::render::projection::Extent::parse(s)
+}
+
+/// A count flag (`--add`, `--top`, ...): a whole number, 0 or more, said in
+/// words rather than as a digit parser's error.
+pub(super) fn parse_count<T: std::str::FromStr>(s: &str) -> std::result::Result<T, String> {
+    let t = s.trim();
+    if let Ok(n) = t.parse::<T>() {
+        return Ok(n);
+    }
+    let as_number = t.parse::<f64>();
+    Err(match as_number {
+        Ok(x) if x < 0.0 => "a count cannot be negative: give a whole number, 0 or more".into(),
+        Ok(x) if x.is_finite() && x.fract() != 0.0 => {
+            "a count must be a whole number (e.g. 10), not a fraction".into()
+        }
+        Ok(x) if x.is_finite() && x.fract() == 0.0 && t.bytes().all(|b| b.is_ascii_digit()) => {
+            "too large for a count".into()
+        }
+        _ => "expected a whole number, 0 or more (e.g. 10), written in digits".into(),
+    })
 }
 
 pub(super) fn parse_map_size(

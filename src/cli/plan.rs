@@ -23,6 +23,7 @@ pub struct PlanArgs {
         long,
         value_name = "N",
         allow_negative_numbers = true,
+        value_parser = parse_count::<usize>,
         help_heading = "Objective"
     )]
     add: Option<usize>,
@@ -49,6 +50,7 @@ pub struct PlanArgs {
         long,
         value_name = "K",
         allow_negative_numbers = true,
+        value_parser = parse_count::<usize>,
         help_heading = "Solver"
     )]
     k_nearest: Option<usize>,
@@ -73,6 +75,7 @@ pub struct PlanArgs {
         default_value_t = 0,
         value_name = "N",
         allow_negative_numbers = true,
+        value_parser = parse_count::<u32>,
         help_heading = "Solver"
     )]
     perturb: u32,
@@ -93,6 +96,7 @@ pub struct PlanArgs {
         value_name = "K",
         default_value_t = 0,
         allow_negative_numbers = true,
+        value_parser = parse_count::<usize>,
         help_heading = "Objective"
     )]
     relocate: usize,
