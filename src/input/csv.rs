@@ -338,6 +338,8 @@ pub(super) struct Rest<'r> {
     pub reader: &'r mut (dyn std::io::Read + Send),
     /// The whole file's size in bytes, head included.
     pub len: u64,
+    /// Bytes read at once, and parsed as one batch ([`BLOCK_BYTES`]).
+    pub block: usize,
 }
 
 /// Loads a large demand file while it is read: `head` is its first bytes
@@ -1172,14 +1174,18 @@ fn fast_fill(
 }
 
 /// Bytes read at once by [`stream_fill`], and parsed as one batch.
-const BLOCK_BYTES: usize = PART_BYTES * PARTS_AT_ONCE;
+pub(super) const BLOCK_BYTES: usize = PART_BYTES * PARTS_AT_ONCE;
 
-/// Reads from `rest` onto the end of `buf` until [`BLOCK_BYTES`] more bytes are
-/// in or the file ends; true at the end of the file.
-fn read_block(rest: &mut (dyn std::io::Read + Send), buf: &mut Vec<u8>) -> std::io::Result<bool> {
+/// Reads from `rest` onto the end of `buf` until `block` more bytes are in or
+/// the file ends; true at the end of the file.
+fn read_block(
+    rest: &mut (dyn std::io::Read + Send),
+    buf: &mut Vec<u8>,
+    block: usize,
+) -> std::io::Result<bool> {
     use std::io::Read;
-    let want = buf.len() + BLOCK_BYTES;
-    buf.reserve(BLOCK_BYTES);
+    let want = buf.len() + block;
+    buf.reserve(block);
     while buf.len() < want {
         let n = rest.take((want - buf.len()) as u64).read_to_end(buf)?;
         if n == 0 {
@@ -1205,6 +1211,7 @@ fn stream_fill(
     let Rest {
         reader: rest,
         len: total,
+        block: block_bytes,
     } = rest;
     let Some((data, mut breaks)) = data_start(head, start) else {
         return false;
@@ -1214,7 +1221,7 @@ fn stream_fill(
     let rows_guess = (total.saturating_sub(data as u64) / 24) as usize;
     b.set.reserve(rows_guess, total as usize / 4);
     let mut block = head[data..].to_vec();
-    let mut next: Vec<u8> = Vec::with_capacity(block.len() + BLOCK_BYTES);
+    let mut next: Vec<u8> = Vec::with_capacity(block.len() + block_bytes);
     let mut pending = Vec::new();
     let mut ended = false;
     loop {
@@ -1224,8 +1231,11 @@ fn stream_fill(
         } else {
             match memchr::memrchr(b'\n', &block) {
                 Some(e) => e + 1,
-                // No line end in a whole block: the sequential reader's case.
-                None => return false,
+                // Lines longer than blocks (or a file with lone `\r` line
+                // ends) are the sequential reader's; a short line that a small
+                // block cut is carried into the next.
+                None if block.len() > 4 * block_bytes.max(PART_BYTES) => return false,
+                None => 0,
             }
         };
         let done = std::mem::take(&mut pending);
@@ -1236,7 +1246,7 @@ fn stream_fill(
                 }
                 next.clear();
                 next.extend_from_slice(&block[lines..]);
-                read_block(rest, &mut next)
+                read_block(rest, &mut next, block_bytes)
             },
             || {
                 rayon::join(
@@ -1416,6 +1426,95 @@ mod tests {
             })
         };
         assert_eq!(on(1), on(3));
+    }
+
+    /// The file `text` loaded while read: `head` bytes first, then blocks of
+    /// `block` bytes from a reader.
+    fn streamed(text: &str, opts: &LoadOptions, head: usize, block: usize) -> Option<PlaceSet> {
+        let bytes = text.as_bytes();
+        let mut reader = &bytes[head..];
+        let rest = Rest {
+            reader: &mut reader,
+            len: bytes.len() as u64,
+            block,
+        };
+        load_streaming(
+            Path::new("d.csv"),
+            &bytes[..head],
+            rest,
+            Role::Demand,
+            opts,
+            &Bar::hidden(),
+        )
+    }
+
+    #[test]
+    fn a_file_read_while_it_loads_gives_the_sequential_readers_places() {
+        let text = messy(20_000);
+        let opts = LoadOptions::default();
+        let (sequential, _) = both(&text, &opts);
+        let want = dump(&sequential);
+        // Heads and blocks that end anywhere: inside a CRLF pair, a field, a
+        // blank line; blocks of a few bytes to more than the file.
+        for (head, block) in [
+            (20_000, 1),
+            (20_000, 7),
+            (30_001, 4_096),
+            (65_536, 100_003),
+            (100_000, 1 << 20),
+            (text.len() - 5, 3),
+            (50_000, text.len()),
+        ] {
+            let got = streamed(&text, &opts, head, block)
+                .unwrap_or_else(|| panic!("head {head}, block {block}: not taken"));
+            assert_eq!(dump(&got), want, "head {head}, block {block}");
+            assert_eq!(got.notes, sequential.notes);
+            assert_eq!(got.warnings, sequential.warnings);
+        }
+        // And the same on one thread as on three.
+        let on = |n: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .unwrap();
+            pool.install(|| dump(&streamed(&text, &opts, 40_000, 9_999).unwrap()))
+        };
+        assert_eq!(on(1), want);
+        assert_eq!(on(3), want);
+    }
+
+    #[test]
+    fn a_file_read_while_it_loads_is_handed_back_when_the_parallel_reader_cannot_take_it() {
+        let base = messy(20_000);
+        let opts = LoadOptions::default();
+        let at = base.len() - 2_000;
+        let line_start = at + base[at..].find('\n').unwrap() + 1;
+        let with = |insert: &str| format!("{}{insert}{}", &base[..line_start], &base[line_start..]);
+        // After the head: a quote, a bad value, a totals row.
+        for text in [
+            with("\"p x\";;1;2;3;north\n"),
+            with("p y;;1;north;3;north\n"),
+            with("Total;;;;99;\n"),
+        ] {
+            assert!(streamed(&text, &opts, 100_000, 8_192).is_none());
+        }
+        assert!(streamed(&base, &opts, 100_000, 8_192).is_some());
+        // Without a weight column, the warning about a weight-like column reads
+        // the first 200 rows: a head with fewer is handed back.
+        let mut plain = String::from("id,lon,lat,revenue\n");
+        for i in 0..1_000 {
+            plain.push_str(&format!("p{i},{}.5,{}.25,{i}\n", i % 170, i % 80));
+        }
+        assert!(streamed(&plain, &opts, 2_000, 1_000).is_none());
+        let got = streamed(&plain, &opts, 12_000, 1_000).unwrap();
+        let (sequential, _) = both(&plain, &opts);
+        assert_eq!(dump(&got), dump(&sequential));
+        assert_eq!(got.warnings, sequential.warnings);
+        assert!(
+            got.warnings[0].contains("`revenue` looks like one"),
+            "{:?}",
+            got.warnings
+        );
     }
 
     #[test]

@@ -1746,7 +1746,11 @@ fn load_streaming(
     if format != Format::Csv || body.iter().all(|b| b.is_ascii_whitespace()) {
         return None;
     }
-    let rest = csv::Rest { reader: file, len };
+    let rest = csv::Rest {
+        reader: file,
+        len,
+        block: csv::BLOCK_BYTES,
+    };
     csv::load_streaming(path, &head, rest, role, opts, bar)
 }
 
