@@ -21,9 +21,9 @@ const FAST_MIN_BYTES: usize = 1 << 20;
 /// Bytes per part of the parallel reader (each ends at a line end).
 const PART_BYTES: usize = 1 << 20;
 
-/// Parts parsed at once before they are appended in file order: bounds the
-/// memory held by parsed rows not yet stored.
-const PARTS_AT_ONCE: usize = 16;
+/// Parts parsed at once, while the batch before them is appended in file
+/// order: bounds the memory held by parsed rows not yet stored (two batches).
+const PARTS_AT_ONCE: usize = 8;
 
 /// Most header columns listed in a message.
 const LISTED_MAX: usize = 30;
@@ -943,7 +943,17 @@ fn trim(s: &str) -> &str {
 fn parse_part(text: &[u8], c: &FastColumns) -> Option<Part> {
     let text = std::str::from_utf8(text).ok()?;
     let bytes = text.as_bytes();
-    let mut part = Part::default();
+    // Sized for rows of 20 bytes or more, so the columns do not regrow.
+    let rows = text.len() / 20 + 1;
+    let mut part = Part {
+        ids: String::with_capacity(if c.id.is_some() { text.len() / 2 } else { 0 }),
+        id_ends: Vec::with_capacity(rows),
+        lon: Vec::with_capacity(rows),
+        lat: Vec::with_capacity(rows),
+        weight: Vec::with_capacity(rows),
+        group: Vec::with_capacity(rows),
+        ..Part::default()
+    };
     let mut group_ids: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
     // Field k of the record is `record[starts[k]..starts[k + 1] - 1]`.
     let mut starts: Vec<usize> = Vec::with_capacity(c.fields + 1);
