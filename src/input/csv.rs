@@ -21,9 +21,9 @@ const FAST_MIN_BYTES: usize = 1 << 20;
 /// Bytes per part of the parallel reader (each ends at a line end).
 const PART_BYTES: usize = 1 << 20;
 
-/// Parts parsed at once before they are appended in file order: bounds the
-/// memory held by parsed rows not yet stored.
-const PARTS_AT_ONCE: usize = 16;
+/// Parts parsed at once, while the batch before them is appended in file
+/// order: bounds the memory held by parsed rows not yet stored (two batches).
+const PARTS_AT_ONCE: usize = 8;
 
 /// Most header columns listed in a message.
 const LISTED_MAX: usize = 30;
@@ -328,10 +328,44 @@ pub(super) fn load(
     opts: &LoadOptions,
     progress: &crate::progress::Bar,
 ) -> Result<PlaceSet, InputError> {
-    load_impl(path, bytes, role, opts, progress, FAST_MIN_BYTES)
+    load_core(path, bytes, role, opts, progress, FAST_MIN_BYTES, None)
+        .map(|set| set.expect("a whole file is always loaded"))
+}
+
+/// The rest of a file read while it loads.
+pub(super) struct Rest<'r> {
+    /// Reads the bytes after the head.
+    pub reader: &'r mut (dyn std::io::Read + Send),
+    /// The whole file's size in bytes, head included.
+    pub len: u64,
+    /// Bytes read at once, and parsed as one batch ([`BLOCK_BYTES`]).
+    pub block: usize,
+}
+
+/// Loads a large demand file while it is read: `head` is its first bytes
+/// (the header and at least [`HEAD_MIN_ROWS`] rows' worth) and `rest` the
+/// reader of everything after them. Blocks are parsed on the pool while the
+/// next is read, so the file is never held whole.
+///
+/// `None` when the file is not one the parallel reader takes whole (any value
+/// it would have to report, quotes, decimal commas, ...), or when reading
+/// fails: the caller then reads the whole file and loads it with [`load`],
+/// which reports exactly as always.
+pub(super) fn load_streaming(
+    path: &Path,
+    head: &[u8],
+    rest: Rest<'_>,
+    role: Role,
+    opts: &LoadOptions,
+    progress: &crate::progress::Bar,
+) -> Option<PlaceSet> {
+    load_core(path, head, role, opts, progress, 0, Some(rest))
+        .ok()
+        .flatten()
 }
 
 /// [`load`], with the size from which the parallel reader is tried.
+#[cfg(test)]
 fn load_impl(
     path: &Path,
     bytes: &[u8],
@@ -340,6 +374,23 @@ fn load_impl(
     progress: &crate::progress::Bar,
     fast_min: usize,
 ) -> Result<PlaceSet, InputError> {
+    load_core(path, bytes, role, opts, progress, fast_min, None)
+        .map(|set| set.expect("a whole file is always loaded"))
+}
+
+/// [`load`] when `rest` is `None` (then the result is always `Some`), and
+/// [`load_streaming`]'s work when it is the reader of what follows `bytes`:
+/// then `None` whenever the parallel reader does not load the file whole.
+fn load_core(
+    path: &Path,
+    bytes: &[u8],
+    role: Role,
+    opts: &LoadOptions,
+    progress: &crate::progress::Bar,
+    fast_min: usize,
+    rest: Option<Rest<'_>>,
+) -> Result<Option<PlaceSet>, InputError> {
+    let streaming = rest.is_some();
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     // Excel may write a `sep=;` line before the header; it names the delimiter.
     let sep = excel_sep(bytes);
@@ -595,6 +646,7 @@ fn load_impl(
     // report or that needs the full reader (a bad value, a totals row, a name
     // column, decimal commas, projected coordinates), it gives up and the
     // sequential reader below reads the file and reports exactly as always.
+    // A file read while it loads is checked for quotes block by block.
     if role == Role::Demand
         && bytes.len() >= fast_min
         && opts.crs.is_wgs84()
@@ -619,23 +671,55 @@ fn load_impl(
         if weight.is_none() {
             // Only the first rows: the sink stops the reader with an error that
             // is dropped (record lines are not used, so the short table serves).
-            let _ = scan(path, bytes, start, &lines_head, delimiter, &mut |item| {
-                if let Item::Record(_, r) = item {
-                    first_rows.push(r.clone());
-                }
-                if first_rows.len() < 200 {
-                    Ok(())
-                } else {
-                    Err(InputError::NoPairs {
-                        path: PathBuf::new(),
-                    })
-                }
-            });
+            // Read while loading, the head may end inside a record.
+            let complete = if streaming {
+                memchr::memrchr(b'\n', bytes).map_or(0, |e| e + 1)
+            } else {
+                bytes.len()
+            };
+            let _ = scan(
+                path,
+                &bytes[..complete],
+                start,
+                &lines_head,
+                delimiter,
+                &mut |item| {
+                    if let Item::Record(_, r) = item {
+                        first_rows.push(r.clone());
+                    }
+                    if first_rows.len() < 200 {
+                        Ok(())
+                    } else {
+                        Err(InputError::NoPairs {
+                            path: PathBuf::new(),
+                        })
+                    }
+                },
+            );
         }
         let mut b = setup(false, "decimal points", &first_rows)?;
-        if fast_fill(&mut b, bytes, start, &cols, progress) {
-            return b.finish();
+        match rest {
+            None => {
+                if fast_fill(&mut b, bytes, start, &cols, progress) {
+                    return b.finish().map(Some);
+                }
+            }
+            // The weight-column warning reads the first 200 rows, so they
+            // must all be in the head.
+            Some(_) if weight.is_none() && first_rows.len() < 200 => return Ok(None),
+            Some(rest) => {
+                return Ok(
+                    if stream_fill(&mut b, bytes, start, rest, &cols, progress) {
+                        Some(b.finish()?)
+                    } else {
+                        None
+                    },
+                );
+            }
         }
+    }
+    if streaming {
+        return Ok(None);
     }
     let lines = Lines::new(bytes);
     // The decimal mark is decided per file from its own numbers: with --decimal-comma a
@@ -747,7 +831,7 @@ fn load_impl(
         }
         Ok(())
     })?;
-    b.finish()
+    b.finish().map(Some)
 }
 
 /// Where the fields of a demand file are, for the parallel reader.
@@ -859,7 +943,17 @@ fn trim(s: &str) -> &str {
 fn parse_part(text: &[u8], c: &FastColumns) -> Option<Part> {
     let text = std::str::from_utf8(text).ok()?;
     let bytes = text.as_bytes();
-    let mut part = Part::default();
+    // Sized for rows of 20 bytes or more, so the columns do not regrow.
+    let rows = text.len() / 20 + 1;
+    let mut part = Part {
+        ids: String::with_capacity(if c.id.is_some() { text.len() / 2 } else { 0 }),
+        id_ends: Vec::with_capacity(rows),
+        lon: Vec::with_capacity(rows),
+        lat: Vec::with_capacity(rows),
+        weight: Vec::with_capacity(rows),
+        group: Vec::with_capacity(rows),
+        ..Part::default()
+    };
     let mut group_ids: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
     // Field k of the record is `record[starts[k]..starts[k + 1] - 1]`.
     let mut starts: Vec<usize> = Vec::with_capacity(c.fields + 1);
@@ -953,9 +1047,105 @@ fn parse_part(text: &[u8], c: &FastColumns) -> Option<Part> {
     Some(part)
 }
 
+/// Where the rows of a demand file start: the line break that ends the header
+/// line (`None` when the header is not followed by one), and the physical
+/// lines before it.
+fn data_start(bytes: &[u8], start: usize) -> Option<(usize, u64)> {
+    let first = bytes[start..]
+        .iter()
+        .position(|b| *b != b'\r' && *b != b'\n')?;
+    let data = memchr::memchr2(b'\n', b'\r', &bytes[start + first..])
+        .map_or(bytes.len(), |e| start + first + e);
+    let breaks = Lines::new(&bytes[..data]).starts.len() as u64 - 1;
+    Some((data, breaks))
+}
+
+/// Parses `text` (whole lines) in parts of about [`PART_BYTES`] on the pool;
+/// a `None` part stops the parallel reader.
+fn parse_parts(text: &[u8], c: &FastColumns) -> Vec<Option<Part>> {
+    use rayon::prelude::*;
+    // Parts end just after a `\n`, so a CRLF pair never straddles two.
+    let mut bounds = vec![0];
+    let mut at = 0;
+    while at < text.len() {
+        let want = (at + PART_BYTES).min(text.len());
+        at = match memchr::memchr(b'\n', &text[want..]) {
+            Some(e) if want < text.len() => want + e + 1,
+            _ => text.len(),
+        };
+        bounds.push(at);
+    }
+    bounds
+        .par_windows(2)
+        .map(|w| parse_part(&text[w[0]..w[1]], c))
+        .collect()
+}
+
+/// Appends parsed parts to `b` in order; `breaks` counts the line breaks
+/// before the first part and is moved past each. False at a `None` part.
+fn append_parts(b: &mut Builder<'_>, parts: Vec<Option<Part>>, breaks: &mut u64) -> bool {
+    for part in parts {
+        let Some(part) = part else {
+            return false;
+        };
+        let remap: Vec<u32> = part
+            .groups
+            .into_iter()
+            .map(|g| {
+                let next = b.set.groups.len() as u32;
+                *b.group_ids.entry(g.clone()).or_insert_with(|| {
+                    b.set.groups.push(g);
+                    next
+                })
+            })
+            .collect();
+        let group = |row: usize| {
+            let g = part.group[row];
+            if g == u32::MAX { g } else { remap[g as usize] }
+        };
+        if part.unnamed.is_empty() {
+            // Whole columns at once: the ids are the part's as they stand.
+            b.set.append_plain(
+                &part.ids,
+                &part.id_ends,
+                &part.lon,
+                &part.lat,
+                &part.weight,
+                group,
+            );
+            *breaks += part.breaks;
+            continue;
+        }
+        let mut unnamed = part.unnamed.iter().peekable();
+        let mut from = 0;
+        for (row, &to) in part.id_ends.iter().enumerate() {
+            let default;
+            let id = match unnamed.peek() {
+                Some(&&(r, line)) if r == row => {
+                    unnamed.next();
+                    default = format!("line{}", *breaks + line + 1);
+                    default.as_str()
+                }
+                _ => &part.ids[from..to],
+            };
+            from = to;
+            b.set.push_plain(
+                id,
+                part.lon[row],
+                part.lat[row],
+                part.weight[row],
+                group(row),
+            );
+        }
+        *breaks += part.breaks;
+    }
+    true
+}
+
 /// Fills `b` with the rows of a clean, quote-free demand file, parsing parts of
 /// it in parallel and appending them in file order (so the places, their group
 /// numbers and ids are the sequential reader's whatever the thread count).
+/// A batch of parts is appended while the next is parsed.
 /// Returns false, with `b` to be dropped, as soon as one record needs the
 /// sequential reader.
 fn fast_fill(
@@ -965,95 +1155,139 @@ fn fast_fill(
     c: &FastColumns,
     progress: &crate::progress::Bar,
 ) -> bool {
-    use rayon::prelude::*;
-    // The data starts at the break that ends the header line.
-    let Some(first) = bytes[start..]
-        .iter()
-        .position(|b| *b != b'\r' && *b != b'\n')
-    else {
+    let Some((data, mut breaks)) = data_start(bytes, start) else {
         return false;
     };
-    let data = memchr::memchr2(b'\n', b'\r', &bytes[start + first..])
-        .map_or(bytes.len(), |e| start + first + e);
-    let mut breaks = Lines::new(&bytes[..data]).starts.len() as u64 - 1;
-    // Parts end just after a `\n`, so a CRLF pair never straddles two.
-    let mut bounds = vec![data];
+    let rows_guess = (bytes.len() - data) / 24;
+    b.set.reserve(rows_guess, bytes.len() / 4);
+    let mut pending = Vec::new();
     let mut at = data;
     while at < bytes.len() {
-        let want = (at + PART_BYTES).min(bytes.len());
-        at = match memchr::memchr(b'\n', &bytes[want..]) {
+        let want = (at + PART_BYTES * PARTS_AT_ONCE).min(bytes.len());
+        let end = match memchr::memchr(b'\n', &bytes[want..]) {
             Some(e) if want < bytes.len() => want + e + 1,
             _ => bytes.len(),
         };
-        bounds.push(at);
-    }
-    let parts: Vec<(usize, usize)> = bounds.windows(2).map(|w| (w[0], w[1])).collect();
-    let rows_guess = (bytes.len() - data) / 24;
-    b.set.reserve(rows_guess, bytes.len() / 4);
-    for batch in parts.chunks(PARTS_AT_ONCE) {
-        let parsed: Vec<Option<Part>> = batch
-            .par_iter()
-            .map(|&(s, e)| parse_part(&bytes[s..e], c))
-            .collect();
-        for part in parsed {
-            let Some(part) = part else {
-                return false;
-            };
-            let remap: Vec<u32> = part
-                .groups
-                .into_iter()
-                .map(|g| {
-                    let next = b.set.groups.len() as u32;
-                    *b.group_ids.entry(g.clone()).or_insert_with(|| {
-                        b.set.groups.push(g);
-                        next
-                    })
-                })
-                .collect();
-            let group = |row: usize| {
-                let g = part.group[row];
-                if g == u32::MAX { g } else { remap[g as usize] }
-            };
-            if part.unnamed.is_empty() {
-                // Whole columns at once: the ids are the part's as they stand.
-                b.set.append_plain(
-                    &part.ids,
-                    &part.id_ends,
-                    &part.lon,
-                    &part.lat,
-                    &part.weight,
-                    group,
-                );
-                breaks += part.breaks;
-                continue;
-            }
-            let mut unnamed = part.unnamed.iter().peekable();
-            let mut from = 0;
-            for (row, &to) in part.id_ends.iter().enumerate() {
-                let default;
-                let id = match unnamed.peek() {
-                    Some(&&(r, line)) if r == row => {
-                        unnamed.next();
-                        default = format!("line{}", breaks + line + 1);
-                        default.as_str()
-                    }
-                    _ => &part.ids[from..to],
-                };
-                from = to;
-                b.set.push_plain(
-                    id,
-                    part.lon[row],
-                    part.lat[row],
-                    part.weight[row],
-                    group(row),
-                );
-            }
-            breaks += part.breaks;
+        let done = std::mem::take(&mut pending);
+        let (parsed, appended) = rayon::join(
+            || parse_parts(&bytes[at..end], c),
+            || append_parts(b, done, &mut breaks),
+        );
+        if !appended {
+            return false;
         }
-        let done = batch.last().map_or(0, |p| p.1);
-        progress.set(done as u64);
+        pending = parsed;
+        progress.set(at as u64);
+        at = end;
     }
-    true
+    append_parts(b, pending, &mut breaks)
+}
+
+/// Bytes read at once by [`stream_fill`], and parsed as one batch.
+pub(super) const BLOCK_BYTES: usize = PART_BYTES * PARTS_AT_ONCE;
+
+/// Reads from `rest` onto the end of `buf` until `block` more bytes are in or
+/// the file ends; true at the end of the file.
+fn read_block(
+    rest: &mut (dyn std::io::Read + Send),
+    buf: &mut Vec<u8>,
+    block: usize,
+) -> std::io::Result<bool> {
+    use std::io::Read;
+    let want = buf.len() + block;
+    buf.reserve(block);
+    while buf.len() < want {
+        let n = rest.take((want - buf.len()) as u64).read_to_end(buf)?;
+        if n == 0 {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// [`fast_fill`] for a file read while it loads: `head` is its start (the
+/// header included) and `rest` reads what follows. Each block is parsed on the
+/// pool while the next is read and the one before is appended, so the whole
+/// file is never in memory. False, with `b` to be dropped, at the first record
+/// the sequential reader must handle, at a quote, or when reading fails.
+fn stream_fill(
+    b: &mut Builder<'_>,
+    head: &[u8],
+    start: usize,
+    rest: Rest<'_>,
+    c: &FastColumns,
+    progress: &crate::progress::Bar,
+) -> bool {
+    let Rest {
+        reader: rest,
+        len: total,
+        block: block_bytes,
+    } = rest;
+    let Some((data, mut breaks)) = data_start(head, start) else {
+        return false;
+    };
+    let mut read = head.len() as u64;
+    progress.set(read);
+    let rows_guess = (total.saturating_sub(data as u64) / 24) as usize;
+    b.set.reserve(rows_guess, total as usize / 4);
+    let mut block = head[data..].to_vec();
+    let mut next: Vec<u8> = Vec::with_capacity(block.len() + block_bytes);
+    let mut pending = Vec::new();
+    let mut ended = false;
+    loop {
+        // The block's whole lines; the rest opens the next block.
+        let lines = if ended {
+            block.len()
+        } else {
+            match memchr::memrchr(b'\n', &block) {
+                Some(e) => e + 1,
+                // Lines longer than blocks (or a file with lone `\r` line
+                // ends) are the sequential reader's; a short line that a small
+                // block cut is carried into the next.
+                None if block.len() > 4 * block_bytes.max(PART_BYTES) => return false,
+                None => 0,
+            }
+        };
+        let done = std::mem::take(&mut pending);
+        let (got, (parsed, appended)) = rayon::join(
+            || {
+                if ended {
+                    return Ok(true);
+                }
+                next.clear();
+                next.extend_from_slice(&block[lines..]);
+                read_block(rest, &mut next, block_bytes)
+            },
+            || {
+                rayon::join(
+                    || {
+                        let text = &block[..lines];
+                        if memchr::memchr(b'"', text).is_some() {
+                            vec![None]
+                        } else {
+                            parse_parts(text, c)
+                        }
+                    },
+                    || append_parts(b, done, &mut breaks),
+                )
+            },
+        );
+        if !appended {
+            return false;
+        }
+        pending = parsed;
+        if ended {
+            break;
+        }
+        let Ok(at_end) = got else {
+            return false;
+        };
+        read += (next.len() - (block.len() - lines)) as u64;
+        progress.set(read);
+        std::mem::swap(&mut block, &mut next);
+        ended = at_end;
+    }
+    append_parts(b, pending, &mut breaks)
 }
 
 #[cfg(test)]
@@ -1202,6 +1436,95 @@ mod tests {
             })
         };
         assert_eq!(on(1), on(3));
+    }
+
+    /// The file `text` loaded while read: `head` bytes first, then blocks of
+    /// `block` bytes from a reader.
+    fn streamed(text: &str, opts: &LoadOptions, head: usize, block: usize) -> Option<PlaceSet> {
+        let bytes = text.as_bytes();
+        let mut reader = &bytes[head..];
+        let rest = Rest {
+            reader: &mut reader,
+            len: bytes.len() as u64,
+            block,
+        };
+        load_streaming(
+            Path::new("d.csv"),
+            &bytes[..head],
+            rest,
+            Role::Demand,
+            opts,
+            &Bar::hidden(),
+        )
+    }
+
+    #[test]
+    fn a_file_read_while_it_loads_gives_the_sequential_readers_places() {
+        let text = messy(20_000);
+        let opts = LoadOptions::default();
+        let (sequential, _) = both(&text, &opts);
+        let want = dump(&sequential);
+        // Heads and blocks that end anywhere: inside a CRLF pair, a field, a
+        // blank line; blocks of a few bytes to more than the file.
+        for (head, block) in [
+            (20_000, 1),
+            (20_000, 7),
+            (30_001, 4_096),
+            (65_536, 100_003),
+            (100_000, 1 << 20),
+            (text.len() - 5, 3),
+            (50_000, text.len()),
+        ] {
+            let got = streamed(&text, &opts, head, block)
+                .unwrap_or_else(|| panic!("head {head}, block {block}: not taken"));
+            assert_eq!(dump(&got), want, "head {head}, block {block}");
+            assert_eq!(got.notes, sequential.notes);
+            assert_eq!(got.warnings, sequential.warnings);
+        }
+        // And the same on one thread as on three.
+        let on = |n: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .unwrap();
+            pool.install(|| dump(&streamed(&text, &opts, 40_000, 9_999).unwrap()))
+        };
+        assert_eq!(on(1), want);
+        assert_eq!(on(3), want);
+    }
+
+    #[test]
+    fn a_file_read_while_it_loads_is_handed_back_when_the_parallel_reader_cannot_take_it() {
+        let base = messy(20_000);
+        let opts = LoadOptions::default();
+        let at = base.len() - 2_000;
+        let line_start = at + base[at..].find('\n').unwrap() + 1;
+        let with = |insert: &str| format!("{}{insert}{}", &base[..line_start], &base[line_start..]);
+        // After the head: a quote, a bad value, a totals row.
+        for text in [
+            with("\"p x\";;1;2;3;north\n"),
+            with("p y;;1;north;3;north\n"),
+            with("Total;;;;99;\n"),
+        ] {
+            assert!(streamed(&text, &opts, 100_000, 8_192).is_none());
+        }
+        assert!(streamed(&base, &opts, 100_000, 8_192).is_some());
+        // Without a weight column, the warning about a weight-like column reads
+        // the first 200 rows: a head with fewer is handed back.
+        let mut plain = String::from("id,lon,lat,revenue\n");
+        for i in 0..1_000 {
+            plain.push_str(&format!("p{i},{}.5,{}.25,{i}\n", i % 170, i % 80));
+        }
+        assert!(streamed(&plain, &opts, 2_000, 1_000).is_none());
+        let got = streamed(&plain, &opts, 12_000, 1_000).unwrap();
+        let (sequential, _) = both(&plain, &opts);
+        assert_eq!(dump(&got), dump(&sequential));
+        assert_eq!(got.warnings, sequential.warnings);
+        assert!(
+            got.warnings[0].contains("`revenue` looks like one"),
+            "{:?}",
+            got.warnings
+        );
     }
 
     #[test]

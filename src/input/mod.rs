@@ -1666,11 +1666,25 @@ pub fn load_with_progress(
         .file_name()
         .map_or_else(|| "<stdin>".into(), |n| n.to_string_lossy().into_owned());
     let mut bytes = Vec::new();
+    let mut streamed = None;
     let read = if path == Path::new("-") {
         std::io::stdin().lock().read_to_end(&mut bytes).map(|_| ())
     } else {
         std::fs::File::open(path).and_then(|mut f| {
-            let len = f.metadata().map_or(0, |m| m.len());
+            let meta = f.metadata().ok();
+            let len = meta.as_ref().map_or(0, |m| m.len());
+            if role == Role::Demand
+                && meta.is_some_and(|m| m.is_file())
+                && len > STREAM_HEAD_BYTES as u64
+            {
+                let bar = crate::progress::Bar::bytes(show, len, &format!("loading {name}"));
+                if let Some(set) = load_streaming(path, &mut f, len, role, opts, &bar) {
+                    streamed = Some(set);
+                    return Ok(());
+                }
+                // Read again from the start, whole, for the reader that reports.
+                std::io::Seek::rewind(&mut f)?;
+            }
             let bar = crate::progress::Bar::bytes(show, len, &format!("reading {name}"));
             // Read in blocks so the bar moves, each straight into the buffer
             // that is kept for parsing.
@@ -1689,6 +1703,12 @@ pub fn load_with_progress(
         path: path.to_path_buf(),
         reason,
     })?;
+    if let Some(set) = streamed {
+        for w in &set.warnings {
+            eprintln!("outpost: warning: {w}");
+        }
+        return Ok(set);
+    }
     let bar = crate::progress::Bar::bytes(show, bytes.len() as u64, &format!("parsing {name}"));
     let set = load_bytes_with(path, &bytes, role, opts, &bar)?;
     bar.finish();
@@ -1696,6 +1716,42 @@ pub fn load_with_progress(
         eprintln!("outpost: warning: {w}");
     }
     Ok(set)
+}
+
+/// Demand files larger than this are loaded while they are read, when they
+/// are CSV the parallel reader takes whole; this much is read first, to find
+/// the format, the header and the first rows.
+const STREAM_HEAD_BYTES: usize = 1 << 22;
+
+/// Loads a large CSV demand file from `file` while reading it (see
+/// [`csv::load_streaming`]); `None` when it must be read whole first (another
+/// format, anything the parallel reader does not take, a read error).
+fn load_streaming(
+    path: &Path,
+    file: &mut std::fs::File,
+    len: u64,
+    role: Role,
+    opts: &LoadOptions,
+    bar: &crate::progress::Bar,
+) -> Option<PlaceSet> {
+    let mut head = Vec::with_capacity(STREAM_HEAD_BYTES);
+    (&mut *file)
+        .take(STREAM_HEAD_BYTES as u64)
+        .read_to_end(&mut head)
+        .ok()?;
+    let body = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&head);
+    let format = extension_format(path)
+        .or(opts.format)
+        .unwrap_or_else(|| sniff_format(&head));
+    if format != Format::Csv || body.iter().all(|b| b.is_ascii_whitespace()) {
+        return None;
+    }
+    let rest = csv::Rest {
+        reader: file,
+        len,
+        block: csv::BLOCK_BYTES,
+    };
+    csv::load_streaming(path, &head, rest, role, opts, bar)
 }
 
 /// Loads places from bytes already read; `path` names them in messages and picks the
