@@ -1425,8 +1425,13 @@ pub(crate) fn parse_number(text: &str, decimal_comma: bool) -> Result<f64, (&'st
             let hint = if grouped(t.split('.').next().unwrap_or(""), ',')
                 && t.split_once('.').is_none_or(|(_, f)| f.bytes().all(|b| b.is_ascii_digit()))
             {
-                // 1,234,567 or 1,234.5: commas grouping thousands.
-                "write numbers without thousands separators, with `.` as the decimal point (or pass --decimal-comma if `,` is the decimal separator)"
+                // 1,234,567 or 1,234.5: commas grouping thousands. Only a
+                // single comma (1,234) may be a decimal comma instead.
+                if t.matches(',').count() == 1 && !t.contains('.') {
+                    "write numbers without thousands separators, with `.` as the decimal point (or pass --decimal-comma if `,` is the decimal separator)"
+                } else {
+                    "write numbers without thousands separators, with `.` as the decimal point"
+                }
             } else if t.contains(',') && comma_value(t).is_some() {
                 "the value has a decimal comma: pass --decimal-comma (with --delimiter ';' if fields are separated by semicolons)"
             } else {
@@ -1843,12 +1848,13 @@ mod tests {
                 .contains("--decimal-comma")
         );
         for t in ["1,234", "1,234,567", "-12,345,678.25", "1,234.5"] {
-            assert!(
-                parse_number(t, false)
-                    .unwrap_err()
-                    .1
-                    .contains("thousands separators"),
-                "{t}"
+            let hint = parse_number(t, false).unwrap_err().1;
+            assert!(hint.contains("thousands separators"), "{t}");
+            // Only a single comma could be a decimal comma.
+            assert_eq!(
+                hint.contains("--decimal-comma"),
+                t == "1,234",
+                "{t}: {hint}"
             );
         }
         // Not groups of three: no thousands hint.
