@@ -198,18 +198,19 @@ fn fewer_by_coverage(
                 count[r as usize] += 1;
             }
         }
-        let alone = |j: u32| -> f64 {
-            model
-                .rows_of(j as usize)
-                .iter()
-                .filter(|&&r| count[r as usize] == 1)
-                .map(|&r| model.row_weight[r as usize])
-                .sum()
-        };
         let drop = best
             .iter()
-            .copied()
-            .min_by(|&a, &b| alone(a).total_cmp(&alone(b)).then(a.cmp(&b)))
+            .map(|&j| {
+                let alone: f64 = model
+                    .rows_of(j as usize)
+                    .iter()
+                    .filter(|&&r| count[r as usize] == 1)
+                    .map(|&r| model.row_weight[r as usize])
+                    .sum();
+                (alone, j)
+            })
+            .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))
+            .map(|(_, j)| j)
             .expect("at least two sites");
         let start: Vec<u32> = best.iter().copied().filter(|&j| j != drop).collect();
         let (set, _) = local_search(model, &limits, allowed, &start, deadline);
@@ -231,8 +232,7 @@ fn fewer_by_coverage(
             continue;
         }
         // The whole coverage planner, from its own greedy start, with its
-        // bound's Lagrangian starts: the bound also says when k - 1 sites
-        // cannot reach the target at all.
+        // bound's Lagrangian starts.
         let coverage = PlanConfig {
             bound: true,
             exact: false,
