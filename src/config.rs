@@ -364,9 +364,12 @@ impl PlanConfig {
             );
         }
         if self.exact {
-            if !matches!(o, Objective::Coverage | Objective::MinSites) {
+            if !matches!(
+                o,
+                Objective::Coverage | Objective::MinSites | Objective::Distance
+            ) {
                 bail!(
-                    "{} proves optima for {} coverage and min-sites only (for now), not {}: drop it or use one of those",
+                    "{} proves optima for {} coverage, min-sites and distance only (for now), not {}: drop it or use one of those",
                     key("exact"),
                     key("objective"),
                     o.name()

@@ -5,7 +5,8 @@ use super::{Chosen, Sites, Task};
 use crate::config::PlanConfig;
 use crate::metric::Metric;
 use crate::report::BoundReport;
-use crate::solve::pmedian;
+use crate::solve::exact::REL_TOL;
+use crate::solve::{pmedian, pmexact};
 use std::time::Instant;
 
 /// Local-search starts (the lazy greedy and seeded randomised greedies).
@@ -138,15 +139,70 @@ pub(super) fn plan_median<M: Metric>(
             cut.join(", ")
         ));
     }
+    let mut bound = bound.map(|lb| BoundReport {
+        proven: None,
+        value: lb,
+        gap: 0.0,
+        method: "Lagrangian relaxation of the assignment constraints (lower bound)".into(),
+        achieved: 0.0,
+    });
+    if pc.exact {
+        progress.stage("branch and bound");
+        let proof = pmexact::solve(
+            &src,
+            weights,
+            nf as usize,
+            p,
+            allowed,
+            nl.farthest,
+            &set,
+            deadline,
+        );
+        match proof {
+            Some(r) => {
+                if r.cost < cost {
+                    set = r.set.clone();
+                }
+                let tolerance = if r.integral {
+                    String::new()
+                } else {
+                    format!(
+                        ", within a relative {:e} (weights or distances are not all integers)",
+                        REL_TOL
+                    )
+                };
+                notes.push(format!(
+                    "branch and bound: {} nodes; {} candidates fixed open and {} closed at the root by reduced costs{}",
+                    r.nodes, r.root_fixed.0, r.root_fixed.1, tolerance
+                ));
+                bound = Some(BoundReport {
+                    proven: Some(r.proven),
+                    value: r.bound,
+                    gap: 0.0,
+                    method: if r.proven {
+                        format!("Lagrangian branch and bound: proven optimal{tolerance}")
+                    } else {
+                        "Lagrangian branch and bound: not proven, stopped at --time-limit (smallest bound of the open nodes)".into()
+                    },
+                    achieved: 0.0,
+                });
+            }
+            None => {
+                notes.push(format!(
+                    "--exact: {} points x {} sites is more than the {} million pairs the p-median proof keeps; the answer and the Lagrangian bound are reported, not proven",
+                    demand.len(),
+                    all.len(),
+                    pmexact::MAX_ENTRIES / 1_000_000
+                ));
+                if let Some(b) = bound.as_mut() {
+                    b.proven = Some(false);
+                }
+            }
+        }
+    }
     Chosen {
         set: set.into_iter().map(|j| j - nf).collect(),
-        bound: bound.map(|lb| BoundReport {
-            proven: None,
-            value: lb,
-            gap: 0.0,
-            method: "Lagrangian relaxation of the assignment constraints (lower bound)".into(),
-            achieved: 0.0,
-        }),
+        bound,
         passed: true,
         notes,
     }

@@ -12,6 +12,7 @@ pub mod mclp;
 pub mod minsites;
 pub mod pcenter;
 pub mod pmedian;
+pub mod pmexact;
 pub mod setcover;
 
 /// A covering solution: open candidates in the order they were opened.

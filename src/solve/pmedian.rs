@@ -459,6 +459,16 @@ impl<'a, M: Metric> Source<'a, M> {
         }
     }
 
+    /// Number of sites (fixed and candidates).
+    pub fn n_sites(&self) -> usize {
+        self.sites.len()
+    }
+
+    /// Every site demand point `i` can reach, nearest first, ties by index.
+    pub fn all_sites(&self, i: usize) -> Vec<(u32, f64)> {
+        self.nearest(i, self.sites.len())
+    }
+
     /// The `k` nearest reachable sites of demand point `i`, nearest first, ties by index.
     fn nearest(&self, i: usize, k: usize) -> Vec<(u32, f64)> {
         if 4 * k >= self.sites.len() {
