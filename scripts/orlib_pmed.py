@@ -6,7 +6,7 @@ prescribes, the last line given for an edge sets its cost, and the costs
 between vertices are the shortest paths (Floyd-Warshall). Every vertex is a
 demand point of weight 1 and a candidate site; p sites open.
 
-For each instance found in ORLIB_DIR, writes demand.csv and costs.csv (the
+For each instance found in ORLIB_DIR (data/orlib in this repository), writes demand.csv and costs.csv (the
 full matrix, in the long form of --costs) under OUT/pmedN/, runs
 
     outpost plan --demand demand.csv --candidates demand.csv --costs costs.csv
@@ -15,7 +15,7 @@ full matrix, in the long form of --costs) under OUT/pmedN/, runs
 and prints one line per instance: the answer, the known optimum (from
 ORLIB_DIR/pmedopt.txt), the bound, whether it was proven, and the time.
 
-usage: orlib_pmed.py ORLIB_DIR OUT [--bin target/release/outpost] [--only 1,2,3]
+usage: orlib_pmed.py data/orlib OUT [--bin target/release/outpost] [--only 1,2,3]
        [--time-limit S]
 """
 

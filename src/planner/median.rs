@@ -148,6 +148,15 @@ pub(super) fn plan_median<M: Metric>(
     });
     if pc.exact {
         progress.stage("branch and bound");
+        let mut polish = |plan: &[u32]| -> Vec<u32> {
+            match pmedian::FastSwap::new_until(&nl, &src, allowed, plan, Some(deadline)) {
+                Some(mut fs) => {
+                    fs.search(SWAP_MOVES, deadline);
+                    fs.open_set()
+                }
+                None => plan.to_vec(),
+            }
+        };
         let proof = pmexact::solve(
             &src,
             weights,
@@ -156,6 +165,7 @@ pub(super) fn plan_median<M: Metric>(
             allowed,
             nl.farthest,
             &set,
+            &mut polish,
             deadline,
         );
         match proof {
