@@ -1086,3 +1086,36 @@ fn exact_p_median_proves_the_highs_optimum_on_china() {
         assert!(r["bound"]["gap"].as_f64().unwrap() > 0.0, "{}", r["bound"]);
     }
 }
+
+/// `--exact --objective distance` gives byte-identical reports on one, two
+/// or three threads (its parallel passes sum in a fixed chunk order).
+#[test]
+fn exact_p_median_is_the_same_on_any_thread_count() {
+    let run = |threads: &str| {
+        let out = outpost()
+            .env("RAYON_NUM_THREADS", threads)
+            .args(["plan", "--demand"])
+            .arg(data("china_cities.csv"))
+            .arg("--existing")
+            .arg(data("china_outlets.csv"))
+            .arg("--candidates")
+            .arg(data("china_cities.csv"))
+            .args(["--objective", "distance", "--add", "50", "--exact"])
+            .args(["--format", "json", "-q"])
+            .timeout(std::time::Duration::from_secs(300))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut v = json_of(&out.stdout);
+        assert_eq!(v["bound"]["proven"].as_bool(), Some(true), "{}", v["bound"]);
+        v["elapsed_ms"] = 0.into();
+        v.to_string()
+    };
+    let one = run("1");
+    assert_eq!(one, run("2"));
+    assert_eq!(one, run("3"));
+}

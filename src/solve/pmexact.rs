@@ -51,6 +51,9 @@ const NODE_ITERS: usize = 200;
 const PATIENCE: (usize, usize) = (100, 12);
 /// Smallest step share before a node stops iterating.
 const MIN_THETA: f64 = 1e-5;
+/// Points per chunk of the parallel passes (fixed, so sums do not depend on
+/// the thread count).
+const CHUNK: usize = 1024;
 /// Relaxed choices are evaluated as plans every this many iterations.
 const EVAL_EVERY: usize = 10;
 /// Nodes whose best relaxed choice is polished by local search, and how often after that.
@@ -95,9 +98,12 @@ impl Lists {
         (&self.site[r.clone()], &self.dist[r])
     }
 
-    /// Weighted distance of the fixed sites plus the candidates `open` marks.
+    /// Weighted distance of the fixed sites plus the candidates `open` marks
+    /// (points in parallel, summed in point order).
     fn cost(&self, open: &[bool]) -> f64 {
-        (0..self.weight.len())
+        let per_point: Vec<f64> = (0..self.weight.len())
+            .into_par_iter()
+            .with_min_len(CHUNK)
             .map(|i| {
                 let (s, d) = self.of(i);
                 let near = s
@@ -107,7 +113,8 @@ impl Lists {
                     .map_or(self.cap[i], |(_, &d)| d.min(self.cap[i]));
                 self.weight[i] * near
             })
-            .sum()
+            .collect();
+        per_point.iter().sum()
     }
 }
 
@@ -297,17 +304,36 @@ impl MedianTree<'_, '_> {
     /// site's `ρ` left in `self.rho`.
     fn relaxed(&mut self, state: &[i8], k: usize, r: &[f64]) -> Relaxed {
         let l = self.l;
+        // Chunks of points in parallel, each with its own ρ (the chunks do
+        // not depend on the thread count), added in chunk order.
+        // (At most 40,000 chunk-site cells: points x sites <= MAX_ENTRIES.)
+        let parts: Vec<(f64, Vec<f64>)> = r
+            .par_chunks(CHUNK)
+            .enumerate()
+            .map(|(c, rc)| {
+                let mut value = 0.0;
+                let mut rho = vec![0.0; l.n_sites];
+                for (k, &ri) in rc.iter().enumerate() {
+                    let i = c * CHUNK + k;
+                    let w = l.weight[i];
+                    value += w * ri;
+                    let (s, d) = l.of(i);
+                    for (&j, &dj) in s.iter().zip(d) {
+                        if dj >= ri {
+                            break;
+                        }
+                        rho[j as usize] += w * (dj - ri);
+                    }
+                }
+                (value, rho)
+            })
+            .collect();
         self.rho.iter_mut().for_each(|x| *x = 0.0);
         let mut value = 0.0;
-        for (i, &ri) in r.iter().enumerate() {
-            let w = l.weight[i];
-            value += w * ri;
-            let (s, d) = l.of(i);
-            for (&j, &dj) in s.iter().zip(d) {
-                if dj >= ri {
-                    break;
-                }
-                self.rho[j as usize] += w * (dj - ri);
+        for (v, rho) in parts {
+            value += v;
+            for (a, b) in self.rho.iter_mut().zip(rho) {
+                *a += b;
             }
         }
         self.order.clear();
@@ -451,27 +477,29 @@ impl Bounded for MedianTree<'_, '_> {
             rel.chosen
                 .iter()
                 .for_each(|&j| self.open[j as usize] = true);
-            let mut g = vec![0.0; r.len()];
-            let mut norm = 0.0;
-            for (i, &ri) in r.iter().enumerate() {
-                let (s, d) = l.of(i);
-                let mut hits = 0.0;
-                for (&j, &dj) in s.iter().zip(d) {
-                    if dj >= ri {
-                        break;
+            let open = &self.open;
+            let g: Vec<f64> = r
+                .par_iter()
+                .enumerate()
+                .with_min_len(CHUNK)
+                .map(|(i, &ri)| {
+                    let (s, d) = l.of(i);
+                    let hits = s
+                        .iter()
+                        .zip(d)
+                        .take_while(|(_, dj)| **dj < ri)
+                        .filter(|(j, _)| open[**j as usize])
+                        .count();
+                    let gi = 1.0 - hits as f64;
+                    // Projected: r stays within [0, cap].
+                    if (gi > 0.0 && ri >= l.cap[i]) || (gi < 0.0 && ri <= 0.0) {
+                        0.0
+                    } else {
+                        gi
                     }
-                    if self.open[j as usize] {
-                        hits += 1.0;
-                    }
-                }
-                let mut gi: f64 = 1.0 - hits;
-                // Projected: r stays within [0, cap].
-                if (gi > 0.0 && ri >= l.cap[i]) || (gi < 0.0 && ri <= 0.0) {
-                    gi = 0.0;
-                }
-                g[i] = gi;
-                norm += l.weight[i] * gi * gi;
-            }
+                })
+                .collect();
+            let norm: f64 = g.iter().zip(&l.weight).map(|(g, w)| w * g * g).sum();
             if norm <= 0.0 {
                 // The relaxed choice serves every point once: it is optimal here.
                 break;
