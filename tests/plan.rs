@@ -1119,3 +1119,93 @@ fn exact_p_median_is_the_same_on_any_thread_count() {
     assert_eq!(one, run("2"));
     assert_eq!(one, run("3"));
 }
+
+/// `--exact --objective distance` edge cases found by hand: a plan of cost 0
+/// is proven at once; `--add 0` with nothing open is refused; costs whose
+/// weighted sum overflows are refused; the exhaustive path says `proven`.
+#[test]
+fn exact_p_median_edge_cases() {
+    let dir = tempfile::tempdir().unwrap();
+    let pts = dir.path().join("pts.csv");
+    let rows: String = (0..30)
+        .map(|i| {
+            format!(
+                "p{i},{},{},1\n",
+                100.0 + f64::from(i) * 0.7,
+                30.0 + f64::from(i % 5)
+            )
+        })
+        .collect();
+    std::fs::write(&pts, format!("id,lon,lat,weight\n{rows}")).unwrap();
+    // Every point has a site on it: cost 0, proven without a search.
+    let out = outpost()
+        .args(["plan", "--demand"])
+        .arg(&pts)
+        .arg("--candidates")
+        .arg(&pts)
+        .args(["--objective", "distance", "--add", "30", "--exact"])
+        .args(["--format", "json", "-q", "--time-limit", "30"])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = json_of(&out.stdout);
+    assert_eq!(r["objective_value"]["value"].as_f64(), Some(0.0));
+    assert_eq!(r["bound"]["proven"].as_bool(), Some(true), "{}", r["bound"]);
+    // Nothing open at all.
+    let out = outpost()
+        .args(["plan", "--demand"])
+        .arg(&pts)
+        .args(["--objective", "distance", "--add", "0", "--exact", "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--add 0"));
+    // Costs near f64::MAX: the weighted sum cannot be computed.
+    let ids = dir.path().join("ids.csv");
+    std::fs::write(&ids, "id,weight\na,100\nb,100\n").unwrap();
+    let costs = dir.path().join("costs.csv");
+    std::fs::write(
+        &costs,
+        "origin,destination,cost\na,a,0\na,b,1e306\nb,a,1e306\nb,b,0\n",
+    )
+    .unwrap();
+    let out = outpost()
+        .args(["plan", "--demand"])
+        .arg(&ids)
+        .arg("--candidates")
+        .arg(&ids)
+        .arg("--costs")
+        .arg(&costs)
+        .args(["--objective", "distance", "--add", "1", "--exact", "-q"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("too large"), "{err}");
+    // Small enough for the exhaustive path: `proven` is there too.
+    let few = dir.path().join("few.csv");
+    std::fs::write(&few, "id,lon,lat\na,100,30\nb,101,30\nc,102,31\n").unwrap();
+    let out = outpost()
+        .args(["plan", "--demand"])
+        .arg(&pts)
+        .arg("--candidates")
+        .arg(&few)
+        .args(["--objective", "distance", "--add", "1", "--exact"])
+        .args(["--format", "json", "-q"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        json_of(&out.stdout)["bound"]["proven"].as_bool(),
+        Some(true)
+    );
+}

@@ -109,7 +109,8 @@ pub(super) fn plan_median<M: Metric>(
                 }
             )
         });
-        Some(lb.value.min(cost))
+        // Costs are never negative: 0 bounds every plan.
+        Some(lb.value.min(cost).max(0.0))
     } else {
         None
     };
@@ -181,9 +182,15 @@ pub(super) fn plan_median<M: Metric>(
                         REL_TOL
                     )
                 };
+                let plural = |n: u64| if n == 1 { "" } else { "s" };
                 notes.push(format!(
-                    "branch and bound: {} nodes; {} candidates fixed open and {} closed at the root by reduced costs{}",
-                    r.nodes, r.root_fixed.0, r.root_fixed.1, tolerance
+                    "branch and bound: {} node{}; {} candidate{} fixed open and {} closed at the root by reduced costs{}",
+                    r.nodes,
+                    plural(r.nodes),
+                    r.root_fixed.0,
+                    plural(r.root_fixed.0 as u64),
+                    r.root_fixed.1,
+                    tolerance
                 ));
                 bound = Some(BoundReport {
                     proven: Some(r.proven),

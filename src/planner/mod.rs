@@ -82,6 +82,25 @@ pub fn plan_with<M: Metric>(
         cands,
         progress,
     };
+    if matches!(pc.objective, Objective::Distance | Objective::MaxDistance)
+        && pc.add == Some(0)
+        && loaded.existing.is_empty()
+    {
+        bail!(
+            "--objective {} with --add 0 and no existing sites: nothing would be open to measure distances to; give --add 1 or more, or --existing FILE",
+            pc.objective.name()
+        );
+    }
+    if pc.objective == Objective::Distance {
+        let total: f64 = loaded.weights().iter().sum();
+        let far = metric.farthest();
+        if !(far * total).is_finite() {
+            bail!(
+                "the largest distance ({far:e} {}) times the total weight ({total:e}) is too large to compute with: rescale the costs (e.g. another --cost-unit) or the weights",
+                metric.unit()
+            );
+        }
+    }
     let mut out = if pc.relocate > 0 {
         relocate::plan_relocating(&task, pc)?
     } else {
@@ -359,7 +378,7 @@ fn choose<M: Metric>(
             Chosen {
                 set,
                 bound: Some(BoundReport {
-                    proven: None,
+                    proven: pc.exact.then_some(true),
                     value,
                     gap: 0.0,
                     method: "exhaustive search (proven optimal)".into(),

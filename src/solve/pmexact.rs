@@ -219,10 +219,11 @@ pub fn solve<M: Metric + Sync>(
             .filter(|&j| t.root[j] == v && initial[j] != v)
             .count()
     };
+    // Costs are never negative: 0 bounds every plan.
     let bound = if t.proven {
         tree.best
     } else {
-        (-t.open_bound).min(tree.best)
+        (-t.open_bound).min(tree.best).max(0.0)
     };
     let mut set = tree.best_set;
     set.sort_unstable();
@@ -270,9 +271,12 @@ struct Relaxed {
 }
 
 impl MedianTree<'_, '_> {
-    /// The largest bound a node holding a better plan can have.
+    /// The largest bound a node holding a better plan can have (none when
+    /// the incumbent costs nothing: no plan costs less than 0).
     fn limit(&self) -> f64 {
-        if self.integral {
+        if self.best <= 0.0 {
+            -1.0
+        } else if self.integral {
             self.best - 1.0 + 1e-6
         } else {
             self.best * (1.0 - REL_TOL)
