@@ -405,3 +405,57 @@ fn duplicate_demand_ids_are_refused_with_a_matrix() {
         .unwrap();
     assert_eq!(ok.status.code(), Some(0));
 }
+
+/// Without a radius ("within any distance"), demand no open site reaches in
+/// a sparse matrix counts as uncovered in the coverage line and the JSON,
+/// as the note says; p-median charges it the largest cost.
+#[test]
+fn unreachable_demand_is_uncovered_within_any_distance() {
+    let dir = tempfile::tempdir().unwrap();
+    let demand = dir.path().join("demand.csv");
+    std::fs::write(&demand, "id,weight\na,10\nb,20\nc,30\n").unwrap();
+    let sites = dir.path().join("sites.csv");
+    std::fs::write(&sites, "id\ns1\ns2\n").unwrap();
+    let costs = dir.path().join("costs.csv");
+    // c reaches no site.
+    std::fs::write(
+        &costs,
+        "origin,destination,minutes\na,s1,5\nb,s1,7\nb,s2,3\n",
+    )
+    .unwrap();
+    let out = outpost()
+        .args(["plan", "--demand"])
+        .arg(&demand)
+        .arg("--candidates")
+        .arg(&sites)
+        .arg("--costs")
+        .arg(&costs)
+        .args([
+            "--cost-unit",
+            "min",
+            "--objective",
+            "distance",
+            "--add",
+            "2",
+        ])
+        .args(["--format", "json", "-q"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = json_of(&out.stdout);
+    assert_eq!(
+        r["coverage"]["covered_weight"].as_f64(),
+        Some(30.0),
+        "{}",
+        r["coverage"]
+    );
+    // 10 x 5 + 20 x 3, and c at the largest cost, 7.
+    assert_eq!(
+        r["objective_value"]["value"].as_f64(),
+        Some(50.0 + 60.0 + 30.0 * 7.0)
+    );
+}

@@ -1209,3 +1209,99 @@ fn exact_p_median_edge_cases() {
         Some(true)
     );
 }
+
+/// p-median never opens a candidate again where an existing site stands
+/// (same coordinates), on the exhaustive path and the search alike: the
+/// other candidates are taken, or fewer are opened, with a note.
+#[test]
+fn distance_does_not_reopen_existing_sites() {
+    let dir = tempfile::tempdir().unwrap();
+    let demand = dir.path().join("demand.csv");
+    let rows: String = (0..60)
+        .map(|i| {
+            format!(
+                "d{i},{},{},{}\n",
+                100.0 + f64::from(i % 10),
+                30.0 + f64::from(i / 10),
+                1 + i % 7
+            )
+        })
+        .collect();
+    std::fs::write(&demand, format!("id,lon,lat,weight\n{rows}")).unwrap();
+    let existing = dir.path().join("existing.csv");
+    std::fs::write(&existing, "id,lon,lat\nx1,100,30\nx2,105,32\nx3,109,35\n").unwrap();
+    for add in ["2", "57", "60"] {
+        let out = outpost()
+            .args(["plan", "--demand"])
+            .arg(&demand)
+            .arg("--candidates")
+            .arg(&demand)
+            .arg("--existing")
+            .arg(&existing)
+            .args(["--objective", "distance", "--add", add, "--exact"])
+            .args(["--format", "json", "-q"])
+            .timeout(std::time::Duration::from_secs(120))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let r = json_of(&out.stdout);
+        let spots: Vec<(f64, f64)> = r["sites"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| (s["lon"].as_f64().unwrap(), s["lat"].as_f64().unwrap()))
+            .collect();
+        for (i, a) in spots.iter().enumerate() {
+            assert!(!spots[..i].contains(a), "--add {add}: {a:?} opened twice");
+        }
+        let new = spots.len() - 3;
+        assert_eq!(new, add.parse::<usize>().unwrap().min(57), "--add {add}");
+    }
+    // The search path: the four outlets stand on cities of the candidate file.
+    let out = outpost()
+        .args(["plan", "--demand"])
+        .arg(data("china_cities.csv"))
+        .arg("--candidates")
+        .arg(data("china_cities.csv"))
+        .arg("--existing")
+        .arg(data("china_outlets.csv"))
+        .args([
+            "--objective",
+            "distance",
+            "--add",
+            "2106",
+            "--format",
+            "json",
+            "-q",
+        ])
+        .timeout(std::time::Duration::from_secs(300))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = json_of(&out.stdout);
+    let mut spots: Vec<(u64, u64)> = r["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["lon"].as_f64().unwrap().to_bits(),
+                s["lat"].as_f64().unwrap().to_bits(),
+            )
+        })
+        .collect();
+    let n = spots.len();
+    spots.sort_unstable();
+    spots.dedup();
+    assert_eq!(spots.len(), n, "a site opened twice");
+    // Four existing and the 2,102 cities where no outlet stands.
+    assert_eq!(n, 2106);
+}

@@ -98,10 +98,11 @@ pub trait Metric: Sync {
     }
 
     /// The key of a service radius; a radius of any distance reaches every
-    /// reachable site.
+    /// reachable site (the largest finite key: a point no site reaches, whose
+    /// key is infinite, stays uncovered).
     fn radius_key(&self, radius: &Radius) -> f64 {
         if radius.unit == RadiusUnit::Any {
-            self.key(f64::INFINITY)
+            f64::MAX
         } else {
             self.key(radius.km)
         }

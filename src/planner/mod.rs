@@ -147,6 +147,41 @@ impl<M: Metric> Clone for Task<'_, M> {
 
 impl<M: Metric> Copy for Task<'_, M> {}
 
+/// For the distance objective, candidates standing where an existing site
+/// stands (the same coordinates; with a cost matrix, the same id) are left
+/// out: opening one again changes no distance, and the search would
+/// otherwise take it on a tie. Every candidate is allowed otherwise.
+fn distinct_from_existing(
+    matrix: bool,
+    pc: &PlanConfig,
+    cands: &PlaceSet,
+    existing: &PlaceSet,
+) -> Vec<bool> {
+    if pc.objective != Objective::Distance || existing.is_empty() {
+        return vec![true; cands.len()];
+    }
+    let spot = |p: &crate::input::Place| -> Option<(u64, u64)> {
+        match p.xy {
+            Some([x, y]) => Some((x.to_bits(), y.to_bits())),
+            None if p.lon.is_finite() && p.lat.is_finite() => {
+                Some((p.lon.to_bits(), p.lat.to_bits()))
+            }
+            None => None,
+        }
+    };
+    let ids: std::collections::HashSet<String> = existing.iter().map(|p| p.id).collect();
+    let spots: std::collections::HashSet<(u64, u64)> =
+        existing.iter().filter_map(|p| spot(&p)).collect();
+    cands
+        .iter()
+        .map(|c| {
+            let same_id = matrix && ids.contains(&c.id);
+            let same_spot = !matrix && spot(&c).is_some_and(|s| spots.contains(&s));
+            !(same_id || same_spot)
+        })
+        .collect()
+}
+
 /// Plans with `existing` as the open outlets (all of them stay open).
 ///
 /// # Errors
@@ -171,7 +206,7 @@ pub(crate) fn plan_network<M: Metric>(
         || existing.iter().any(|p| p.capacity.is_some());
     let fixed_units = metric.points(existing);
     let cand_units = metric.points(cands);
-    let allowed = vec![true; cand_units.len()];
+    let allowed = distinct_from_existing(metric.name() == "cost_matrix", pc, cands, existing);
     let deadline = Instant::now() + pc.time_limit;
     let r0 = radii[0];
 
@@ -365,16 +400,22 @@ fn choose<M: Metric>(
         {
             let p = pc.add.expect("checked by the CLI");
             let sum = pc.objective == Objective::Distance;
+            // The allowed candidates only, and their indices back.
+            let index: Vec<u32> = (0..cand_units.len() as u32)
+                .filter(|&j| allowed[j as usize])
+                .collect();
+            let open_to: Vec<M::Point> = index.iter().map(|&j| cand_units[j as usize]).collect();
             let (set, value) = exhaustive::best_subset(
                 metric,
                 demand,
                 loaded.weights(),
                 fixed_units,
-                cand_units,
+                &open_to,
                 p,
                 sum,
                 pc.weighted,
             );
+            let set = set.into_iter().map(|k| index[k as usize]).collect();
             Chosen {
                 set,
                 bound: Some(BoundReport {
