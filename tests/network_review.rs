@@ -490,6 +490,29 @@ fn flags_that_do_nothing_are_named_on_stderr() {
             &["plan", "--add", "2", "--k-nearest", "8"],
             "--k-nearest is not used",
         ),
+        (
+            &[
+                "plan",
+                "--objective",
+                "distance",
+                "--add",
+                "2",
+                "--perturb",
+                "5",
+            ],
+            "--perturb is not used",
+        ),
+        (
+            &[
+                "plan",
+                "--objective",
+                "distance",
+                "--add",
+                "2",
+                "--weighted",
+            ],
+            "--weighted is not used",
+        ),
     ];
     for (args, want) in cases {
         let mut cmd = outpost();

@@ -173,6 +173,18 @@ pub fn config(a: PlanArgs) -> Result<Config> {
     if !a.fixed.is_empty() && a.relocate == 0 {
         warn_unused("--fixed", "without --relocate no existing outlet moves");
     }
+    if a.perturb > 0 && !matches!(objective, Objective::Coverage) {
+        warn_unused(
+            "--perturb",
+            "it adds search rounds to --objective coverage (with or without capacities) only",
+        );
+    }
+    if a.weighted && !matches!(objective, Objective::MaxDistance) {
+        warn_unused(
+            "--weighted",
+            "it weighs distances for --objective max-distance only",
+        );
+    }
     if a.k_nearest.is_some() && !matches!(objective, Objective::Distance) {
         warn_unused(
             "--k-nearest",

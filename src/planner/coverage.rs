@@ -1,7 +1,7 @@
 //! The coverage objective (maximal covering, with a site count or a budget).
 
 use super::{Chosen, EXACT_MAX_CANDIDATES, EXACT_NODES, LAGRANGIAN_STARTS, START_BUDGET};
-use crate::config::PlanConfig;
+use crate::config::{Objective, PlanConfig};
 use crate::coverage::CoverageModel;
 use crate::progress::Progress;
 use crate::report::BoundReport;
@@ -134,7 +134,8 @@ pub(crate) fn plan_coverage(
         // does not depend on the machine).
         let upper = model.fixed_weight + ub.value.max(covered);
         let gap = (ub.value.max(covered) - covered) / upper.max(f64::MIN_POSITIVE);
-        let auto = if gap > AUTO_KICK_GAP {
+        // (Not when min-sites calls this planner: it sets its own rounds.)
+        let auto = if pc.objective == Objective::Coverage && gap > AUTO_KICK_GAP {
             let per_kick =
                 model.row_cands.len().max(1) * limits.max_sites.unwrap_or(10).div_ceil(10).max(1);
             (KICK_BUDGET / per_kick).min(AUTO_KICKS_MAX) as u32
