@@ -1304,4 +1304,9 @@ fn distance_does_not_reopen_existing_sites() {
     assert_eq!(spots.len(), n, "a site opened twice");
     // Four existing and the 2,102 cities where no outlet stands.
     assert_eq!(n, 2106);
+    let notes = r["notes"].to_string();
+    assert!(
+        notes.contains("the other 4 candidates stand where existing sites stand"),
+        "{notes}"
+    );
 }

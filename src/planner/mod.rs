@@ -110,8 +110,20 @@ pub fn plan_with<M: Metric>(
     if let Some(n) = pc.add {
         let opened = out.open.iter().filter(|s| s.rank.is_some()).count();
         if opened < n {
+            let usable =
+                distinct_from_existing(metric.name() == "cost_matrix", pc, cands, &loaded.existing)
+                    .iter()
+                    .filter(|&&a| a)
+                    .count();
             let why = if cands.len() <= opened {
                 format!("there are only {} candidates", cands.len())
+            } else if usable <= opened {
+                format!(
+                    "the other {} candidate{} stand{} where existing sites stand",
+                    cands.len() - usable,
+                    if cands.len() - usable == 1 { "" } else { "s" },
+                    if cands.len() - usable == 1 { "s" } else { "" }
+                )
             } else if pc.budget.is_some() {
                 "the budget allows no more, or no other candidate improves the objective"
                     .to_string()
