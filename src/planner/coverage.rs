@@ -136,9 +136,8 @@ pub(crate) fn plan_coverage(
         let gap = (ub.value.max(covered) - covered) / upper.max(f64::MIN_POSITIVE);
         // (Not when min-sites calls this planner: it sets its own rounds.)
         let auto = if pc.objective == Objective::Coverage && gap > AUTO_KICK_GAP {
-            let per_kick =
-                model.row_cands.len().max(1) * limits.max_sites.unwrap_or(10).div_ceil(10).max(1);
-            (KICK_BUDGET / per_kick).min(AUTO_KICKS_MAX) as u32
+            // A round costs about what a start does.
+            (KICK_BUDGET / per_start).min(AUTO_KICKS_MAX) as u32
         } else {
             0
         };

@@ -283,18 +283,25 @@ impl MedianTree<'_, '_> {
         }
     }
 
+    /// Marks in `self.open` the fixed sites, the sites `state` fixes open and `extra`.
+    fn mark_open(&mut self, state: &[i8], extra: &[u32]) {
+        self.open.iter_mut().for_each(|o| *o = false);
+        self.open[..self.l.n_fixed]
+            .iter_mut()
+            .for_each(|o| *o = true);
+        for (o, &s) in self.open.iter_mut().zip(state) {
+            if s == IN {
+                *o = true;
+            }
+        }
+        extra.iter().for_each(|&j| self.open[j as usize] = true);
+    }
+
     /// Evaluates the plan of the sites `state` fixes open plus `extra`, and
     /// makes it the incumbent if it costs less.
     fn offer(&mut self, state: &[i8], extra: &[u32]) {
         let l = self.l;
-        self.open.iter_mut().for_each(|o| *o = false);
-        (0..l.n_fixed).for_each(|j| self.open[j] = true);
-        for (j, &s) in state.iter().enumerate() {
-            if s == IN {
-                self.open[j] = true;
-            }
-        }
-        extra.iter().for_each(|&j| self.open[j as usize] = true);
+        self.mark_open(state, extra);
         let cost = l.cost(&self.open);
         if cost < self.best {
             self.best = cost;
@@ -365,6 +372,11 @@ impl MedianTree<'_, '_> {
     }
 }
 
+/// Candidates `state` fixes open.
+fn opened_candidates(l: &Lists, state: &[i8]) -> usize {
+    state[l.n_fixed..].iter().filter(|&&s| s == IN).count()
+}
+
 /// The relaxed value with a free site of `ρ = rho` the relaxed choice left
 /// out forced open: it takes the place of the weakest choice when all `k` are taken.
 fn forced_in(rel: &Relaxed, rho: f64, k: usize) -> f64 {
@@ -406,7 +418,7 @@ impl Bounded for MedianTree<'_, '_> {
         self.xbar.iter_mut().for_each(|x| *x = 0.0);
         let mut it = 0;
         loop {
-            let opened = (l.n_fixed..l.n_sites).filter(|&j| state[j] == IN).count();
+            let opened = opened_candidates(l, state);
             if opened > self.p {
                 return Outcome::Pruned;
             }
@@ -472,15 +484,7 @@ impl Bounded for MedianTree<'_, '_> {
                 break;
             }
             // Subgradient: each point's 1 - (open sites nearer than r_i).
-            self.open.iter_mut().for_each(|o| *o = false);
-            for (j, &s) in state.iter().enumerate() {
-                if s == IN {
-                    self.open[j] = true;
-                }
-            }
-            rel.chosen
-                .iter()
-                .for_each(|&j| self.open[j as usize] = true);
+            self.mark_open(state, &rel.chosen);
             let open = &self.open;
             let g: Vec<f64> = r
                 .par_iter()
@@ -514,7 +518,7 @@ impl Bounded for MedianTree<'_, '_> {
             }
         }
         // Bound and plan from the node's best multipliers.
-        let opened = (l.n_fixed..l.n_sites).filter(|&j| state[j] == IN).count();
+        let opened = opened_candidates(l, state);
         let k = self.p - opened;
         let rel = self.relaxed(state, k, &best_r);
         self.offer(state, &rel.chosen);
