@@ -133,6 +133,19 @@ fn file_id(path: &Path) -> FileId {
     }
 }
 
+/// Whether `path` names one of this process's open descriptors
+/// (`/dev/stdout`, `/dev/stderr`, `/dev/fd/N`, `/proc/self/fd/N`). Such an
+/// output is written in place at the descriptor's end, whatever stands behind
+/// it: a shell's `>> log.txt` keeps the log, where replacing the file it
+/// names would lose it.
+pub fn is_descriptor(path: &Path) -> bool {
+    let p = path.to_string_lossy();
+    matches!(p.as_ref(), "/dev/stdout" | "/dev/stderr")
+        || p.strip_prefix("/dev/fd/")
+            .or_else(|| p.strip_prefix("/proc/self/fd/"))
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// Whether `path` exists and is not a regular file or folder: a device, FIFO or
 /// socket (symlinks followed). Such outputs are written in place.
 pub fn is_special(path: &Path) -> bool {
@@ -185,7 +198,7 @@ impl OutputPlan {
                     path.join(example_name(*kind)).display()
                 );
             }
-            if !is_special(path) {
+            if !is_special(path) && !is_descriptor(path) {
                 check_writable(flag, path)?;
                 check_geopackage_layers(flag, path, *kind)?;
             }
@@ -317,7 +330,7 @@ fn example_name(kind: OutputKind) -> &'static str {
 
 fn check_extension(flag: &str, path: &Path, kind: OutputKind) -> Result<()> {
     let allowed = kind.extensions();
-    if allowed.is_empty() || is_special(path) {
+    if allowed.is_empty() || is_special(path) || is_descriptor(path) {
         return Ok(());
     }
     let ext = path
@@ -570,7 +583,8 @@ fn resolve_target(path: &Path) -> Result<PathBuf> {
 
 /// Writes a file safely: `fill` writes into a temporary file next to `path`,
 /// which is renamed over `path` only if `fill` succeeds. Missing folders are
-/// created. An existing device, FIFO or socket is written in place.
+/// created. An existing device, FIFO or socket is written in place, and a
+/// process descriptor ([`is_descriptor`]) is appended to.
 ///
 /// # Errors
 /// I/O errors, with the path.
@@ -578,9 +592,12 @@ pub fn write_atomic<F>(path: &Path, fill: F) -> Result<()>
 where
     F: FnOnce(&mut dyn Write) -> std::io::Result<()>,
 {
-    if is_special(path) {
+    let descriptor = is_descriptor(path);
+    if descriptor || is_special(path) {
+        // A descriptor is appended to (a file behind it keeps what it held).
         let file = std::fs::OpenOptions::new()
             .write(true)
+            .append(descriptor)
             .open(path)
             .with_context(|| format!("cannot open {} for writing", path.display()))?;
         let mut w = BufWriter::new(file);

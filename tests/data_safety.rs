@@ -1005,3 +1005,34 @@ fn one_demand_file_named_twice_is_refused() {
         .unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
 }
+
+/// `-o /dev/stdout` and `--sites-out /dev/stdout` with stdout appended to a
+/// log (`>> log.txt`): the report is added at the end, the log keeps what it
+/// held, and a table needs no extension there.
+#[test]
+fn dev_stdout_appended_to_a_log_keeps_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log.txt");
+    std::fs::write(&log, "PREVIOUS LOG LINE\n").unwrap();
+    for extra in [
+        &["-o", "/dev/stdout"][..],
+        &["-o", "/dev/null", "--sites-out", "/dev/stdout"][..],
+    ] {
+        let out = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+        let status = std::process::Command::new(assert_cmd::cargo::cargo_bin("outpost"))
+            .args(["plan", "--demand"])
+            .arg(data("china_cities.csv"))
+            .args(["--radius", "150km", "--add", "3", "-q"])
+            .args(extra)
+            .stdout(out)
+            .status()
+            .unwrap();
+        assert!(status.success(), "{extra:?}");
+    }
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.starts_with("PREVIOUS LOG LINE\noutpost plan (coverage)"),
+        "{text}"
+    );
+    assert!(text.contains("\nid,name,lon,lat,status"), "{text}");
+}
