@@ -289,15 +289,17 @@ fn decimal_commas_with_thousands_and_ambiguous_values() {
     let err = fail(dir.path(), "q.csv", sites, &[], None);
     has_all(&err, &["q.csv:line 2", "\"104,1\"", "--decimal-comma"]);
 
-    // `1.234` could be 1234 or 1.234: never guessed.
-    write("amb.csv", "id;lon;lat;sales\na;104,1;30,2;1.234\n");
-    let err = fail(dir.path(), "amb.csv", sites, &["--decimal-comma"], None);
-    has_all(
-        &err,
-        &["amb.csv:line 2", "`sales`", "\"1.234\"", "ambiguous"],
+    // Once the file's commas make `,` the decimal mark, `.` can only group
+    // thousands: `51.477` is 51477, detected or with --decimal-comma.
+    write(
+        "thousands.csv",
+        "id;lon;lat;sales\na;104,1;30,2;51.477\nb;104,2;30,3;2.000,25\nc;104,3;30,4;9\n",
     );
-    let err = fail(dir.path(), "amb.csv", sites, &[], None);
-    has_all(&err, &["amb.csv:line 2", "ambiguous"]);
+    for extra in [&[][..], &["--decimal-comma"][..], &["--skip-invalid"][..]] {
+        let (report, _) = eval(dir.path(), "thousands.csv", sites, extra, None);
+        assert_eq!(report["demand"]["total_weight"], 51_477.0 + 2000.25 + 9.0);
+        assert_eq!(report["demand"]["points"], 3);
+    }
     // Two dots cannot be one decimal point: `1.234.567` groups thousands.
     write(
         "grouped.csv",

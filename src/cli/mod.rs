@@ -121,8 +121,9 @@ pub struct InputArgs {
     /// E.g. an Excel export from a European locale: `--delimiter ';' --decimal-comma`.
     #[arg(long, value_name = "CHAR", value_parser = crate::input::parse_delimiter)]
     pub delimiter: Option<u8>,
-    /// CSV numbers use a decimal comma (12,5; 1.234,5 with `.` grouping thousands). Detected
-    /// without the flag in ';'-separated files; values that could be read two ways are errors.
+    /// CSV numbers use a decimal comma (12,5; 1.234,5 and 51.477 with `.` grouping thousands).
+    /// Detected without the flag in ';'-separated files that have one; in a ';' file where no
+    /// number settles the mark, values that could be read two ways (1.234) are errors.
     #[arg(long)]
     pub decimal_comma: bool,
     /// Skip invalid rows instead of failing; the report says how many and shows the first few.

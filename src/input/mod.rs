@@ -1407,8 +1407,9 @@ fn swapped_rows(places: &PlaceSet) -> Vec<usize> {
 }
 
 /// Reads a number as written in a planner's file: a decimal point, or with
-/// `decimal_comma` a decimal comma (`12,5`, and `1.234,5` with `.` grouping
-/// thousands). A value that could be read two ways is refused rather than guessed.
+/// `decimal_comma` a decimal comma (`12,5`, and `1.234,5` or `1.234` with `.`
+/// grouping thousands). A value that could be read two ways is refused rather
+/// than guessed.
 ///
 /// # Errors
 /// The problem and a hint, for a located message.
@@ -1448,18 +1449,13 @@ pub(crate) fn parse_number(text: &str, decimal_comma: bool) -> Result<f64, (&'st
     }
     let digits = t.trim_start_matches(['+', '-']);
     if digits.contains('.') {
-        // Two or more dots cannot be one decimal point: 1.234.567 groups thousands.
-        if grouped(digits, '.') && digits.matches('.').count() >= 2 {
+        // With `,` as the decimal mark, `.` can only group thousands:
+        // 1.234 is 1234 and 1.234.567 is 1234567.
+        if grouped(digits, '.') {
             return t
                 .replace('.', "")
                 .parse::<f64>()
                 .map_err(|_| ("not a number", "write a decimal number".to_string()));
-        }
-        if grouped(digits, '.') {
-            return Err((
-                "ambiguous number in a file read with decimal commas",
-                "`.` may group thousands or be a decimal point here: write 1234 or 1,234".into(),
-            ));
         }
         return Err((
             "decimal point in a file read with decimal commas",
@@ -1826,13 +1822,9 @@ mod tests {
         assert_relative_eq!(parse_number("1.234.567", true).unwrap(), 1_234_567.0);
         assert_relative_eq!(parse_number("-12.345.678", true).unwrap(), -12_345_678.0);
         assert!(parse_number("1.234.56", true).is_err());
-        // Could be 1234 or 1.234: refused.
-        assert!(
-            parse_number("1.234", true)
-                .unwrap_err()
-                .0
-                .contains("ambiguous")
-        );
+        // With decimal commas, `.` groups thousands.
+        assert_relative_eq!(parse_number("1.234", true).unwrap(), 1234.0);
+        assert_relative_eq!(parse_number("-51.477", true).unwrap(), -51477.0);
         assert!(
             parse_number("12.5", true)
                 .unwrap_err()
