@@ -5,7 +5,13 @@
 //! bound is the Lagrangian relaxation of the coverage constraints of
 //! [`super::bound`] on what is left (rows no fixed-open site covers, the free
 //! candidates, the sites and budget left), with the multipliers re-optimised
-//! by subgradient, warm-started from the parent's. Along the way:
+//! by the volume algorithm (Barahona & Anbil 2000: subgradient steps from the
+//! best multipliers so far, along the subgradient of a running average of the
+//! relaxed choices), warm-started from the parent's. On dense instances it
+//! ends much nearer the LP bound than plain subgradient steps (China, 200 km,
+//! 50 sites: 0.03% above the LP after 3,000 iterations, against 0.14%).
+//! The iterations work on the node's residual rows and columns only.
+//! Along the way:
 //! - every relaxed choice is a feasible plan, and the best one seen is the
 //!   incumbent (the heuristic answer is the first);
 //! - *reduced-cost fixing*: forcing a free candidate open (or closed) changes
@@ -46,10 +52,20 @@ pub const REL_TOL: f64 = 1e-9;
 const ROOT_ITERS: u32 = 3000;
 /// Subgradient iterations at any other node.
 const NODE_ITERS: u32 = 400;
-/// Iterations without a better bound before the step scale is halved (root, other nodes).
+/// Iterations in a row without a better bound before the step scale shrinks
+/// (root, other nodes).
 const PATIENCE: (u32, u32) = (40, 20);
-/// Weight of the previous direction in the next one (deflected subgradient).
-const DEFLECT: f64 = 0.5;
+/// Step scale at the root; each other node starts from its parent's last one.
+const ROOT_THETA: f64 = 0.1;
+/// How the step scale changes: after `PATIENCE` iterations without a better
+/// bound, and after a better bound whose subgradient still points the same way.
+const THETA_SHRINK: f64 = 0.66;
+const THETA_GROW: f64 = 1.1;
+/// Largest share of the newest relaxed choice in the running average, at the
+/// start and at the least; it halves after `ALPHA_WAIT` iterations without a
+/// better bound.
+const ALPHA_MAX: (f64, f64) = (0.1, 1e-5);
+const ALPHA_WAIT: u32 = 100;
 /// Nodes (after the root) whose best relaxed choice is polished by local search,
 /// and how often after that.
 const POLISH_FIRST: u64 = 30;
@@ -160,6 +176,86 @@ struct Residual {
     open: Vec<u32>,
 }
 
+/// A node's residual problem in its own numbering: the rows left to cover
+/// and, for each free candidate (in the order of the free list), its rows
+/// among them. Iterations touch only these.
+#[derive(Default)]
+struct Compact {
+    /// Model row of each residual row.
+    rows: Vec<u32>,
+    /// Weight of each residual row.
+    weight: Vec<f64>,
+    /// Residual rows of each free candidate, one after another.
+    idx: Vec<u32>,
+    start: Vec<usize>,
+}
+
+/// Pairs from which a node's candidate sums are computed in parallel: below
+/// this, waking the threads costs more than the sums.
+const PAR_PAIRS: usize = 1 << 17;
+
+impl Compact {
+    fn new(m: &CoverageModel, active: &[bool], free: &[u32]) -> Compact {
+        let mut local = vec![u32::MAX; m.n_rows()];
+        let mut rows = Vec::new();
+        for (r, _) in active.iter().enumerate().filter(|(_, a)| **a) {
+            local[r] = rows.len() as u32;
+            rows.push(r as u32);
+        }
+        let weight = rows.iter().map(|&r| m.row_weight[r as usize]).collect();
+        let mut idx = Vec::new();
+        let mut start = Vec::with_capacity(free.len() + 1);
+        start.push(0);
+        for &j in free {
+            idx.extend(
+                m.rows_of(j as usize)
+                    .iter()
+                    .map(|&r| local[r as usize])
+                    .filter(|&k| k != u32::MAX),
+            );
+            start.push(idx.len());
+        }
+        Compact {
+            rows,
+            weight,
+            idx,
+            start,
+        }
+    }
+
+    /// Residual rows of the `k`-th free candidate.
+    fn col(&self, k: usize) -> &[u32] {
+        &self.idx[self.start[k]..self.start[k + 1]]
+    }
+
+    /// Each free candidate's sum of `values` over its residual rows; each sum
+    /// on its own, so the thread count does not change them.
+    fn sums(&self, values: &[f64]) -> Vec<f64> {
+        let k = self.start.len() - 1;
+        if self.idx.len() >= PAR_PAIRS {
+            (0..k)
+                .into_par_iter()
+                .with_min_len(64)
+                .map(|c| gather_sum(self.col(c), values))
+                .collect()
+        } else {
+            (0..k).map(|c| gather_sum(self.col(c), values)).collect()
+        }
+    }
+
+    /// Residual values of `all` (one per model row).
+    fn gather(&self, all: &[f64]) -> Vec<f64> {
+        self.rows.iter().map(|&r| all[r as usize]).collect()
+    }
+
+    /// Writes residual values back into `all`.
+    fn scatter(&self, local: &[f64], all: &mut [f64]) {
+        for (&r, &x) in self.rows.iter().zip(local) {
+            all[r as usize] = x;
+        }
+    }
+}
+
 impl<'a> Search<'a> {
     fn cost(&self, j: usize) -> f64 {
         self.limits.budget.as_ref().map_or(0.0, |(_, c)| c[j])
@@ -243,7 +339,7 @@ impl<'a> Search<'a> {
         }
     }
 
-    /// Computes a node's bound with warm-started subgradient, fixing
+    /// Computes a node's bound with warm-started volume-algorithm steps, fixing
     /// candidates by reduced costs in `state`.
     fn bound_node(
         &mut self,
@@ -257,14 +353,17 @@ impl<'a> Search<'a> {
         let patience = if root { PATIENCE.0 } else { PATIENCE.1 };
         let m = self.m;
         let n = m.n_candidates;
+        // Multipliers of every row (the children start from them); the
+        // iterations work on the residual's rows only (`Compact`).
         let mut mu: Vec<f64> = mu_start.iter().map(|&u| u as f64).collect();
         let mut best_mu = mu.clone();
         let mut best_l = f64::INFINITY;
         let mut theta: f64 = theta0;
-        let mut dir = vec![0.0f64; m.n_rows()];
         let mut best_plan: Vec<u32> = Vec::new();
+        let mut last_plan: Vec<u32> = Vec::new();
         let mut since = 0u32;
         let mut xbar = vec![0.0f64; n];
+        let mut v = vec![0.0f64; n];
         let mut last_v = vec![0.0f64; n];
         let mut res = match self.residual(state) {
             Some(r) => r,
@@ -272,7 +371,14 @@ impl<'a> Search<'a> {
         };
         let mut it = 0u32;
         let mut free: Vec<u32> = Vec::new();
+        let mut c = Compact::default();
+        let (mut mul, mut best_mul, mut dir) = (Vec::new(), Vec::new(), Vec::new());
         let mut refresh = true;
+        // The volume algorithm's running averages of each residual row's
+        // coverage and covered share, over the relaxed choices so far.
+        let (mut vcover, mut vz): (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
+        let mut alpha_max = ALPHA_MAX.0;
+        let mut last_gain = 0u32;
         loop {
             if refresh {
                 refresh = false;
@@ -318,61 +424,58 @@ impl<'a> Search<'a> {
                     self.offer(&set);
                     return Outcome::Leaf;
                 }
+                // The residual's rows and columns, with the multipliers so far.
+                c.scatter(&mul, &mut mu);
+                c.scatter(&best_mul, &mut best_mu);
+                c = Compact::new(m, &res.active, &free);
+                mul = c.gather(&mu);
+                best_mul = c.gather(&best_mu);
+                dir = vec![0.0f64; c.rows.len()];
+                vcover.clear();
+                v.iter_mut().for_each(|x| *x = 0.0);
             }
             if it >= max_iters || Instant::now() >= deadline {
                 break;
             }
             it += 1;
 
-            let active = &res.active;
-            let st: &[i8] = state;
-            // Each active row's multiplier times its weight (0 on the rows
-            // the node's open sites cover).
-            let mw: Vec<f64> = (0..m.n_rows())
-                .map(|r| {
-                    if active[r] {
-                        mu[r] * m.row_weight[r]
-                    } else {
-                        0.0
-                    }
-                })
-                .collect();
-            let v: Vec<f64> = (0..n)
-                .into_par_iter()
-                .with_min_len(256)
-                .map(|j| {
-                    if st[j] != FREE {
-                        return 0.0;
-                    }
-                    gather_sum(m.rows_of(j), &mw)
-                })
-                .collect();
-            let own: f64 = (0..m.n_rows())
-                .filter(|&r| active[r])
-                .map(|r| m.row_weight[r] * (1.0 - mu[r]))
+            // Each residual row's multiplier times its weight, and each free
+            // candidate's sum of them.
+            let mw: Vec<f64> = mul.iter().zip(&c.weight).map(|(u, w)| u * w).collect();
+            let sums = c.sums(&mw);
+            for (&j, &x) in free.iter().zip(&sums) {
+                v[j as usize] = x;
+            }
+            let own: f64 = c
+                .weight
+                .iter()
+                .zip(&mul)
+                .map(|(w, u)| w * (1.0 - u))
                 .sum();
             let relax = Relaxation::new(&v, &free, &res, self);
             let l = res.base + own + relax.value;
             last_v.copy_from_slice(&v);
 
-            // The relaxed choice is a plan: offer it.
+            // The relaxed choice is a plan: offer it (unless it is the last one again).
             let mut plan = res.open.clone();
-            plan.extend(relax.plan(&v, &res, self));
-            self.offer(&plan);
-            if l < best_l {
-                best_plan = plan;
+            let mut chosen = relax.plan(&v, &res, self);
+            chosen.sort_unstable();
+            plan.extend(chosen);
+            if plan != last_plan {
+                self.offer(&plan);
             }
-
             if l < best_l {
+                best_plan = plan.clone();
+            }
+            last_plan = plan;
+
+            let improved = l < best_l;
+            if improved {
                 best_l = l;
-                best_mu.copy_from_slice(&mu);
+                best_mul.copy_from_slice(&mul);
                 since = 0;
             } else {
                 since += 1;
-                if since >= patience {
-                    theta /= 2.0;
-                    since = 0;
-                }
             }
             let cut = self.cutoff();
             if best_l < cut {
@@ -409,44 +512,86 @@ impl<'a> Search<'a> {
             if theta < MIN_THETA {
                 break;
             }
-            // Subgradient step on the active rows.
-            let mut cover = vec![0.0f64; m.n_rows()];
-            for (j, &c) in relax.chosen.iter().enumerate() {
-                if c > 0.0 {
-                    for &r in m.rows_of(j) {
-                        cover[r as usize] += c;
+            // Subgradient step on the residual's rows.
+            let mut cover = vec![0.0f64; c.rows.len()];
+            for (k, &j) in free.iter().enumerate() {
+                let x = relax.chosen[j as usize];
+                if x > 0.0 {
+                    for &r in c.col(k) {
+                        cover[r as usize] += x;
                     }
                 }
             }
-            let mut norm = 0.0;
-            let g: Vec<f64> = (0..m.n_rows())
-                .map(|r| {
-                    if !active[r] {
-                        return 0.0;
-                    }
-                    let g = cover[r] - 1.0;
-                    let u = mu[r];
-                    let g = g + DEFLECT * dir[r];
-                    let g = if (u >= 1.0 && g < 0.0) || (u <= 0.0 && g > 0.0) {
-                        0.0
-                    } else {
-                        g
-                    };
-                    norm += m.row_weight[r] * g * g;
-                    g
-                })
+            // Volume algorithm (Barahona and Anbil 2000): the direction is the
+            // subgradient of a running average of the relaxed choices, and
+            // each step starts from the best multipliers so far.
+            let zt: Vec<f64> = cover
+                .iter()
+                .zip(&mul)
+                .map(|(&cv, &u)| if u < 1.0 { 1.0 } else { cv.min(1.0) })
                 .collect();
-            dir.copy_from_slice(&g);
+            if vcover.is_empty() {
+                vcover = cover;
+                vz = zt;
+            } else {
+                // The share of the newest choice that makes the averaged
+                // subgradient shortest, within [alpha_max / 10, alpha_max].
+                let (mut aa, mut ab, mut dot) = (0.0, 0.0, 0.0);
+                for r in 0..cover.len() {
+                    let gt = cover[r] - zt[r];
+                    let gb = vcover[r] - vz[r];
+                    let d = gt - gb;
+                    aa += c.weight[r] * d * d;
+                    ab += c.weight[r] * gb * d;
+                    dot += c.weight[r] * gt * gb;
+                }
+                let alpha = if aa > 0.0 { -ab / aa } else { alpha_max };
+                let alpha = alpha.clamp(alpha_max / 10.0, alpha_max);
+                for r in 0..cover.len() {
+                    vcover[r] = alpha * cover[r] + (1.0 - alpha) * vcover[r];
+                    vz[r] = alpha * zt[r] + (1.0 - alpha) * vz[r];
+                }
+                if improved {
+                    last_gain = it;
+                    if dot > 0.0 {
+                        // Still going the same way: longer steps.
+                        theta = (theta * THETA_GROW).min(2.0);
+                    }
+                } else if since.is_multiple_of(patience) {
+                    theta *= THETA_SHRINK;
+                }
+                if it - last_gain > ALPHA_WAIT {
+                    alpha_max = (alpha_max / 2.0).max(ALPHA_MAX.1);
+                    last_gain = it;
+                }
+            }
+            let mut norm = 0.0;
+            for (((d, (&cv, &zv)), &u), &w) in dir
+                .iter_mut()
+                .zip(vcover.iter().zip(&vz))
+                .zip(&best_mul)
+                .zip(&c.weight)
+            {
+                let g = cv - zv;
+                let g = if (u >= 1.0 && g < 0.0) || (u <= 0.0 && g > 0.0) {
+                    0.0
+                } else {
+                    g
+                };
+                norm += w * g * g;
+                *d = g;
+            }
             if norm <= 0.0 {
-                // The relaxed choice covers every active row exactly once: it is optimal
-                // for the node, and it was offered above.
+                // The averaged choice covers every residual row it counts exactly:
+                // no direction is left to improve the bound along.
                 break;
             }
-            let step = theta * (l - self.best).max(1e-9 * l.abs().max(1.0)) / norm;
-            for (u, g) in mu.iter_mut().zip(&g) {
-                *u = (*u - step * g).clamp(0.0, 1.0);
+            let step = theta * (best_l - self.best).max(1e-9 * l.abs().max(1.0)) / norm;
+            for ((u, b), g) in mul.iter_mut().zip(&best_mul).zip(&dir) {
+                *u = (b - step * g).clamp(0.0, 1.0);
             }
         }
+        c.scatter(&best_mul, &mut best_mu);
         if best_l < self.cutoff() {
             return Outcome::Pruned;
         }
@@ -790,7 +935,7 @@ pub fn solve(
             }
         })
         .collect();
-    let tree = branch_and_bound(&mut s, root, &mu0, 1.0, deadline);
+    let tree = branch_and_bound(&mut s, root, &mu0, ROOT_THETA, deadline);
     let root_fixed = (
         tree.root.iter().filter(|&&x| x == IN).count(),
         tree.root
