@@ -59,13 +59,13 @@ const PATIENCE: (u32, u32) = (40, 20);
 const ROOT_THETA: f64 = 0.1;
 /// How the step scale changes: after `PATIENCE` iterations without a better
 /// bound, and after a better bound whose subgradient still points the same way.
-const THETA_SHRINK: f64 = 0.66;
-const THETA_GROW: f64 = 1.1;
+pub(crate) const THETA_SHRINK: f64 = 0.66;
+pub(crate) const THETA_GROW: f64 = 1.1;
 /// Largest share of the newest relaxed choice in the running average, at the
 /// start and at the least; it halves after `ALPHA_WAIT` iterations without a
 /// better bound.
-const ALPHA_MAX: (f64, f64) = (0.1, 1e-5);
-const ALPHA_WAIT: u32 = 100;
+pub(crate) const ALPHA_MAX: (f64, f64) = (0.1, 1e-5);
+pub(crate) const ALPHA_WAIT: u32 = 100;
 /// Nodes (after the root) whose best relaxed choice is polished by local search,
 /// and how often after that.
 const POLISH_FIRST: u64 = 30;
@@ -446,12 +446,7 @@ impl<'a> Search<'a> {
             for (&j, &x) in free.iter().zip(&sums) {
                 v[j as usize] = x;
             }
-            let own: f64 = c
-                .weight
-                .iter()
-                .zip(&mul)
-                .map(|(w, u)| w * (1.0 - u))
-                .sum();
+            let own: f64 = c.weight.iter().zip(&mul).map(|(w, u)| w * (1.0 - u)).sum();
             let relax = Relaxation::new(&v, &free, &res, self);
             let l = res.base + own + relax.value;
             last_v.copy_from_slice(&v);

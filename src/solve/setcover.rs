@@ -427,6 +427,24 @@ fn direction(p: &Inst, res: &Residual, u: &[f64], sc: &Scratch, s: &mut [f64]) -
     norm
 }
 
+/// The subgradient of the relaxed choice in `sc` on the active rows (row
+/// choice minus cover), unprojected, into `s`.
+fn raw_subgradient(p: &Inst, res: &Residual, sc: &Scratch, s: &mut [f64]) {
+    s.iter_mut().zip(&sc.y).for_each(|(s, y)| *s = *y);
+    for (c, &open) in sc.x.iter().enumerate() {
+        if open {
+            for &r in p.rows(c) {
+                s[r as usize] -= 1.0;
+            }
+        }
+    }
+    for (sr, &a) in s.iter_mut().zip(&res.active) {
+        if !a {
+            *sr = 0.0;
+        }
+    }
+}
+
 /// Greedy cover by Lagrangian cost per covered row (or weight), from the
 /// open columns of `res` and adding only free ones, then redundancy removal;
 /// ties by column. Empty when the free columns cannot complete it.
@@ -935,7 +953,10 @@ pub fn solve(m: &CoverageModel, allowed: &[bool], need: f64, s: &Settings) -> Op
 /// Each node fixes some columns of the shrunk instance open or closed; its
 /// bound is the Lagrangian relaxation above on what is left (rows the open
 /// columns do not cover, the weight still to reach), with the multipliers
-/// re-optimised by subgradient from the parent's. A cover smaller than the
+/// re-optimised from the parent's by the volume algorithm (steps from the
+/// best multipliers along the subgradient of a running average of the
+/// relaxed choices; China, 200 km, 95%: 907 nodes against 7,003 with plain
+/// subgradient steps). A cover smaller than the
 /// incumbent's `k` sites has at most `k - 1`, so a node whose bound exceeds
 /// `k - 1` is pruned, and a free column whose forced opening (closing) would
 /// push the bound above `k - 1` by its reduced cost is closed (opened) for the
@@ -1018,14 +1039,17 @@ fn exact_from(p: &Inst, start: Vec<u32>, dual: f64, u: &[f64], deadline: Instant
 /// Slack on the bound for rounding in its sums: a node can hold a cover of
 /// `k - 1` sites only if its bound is at most `k - 1 + FIX_EPS`.
 const FIX_EPS: f64 = 1e-6;
-/// Subgradient iterations at the root of the exact search (warm-started from the heuristic's).
+/// Iterations at the root of the exact search (warm-started from the heuristic's).
 const ROOT_ITERS: usize = 1000;
-/// Subgradient iterations at any other node.
+/// Iterations at any other node.
 const NODE_ITERS: usize = 150;
-/// Iterations without a better bound before a node's step is halved.
+/// Iterations in a row without a better bound before a node's step scale shrinks.
 const NODE_PATIENCE: usize = 10;
 /// Smallest step scale before a node stops iterating.
 const MIN_THETA: f64 = 1e-4;
+/// Step-scale changes and shares of the running average: see the exact
+/// coverage search ([`super::exact`]).
+use super::exact::{ALPHA_MAX, ALPHA_WAIT, THETA_GROW, THETA_SHRINK};
 
 /// The set-covering Lagrangian as [`Bounded`] for [`branch_and_bound`];
 /// variables are the shrunk instance's columns, bounds are negated counts.
@@ -1164,9 +1188,14 @@ impl Bounded for CoverTree<'_> {
         let mut res = Residual::root(p);
         let mut refresh = true;
         let mut it = 0;
+        // The volume algorithm's running average of the subgradients.
+        let mut sbar: Vec<f64> = Vec::new();
+        let mut alpha_max = ALPHA_MAX.0;
+        let mut last_gain = 0;
         loop {
             if refresh {
                 refresh = false;
+                sbar.clear();
                 let Some(r) = self.residual(state) else {
                     return Outcome::Pruned;
                 };
@@ -1184,16 +1213,13 @@ impl Bounded for CoverTree<'_> {
             }
             it += 1;
             let l = res.open.len() as f64 + relaxed(p, &res, &u, &mut self.sc);
-            if l > best_l + 1e-9 * l.abs() {
+            let improved = l > best_l + 1e-9 * l.abs();
+            if improved {
                 best_l = l;
                 best_u.copy_from_slice(&u);
                 since = 0;
             } else {
                 since += 1;
-                if since >= patience {
-                    theta /= 2.0;
-                    since = 0;
-                }
             }
             if best_l > self.limit() {
                 return Outcome::Pruned;
@@ -1230,15 +1256,51 @@ impl Bounded for CoverTree<'_> {
             if theta < MIN_THETA {
                 break;
             }
-            let norm = direction(p, &res, &u, &self.sc, &mut self.s);
+            // Volume algorithm (Barahona and Anbil 2000), as in the exact
+            // coverage search: steps from the best multipliers along the
+            // subgradient of a running average of the relaxed choices.
+            raw_subgradient(p, &res, &self.sc, &mut self.s);
+            if sbar.is_empty() {
+                sbar = self.s.clone();
+            } else {
+                let (mut aa, mut ab, mut dot) = (0.0, 0.0, 0.0);
+                for (&st, &sb) in self.s.iter().zip(&sbar) {
+                    let d = st - sb;
+                    aa += d * d;
+                    ab += sb * d;
+                    dot += st * sb;
+                }
+                let alpha = if aa > 0.0 { -ab / aa } else { alpha_max };
+                let alpha = alpha.clamp(alpha_max / 10.0, alpha_max);
+                for (sb, &st) in sbar.iter_mut().zip(&self.s) {
+                    *sb = alpha * st + (1.0 - alpha) * *sb;
+                }
+                if improved {
+                    last_gain = it;
+                    if dot > 0.0 {
+                        theta = (theta * THETA_GROW).min(2.0);
+                    }
+                } else if since % patience == 0 {
+                    theta *= THETA_SHRINK;
+                }
+                if it - last_gain > ALPHA_WAIT as usize {
+                    alpha_max = (alpha_max / 2.0).max(ALPHA_MAX.1);
+                    last_gain = it;
+                }
+            }
+            let mut norm = 0.0;
+            for ((d, &sb), &ub) in self.s.iter_mut().zip(&sbar).zip(&best_u) {
+                *d = if ub <= 0.0 && sb < 0.0 { 0.0 } else { sb };
+                norm += *d * *d;
+            }
             if norm <= 0.0 {
-                // The relaxed choice covers what is left: u is optimal here.
+                // The averaged choice covers what is left exactly: nothing to improve along.
                 break;
             }
             let ub = self.best.len() as f64;
-            let step = theta * (ub - l).max(1e-3) / norm;
-            for (ur, sr) in u.iter_mut().zip(&self.s) {
-                *ur = (*ur + step * sr).max(0.0);
+            let step = theta * (ub - best_l).max(1e-3) / norm;
+            for ((ur, &b), &d) in u.iter_mut().zip(&best_u).zip(&self.s) {
+                *ur = (b + step * d).max(0.0);
             }
         }
         // Lagrangian heuristic from the node's best multipliers.
