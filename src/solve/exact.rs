@@ -599,6 +599,37 @@ impl<'a> Search<'a> {
             let (set, _) =
                 super::mclp::local_search(m, self.limits, self.allowed, &best_plan, deadline);
             self.offer(&set);
+            // And from the average of the relaxed choices, rounded to the
+            // sites (and budget) left: near the dual optimum it approaches an
+            // LP solution, which the single choices only flicker around.
+            let mut order: Vec<u32> = (0..n as u32)
+                .filter(|&j| state[j as usize] == FREE && xbar[j as usize] > 0.0)
+                .collect();
+            order.sort_by(|&a, &b| {
+                xbar[b as usize]
+                    .total_cmp(&xbar[a as usize])
+                    .then(a.cmp(&b))
+            });
+            let mut plan = res.open.clone();
+            let mut left = res.budget;
+            for j in order {
+                if res.sites.is_some_and(|p| plan.len() >= res.open.len() + p) {
+                    break;
+                }
+                let cost = self.cost(j as usize);
+                if let Some(b) = left {
+                    if cost > b + 1e-9 * b.abs().max(1.0) {
+                        continue;
+                    }
+                    left = Some(b - cost);
+                }
+                plan.push(j);
+            }
+            if Instant::now() < deadline {
+                let (set, _) =
+                    super::mclp::local_search(m, self.limits, self.allowed, &plan, deadline);
+                self.offer(&set);
+            }
             if best_l < self.cutoff() {
                 return Outcome::Pruned;
             }
