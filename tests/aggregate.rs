@@ -77,7 +77,41 @@ fn the_plan_is_measured_on_every_point_and_bracketed_by_the_error() {
                 .unwrap()
                 .contains(&format!("on the {cells} cells"))
         );
+        // Each note once: the cells' plan does not repeat the input notes.
+        let notes: Vec<&str> = r["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap())
+            .collect();
+        let demand_notes = notes
+            .iter()
+            .filter(|n| n.starts_with("demand file"))
+            .count();
+        assert_eq!(demand_notes, 1, "{notes:?}");
+        let aggregated = notes
+            .iter()
+            .find(|n| n.starts_with("aggregated 2106 demand points"))
+            .unwrap();
+        assert!(aggregated.contains(" on the cells and is "), "{aggregated}");
+        assert!(
+            aggregated.contains(&crate_fmt(covered)),
+            "{aggregated}: {covered}"
+        );
     }
+}
+
+/// A weight as the notes print it: whole, with thousands separators.
+fn crate_fmt(x: f64) -> String {
+    let s = format!("{:.0}", x);
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[test]

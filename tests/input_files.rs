@@ -155,7 +155,13 @@ fn excel_export_with_semicolons_decimal_commas_crlf_bom_and_blank_lines() {
     let err = fail(dir.path(), "export.csv", sites, &[], None);
     has_all(
         &err,
-        &["export.csv:line 44", "`Longitude`", "--skip-invalid"],
+        &[
+            "export.csv:line 44",
+            "column `Name`",
+            "\"Total\"",
+            "its `Longitude` is empty",
+            "--skip-invalid",
+        ],
     );
 
     let (report, _) = eval(dir.path(), "export.csv", sites, &["--skip-invalid"], None);

@@ -802,14 +802,23 @@ fn load_core(
                 let blank = |i: usize| record.get(i).is_none_or(|v| v.trim().is_empty());
                 if let (Some(lon), Some(lat)) = (lon, lat)
                     && (blank(lon) || blank(lat))
-                    && record.iter().any(is_total_label)
+                    && let Some(label) = record.iter().position(is_total_label)
                 {
+                    // Named by its label ("Total"), the field a reader recognises.
+                    let empty = if blank(lon) {
+                        &headers[lon]
+                    } else {
+                        &headers[lat]
+                    };
                     b.skip_or_fail(InputError::BadValue {
                         path: path.to_path_buf(),
                         location: Location::Line(line),
-                        column: clip(&headers[lon], 80),
-                        value: clip(get(Some(lon)).unwrap_or(""), 80),
-                        problem: "a totals row, not a place".into(),
+                        column: clip(headers.get(label).map_or("", String::as_str), 80),
+                        value: clip(record.get(label).unwrap_or("").trim(), 80),
+                        problem: format!(
+                            "a totals row, not a place (its `{}` is empty)",
+                            clip(empty, 80)
+                        ),
                         hint: "; delete the row, or pass --skip-invalid to skip it".into(),
                     })?;
                     return Ok(());

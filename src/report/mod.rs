@@ -588,7 +588,10 @@ pub fn write<W: std::io::Write>(
 
 /// Formats a weight for people: thousands separators, no decimals for large values.
 pub fn fmt_weight(x: f64) -> String {
-    if x.abs() >= 1000.0 || x.fract() == 0.0 {
+    // A sum of whole weights that rounding left a hair off a whole number
+    // (838.0000000001) prints as the whole number it is.
+    let whole = (x - x.round()).abs() <= 1e-9 * x.abs().max(1.0);
+    if x.abs() >= 1000.0 || whole {
         let s = format!("{:.0}", x.abs());
         let mut out = String::new();
         for (i, c) in s.chars().enumerate() {
@@ -606,4 +609,21 @@ pub fn fmt_weight(x: f64) -> String {
 /// Formats a fraction as a percentage with two decimals.
 pub fn fmt_pct(x: f64) -> String {
     format!("{:.2}%", 100.0 * x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fmt_weight;
+
+    #[test]
+    fn weights_print_whole_when_they_are_whole() {
+        assert_eq!(fmt_weight(838.0), "838");
+        // A sum of whole weights a hair off by rounding.
+        assert_eq!(fmt_weight(838.000_000_000_1), "838");
+        assert_eq!(fmt_weight(837.999_999_999_9), "838");
+        assert_eq!(fmt_weight(12.5), "12.50");
+        assert_eq!(fmt_weight(0.001), "0.00");
+        assert_eq!(fmt_weight(1_234_567.4), "1,234,567");
+        assert_eq!(fmt_weight(-2500.0), "-2,500");
+    }
 }

@@ -203,7 +203,12 @@ fn plan_aggregated<M: Metric>(
         eprintln!("outpost: warning: {warning}");
         report.notes.push(format!("warning: {warning}"));
     }
-    report.notes.extend(out.report.notes);
+    // The cells' plan repeats the input notes the points' report already has.
+    for note in out.report.notes {
+        if !report.notes.contains(&note) {
+            report.notes.push(note);
+        }
+    }
     report.aggregation = Some(summary);
     // A target is judged on the points: the cells may reach it where the points do not.
     let failure = out.failure.or_else(|| {
@@ -230,8 +235,8 @@ fn aggregation_note(
     let planned = planned.map_or(String::new(), |p| {
         format!(
             "; the objective was {} on the cells and is {} on the points (the bound and gap refer to the cells)",
-            crate::report::round_sig(p),
-            crate::report::round_sig(measured)
+            crate::report::fmt_weight(crate::report::round_sig(p)),
+            crate::report::fmt_weight(crate::report::round_sig(measured))
         )
     });
     let error = error_distance(s.max_error_km);
