@@ -329,8 +329,19 @@ fn decimal_commas_with_thousands_and_ambiguous_values() {
 
     // `;` files with decimal points stay decimal points.
     write("pt.csv", "id;lon;lat;sales\na;104.1;30.2;1234.5\n");
-    let (report, _) = eval(dir.path(), "pt.csv", sites, &[], None);
+    let (report, err) = eval(dir.path(), "pt.csv", sites, &[], None);
     assert_eq!(report["demand"]["total_weight"], 1234.5);
+    assert!(!err.contains("--decimal-comma"), "{err}");
+    // ... even with --decimal-comma, which the file contradicts: a warning
+    // on stderr (the sites file, plain CSV, gets none).
+    let (report, err) = eval(dir.path(), "pt.csv", sites, &["--decimal-comma"], None);
+    assert_eq!(report["demand"]["total_weight"], 1234.5);
+    has_all(&err, &["warning", "pt.csv", "--decimal-comma is not used"]);
+    assert_eq!(
+        err.matches("--decimal-comma is not used").count(),
+        1,
+        "{err}"
+    );
     has_all(
         &notes(&report),
         &["delimiter ';' (sniffed), decimal points"],

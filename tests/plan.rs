@@ -1310,3 +1310,60 @@ fn distance_does_not_reopen_existing_sites() {
         "{notes}"
     );
 }
+
+/// `--exact` stopped by `--time-limit` before its root bound settles reports
+/// the heuristic's Lagrangian bound, not a looser one (it reported the total
+/// weight for coverage, a 15.8% gap, and a 70% gap for p-median).
+#[test]
+fn exact_cut_short_keeps_the_heuristic_bound() {
+    for args in [
+        &["--radius", "200km", "--add", "20"][..],
+        &["--objective", "distance", "--add", "50"][..],
+    ] {
+        let r = china_plan(
+            &[
+                args,
+                &["--candidates"],
+                &[data("china_cities.csv").to_str().unwrap()],
+                &["--exact", "--time-limit", "1", "-q"],
+            ]
+            .concat(),
+        );
+        let b = &r["bound"];
+        let gap = b["gap"].as_f64().unwrap();
+        if b["proven"] == false {
+            assert!(gap < 0.01, "{args:?}: {b}");
+        } else {
+            assert_eq!(gap, 0.0, "{args:?}: {b}");
+        }
+    }
+}
+
+/// A budget larger than the demand needs buys no site that covers nothing
+/// another open site does not (the same covered weight as the answer with
+/// every such site closed: checked by recounting).
+#[test]
+fn a_huge_budget_opens_no_idle_site() {
+    for seed in 1..6 {
+        let t = tiny(seed, 24, 0);
+        for exact in [&[][..], &["--exact"][..]] {
+            let (j, code) = run_plan(
+                &t,
+                &[&["--radius", "60km", "--budget", "1e308"][..], exact].concat(),
+            );
+            assert_eq!(code, 0);
+            let set = new_ids(&j, &t);
+            let all = covered(&t, &set, 60.0);
+            assert_eq!(j["coverage"]["covered_weight"].as_f64().unwrap(), all);
+            for k in 0..set.len() {
+                let mut less = set.clone();
+                less.remove(k);
+                assert!(
+                    covered(&t, &less, 60.0) < all,
+                    "seed {seed} {exact:?}: site {} adds nothing",
+                    set[k]
+                );
+            }
+        }
+    }
+}

@@ -794,6 +794,15 @@ fn load_core(
     };
 
     let mut b = setup(decimal_comma, decimal_how, &first_rows)?;
+    if opts.decimal_comma && !decimal_comma && role == Role::Demand {
+        // The flag asked for commas the demand file does not have: say so
+        // where it is seen. (Site files next to a European export often keep
+        // decimal points: no warning for them.)
+        b.set.warnings.push(format!(
+            "demand file {}: --decimal-comma is not used: no number in it has a decimal comma, so `.` is read as the decimal point (51.477 stays 51.477, not 51477)",
+            path.display()
+        ));
+    }
 
     scan(path, bytes, start, &lines, delimiter, &mut |item| {
         match item {

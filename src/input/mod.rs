@@ -1459,7 +1459,7 @@ pub(crate) fn parse_number(text: &str, decimal_comma: bool) -> Result<f64, (&'st
         }
         return Err((
             "decimal point in a file read with decimal commas",
-            "write the value with a decimal comma (12,5), or read the file with decimal points (without --decimal-comma)".into(),
+            "write the value with a decimal comma (12,5), as the file's other numbers are written (or write every number with a decimal point, without --decimal-comma)".into(),
         ));
     }
     t.parse::<f64>()

@@ -36,6 +36,7 @@ pub(crate) fn plan_coverage(
     if useful <= EXACT_MAX_CANDIDATES
         && let Some(set) = exact_small(model, limits, allowed, EXACT_NODES)
     {
+        let set = drop_idle(model, limits, set);
         let mut open = vec![false; model.n_candidates];
         set.iter().for_each(|&j| open[j as usize] = true);
         let value = model.fixed_weight + model.covered_by(&open);
@@ -193,25 +194,66 @@ pub(crate) fn plan_coverage(
             )
         };
         notes.push(format!(
-            "branch and bound: {} nodes; {} candidates fixed open and {} closed at the root by reduced costs{}",
-            r.nodes, r.root_fixed.0, r.root_fixed.1, tolerance
+            "branch and bound: {} node{}; {} candidates fixed open and {} closed at the root by reduced costs{}",
+            r.nodes,
+            if r.nodes == 1 { "" } else { "s" },
+            r.root_fixed.0,
+            r.root_fixed.1,
+            tolerance
         ));
+        // Stopped early, the tree's bound can be looser than the heuristic's
+        // (a root cut short): the smaller of the two holds.
+        let tree = model.fixed_weight + r.bound;
+        let heuristic = bound.as_ref().map(|b| b.value).filter(|_| !r.proven);
         bound = Some(BoundReport {
-            value: model.fixed_weight + r.bound,
+            value: heuristic.map_or(tree, |h| h.min(tree)),
             gap: 0.0,
             method: if r.proven {
                 format!("Lagrangian branch and bound: proven optimal{tolerance}")
             } else {
-                "Lagrangian branch and bound: not proven, stopped at --time-limit (largest bound of the open nodes)".into()
+                "Lagrangian branch and bound: not proven, stopped at --time-limit (the smaller of the largest bound of the open nodes and the Lagrangian bound of the heuristic)".into()
             },
             achieved: 0.0,
             proven: Some(r.proven),
         });
     }
     Chosen {
-        set,
+        set: drop_idle(model, limits, set),
         bound,
         passed: true,
         notes,
     }
+}
+
+/// Under a budget, closes the sites of `set` that cover nothing no other open
+/// site covers (the dearest first): the covered weight stays, the spend falls.
+/// A budget large enough to open more than the demand needs otherwise buys
+/// sites that add nothing.
+fn drop_idle(model: &CoverageModel, limits: &Limits, mut set: Vec<u32>) -> Vec<u32> {
+    let Some((_, costs)) = &limits.budget else {
+        return set;
+    };
+    let mut count = vec![0u32; model.n_rows()];
+    for &j in &set {
+        for &r in model.rows_of(j as usize) {
+            count[r as usize] += 1;
+        }
+    }
+    let mut order = set.clone();
+    order.sort_by(|&a, &b| {
+        costs[b as usize]
+            .total_cmp(&costs[a as usize])
+            .then(b.cmp(&a))
+    });
+    for j in order {
+        let rows = model.rows_of(j as usize);
+        if rows
+            .iter()
+            .all(|&r| count[r as usize] > 1 || model.row_weight[r as usize] <= 0.0)
+        {
+            rows.iter().for_each(|&r| count[r as usize] -= 1);
+            set.retain(|&k| k != j);
+        }
+    }
+    set
 }

@@ -192,14 +192,17 @@ pub(super) fn plan_median<M: Metric>(
                     r.root_fixed.1,
                     tolerance
                 ));
+                // Stopped early, the tree's bound can be looser than the
+                // heuristic's (a root cut short): the larger of the two holds.
+                let heuristic = bound.as_ref().map(|b| b.value).filter(|_| !r.proven);
                 bound = Some(BoundReport {
                     proven: Some(r.proven),
-                    value: r.bound,
+                    value: heuristic.map_or(r.bound, |h| h.max(r.bound)),
                     gap: 0.0,
                     method: if r.proven {
                         format!("Lagrangian branch and bound: proven optimal{tolerance}")
                     } else {
-                        "Lagrangian branch and bound: not proven, stopped at --time-limit (smallest bound of the open nodes)".into()
+                        "Lagrangian branch and bound: not proven, stopped at --time-limit (the larger of the smallest bound of the open nodes and the Lagrangian bound of the heuristic)".into()
                     },
                     achieved: 0.0,
                 });

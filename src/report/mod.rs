@@ -591,7 +591,10 @@ pub fn fmt_weight(x: f64) -> String {
     // A sum of whole weights that rounding left a hair off a whole number
     // (838.0000000001) prints as the whole number it is.
     let whole = (x - x.round()).abs() <= 1e-9 * x.abs().max(1.0);
-    if x.abs() >= 1000.0 || whole {
+    if x.abs() >= 1e15 {
+        // A budget of 1e308 reads better than 309 digits.
+        format!("{x:e}")
+    } else if x.abs() >= 1000.0 || whole {
         let s = format!("{:.0}", x.abs());
         let mut out = String::new();
         for (i, c) in s.chars().enumerate() {
@@ -625,5 +628,8 @@ mod tests {
         assert_eq!(fmt_weight(0.001), "0.00");
         assert_eq!(fmt_weight(1_234_567.4), "1,234,567");
         assert_eq!(fmt_weight(-2500.0), "-2,500");
+        assert_eq!(fmt_weight(1e308), "1e308");
+        assert_eq!(fmt_weight(2.5e15), "2.5e15");
+        assert_eq!(fmt_weight(999_999_999_999_999.0), "999,999,999,999,999");
     }
 }
