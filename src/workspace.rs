@@ -140,7 +140,7 @@ pub fn default_candidates(loaded: &Loaded) -> PlaceSet {
 /// The cost matrix's input errors, with the file, line, column and value.
 pub fn model(cfg: &Config) -> Result<Model> {
     if let Some(c) = &cfg.distance.costs {
-        let table = input::costs::load_costs(&c.path, &c.options)
+        let table = input::costs::load_costs_in(&c.path, &c.options, c.unit)
             .context("loading the cost matrix (--costs)")?;
         return Ok(Model::CostMatrix(CostMatrix::new(table, c.unit)));
     }

@@ -419,7 +419,7 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::config::Outcome> {
                 cost_col: inp.cost_col.clone(),
                 ..Default::default()
             };
-            let table = crate::input::costs::load_costs(&need("costs", p)?, &opts)
+            let table = crate::input::costs::load_costs_in(&need("costs", p)?, &opts, unit)
                 .context("loading the cost matrix ([inputs] costs)")?;
             Some(crate::metric::Model::CostMatrix(
                 crate::metric::CostMatrix::new(table, unit),

@@ -94,6 +94,8 @@ pub struct CostTable {
     pub max_cost: f64,
     /// How the file was read and what was merged, for the report's notes.
     pub notes: Vec<String>,
+    /// The cost column's header, as written.
+    pub cost_column: String,
 }
 
 impl CostTable {
@@ -538,7 +540,72 @@ pub fn load_costs_bytes(
         by_site,
         max_cost,
         notes,
+        cost_column: cols.names[2].clone(),
     })
+}
+
+/// [`load_costs`] for a run that reads the costs in `unit`: a cost column
+/// whose name contradicts the unit (see [`unit_mismatch`]) is warned about on
+/// stderr and in the notes.
+///
+/// # Errors
+/// As [`load_costs`].
+pub fn load_costs_in(
+    path: &Path,
+    opts: &CostOptions,
+    unit: crate::sphere::CostUnit,
+) -> Result<CostTable, InputError> {
+    let mut table = load_costs(path, opts)?;
+    if let Some(w) = unit_mismatch(&table.cost_column, unit) {
+        // A warning, not progress: --quiet does not hide it.
+        eprintln!("outpost: warning: cost matrix {}: {w}", path.display());
+        table
+            .notes
+            .push(format!("warning: cost matrix {}: {w}", path.display()));
+    }
+    Ok(table)
+}
+
+/// A warning when the cost column's name says time and `unit` is a distance,
+/// or the reverse (a column `minutes` read with the default `--cost-unit km`
+/// makes every radius and figure wrong by the unit).
+pub fn unit_mismatch(column: &str, unit: crate::sphere::CostUnit) -> Option<String> {
+    let name = column.trim().to_ascii_lowercase();
+    let has = |words: &[&str]| {
+        name.split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|w| words.contains(&w))
+    };
+    const TIME: &[&str] = &[
+        "time", "duration", "minutes", "minute", "mins", "min", "seconds", "second", "secs", "sec",
+        "hours", "hour", "hrs", "h", "s",
+    ];
+    const DISTANCE: &[&str] = &[
+        "distance",
+        "km",
+        "kilometres",
+        "kilometers",
+        "metres",
+        "meters",
+        "m",
+        "miles",
+        "mi",
+        "length",
+    ];
+    let says_time = has(TIME);
+    let says_distance = has(DISTANCE);
+    if says_time && !says_distance && !unit.is_time() {
+        Some(format!(
+            "the cost column `{column}` looks like travel times, but costs are read as {} (--cost-unit, default km): pass --cost-unit min (or s, h) if they are times",
+            unit.symbol()
+        ))
+    } else if says_distance && !says_time && unit.is_time() {
+        Some(format!(
+            "the cost column `{column}` looks like distances, but costs are read as {} (--cost-unit): pass --cost-unit km (or m, mi) if they are distances",
+            unit.symbol()
+        ))
+    } else {
+        None
+    }
 }
 
 /// The first pair of the file that repeats an earlier one: its ids and the two lines.
@@ -580,6 +647,33 @@ mod tests {
 
     fn load(text: &str) -> Result<CostTable, InputError> {
         load_costs_bytes(Path::new("m.csv"), text.as_bytes(), &CostOptions::default())
+    }
+
+    #[test]
+    fn cost_columns_named_against_the_unit_are_warned_about() {
+        use crate::sphere::CostUnit;
+        for name in [
+            "minutes",
+            "travel_time",
+            "Duration",
+            "total_time",
+            "time_s",
+            "Min",
+        ] {
+            let w = unit_mismatch(name, CostUnit::Km).unwrap_or_default();
+            assert!(w.contains("--cost-unit min"), "{name}: {w}");
+            assert!(unit_mismatch(name, CostUnit::Min).is_none(), "{name}");
+        }
+        for name in ["distance", "km", "length_m", "Miles"] {
+            let w = unit_mismatch(name, CostUnit::S).unwrap_or_default();
+            assert!(w.contains("--cost-unit km"), "{name}: {w}");
+            assert!(unit_mismatch(name, CostUnit::Km).is_none(), "{name}");
+        }
+        // Names that say neither, or both, are left alone.
+        for name in ["cost", "value", "impedance", "time_or_distance_km"] {
+            assert!(unit_mismatch(name, CostUnit::Km).is_none(), "{name}");
+            assert!(unit_mismatch(name, CostUnit::Min).is_none(), "{name}");
+        }
     }
 
     #[test]
