@@ -68,6 +68,8 @@ pub fn summary_lines(r: &Report) -> Vec<String> {
             Measure::CoveredWeight
             | Measure::ServedWeight
             | Measure::WeightedDistanceKm
+            | Measure::WeightedDistance
+            | Measure::MaxWeightedDistance
             | Measure::BackupWeight
             | Measure::BackupMix,
         ) => fmt_weight(x),

@@ -80,7 +80,7 @@ pub fn unreached_note(
     (n > 0 && (n as usize) < eval.nearest.len()).then(|| {
         format!(
             "{n} demand point(s) (weight {}) reach no open site in the cost matrix: they count as uncovered, the distance statistics leave them out, and the distance objective charges each the matrix's largest cost",
-            crate::report::round_sig(w)
+            crate::report::fmt_weight(crate::report::round_sig(w))
         )
     })
 }
