@@ -306,6 +306,30 @@ fn decimal_commas_with_thousands_and_ambiguous_values() {
         assert_eq!(report["demand"]["total_weight"], 51_477.0 + 2000.25 + 9.0);
         assert_eq!(report["demand"]["points"], 3);
     }
+    // Degrees written with a `.` in a file whose numbers have decimal commas:
+    // refused up front (reading them with commas would make them a thousand
+    // times too large), even with --skip-invalid, naming both cells.
+    write(
+        "mixdeg.csv",
+        "id;lon;lat;sales\na;104.06;30.67;12,5\nb;104.2;30.3;51.477\n",
+    );
+    for extra in [&[][..], &["--skip-invalid"][..]] {
+        let err = fail(dir.path(), "mixdeg.csv", sites, extra, None);
+        has_all(
+            &err,
+            &[
+                "mixdeg.csv:line 2",
+                "`lon`",
+                "\"104.06\"",
+                "degrees with a decimal point",
+                "`sales` has \"12,5\"",
+            ],
+        );
+    }
+    // `0.500` is a decimal point, never 500: refused among decimal commas.
+    write("zero.csv", "id;lon;lat;sales\na;104,1;30,2;0.500\n");
+    let err = fail(dir.path(), "zero.csv", sites, &[], None);
+    has_all(&err, &["zero.csv:line 2", "\"0.500\"", "decimal point"]);
     // Two dots cannot be one decimal point: `1.234.567` groups thousands.
     write(
         "grouped.csv",

@@ -15,7 +15,9 @@
 //! position of each entry in site order for lookups), plus the ids.
 
 use super::csv::sniff_delimiter;
-use super::{InputError, Location, clip, has_decimal_comma, parse_number};
+use super::{
+    InputError, Location, clip, has_decimal_comma, has_decimal_point, parse_number, reads_two_ways,
+};
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::path::Path;
@@ -368,6 +370,33 @@ pub fn load_costs_bytes(
         ids.push(id.to_string());
         i
     };
+    if !comma && delimiter == b';' {
+        // `;` files from European spreadsheets write decimal commas: one in
+        // the cost column decides the mark for the whole file (read before
+        // any row, so `1.234` means the same on every line).
+        let (mut has_point, mut two_ways) = (false, None);
+        scan(path, body, delimiter, &mut |line, rec| {
+            let t = text(rec.get(cols.cost).unwrap_or(b""));
+            if has_decimal_comma(&t) {
+                comma = true;
+                return Ok(false);
+            }
+            has_point = has_point || has_decimal_point(&t);
+            if two_ways.is_none() && reads_two_ways(&t) {
+                two_ways = Some((line, t.trim().to_string()));
+            }
+            Ok(true)
+        })?;
+        if let (false, false, Some((line, value))) = (comma, has_point, two_ways) {
+            return Err(bad(
+                line,
+                &cols.names[2],
+                &value,
+                "ambiguous number in a `;`-separated file",
+                "no cost in the file settles whether `.` is a decimal point or groups thousands: write 1234 if it groups thousands, or 1.2340 if it is a decimal point (one cost such as 12,5 or 12.25 anywhere in the file settles it for all)",
+            ));
+        }
+    }
     scan(path, body, delimiter, &mut |line, rec| {
         let field = |i: usize| rec.get(i).unwrap_or(b"");
         let from = text(field(cols.from));
@@ -386,10 +415,6 @@ pub fn load_costs_bytes(
         }
         let t = text(field(cols.cost));
         let c = &cols.names[2];
-        // `;` files from European spreadsheets write decimal commas.
-        if !comma && delimiter == b';' && has_decimal_comma(&t) {
-            comma = true;
-        }
         let v =
             parse_number(&t, comma).map_err(|(problem, hint)| bad(line, c, &t, problem, &hint))?;
         if v.is_nan() {
@@ -647,6 +672,28 @@ mod tests {
 
     fn load(text: &str) -> Result<CostTable, InputError> {
         load_costs_bytes(Path::new("m.csv"), text.as_bytes(), &CostOptions::default())
+    }
+
+    #[test]
+    fn the_decimal_mark_is_decided_for_the_whole_file() {
+        let cost = |t: &CostTable, row: usize| t.cost[t.off[row]];
+        // A decimal comma on a later line makes `.` group thousands on every line.
+        let t = load("origin;destination;distance\na;x;1.234\nb;y;12,5\n").unwrap();
+        assert_eq!(cost(&t, 0), 1234.0);
+        assert_eq!(cost(&t, 1), 12.5);
+        // An unmistakable decimal point settles it the other way.
+        let t = load("origin;destination;cost\na;x;1.234\nb;y;12.25\n").unwrap();
+        assert_eq!(cost(&t, 0), 1.234);
+        // Nothing settles it: refused, not guessed.
+        let e = load("origin;destination;cost\na;x;7\nb;y;1.234\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 3") && e.contains("ambiguous"), "{e}");
+        // A decimal point among decimal commas is refused at its line.
+        let e = load("origin;destination;cost\na;x;12.5\nb;y;1,5\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 2") && e.contains("decimal point"), "{e}");
     }
 
     #[test]

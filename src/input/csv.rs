@@ -730,6 +730,11 @@ fn load_core(
     let numeric = [lon, lat, weight, cost, capacity];
     let numeric: Vec<usize> = numeric.into_iter().flatten().collect();
     let (mut has_comma, mut has_point) = (false, false);
+    // Where the first decimal comma and the first degree with a `.` are
+    // (line, column, value): a file with both is refused. (Other cells with
+    // an unmistakable decimal point are refused row by row, so that
+    // --skip-invalid can skip them.)
+    let (mut first_comma, mut first_point): (Option<(u64, usize, String)>, _) = (None, None);
     // The first value that reads two ways (`1.234`: a decimal point, or 1234
     // with `.` grouping thousands), and where it is.
     let mut two_ways: Option<(u64, usize, String)> = None;
@@ -745,13 +750,18 @@ fn load_core(
         if let Item::Record(line, r) = item {
             for &i in &numeric {
                 if let Some(v) = r.get(i) {
-                    has_comma = has_comma || has_decimal_comma(v);
-                    has_point = has_point
-                        || has_decimal_point(v)
-                        || (degrees.contains(&i)
-                            && !v.contains(',')
-                            && v.contains('.')
-                            && v.trim().parse::<f64>().is_ok());
+                    if !has_comma && has_decimal_comma(v) {
+                        has_comma = true;
+                        first_comma = Some((line, i, v.trim().to_string()));
+                    }
+                    let degree_point = degrees.contains(&i)
+                        && !v.contains(',')
+                        && v.contains('.')
+                        && v.trim().parse::<f64>().is_ok();
+                    has_point = has_point || has_decimal_point(v) || degree_point;
+                    if degree_point && first_point.is_none() {
+                        first_point = Some((line, i, v.trim().to_string()));
+                    }
                     if delimiter == b';' && two_ways.is_none() && reads_two_ways(v) {
                         two_ways = Some((line, i, v.trim().to_string()));
                     }
@@ -764,6 +774,22 @@ fn load_core(
         }
         Ok(())
     })?;
+    if let (Some((pl, pi, pv)), Some((cl, ci, cv))) = (&first_point, &first_comma) {
+        // Degrees with a `.` and decimal commas: reading the commas would make
+        // every such degree a thousand times too large.
+        return Err(InputError::BadValue {
+            path: path.to_path_buf(),
+            location: Location::Line(*pl),
+            column: clip(&headers[*pi], 80),
+            value: clip(pv, 80),
+            problem: "degrees with a decimal point in a file that also has decimal commas".into(),
+            hint: format!(
+                "; line {cl} column `{}` has {:?} with a decimal comma: write every number with the same decimal mark",
+                clip(&headers[*ci], 80),
+                clip(cv, 80)
+            ),
+        });
+    }
     let (decimal_comma, decimal_how) = if opts.decimal_comma {
         if !has_comma && has_point {
             (

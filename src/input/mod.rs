@@ -1408,8 +1408,9 @@ fn swapped_rows(places: &PlaceSet) -> Vec<usize> {
 
 /// Reads a number as written in a planner's file: a decimal point, or with
 /// `decimal_comma` a decimal comma (`12,5`, and `1.234,5` or `1.234` with `.`
-/// grouping thousands). A value that could be read two ways is refused rather
-/// than guessed.
+/// grouping thousands; `0.500` is refused as a decimal point). The caller
+/// decides the mark for the whole file first, so that a value that could be
+/// read two ways is refused there rather than guessed.
 ///
 /// # Errors
 /// The problem and a hint, for a located message.
@@ -1467,6 +1468,7 @@ pub(crate) fn parse_number(text: &str, decimal_comma: bool) -> Result<f64, (&'st
 }
 
 /// Whether `s` is digits grouped by threes with `sep` (`1.234`, `12.345.678`).
+/// A leading zero is not a group (`0.500` and `012.345` are never thousands).
 fn grouped(s: &str, sep: char) -> bool {
     let s = s.trim_start_matches(['+', '-']);
     let mut parts = s.split(sep);
@@ -1474,6 +1476,7 @@ fn grouped(s: &str, sep: char) -> bool {
     let mut rest = parts.peekable();
     rest.peek().is_some()
         && (1..=3).contains(&first.len())
+        && !first.starts_with('0')
         && first.bytes().all(|b| b.is_ascii_digit())
         && rest.all(|p| p.len() == 3 && p.bytes().all(|b| b.is_ascii_digit()))
 }
@@ -1825,6 +1828,10 @@ mod tests {
         // With decimal commas, `.` groups thousands.
         assert_relative_eq!(parse_number("1.234", true).unwrap(), 1234.0);
         assert_relative_eq!(parse_number("-51.477", true).unwrap(), -51477.0);
+        // A leading zero is a decimal point, never thousands.
+        for t in ["0.500", "-0.127", "00.123", "012.345", "0.123.456"] {
+            assert!(parse_number(t, true).is_err(), "{t}");
+        }
         assert!(
             parse_number("12.5", true)
                 .unwrap_err()
