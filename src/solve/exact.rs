@@ -38,6 +38,7 @@
 
 use super::bound::gather_sum;
 use super::mclp::Limits;
+use super::volume::Volume;
 use crate::coverage::CoverageModel;
 use rayon::prelude::*;
 use std::cmp::Ordering;
@@ -48,24 +49,16 @@ use std::time::Instant;
 /// Relative tolerance of the proof when the weights are not all integers.
 pub const REL_TOL: f64 = 1e-9;
 
-/// Subgradient iterations at the root.
+/// Iterations at the root.
 const ROOT_ITERS: u32 = 3000;
-/// Subgradient iterations at any other node.
+/// Iterations at any other node.
 const NODE_ITERS: u32 = 400;
 /// Iterations in a row without a better bound before the step scale shrinks
 /// (root, other nodes).
 const PATIENCE: (u32, u32) = (40, 20);
-/// Step scale at the root; each other node starts from its parent's last one.
+/// Step scale at the root. Each other node starts from its parent's last one
+/// times 4, within [0.05, 1].
 const ROOT_THETA: f64 = 0.1;
-/// How the step scale changes: after `PATIENCE` iterations without a better
-/// bound, and after a better bound whose subgradient still points the same way.
-pub(crate) const THETA_SHRINK: f64 = 0.66;
-pub(crate) const THETA_GROW: f64 = 1.1;
-/// Largest share of the newest relaxed choice in the running average, at the
-/// start and at the least; it halves after `ALPHA_WAIT` iterations without a
-/// better bound.
-pub(crate) const ALPHA_MAX: (f64, f64) = (0.1, 1e-5);
-pub(crate) const ALPHA_WAIT: u32 = 100;
 /// Nodes (after the root) whose best relaxed choice is polished by local search,
 /// and how often after that.
 const POLISH_FIRST: u64 = 30;
@@ -374,11 +367,7 @@ impl<'a> Search<'a> {
         let mut c = Compact::default();
         let (mut mul, mut best_mul, mut dir) = (Vec::new(), Vec::new(), Vec::new());
         let mut refresh = true;
-        // The volume algorithm's running averages of each residual row's
-        // coverage and covered share, over the relaxed choices so far.
-        let (mut vcover, mut vz): (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
-        let mut alpha_max = ALPHA_MAX.0;
-        let mut last_gain = 0u32;
+        let mut volume = Volume::new();
         loop {
             if refresh {
                 refresh = false;
@@ -431,7 +420,7 @@ impl<'a> Search<'a> {
                 mul = c.gather(&mu);
                 best_mul = c.gather(&best_mu);
                 dir = vec![0.0f64; c.rows.len()];
-                vcover.clear();
+                volume.reset();
                 v.iter_mut().for_each(|x| *x = 0.0);
             }
             if it >= max_iters || Instant::now() >= deadline {
@@ -517,57 +506,26 @@ impl<'a> Search<'a> {
                     }
                 }
             }
-            // Volume algorithm (Barahona and Anbil 2000): the direction is the
-            // subgradient of a running average of the relaxed choices, and
-            // each step starts from the best multipliers so far.
-            let zt: Vec<f64> = cover
+            // Volume algorithm (see [`super::volume`]): the direction is the
+            // running average of the subgradients (each row's coverage by the
+            // relaxed choice minus its covered share), and each step starts
+            // from the best multipliers so far.
+            let g: Vec<f64> = cover
                 .iter()
                 .zip(&mul)
-                .map(|(&cv, &u)| if u < 1.0 { 1.0 } else { cv.min(1.0) })
+                .map(|(&cv, &u)| cv - if u < 1.0 { 1.0 } else { cv.min(1.0) })
                 .collect();
-            if vcover.is_empty() {
-                vcover = cover;
-                vz = zt;
-            } else {
-                // The share of the newest choice that makes the averaged
-                // subgradient shortest, within [alpha_max / 10, alpha_max].
-                let (mut aa, mut ab, mut dot) = (0.0, 0.0, 0.0);
-                for r in 0..cover.len() {
-                    let gt = cover[r] - zt[r];
-                    let gb = vcover[r] - vz[r];
-                    let d = gt - gb;
-                    aa += c.weight[r] * d * d;
-                    ab += c.weight[r] * gb * d;
-                    dot += c.weight[r] * gt * gb;
-                }
-                let alpha = if aa > 0.0 { -ab / aa } else { alpha_max };
-                let alpha = alpha.clamp(alpha_max / 10.0, alpha_max);
-                for r in 0..cover.len() {
-                    vcover[r] = alpha * cover[r] + (1.0 - alpha) * vcover[r];
-                    vz[r] = alpha * zt[r] + (1.0 - alpha) * vz[r];
-                }
-                if improved {
-                    last_gain = it;
-                    if dot > 0.0 {
-                        // Still going the same way: longer steps.
-                        theta = (theta * THETA_GROW).min(2.0);
-                    }
-                } else if since.is_multiple_of(patience) {
-                    theta *= THETA_SHRINK;
-                }
-                if it - last_gain > ALPHA_WAIT {
-                    alpha_max = (alpha_max / 2.0).max(ALPHA_MAX.1);
-                    last_gain = it;
-                }
-            }
+            let avg = volume.fold(
+                &g,
+                Some(&c.weight),
+                it,
+                improved,
+                since,
+                patience,
+                &mut theta,
+            );
             let mut norm = 0.0;
-            for (((d, (&cv, &zv)), &u), &w) in dir
-                .iter_mut()
-                .zip(vcover.iter().zip(&vz))
-                .zip(&best_mul)
-                .zip(&c.weight)
-            {
-                let g = cv - zv;
+            for (((d, &g), &u), &w) in dir.iter_mut().zip(avg).zip(&best_mul).zip(&c.weight) {
                 let g = if (u >= 1.0 && g < 0.0) || (u <= 0.0 && g > 0.0) {
                     0.0
                 } else {

@@ -37,6 +37,7 @@
 
 use super::exact::{Bounded, FREE, IN, OUT, Outcome, branch_and_bound};
 use super::mclp::SplitMix;
+use super::volume::Volume;
 use crate::coverage::CoverageModel;
 use rayon::prelude::*;
 use std::sync::Arc;
@@ -409,17 +410,10 @@ fn relaxed(p: &Inst, res: &Residual, u: &[f64], sc: &mut Scratch) -> f64 {
 /// the active rows, projected where a zero multiplier would go negative) into
 /// `s`; returns its squared norm.
 fn direction(p: &Inst, res: &Residual, u: &[f64], sc: &Scratch, s: &mut [f64]) -> f64 {
-    s.iter_mut().zip(&sc.y).for_each(|(s, y)| *s = *y);
-    for (c, &open) in sc.x.iter().enumerate() {
-        if open {
-            for &r in p.rows(c) {
-                s[r as usize] -= 1.0;
-            }
-        }
-    }
+    raw_subgradient(p, res, sc, s);
     let mut norm = 0.0;
-    for (r, (sr, ur)) in s.iter_mut().zip(u).enumerate() {
-        if !res.active[r] || (*ur <= 0.0 && *sr < 0.0) {
+    for (sr, ur) in s.iter_mut().zip(u) {
+        if *ur <= 0.0 && *sr < 0.0 {
             *sr = 0.0;
         }
         norm += *sr * *sr;
@@ -1047,9 +1041,6 @@ const NODE_ITERS: usize = 150;
 const NODE_PATIENCE: usize = 10;
 /// Smallest step scale before a node stops iterating.
 const MIN_THETA: f64 = 1e-4;
-/// Step-scale changes and shares of the running average: see the exact
-/// coverage search ([`super::exact`]).
-use super::exact::{ALPHA_MAX, ALPHA_WAIT, THETA_GROW, THETA_SHRINK};
 
 /// The set-covering Lagrangian as [`Bounded`] for [`branch_and_bound`];
 /// variables are the shrunk instance's columns, bounds are negated counts.
@@ -1188,14 +1179,11 @@ impl Bounded for CoverTree<'_> {
         let mut res = Residual::root(p);
         let mut refresh = true;
         let mut it = 0;
-        // The volume algorithm's running average of the subgradients.
-        let mut sbar: Vec<f64> = Vec::new();
-        let mut alpha_max = ALPHA_MAX.0;
-        let mut last_gain = 0;
+        let mut volume = Volume::new();
         loop {
             if refresh {
                 refresh = false;
-                sbar.clear();
+                volume.reset();
                 let Some(r) = self.residual(state) else {
                     return Outcome::Pruned;
                 };
@@ -1256,40 +1244,20 @@ impl Bounded for CoverTree<'_> {
             if theta < MIN_THETA {
                 break;
             }
-            // Volume algorithm (Barahona and Anbil 2000), as in the exact
-            // coverage search: steps from the best multipliers along the
-            // subgradient of a running average of the relaxed choices.
+            // Volume algorithm (see [`super::volume`]): steps from the best
+            // multipliers along the running average of the subgradients.
             raw_subgradient(p, &res, &self.sc, &mut self.s);
-            if sbar.is_empty() {
-                sbar = self.s.clone();
-            } else {
-                let (mut aa, mut ab, mut dot) = (0.0, 0.0, 0.0);
-                for (&st, &sb) in self.s.iter().zip(&sbar) {
-                    let d = st - sb;
-                    aa += d * d;
-                    ab += sb * d;
-                    dot += st * sb;
-                }
-                let alpha = if aa > 0.0 { -ab / aa } else { alpha_max };
-                let alpha = alpha.clamp(alpha_max / 10.0, alpha_max);
-                for (sb, &st) in sbar.iter_mut().zip(&self.s) {
-                    *sb = alpha * st + (1.0 - alpha) * *sb;
-                }
-                if improved {
-                    last_gain = it;
-                    if dot > 0.0 {
-                        theta = (theta * THETA_GROW).min(2.0);
-                    }
-                } else if since % patience == 0 {
-                    theta *= THETA_SHRINK;
-                }
-                if it - last_gain > ALPHA_WAIT as usize {
-                    alpha_max = (alpha_max / 2.0).max(ALPHA_MAX.1);
-                    last_gain = it;
-                }
-            }
+            let avg = volume.fold(
+                &self.s,
+                None,
+                it as u32,
+                improved,
+                since as u32,
+                patience as u32,
+                &mut theta,
+            );
             let mut norm = 0.0;
-            for ((d, &sb), &ub) in self.s.iter_mut().zip(&sbar).zip(&best_u) {
+            for ((d, &sb), &ub) in self.s.iter_mut().zip(avg).zip(&best_u) {
                 *d = if ub <= 0.0 && sb < 0.0 { 0.0 } else { sb };
                 norm += *d * *d;
             }
