@@ -28,7 +28,7 @@ run() { # name demand candidates radius p
   python3 - "$json" "$1" "${OPT[$1]}" "${HIGHS[$1]}" "$(echo "$e - $s" | bc)" <<'PY'
 import json, re, sys
 j = json.load(open(sys.argv[1]))
-nodes = next((re.search(r"(\d+) nodes", n).group(1) for n in j["notes"] if "branch and bound:" in n), "-")
+nodes = next((re.search(r"(\d+) nodes?", n).group(1) for n in j["notes"] if "branch and bound:" in n), "-")
 b = j["bound"]
 print(f"| {sys.argv[2]} | {j['coverage']['covered_weight']:,.0f} | {b['value']:,.0f} | {'yes' if b.get('proven') else 'no'} "
       f"| {int(nodes):,} | {float(sys.argv[5]):.1f} | {float(sys.argv[3]):,.0f} | {sys.argv[4]} |")

@@ -591,45 +591,56 @@ pub fn load_costs_in(
     Ok(table)
 }
 
-/// A warning when the cost column's name says time and `unit` is a distance,
-/// or the reverse (a column `minutes` read with the default `--cost-unit km`
-/// makes every radius and figure wrong by the unit).
+/// A warning when the cost column's name contradicts `unit`: it names
+/// another unit (`minutes`, `dist_m`, `time_s` read as km, or `km` read as
+/// minutes), or says time where `unit` is a distance, or the reverse (a column
+/// `minutes` read with the default `--cost-unit km` makes every radius and
+/// figure wrong by the unit). Short unit words (`m`, `s`, `h`, `min`, `mi`)
+/// count only as the name's last word (`time_min`, not `min_cost`); a name
+/// naming two units is left alone.
 pub fn unit_mismatch(column: &str, unit: crate::sphere::CostUnit) -> Option<String> {
+    use crate::sphere::CostUnit;
     let name = column.trim().to_ascii_lowercase();
-    let has = |words: &[&str]| {
-        name.split(|c: char| !c.is_ascii_alphanumeric())
-            .any(|w| words.contains(&w))
-    };
-    const TIME: &[&str] = &[
-        "time", "duration", "minutes", "minute", "mins", "min", "seconds", "second", "secs", "sec",
-        "hours", "hour", "hrs", "h", "s",
-    ];
-    const DISTANCE: &[&str] = &[
-        "distance",
-        "km",
-        "kilometres",
-        "kilometers",
-        "metres",
-        "meters",
-        "m",
-        "miles",
-        "mi",
-        "length",
-    ];
-    let says_time = has(TIME);
-    let says_distance = has(DISTANCE);
-    if says_time && !says_distance && !unit.is_time() {
-        Some(format!(
+    let words: Vec<&str> = name
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    const SHORT: &[&str] = &["m", "s", "h", "min", "mi", "sec", "hr"];
+    let mut named: Vec<CostUnit> = Vec::new();
+    for (i, w) in words.iter().enumerate() {
+        if SHORT.contains(w) && i + 1 != words.len() {
+            continue;
+        }
+        if let Some(u) = CostUnit::parse(w)
+            && !named.contains(&u)
+        {
+            named.push(u);
+        }
+    }
+    let has = |list: &[&str]| words.iter().any(|w| list.contains(w));
+    let says_time = has(&["time", "duration", "travel", "drive", "driving"]);
+    let says_distance = has(&["distance", "dist", "length"]);
+    match named[..] {
+        [named] if named != unit => Some(format!(
+            "the cost column `{column}` looks like {}, but costs are read as {} (--cost-unit{}): pass --cost-unit {} if they are",
+            named.symbol(),
+            unit.symbol(),
+            if unit == CostUnit::default() {
+                ", default km"
+            } else {
+                ""
+            },
+            named.symbol()
+        )),
+        [] if says_time && !says_distance && !unit.is_time() => Some(format!(
             "the cost column `{column}` looks like travel times, but costs are read as {} (--cost-unit, default km): pass --cost-unit min (or s, h) if they are times",
             unit.symbol()
-        ))
-    } else if says_distance && !says_time && unit.is_time() {
-        Some(format!(
+        )),
+        [] if says_distance && !says_time && unit.is_time() => Some(format!(
             "the cost column `{column}` looks like distances, but costs are read as {} (--cost-unit): pass --cost-unit km (or m, mi) if they are distances",
             unit.symbol()
-        ))
-    } else {
-        None
+        )),
+        _ => None,
     }
 }
 
@@ -699,27 +710,46 @@ mod tests {
     #[test]
     fn cost_columns_named_against_the_unit_are_warned_about() {
         use crate::sphere::CostUnit;
-        for name in [
-            "minutes",
-            "travel_time",
-            "Duration",
-            "total_time",
-            "time_s",
-            "Min",
+        // (name, unit read, what the warning suggests)
+        for (name, read, suggest) in [
+            ("minutes", CostUnit::Km, "min"),
+            ("Min", CostUnit::Km, "min"),
+            ("cost_min", CostUnit::Km, "min"),
+            ("time_s", CostUnit::Km, "s"),
+            ("time_s", CostUnit::Min, "s"),
+            ("Hours", CostUnit::Min, "h"),
+            ("travel_time", CostUnit::Km, "min (or s, h)"),
+            ("Duration", CostUnit::Mi, "min (or s, h)"),
+            ("distance", CostUnit::S, "km (or m, mi)"),
+            ("km", CostUnit::Min, "km"),
+            ("dist_m", CostUnit::Km, "m"),
+            ("length_m", CostUnit::Km, "m"),
+            ("Miles", CostUnit::Km, "mi"),
+            ("kilometres", CostUnit::M, "km"),
         ] {
-            let w = unit_mismatch(name, CostUnit::Km).unwrap_or_default();
-            assert!(w.contains("--cost-unit min"), "{name}: {w}");
-            assert!(unit_mismatch(name, CostUnit::Min).is_none(), "{name}");
+            let w = unit_mismatch(name, read).unwrap_or_default();
+            assert!(
+                w.contains(&format!("--cost-unit {suggest} ")),
+                "{name}: {w}"
+            );
         }
-        for name in ["distance", "km", "length_m", "Miles"] {
-            let w = unit_mismatch(name, CostUnit::S).unwrap_or_default();
-            assert!(w.contains("--cost-unit km"), "{name}: {w}");
-            assert!(unit_mismatch(name, CostUnit::Km).is_none(), "{name}");
-        }
-        // Names that say neither, or both, are left alone.
-        for name in ["cost", "value", "impedance", "time_or_distance_km"] {
-            assert!(unit_mismatch(name, CostUnit::Km).is_none(), "{name}");
-            assert!(unit_mismatch(name, CostUnit::Min).is_none(), "{name}");
+        // Names that agree with the unit, say neither or name two units, and
+        // short unit words that are not the last word, are left alone.
+        for (name, read) in [
+            ("minutes", CostUnit::Min),
+            ("travel_time", CostUnit::S),
+            ("dist_m", CostUnit::M),
+            ("distance", CostUnit::Km),
+            ("cost", CostUnit::Km),
+            ("impedance", CostUnit::Min),
+            ("min_cost", CostUnit::Km),
+            ("m_value", CostUnit::Min),
+            ("km_or_minutes", CostUnit::S),
+        ] {
+            assert!(
+                unit_mismatch(name, read).is_none(),
+                "{name} read as {read:?}"
+            );
         }
     }
 

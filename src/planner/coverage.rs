@@ -193,13 +193,21 @@ pub(crate) fn plan_coverage(
                 exact::REL_TOL
             )
         };
+        let how = if r.parts > 1 {
+            format!(
+                "over {} independent parts (candidates sharing no demand), each solved apart and the sites shared out by dynamic programming",
+                r.parts
+            )
+        } else {
+            format!(
+                "{} candidates fixed open and {} closed at the root by reduced costs",
+                r.root_fixed.0, r.root_fixed.1
+            )
+        };
         notes.push(format!(
-            "branch and bound: {} node{}; {} candidates fixed open and {} closed at the root by reduced costs{}",
+            "branch and bound: {} node{}; {how}{tolerance}",
             r.nodes,
             if r.nodes == 1 { "" } else { "s" },
-            r.root_fixed.0,
-            r.root_fixed.1,
-            tolerance
         ));
         // Stopped early, the tree's bound can be looser than the heuristic's
         // (a root cut short): the smaller of the two holds.

@@ -586,7 +586,9 @@ pub fn write<W: std::io::Write>(
     }
 }
 
-/// Formats a weight for people: thousands separators, no decimals for large values.
+/// Formats a weight for people: thousands separators and no decimals from
+/// 1,000 up and for whole values (a hair off whole counts as whole), two
+/// decimals below; from 1e15 up, e-notation (`1e308`). Never `-0`.
 pub fn fmt_weight(x: f64) -> String {
     // A sum of whole weights that rounding left a hair off a whole number
     // (838.0000000001) prints as the whole number it is.
@@ -603,7 +605,14 @@ pub fn fmt_weight(x: f64) -> String {
             }
             out.push(c);
         }
-        if x < 0.0 { format!("-{out}") } else { out }
+        if x < 0.0 && out != "0" {
+            format!("-{out}")
+        } else {
+            out
+        }
+    } else if x.abs() < 0.005 {
+        // No "-0.00" for a hair below zero.
+        "0.00".into()
     } else {
         format!("{x:.2}")
     }
@@ -628,6 +637,9 @@ mod tests {
         assert_eq!(fmt_weight(0.001), "0.00");
         assert_eq!(fmt_weight(1_234_567.4), "1,234,567");
         assert_eq!(fmt_weight(-2500.0), "-2,500");
+        assert_eq!(fmt_weight(-1e-12), "0");
+        assert_eq!(fmt_weight(-0.001), "0.00");
+        assert_eq!(fmt_weight(-0.25), "-0.25");
         assert_eq!(fmt_weight(1e308), "1e308");
         assert_eq!(fmt_weight(2.5e15), "2.5e15");
         assert_eq!(fmt_weight(999_999_999_999_999.0), "999,999,999,999,999");

@@ -31,6 +31,11 @@
 //! `incumbent + 1` proves the incumbent optimal. Otherwise a bound within a
 //! relative [`REL_TOL`] of the incumbent counts as proof, and reports say so.
 //!
+//! # Independent parts
+//! With a site count and no budget, when the candidates fall into independent
+//! parts none of which holds most of them, the root's multipliers are handed
+//! to [`super::split`], which solves the parts apart with this search.
+//!
 //! # Determinism
 //! The only parallel loop sums each candidate's multipliers on its own, so
 //! the search and its answer do not depend on the thread count; only the
@@ -84,6 +89,8 @@ pub struct ExactResult {
     pub nodes: u64,
     /// Candidates fixed at the root (open, closed) by reduced costs.
     pub root_fixed: (usize, usize),
+    /// Independent parts solved apart (see [`super::split`]); 1 when not split.
+    pub parts: usize,
 }
 
 /// An open node: fixings on top of the root's, and the multipliers to start from.
@@ -136,6 +143,8 @@ struct Search<'a> {
     /// Row marks for evaluating plans without clearing.
     stamp: Vec<u32>,
     tick: u32,
+    /// Nodes after which the search stops unproven.
+    max_nodes: u64,
 }
 
 /// How a node ended.
@@ -448,12 +457,11 @@ impl<'a> Search<'a> {
             if plan != last_plan {
                 self.offer(&plan);
             }
-            if l < best_l {
+            let improved = l < best_l;
+            if improved {
                 best_plan = plan.clone();
             }
             last_plan = plan;
-
-            let improved = l < best_l;
             if improved {
                 best_l = l;
                 best_mul.copy_from_slice(&mul);
@@ -558,8 +566,8 @@ impl<'a> Search<'a> {
                 super::mclp::local_search(m, self.limits, self.allowed, &best_plan, deadline);
             self.offer(&set);
             // And from the average of the relaxed choices, rounded to the
-            // sites (and budget) left: near the dual optimum it approaches an
-            // LP solution, which the single choices only flicker around.
+            // sites (and budget) left: it is smoother than the single choices,
+            // which flicker from one iteration to the next near the dual optimum.
             let mut order: Vec<u32> = (0..n as u32)
                 .filter(|&j| state[j as usize] == FREE && xbar[j as usize] > 0.0)
                 .collect();
@@ -637,6 +645,10 @@ impl Bounded for Search<'_> {
 
     fn cutoff(&self) -> f64 {
         Search::cutoff(self)
+    }
+
+    fn node_limit(&self) -> u64 {
+        self.max_nodes
     }
 }
 
@@ -884,6 +896,19 @@ pub fn solve(
     start: &[u32],
     deadline: Instant,
 ) -> ExactResult {
+    solve_within(m, limits, allowed, start, u64::MAX, deadline)
+}
+
+/// [`solve`], stopping (unproven) after `max_nodes` nodes as at the deadline:
+/// a limit on work that, unlike time, gives the same answer on every run.
+pub(crate) fn solve_within(
+    m: &CoverageModel,
+    limits: &Limits,
+    allowed: &[bool],
+    start: &[u32],
+    max_nodes: u64,
+    deadline: Instant,
+) -> ExactResult {
     let n = m.n_candidates;
     let integral = integral_weights(m);
     let coverable = m.coverable_weight();
@@ -899,6 +924,7 @@ pub fn solve(
         best_set: Vec::new(),
         stamp: vec![0; m.n_rows()],
         tick: 0,
+        max_nodes,
     };
     s.offer(&[]);
     s.offer(start);
@@ -919,7 +945,40 @@ pub fn solve(
             }
         })
         .collect();
+    if limits.budget.is_none()
+        && let Some(p) = limits.max_sites
+    {
+        let parts = super::split::parts(m, allowed);
+        if super::split::worth_it(&parts, p) {
+            // Independent parts: the root's multipliers bound each part, and
+            // the parts are solved apart (see [`super::split`]).
+            let mut state = root.clone();
+            if let Outcome::Branch { mu, .. } = s.node(1, &mut state, &mu0, ROOT_THETA, deadline) {
+                let mut r =
+                    super::split::solve(m, &parts, p, &s.best_set, &mu, integral, 1, deadline);
+                if r.value < s.best {
+                    // Sums in another order: keep the root's plan on a tie.
+                    r.set = s.best_set.clone();
+                    r.value = s.best;
+                }
+                return r;
+            }
+            let tree = Tree {
+                nodes: 1,
+                proven: true,
+                open_bound: f64::NEG_INFINITY,
+                root: state,
+            };
+            return finish(&s, tree, coverable);
+        }
+    }
     let tree = branch_and_bound(&mut s, root, &mu0, ROOT_THETA, deadline);
+    finish(&s, tree, coverable)
+}
+
+/// The result of a search that ended as `tree` says.
+fn finish(s: &Search<'_>, tree: Tree, coverable: f64) -> ExactResult {
+    let (m, allowed, integral) = (s.m, s.allowed, s.integral);
     let root_fixed = (
         tree.root.iter().filter(|&&x| x == IN).count(),
         tree.root
@@ -936,13 +995,14 @@ pub fn solve(
         tree.open_bound.max(s.best).min(coverable)
     };
     ExactResult {
-        set: s.best_set,
+        set: s.best_set.clone(),
         value: s.best,
         bound,
         proven: tree.proven,
         integral,
         nodes: tree.nodes,
         root_fixed,
+        parts: 1,
     }
 }
 
@@ -965,6 +1025,10 @@ pub(crate) trait Bounded {
     ) -> Outcome;
     /// The bound a node must reach to hold a better answer than the incumbent.
     fn cutoff(&self) -> f64;
+    /// Nodes after which the search stops as at the deadline (none by default).
+    fn node_limit(&self) -> u64 {
+        u64::MAX
+    }
 }
 
 /// What [`branch_and_bound`] ends with.
@@ -984,7 +1048,8 @@ pub(crate) struct Tree {
 /// `root` (each variable [`FREE`], [`IN`] or [`OUT`]) and the multipliers
 /// `mu0`: nodes are taken largest bound first (ties to the oldest), each
 /// bounded by `p`, and split on the variable it names, open child first.
-/// Ends when no open node can beat the incumbent or at `deadline`.
+/// Ends when no open node can beat the incumbent, at `deadline`, or after
+/// [`Bounded::node_limit`] nodes.
 pub(crate) fn branch_and_bound<P: Bounded>(
     p: &mut P,
     mut root: Vec<i8>,
@@ -1032,7 +1097,7 @@ pub(crate) fn branch_and_bound<P: Bounded>(
             heap.clear();
             break;
         }
-        if Instant::now() >= deadline {
+        if Instant::now() >= deadline || nodes >= p.node_limit() {
             global = node.bound;
             timed_out = true;
             break;

@@ -14,6 +14,7 @@ pub mod pcenter;
 pub mod pmedian;
 pub mod pmexact;
 pub mod setcover;
+mod split;
 mod volume;
 
 /// A covering solution: open candidates in the order they were opened.

@@ -203,7 +203,8 @@ fn plan_aggregated<M: Metric>(
         eprintln!("outpost: warning: {warning}");
         report.notes.push(format!("warning: {warning}"));
     }
-    // The cells' plan repeats the input notes the points' report already has.
+    // The cells' plan repeats the input notes the points' report already has:
+    // any note already there is dropped.
     for note in out.report.notes {
         if !report.notes.contains(&note) {
             report.notes.push(note);
