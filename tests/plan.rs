@@ -1367,3 +1367,75 @@ fn a_huge_budget_opens_no_idle_site() {
         }
     }
 }
+
+/// At 25 km the Chinese cities' candidates fall into hundreds of independent
+/// parts, which `--exact --add N` solves apart; the same plan asked for as a
+/// budget of N sites at cost 1 goes through one tree over everything. The
+/// parts' answer must be proven, at least the tree's answer and at most the
+/// tree's bound (equal to the tree's answer where the tree proves it; at
+/// 30 km and 80 sites the tree alone is not proven in 10 s, the parts in 0.3 s).
+#[test]
+fn exact_by_parts_proves_what_one_tree_proves() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = std::fs::read_to_string(data("china_cities.csv")).unwrap();
+    let mut lines = body.lines();
+    let mut costed = format!("{},cost\n", lines.next().unwrap());
+    for l in lines {
+        costed.push_str(&format!("{l},1\n"));
+    }
+    let cands = dir.path().join("cands.csv");
+    std::fs::write(&cands, costed).unwrap();
+    let cands = cands.to_str().unwrap();
+    let covered = |r: &serde_json::Value| r["coverage"]["covered_weight"].as_f64().unwrap();
+    let mut tree_proofs = 0;
+    for (radius, n) in [("25km", "40"), ("20km", "100"), ("30km", "80")] {
+        let parts = china_plan(&[
+            "--candidates",
+            cands,
+            "--radius",
+            radius,
+            "--add",
+            n,
+            "--exact",
+            "-q",
+        ]);
+        let tree = china_plan(&[
+            "--candidates",
+            cands,
+            "--radius",
+            radius,
+            "--budget",
+            n,
+            "--exact",
+            "--time-limit",
+            "5",
+            "-q",
+        ]);
+        let notes = parts["notes"].to_string();
+        assert!(notes.contains("independent parts"), "{radius} {n}: {notes}");
+        assert!(!tree["notes"].to_string().contains("independent parts"));
+        assert_eq!(
+            parts["bound"]["proven"], true,
+            "{radius} {n}: {}",
+            parts["bound"]
+        );
+        assert_eq!(parts["bound"]["value"].as_f64().unwrap(), covered(&parts));
+        assert!(covered(&parts) >= covered(&tree), "{radius} {n}");
+        assert!(
+            tree["bound"]["value"].as_f64().unwrap() >= covered(&parts),
+            "{radius} {n}"
+        );
+        if tree["bound"]["proven"] == true {
+            tree_proofs += 1;
+            assert_eq!(covered(&parts), covered(&tree), "{radius} {n}");
+        }
+        let new = parts["sites"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["status"] == "new")
+            .count();
+        assert!(new <= n.parse().unwrap(), "{radius} {n}: {new} sites");
+    }
+    assert!(tree_proofs >= 2, "the tree proved {tree_proofs} of 3");
+}
