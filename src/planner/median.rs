@@ -170,7 +170,7 @@ pub(super) fn plan_median<M: Metric>(
             deadline,
         );
         match proof {
-            Some(r) => {
+            Ok(r) => {
                 if r.cost < cost {
                     set = r.set.clone();
                 }
@@ -207,13 +207,16 @@ pub(super) fn plan_median<M: Metric>(
                     achieved: 0.0,
                 });
             }
-            None => {
-                notes.push(format!(
-                    "--exact: {} points x {} sites is more than the {} million pairs the p-median proof keeps; the answer and the Lagrangian bound are reported, not proven",
-                    demand.len(),
-                    all.len(),
-                    pmexact::MAX_ENTRIES / 1_000_000
-                ));
+            Err(skipped) => {
+                notes.push(match skipped {
+                    pmexact::Skipped::TooBig => format!(
+                        "--exact: {} points x {} sites is more than the {} million pairs the p-median proof keeps; the answer and the Lagrangian bound are reported, not proven",
+                        demand.len(),
+                        all.len(),
+                        pmexact::MAX_ENTRIES / 1_000_000
+                    ),
+                    pmexact::Skipped::OutOfTime => "--exact: --time-limit ran out before the branch and bound could start; the answer and the Lagrangian bound are reported, not proven".into(),
+                });
                 if let Some(b) = bound.as_mut() {
                     b.proven = Some(false);
                 }

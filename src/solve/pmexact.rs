@@ -118,14 +118,29 @@ impl Lists {
     }
 }
 
+/// Points whose site lists are built between two looks at the deadline.
+const LIST_BLOCK: usize = 4096;
+
+/// Why [`solve`] did not search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skipped {
+    /// More than [`MAX_ENTRIES`] (point, site) pairs.
+    TooBig,
+    /// The deadline passed before the search could start.
+    OutOfTime,
+}
+
 /// Searches for the plan of least weighted distance opening the first
 /// `n_fixed` sites of `src` and at most `p` allowed candidates (`allowed` by
 /// candidate, sites `n_fixed..`), from the plan `start` (site indices) until
 /// it is proven optimal or `deadline`. A point no site reaches costs
 /// `farthest`. `polish` improves a plan of `p` candidates (site indices) by
 /// local search; it runs on the best relaxed choice of the root and of some
-/// nodes (the first [`POLISH_FIRST`], then every [`POLISH_EVERY`]-th). `None`
-/// when the instance holds more than [`MAX_ENTRIES`] pairs.
+/// nodes (the first [`POLISH_FIRST`], then every [`POLISH_EVERY`]-th).
+///
+/// # Errors
+/// [`Skipped`] when the instance holds more than [`MAX_ENTRIES`] pairs, or the
+/// deadline passes while the lists are built.
 #[allow(clippy::too_many_arguments)]
 pub fn solve<M: Metric + Sync>(
     src: &Source<'_, M>,
@@ -137,11 +152,11 @@ pub fn solve<M: Metric + Sync>(
     start: &[u32],
     polish: &mut dyn FnMut(&[u32]) -> Vec<u32>,
     deadline: Instant,
-) -> Option<MedianProof> {
+) -> Result<MedianProof, Skipped> {
     let n = weight.len();
     let n_sites = src.n_sites();
     if n.saturating_mul(n_sites) > MAX_ENTRIES {
-        return None;
+        return Err(Skipped::TooBig);
     }
     let mut lists = Lists {
         off: vec![0],
@@ -153,11 +168,15 @@ pub fn solve<M: Metric + Sync>(
         n_sites,
     };
     let mut integral = weight.iter().all(|w| w.fract() == 0.0 && *w < 9e15);
-    // Each point's sites in parallel, joined in point order.
-    let per_point: Vec<(f64, Vec<(u32, f64)>)> = (0..n)
-        .into_par_iter()
-        .with_min_len(64)
-        .map(|i| {
+    // Each point's sites in parallel, joined in point order; in blocks, so a
+    // short --time-limit is not overrun by the lists of a large instance.
+    let mut per_point: Vec<(f64, Vec<(u32, f64)>)> = Vec::with_capacity(n);
+    for block in (0..n).step_by(LIST_BLOCK) {
+        if Instant::now() >= deadline {
+            return Err(Skipped::OutOfTime);
+        }
+        let end = (block + LIST_BLOCK).min(n);
+        per_point.par_extend((block..end).into_par_iter().with_min_len(64).map(|i| {
             let mut all = src.all_sites(i);
             let cap = all
                 .iter()
@@ -168,8 +187,8 @@ pub fn solve<M: Metric + Sync>(
                 d < cap && (j as usize) >= n_fixed && allowed[j as usize - n_fixed]
             });
             (cap, all)
-        })
-        .collect();
+        }));
+    }
     for (cap, all) in per_point {
         integral &= cap.fract() == 0.0 && all.iter().all(|e| e.1.fract() == 0.0);
         lists.site.extend(all.iter().map(|e| e.0));
@@ -227,7 +246,7 @@ pub fn solve<M: Metric + Sync>(
     };
     let mut set = tree.best_set;
     set.sort_unstable();
-    Some(MedianProof {
+    Ok(MedianProof {
         set,
         cost: tree.best,
         bound,
