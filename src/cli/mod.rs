@@ -377,6 +377,7 @@ pub struct OutputArgs {
     /// the map counts in a note), data (every point), sites (the outlets and their service
     /// areas), or a box lon_min,lat_min,lon_max,lat_max in degrees, e.g. --extent 102,21,118,27;
     /// to cross the antimeridian give lon_max above 180, e.g. --extent 160,-30,195,-10.
+    /// Latitudes beyond ±85° are cut (the Mercator projection stops there).
     #[arg(long, value_name = "auto|data|sites|BOX", value_parser = parse_extent, allow_hyphen_values = true, help_heading = "Map")]
     pub extent: Option<crate::render::projection::Extent>,
     /// Canvas size of --map in pixels, e.g. --size 1200x800 (default 1600 wide, the height

@@ -258,6 +258,12 @@ impl Extent {
         if lon_max - lon_min < 0.01 || lat_max - lat_min < 0.01 {
             return Err("the box must be at least 0.01° wide and tall".to_string());
         }
+        if lat_min >= MAX_LAT - 0.01 || lat_max <= -MAX_LAT + 0.01 {
+            return Err(format!(
+                "the box lies beyond {MAX_LAT}° of latitude, where the map's Mercator projection stops: \
+                 give a box reaching nearer the equator (latitudes beyond ±{MAX_LAT}° are cut)"
+            ));
+        }
         Ok(Extent::Box(LonLatBox {
             lon_min,
             lat_min,
@@ -547,6 +553,8 @@ mod tests {
             ("0,0,0.001,1", "0.01"),
             ("200,0,210,1", "lon_min"),
             ("1,2,3", "expected"),
+            ("0,86,10,89", "beyond 85°"),
+            ("0,-90,10,-85", "beyond 85°"),
         ] {
             let e = Extent::parse(bad).expect_err(bad);
             assert!(e.contains(why), "{bad}: {e}");
