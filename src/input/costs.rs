@@ -591,56 +591,73 @@ pub fn load_costs_in(
     Ok(table)
 }
 
-/// A warning when the cost column's name contradicts `unit`: it names
-/// another unit (`minutes`, `dist_m`, `time_s` read as km, or `km` read as
-/// minutes), or says time where `unit` is a distance, or the reverse (a column
-/// `minutes` read with the default `--cost-unit km` makes every radius and
-/// figure wrong by the unit). Short unit words (`m`, `s`, `h`, `min`, `mi`)
-/// count only as the name's last word (`time_min`, not `min_cost`); a name
-/// naming two units is left alone.
+/// A warning when the cost column's name contradicts `unit`: its last word
+/// names another unit (`minutes`, `dist_m`, `time_s` read as km, `km` read as
+/// minutes), or it says time where `unit` is a distance, or the reverse (a
+/// column `minutes` read with the default `--cost-unit km` makes every radius
+/// and figure wrong by the unit). Words are split at non-letters and at
+/// camelCase (`TotalTravelTime`); a unit word elsewhere (`min_cost`,
+/// `peak_hour_time`, `last_mile_cost`) does not count, nor does a unit word
+/// whose kind the rest of the name contradicts (`travel_time_m`, `km_h`).
 pub fn unit_mismatch(column: &str, unit: crate::sphere::CostUnit) -> Option<String> {
     use crate::sphere::CostUnit;
-    let name = column.trim().to_ascii_lowercase();
-    let words: Vec<&str> = name
+    let mut spaced = String::new();
+    let mut prev_lower = false;
+    for c in column.trim().chars() {
+        if c.is_ascii_uppercase() && prev_lower {
+            spaced.push(' ');
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        spaced.push(c.to_ascii_lowercase());
+    }
+    let words: Vec<&str> = spaced
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
         .collect();
-    const SHORT: &[&str] = &["m", "s", "h", "min", "mi", "sec", "hr"];
-    let mut named: Vec<CostUnit> = Vec::new();
-    for (i, w) in words.iter().enumerate() {
-        if SHORT.contains(w) && i + 1 != words.len() {
-            continue;
-        }
-        if let Some(u) = CostUnit::parse(w)
-            && !named.contains(&u)
-        {
-            named.push(u);
-        }
-    }
     let has = |list: &[&str]| words.iter().any(|w| list.contains(w));
-    let says_time = has(&["time", "duration", "travel", "drive", "driving"]);
+    let says_time = has(&["time", "duration", "traveltime"]);
     let says_distance = has(&["distance", "dist", "length"]);
-    match named[..] {
-        [named] if named != unit => Some(format!(
-            "the cost column `{column}` looks like {}, but costs are read as {} (--cost-unit{}): pass --cost-unit {} if they are",
-            named.symbol(),
-            unit.symbol(),
-            if unit == CostUnit::default() {
-                ", default km"
-            } else {
-                ""
-            },
+    // A unit of the other kind earlier in the name makes a rate (`km_h`).
+    let rate = |u: &CostUnit| {
+        words[..words.len().saturating_sub(1)]
+            .iter()
+            .any(|w| CostUnit::parse(w).is_some_and(|x| x.is_time() != u.is_time()))
+    };
+    let named = words
+        .last()
+        .and_then(|w| CostUnit::parse(w))
+        .filter(|u| !((u.is_time() && says_distance) || (!u.is_time() && says_time) || rate(u)));
+    let long = |u: CostUnit| match u {
+        CostUnit::Km => "kilometres",
+        CostUnit::M => "metres",
+        CostUnit::Mi => "miles",
+        CostUnit::S => "seconds",
+        CostUnit::Min => "minutes",
+        CostUnit::H => "hours",
+    };
+    let read = format!(
+        "costs are read as {} (--cost-unit{})",
+        long(unit),
+        if unit == CostUnit::default() {
+            ", default km"
+        } else {
+            ""
+        }
+    );
+    match named {
+        Some(named) if named != unit => Some(format!(
+            "the cost column `{column}` looks like {}, but {read}: pass --cost-unit {} if they are",
+            long(named),
             named.symbol()
         )),
-        [] if says_time && !says_distance && !unit.is_time() => Some(format!(
-            "the cost column `{column}` looks like travel times, but costs are read as {} (--cost-unit, default km): pass --cost-unit min (or s, h) if they are times",
-            unit.symbol()
+        Some(_) => None,
+        None if says_time && !says_distance && !unit.is_time() => Some(format!(
+            "the cost column `{column}` looks like travel times, but {read}: pass --cost-unit min (or s, h) if they are times"
         )),
-        [] if says_distance && !says_time && unit.is_time() => Some(format!(
-            "the cost column `{column}` looks like distances, but costs are read as {} (--cost-unit): pass --cost-unit km (or m, mi) if they are distances",
-            unit.symbol()
+        None if says_distance && !says_time && unit.is_time() => Some(format!(
+            "the cost column `{column}` looks like distances, but {read}: pass --cost-unit km (or m, mi) if they are distances"
         )),
-        _ => None,
+        None => None,
     }
 }
 
@@ -717,12 +734,18 @@ mod tests {
             ("cost_min", CostUnit::Km, "min"),
             ("time_s", CostUnit::Km, "s"),
             ("time_s", CostUnit::Min, "s"),
+            ("duration_s", CostUnit::Min, "s"),
+            ("travel_time_minutes", CostUnit::Km, "min"),
             ("Hours", CostUnit::Min, "h"),
             ("travel_time", CostUnit::Km, "min (or s, h)"),
+            ("Total_TravelTime", CostUnit::Km, "min (or s, h)"),
             ("Duration", CostUnit::Mi, "min (or s, h)"),
             ("distance", CostUnit::S, "km (or m, mi)"),
+            ("travel_distance", CostUnit::Min, "km (or m, mi)"),
             ("km", CostUnit::Min, "km"),
+            ("Distance (km)", CostUnit::Min, "km"),
             ("dist_m", CostUnit::Km, "m"),
+            ("distanceMeters", CostUnit::Km, "m"),
             ("length_m", CostUnit::Km, "m"),
             ("Miles", CostUnit::Km, "mi"),
             ("kilometres", CostUnit::M, "km"),
@@ -743,8 +766,16 @@ mod tests {
             ("cost", CostUnit::Km),
             ("impedance", CostUnit::Min),
             ("min_cost", CostUnit::Km),
+            ("minimum", CostUnit::Km),
             ("m_value", CostUnit::Min),
-            ("km_or_minutes", CostUnit::S),
+            ("peak_hour_time", CostUnit::Min),
+            ("second_leg_cost", CostUnit::Km),
+            ("last_mile_cost", CostUnit::Min),
+            ("travel_cost", CostUnit::Km),
+            ("driving_cost", CostUnit::Km),
+            ("travel_time_m", CostUnit::Min),
+            ("speed_kmh", CostUnit::Min),
+            ("km_h", CostUnit::Km),
         ] {
             assert!(
                 unit_mismatch(name, read).is_none(),

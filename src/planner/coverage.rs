@@ -195,7 +195,7 @@ pub(crate) fn plan_coverage(
         };
         let how = if r.parts > 1 {
             format!(
-                "over {} independent parts (candidates sharing no demand), each solved apart and the sites shared out by dynamic programming",
+                "over {} independent parts (groups of candidates no demand point links to another group), the sites shared out between them by dynamic programming and a part searched apart where its bound left doubt",
                 r.parts
             )
         } else {
@@ -218,6 +218,8 @@ pub(crate) fn plan_coverage(
             gap: 0.0,
             method: if r.proven {
                 format!("Lagrangian branch and bound: proven optimal{tolerance}")
+            } else if r.parts > 1 {
+                "Lagrangian branch and bound by parts: not proven, stopped at --time-limit (the smallest of the best share of the parts' bounds, the root's bound and the Lagrangian bound of the heuristic)".into()
             } else {
                 "Lagrangian branch and bound: not proven, stopped at --time-limit (the smaller of the largest bound of the open nodes and the Lagrangian bound of the heuristic)".into()
             },

@@ -953,13 +953,25 @@ pub(crate) fn solve_within(
             // Independent parts: the root's multipliers bound each part, and
             // the parts are solved apart (see [`super::split`]).
             let mut state = root.clone();
-            if let Outcome::Branch { mu, .. } = s.node(1, &mut state, &mu0, ROOT_THETA, deadline) {
-                let mut r =
-                    super::split::solve(m, &parts, p, &s.best_set, &mu, integral, 1, deadline);
+            if let Outcome::Branch { mu, bound, .. } =
+                s.node(1, &mut state, &mu0, ROOT_THETA, deadline)
+            {
+                let mut r = super::split::solve(
+                    m,
+                    &parts,
+                    p,
+                    &s.best_set,
+                    &mu,
+                    bound,
+                    integral,
+                    1,
+                    deadline,
+                );
                 if r.value < s.best {
                     // Sums in another order: keep the root's plan on a tie.
                     r.set = s.best_set.clone();
                     r.value = s.best;
+                    r.bound = r.bound.max(s.best);
                 }
                 return r;
             }

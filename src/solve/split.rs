@@ -197,7 +197,13 @@ impl Table {
     }
 
     fn offer(&mut self, set: Vec<u32>) {
-        let q = set.len().min(self.found.len() - 1);
+        let q = set.len();
+        debug_assert!(
+            q < self.found.len(),
+            "a plan of {q} sites for a part of at most {}",
+            self.found.len() - 1
+        );
+        let q = q.min(self.found.len() - 1);
         let v = self.covered(&set);
         if self.found[q].as_ref().is_none_or(|(w, _)| v > *w) {
             self.found[q] = Some((v, set));
@@ -268,7 +274,8 @@ fn allocate(tables: &[Table], p: usize, v: impl Fn(&Table, usize) -> f64) -> (f6
 
 /// Solves the maximal-covering instance `m` with at most `p` new sites part
 /// by part, from the root multipliers `mu` (one per row of `m`) and the best
-/// plan `start`. `nodes` counts the nodes bounded before (the root).
+/// plan `start`. `nodes` counts the nodes bounded before (the root), whose
+/// bound `root_bound` holds as well.
 #[allow(clippy::too_many_arguments)] // the root's state, handed over whole
 pub(crate) fn solve(
     m: &CoverageModel,
@@ -276,6 +283,7 @@ pub(crate) fn solve(
     p: usize,
     start: &[u32],
     mu: &[f32],
+    root_bound: f64,
     integral: bool,
     nodes: u64,
     deadline: Instant,
@@ -341,11 +349,15 @@ pub(crate) fn solve(
     loop {
         let (upper, counts) = allocate(&tables, p, |t, q| t.ub[q]);
         let (lower, _) = allocate(&tables, p, |t, q| t.lb[q].0);
-        let met = if integral {
-            upper < lower + 1.0 - tau
-        } else {
-            upper <= lower + REL_TOL * lower.abs().max(1.0)
-        };
+        // Every count of the best share of the bounds known: that share is
+        // a plan, so no plan beats the best share of the plans.
+        let known = (0..tables.len()).all(|k| tables[k].closed(counts[k], integral));
+        let met = known
+            || if integral {
+                upper < lower + 1.0 - tau
+            } else {
+                upper <= lower + REL_TOL * lower.abs().max(1.0)
+            };
         if met {
             proven = true;
             break;
@@ -386,6 +398,13 @@ pub(crate) fn solve(
             t.raw_ub[q] = t.raw_ub[q].min(r.bound);
             t.offer(r.set);
             t.settle(integral);
+            if r.proven {
+                // Known: the plan's own recount is the value (within the
+                // tolerance of the proof when weights are fractional), so the
+                // point is closed whatever order the sums ran in.
+                t.raw_ub[q] = t.lb[q].0;
+                t.settle(integral);
+            }
             if !r.proven && Instant::now() >= deadline {
                 stopped = true;
                 break;
@@ -415,7 +434,7 @@ pub(crate) fn solve(
             value + REL_TOL * value.abs().max(1.0)
         }
     } else {
-        upper.max(value)
+        upper.min(root_bound).max(value)
     };
     ExactResult {
         set,
@@ -526,12 +545,13 @@ mod tests {
             cands in proptest::collection::vec((0u8..4, 0.0f64..3.0, 0.0f64..3.0), 2..13),
             p in 1usize..7,
             km in 50.0f64..300.0,
-            fractional in any::<bool>(),
+            scale in 0u8..3,
         ) {
             let mut m = clustered(&pts, &cands, km);
-            if fractional {
-                m.row_weight.iter_mut().for_each(|w| *w /= 7.0);
-            }
+            // Whole weights, fractions, and shares summing below 1 (where a
+            // tolerance relative to the value is smaller than one part's).
+            let div = [1.0, 7.0, 7e5][scale as usize];
+            m.row_weight.iter_mut().for_each(|w| *w /= div);
             let allowed = vec![true; m.n_candidates];
             let limits = Limits { max_sites: Some(p), budget: None };
             let far = Instant::now() + std::time::Duration::from_secs(60);
@@ -545,6 +565,20 @@ mod tests {
             prop_assert!((m.covered_by(&open) - r.value).abs() <= tol);
             prop_assert!((r.value - opt).abs() <= tol, "{} vs {}", r.value, opt);
             prop_assert!(r.bound >= opt - tol);
+            // The split alone, from multipliers that bound loosely (0: every
+            // part bounded by its whole weight) or arbitrarily (0.5, 1), and
+            // from no plan: its search must find and prove the optimum.
+            let pieces = parts(&m, &allowed);
+            let integral = exact::integral_weights(&m);
+            for u in [0.0f32, 0.5, 1.0] {
+                let mu = vec![u; m.n_rows()];
+                let r = solve(&m, &pieces, p, &[], &mu, f64::INFINITY, integral, 0, far);
+                prop_assert!(r.proven, "mu {u}");
+                prop_assert_eq!(r.parts, pieces.len());
+                prop_assert!(r.set.len() <= p);
+                prop_assert!((r.value - opt).abs() <= tol, "mu {}: {} vs {}", u, r.value, opt);
+                prop_assert!(r.bound >= opt - tol);
+            }
         }
     }
 }
