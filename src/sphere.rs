@@ -348,7 +348,7 @@ pub enum UnitError {
     },
     /// A distance radius against a time matrix, or the reverse.
     #[error(
-        "radius {value:?} is {given}, but the cost matrix holds {holds} (--cost-unit {matrix}): give it as e.g. {example}"
+        "radius {value:?} is {given}, but the cost matrix holds {holds} (--cost-unit {matrix}): give it as e.g. {example}; or, if the matrix holds {other}, pass {fix}"
     )]
     CostKind {
         /// The text given.
@@ -361,6 +361,10 @@ pub enum UnitError {
         holds: &'static str,
         /// Examples of valid input.
         example: &'static str,
+        /// What the matrix may hold instead, in words.
+        other: &'static str,
+        /// The flag that reads it so.
+        fix: &'static str,
     },
     /// Zero, negative or non-finite.
     #[error("{what} {value:?} must be a positive, finite number")]
@@ -509,6 +513,16 @@ pub fn parse_cost_radius(s: &str, unit: CostUnit) -> Result<Radius, UnitError> {
                 "distances"
             },
             example,
+            other: if unit.is_time() {
+                "distances"
+            } else {
+                "travel times"
+            },
+            fix: if unit.is_time() {
+                "--cost-unit km (or m, mi)"
+            } else {
+                "--cost-unit min (or s, h)"
+            },
         });
     }
     let value = shown.convert(v, unit);

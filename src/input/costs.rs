@@ -598,7 +598,8 @@ pub fn load_costs_in(
 /// and figure wrong by the unit). Words are split at non-letters and at
 /// camelCase (`TotalTravelTime`); a unit word elsewhere (`min_cost`,
 /// `peak_hour_time`, `last_mile_cost`) does not count, nor does a unit word
-/// whose kind the rest of the name contradicts (`travel_time_m`, `km_h`).
+/// whose kind the rest of the name contradicts (`travel_time_m`), nor a rate
+/// (`km_h`, `cost_per_km`).
 pub fn unit_mismatch(column: &str, unit: crate::sphere::CostUnit) -> Option<String> {
     use crate::sphere::CostUnit;
     let mut spaced = String::new();
@@ -617,11 +618,13 @@ pub fn unit_mismatch(column: &str, unit: crate::sphere::CostUnit) -> Option<Stri
     let has = |list: &[&str]| words.iter().any(|w| list.contains(w));
     let says_time = has(&["time", "duration", "traveltime"]);
     let says_distance = has(&["distance", "dist", "length"]);
-    // A unit of the other kind earlier in the name makes a rate (`km_h`).
+    // A unit of the other kind earlier in the name, or `per`, makes a rate
+    // (`km_h`, `cost_per_km`).
     let rate = |u: &CostUnit| {
-        words[..words.len().saturating_sub(1)]
-            .iter()
-            .any(|w| CostUnit::parse(w).is_some_and(|x| x.is_time() != u.is_time()))
+        words.contains(&"per")
+            || words[..words.len().saturating_sub(1)]
+                .iter()
+                .any(|w| CostUnit::parse(w).is_some_and(|x| x.is_time() != u.is_time()))
     };
     let named = words
         .last()
@@ -646,9 +649,10 @@ pub fn unit_mismatch(column: &str, unit: crate::sphere::CostUnit) -> Option<Stri
     );
     match named {
         Some(named) if named != unit => Some(format!(
-            "the cost column `{column}` looks like {}, but {read}: pass --cost-unit {} if they are",
+            "the cost column `{column}` looks like {}, but {read}: pass --cost-unit {} if the costs are in {}",
             long(named),
-            named.symbol()
+            named.symbol(),
+            long(named)
         )),
         Some(_) => None,
         None if says_time && !says_distance && !unit.is_time() => Some(format!(
@@ -776,6 +780,7 @@ mod tests {
             ("travel_time_m", CostUnit::Min),
             ("speed_kmh", CostUnit::Min),
             ("km_h", CostUnit::Km),
+            ("cost_per_km", CostUnit::Min),
         ] {
             assert!(
                 unit_mismatch(name, read).is_none(),

@@ -189,11 +189,16 @@ pub(crate) fn plan_coverage(
             String::new()
         } else {
             format!(
-                ", within a relative {:e} (weights are not all integers)",
+                ", within a relative {:e} (weights are not all integers, or total 9e9 or more)",
                 exact::REL_TOL
             )
         };
-        let how = if r.parts > 1 {
+        let how = if r.parts > 1 && r.nodes <= 1 && !r.proven {
+            format!(
+                "{} independent parts found, but --time-limit ran out before any was searched",
+                r.parts
+            )
+        } else if r.parts > 1 {
             format!(
                 "over {} independent parts (groups of candidates no demand point links to another group), the sites shared out between them by dynamic programming and a part searched apart where its bound left doubt",
                 r.parts

@@ -51,7 +51,8 @@ use std::collections::BinaryHeap;
 use std::sync::Arc;
 use std::time::Instant;
 
-/// Relative tolerance of the proof when the weights are not all integers.
+/// Relative tolerance of the proof when the weights are not all integers (or
+/// too large for a whole-unit cut-off, see [`integral_weights`]).
 pub const REL_TOL: f64 = 1e-9;
 
 /// Iterations at the root.
@@ -268,7 +269,7 @@ impl<'a> Search<'a> {
         if self.integral {
             self.best + 1.0 - self.tau
         } else {
-            self.best + REL_TOL * self.best.abs().max(1.0)
+            self.best + tolerance(self.best).max(f64::MIN_POSITIVE)
         }
     }
 
@@ -881,10 +882,21 @@ fn knap_choice(k: &Knap, v: &[f64], s: &Search<'_>, chosen: &mut [f64]) {
     }
 }
 
-/// Whether every row weight is an integer and their total is exact in `f64`.
+/// Whether a whole-unit cut-off is sound: every row weight is an integer and
+/// their total small enough that the bound's rounding slack (1e-10 of the
+/// total, see [`Search::cutoff`]) stays well under one unit. Larger totals
+/// (populations times 1,000, say) are proven within [`REL_TOL`] instead; a
+/// whole-unit cut-off below the incumbent would never prune a node holding it.
 pub fn integral_weights(m: &CoverageModel) -> bool {
-    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
-    m.row_weight.iter().all(|w| w.fract() == 0.0 && *w >= 0.0) && m.coverable_weight() < EXACT
+    const MAX_TOTAL: f64 = 9e9;
+    m.row_weight.iter().all(|w| w.fract() == 0.0 && *w >= 0.0) && m.coverable_weight() < MAX_TOTAL
+}
+
+/// The slack of a proof within [`REL_TOL`] of `x`: relative, however small
+/// the weights (an absolute floor would make shares of a total below 1
+/// "proven" at a plan 1% short).
+pub(crate) fn tolerance(x: f64) -> f64 {
+    REL_TOL * x.abs()
 }
 
 /// Proves (or improves) a maximal-covering plan: branch and bound from the

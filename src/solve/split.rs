@@ -26,7 +26,8 @@
 //! then smallest part first; the first attempt at a point may bound
 //! [`NODE_SLICE`] nodes and each later one twice the last, so one hard part
 //! does not hold the easy ones up. It ends when the two programmes meet
-//! (proven optimal) or at the deadline.
+//! (proven optimal, within [`exact::REL_TOL`] unless the weights are whole) or
+//! at the deadline.
 //!
 //! # Determinism
 //! Parts are numbered by their smallest candidate, solved in a fixed order
@@ -34,7 +35,7 @@
 //! smaller count; each solve is itself deterministic. Only the deadline (a
 //! safety stop) can end the search early.
 
-use super::exact::{self, ExactResult, REL_TOL};
+use super::exact::{self, ExactResult};
 use super::mclp::Limits;
 use crate::coverage::CoverageModel;
 use std::time::Instant;
@@ -235,7 +236,7 @@ impl Table {
         if integral {
             self.ub[q] <= lb
         } else {
-            self.ub[q] <= lb + REL_TOL * lb.abs().max(1.0)
+            self.ub[q] <= lb + exact::tolerance(lb)
         }
     }
 }
@@ -356,7 +357,7 @@ pub(crate) fn solve(
             || if integral {
                 upper < lower + 1.0 - tau
             } else {
-                upper <= lower + REL_TOL * lower.abs().max(1.0)
+                upper <= lower + exact::tolerance(lower)
             };
         if met {
             proven = true;
@@ -431,7 +432,7 @@ pub(crate) fn solve(
         if integral {
             value
         } else {
-            value + REL_TOL * value.abs().max(1.0)
+            value + exact::tolerance(value)
         }
     } else {
         upper.min(root_bound).max(value)
@@ -545,19 +546,19 @@ mod tests {
             cands in proptest::collection::vec((0u8..4, 0.0f64..3.0, 0.0f64..3.0), 2..13),
             p in 1usize..7,
             km in 50.0f64..300.0,
-            scale in 0u8..3,
+            scale in 0u8..4,
         ) {
             let mut m = clustered(&pts, &cands, km);
-            // Whole weights, fractions, and shares summing below 1 (where a
-            // tolerance relative to the value is smaller than one part's).
-            let div = [1.0, 7.0, 7e5][scale as usize];
+            // Whole weights, fractions, and shares summing below 1 or far
+            // below (where an absolute tolerance would swallow whole rows).
+            let div = [1.0, 7.0, 7e5, 1e15][scale as usize];
             m.row_weight.iter_mut().for_each(|w| *w /= div);
             let allowed = vec![true; m.n_candidates];
             let limits = Limits { max_sites: Some(p), budget: None };
             let far = Instant::now() + std::time::Duration::from_secs(60);
             let r = exact::solve(&m, &limits, &allowed, &[], far);
             let opt = best_exhaustive(&m, p, None);
-            let tol = 1e-9 * opt.max(1.0);
+            let tol = 1e-9 * opt;
             prop_assert!(r.proven);
             prop_assert!(r.set.len() <= p);
             let mut open = vec![false; m.n_candidates];
