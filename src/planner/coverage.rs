@@ -144,7 +144,7 @@ pub(crate) fn plan_coverage(
         };
         let rounds = pc.perturb.saturating_add(auto);
         if rounds > 0 {
-            let (kicked, wins) =
+            let (kicked, wins, done) =
                 iterated_search(model, limits, allowed, &set, rounds, pc.seed, deadline);
             if wins > 0 {
                 set = kicked;
@@ -152,8 +152,13 @@ pub(crate) fn plan_coverage(
                 set.iter().for_each(|&j| open[j as usize] = true);
                 covered = model.covered_by(&open);
             }
+            let stopped = if done < rounds {
+                format!(" ({done} run before --time-limit stopped them)")
+            } else {
+                String::new()
+            };
             notes.push(format!(
-                "{rounds} perturbation rounds (seed {}{}), {wins} improved the answer",
+                "{rounds} perturbation rounds{stopped} (seed {}{}), {wins} improved the answer",
                 pc.seed,
                 if auto > 0 {
                     format!(
@@ -166,10 +171,11 @@ pub(crate) fn plan_coverage(
             ));
         }
         notes.push(format!(
-            "bound after {} subgradient iterations; {} of {} Lagrangian starts improved the answer",
+            "bound after {} subgradient iterations; {} of {} Lagrangian start{} improved the answer",
             ub.iterations,
             improved,
-            ub.hints.len()
+            ub.hints.len(),
+            if ub.hints.len() == 1 { "" } else { "s" }
         ));
         BoundReport {
             proven: None,
@@ -231,6 +237,13 @@ pub(crate) fn plan_coverage(
             achieved: 0.0,
             proven: Some(r.proven),
         });
+    } else if Instant::now() >= deadline {
+        // Some search (local search, a Lagrangian start, the bound, the
+        // perturbation rounds) was cut short: the answer can change with the limit.
+        notes.push(format!(
+            "the searches stopped at --time-limit ({} s): the answer and bound are valid, a longer limit may improve them",
+            pc.time_limit.as_secs_f64()
+        ));
     }
     Chosen {
         set: drop_idle(model, limits, set),

@@ -218,7 +218,7 @@ fn fewer_by_coverage(
             best = set;
             continue;
         }
-        let (kicked, _) = iterated_search(
+        let (kicked, _, _) = iterated_search(
             model,
             &limits,
             allowed,

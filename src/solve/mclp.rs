@@ -423,6 +423,8 @@ impl SplitMix {
 /// Iterated local search: `kicks` times, close a few random open sites of the
 /// best answer, refill greedily, run local search, and keep the result if it
 /// covers more. The moves depend only on `seed`, never on time or threads.
+/// Returns the best answer, the rounds that improved it and the rounds run
+/// (fewer than `kicks` when `deadline` stops them).
 pub fn iterated_search(
     m: &CoverageModel,
     limits: &Limits,
@@ -431,7 +433,7 @@ pub fn iterated_search(
     kicks: u32,
     seed: u64,
     deadline: Instant,
-) -> (Vec<u32>, u32) {
+) -> (Vec<u32>, u32, u32) {
     let value = |set: &[u32]| {
         let mut open = vec![false; m.n_candidates];
         set.iter().for_each(|&j| open[j as usize] = true);
@@ -441,10 +443,12 @@ pub fn iterated_search(
     let mut best_value = value(&best);
     let mut rng = SplitMix(seed ^ 0x6F75_7470_6F73_7421);
     let mut wins = 0;
+    let mut done = 0;
     for _ in 0..kicks {
         if Instant::now() >= deadline || best.len() < 2 {
             break;
         }
+        done += 1;
         let k = (best.len() / 10).clamp(2, 25);
         let mut set = best.clone();
         for _ in 0..k {
@@ -490,7 +494,7 @@ pub fn iterated_search(
             wins += 1;
         }
     }
-    (best, wins)
+    (best, wins, done)
 }
 
 #[cfg(test)]
