@@ -1445,3 +1445,26 @@ fn exact_by_parts_proves_what_one_tree_proves() {
     }
     assert!(tree_proofs >= 2, "the tree proved {tree_proofs} of 3");
 }
+
+/// A coverage run the --time-limit cuts short says so (as `--help` promises):
+/// the world's cities at 50 km with 2,000 sites need several seconds.
+#[test]
+fn a_coverage_run_cut_short_says_so() {
+    let out = outpost()
+        .args(["plan", "--format", "json", "-q", "--demand"])
+        .arg(data("world_cities.csv"))
+        .arg("--candidates")
+        .arg(data("world_cities.csv"))
+        .args(["--radius", "50km", "--add", "2000", "--time-limit", "0.3"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let j = json_of(&out);
+    let notes = j["notes"].to_string();
+    assert!(notes.contains("stopped at --time-limit (0.3 s)"), "{notes}");
+    assert!(
+        j["bound"]["value"].as_f64().unwrap() >= j["coverage"]["covered_weight"].as_f64().unwrap()
+    );
+}
