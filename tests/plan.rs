@@ -1339,18 +1339,19 @@ fn exact_cut_short_keeps_the_heuristic_bound() {
     }
 }
 
-/// A budget larger than the demand needs buys no site that covers nothing
+/// A budget (or `--add N`) larger than the demand needs opens no site that covers nothing
 /// another open site does not (the same covered weight as the answer with
 /// every such site closed: checked by recounting).
 #[test]
 fn a_huge_budget_opens_no_idle_site() {
     for seed in 1..6 {
         let t = tiny(seed, 24, 0);
-        for exact in [&[][..], &["--exact"][..]] {
-            let (j, code) = run_plan(
-                &t,
-                &[&["--radius", "60km", "--budget", "1e308"][..], exact].concat(),
-            );
+        let limits = [&["--budget", "1e308"][..], &["--add", "24"][..]];
+        for (limit, exact) in limits
+            .iter()
+            .flat_map(|l| [(l, &[][..]), (l, &["--exact"][..])])
+        {
+            let (j, code) = run_plan(&t, &[&["--radius", "60km"][..], limit, exact].concat());
             assert_eq!(code, 0);
             let set = new_ids(&j, &t);
             let all = covered(&t, &set, 60.0);
@@ -1360,7 +1361,7 @@ fn a_huge_budget_opens_no_idle_site() {
                 less.remove(k);
                 assert!(
                     covered(&t, &less, 60.0) < all,
-                    "seed {seed} {exact:?}: site {} adds nothing",
+                    "seed {seed} {limit:?} {exact:?}: site {} adds nothing",
                     set[k]
                 );
             }

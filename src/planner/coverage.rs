@@ -245,22 +245,28 @@ pub(crate) fn plan_coverage(
             pc.time_limit.as_secs_f64()
         ));
     }
+    let asked = set.len();
+    let set = drop_idle(model, limits, set);
+    if set.len() < asked {
+        notes.push(format!(
+            "{} of the {asked} sites chosen would cover nothing another open site does not: not opened (the covered weight is the same)",
+            asked - set.len()
+        ));
+    }
     Chosen {
-        set: drop_idle(model, limits, set),
+        set,
         bound,
         passed: true,
         notes,
     }
 }
 
-/// Under a budget, closes the sites of `set` that cover nothing no other open
-/// site covers (the dearest first): the covered weight stays, the spend falls.
-/// A budget large enough to open more than the demand needs otherwise buys
-/// sites that add nothing.
+/// Closes the sites of `set` that cover nothing no other open site covers
+/// (under a budget the dearest first, else the last by index): the covered
+/// weight stays, the spend or the count falls. A budget or `--add N` larger
+/// than the demand needs otherwise opens sites that add nothing.
 fn drop_idle(model: &CoverageModel, limits: &Limits, mut set: Vec<u32>) -> Vec<u32> {
-    let Some((_, costs)) = &limits.budget else {
-        return set;
-    };
+    let cost = |j: u32| limits.budget.as_ref().map_or(0.0, |(_, c)| c[j as usize]);
     let mut count = vec![0u32; model.n_rows()];
     for &j in &set {
         for &r in model.rows_of(j as usize) {
@@ -268,11 +274,7 @@ fn drop_idle(model: &CoverageModel, limits: &Limits, mut set: Vec<u32>) -> Vec<u
         }
     }
     let mut order = set.clone();
-    order.sort_by(|&a, &b| {
-        costs[b as usize]
-            .total_cmp(&costs[a as usize])
-            .then(b.cmp(&a))
-    });
+    order.sort_by(|&a, &b| cost(b).total_cmp(&cost(a)).then(b.cmp(&a)));
     for j in order {
         let rows = model.rows_of(j as usize);
         if rows
