@@ -715,6 +715,15 @@ fn exact_with_hostile_time_limits() {
         assert_eq!(out.status.code(), Some(2), "{extra:?}: {err}");
         assert!(err.contains("--exact"), "{extra:?}: {err}");
     }
+    // Written with a space, a negative value reaches outpost's own message
+    // (not the argument parser's "unexpected argument").
+    outpost()
+        .args(["plan", "--demand"])
+        .arg(data("china_cities.csv"))
+        .args(["--radius", "50km", "--add", "3", "--time-limit", "-1"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--time-limit -1 is out of range"));
 }
 
 /// `--exact --objective min-sites` on tiny instances with more candidates than

@@ -61,6 +61,7 @@ pub struct PlanArgs {
         long,
         default_value_t = 60.0,
         value_name = "SECONDS",
+        allow_hyphen_values = true,
         help_heading = "Solver"
     )]
     time_limit: f64,

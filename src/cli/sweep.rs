@@ -35,7 +35,12 @@ pub struct SweepArgs {
     #[arg(long)]
     no_bound: bool,
     /// Local search time limit per point, seconds.
-    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+    #[arg(
+        long,
+        default_value_t = 60.0,
+        value_name = "SECONDS",
+        allow_hyphen_values = true
+    )]
     time_limit: f64,
     /// Seed for random choices.
     #[arg(long, default_value_t = 0)]

@@ -51,8 +51,9 @@ pub(super) fn plan_median<M: Metric>(
     );
     let (mut set, mut cost) = (found.set, found.cost);
     let mut notes = vec![format!(
-        "p-median: {} starts (greedy and seeded randomised greedy), {} fast swaps, {} improved by path relinking; lists of {} nearest sites, extended for {} points{}",
+        "p-median: {} start{} (greedy and seeded randomised greedy), {} fast swaps, {} improved by path relinking; lists of {} nearest sites, extended for {} points{}",
         found.starts,
+        if found.starts == 1 { "" } else { "s" },
         found.moves,
         found.relinked,
         nl.k,
@@ -219,6 +220,7 @@ pub(super) fn plan_median<M: Metric>(
                 });
                 if let Some(b) = bound.as_mut() {
                     b.proven = Some(false);
+                    b.method = format!("{}: not proven", b.method);
                 }
             }
         }

@@ -260,7 +260,7 @@ impl Extent {
         }
         if lat_min >= MAX_LAT - 0.01 || lat_max <= -MAX_LAT + 0.01 {
             return Err(format!(
-                "the box lies beyond {MAX_LAT}° of latitude, where the map's Mercator projection stops: \
+                "the box lies (all but less than 0.01° of it) beyond {MAX_LAT}° of latitude, where the map's Mercator projection stops: \
                  give a box reaching nearer the equator (latitudes beyond ±{MAX_LAT}° are cut)"
             ));
         }
