@@ -445,7 +445,8 @@ pub fn run_scenarios(sc: &ScenariosConfig) -> Result<crate::config::Outcome> {
             ..Default::default()
         };
         for note in crate::workspace::matrix_notes(m, &out, &demand, &existing, Some(&cands))? {
-            if !sc.quiet {
+            // Warnings were printed when they were found (even with --quiet).
+            if !sc.quiet && !note.starts_with("warning: ") {
                 eprintln!("outpost: note: {note}");
             }
         }

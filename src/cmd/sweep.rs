@@ -45,7 +45,8 @@ pub fn run_sweep(cfg: &Config, sc: &SweepConfig) -> Result<Outcome> {
         &loaded.existing,
         Some(&cands),
     )? {
-        if !cfg.output.quiet {
+        // Warnings were printed when they were found (even with --quiet).
+        if !cfg.output.quiet && !note.starts_with("warning: ") {
             eprintln!("outpost: note: {note}");
         }
     }

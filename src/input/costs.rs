@@ -30,6 +30,7 @@ pub const FROM_NAMES: &[&str] = &[
     "from_id",
     "demand_id",
     "demand",
+    "originid",
 ];
 
 /// Column names looked for, in order, for the site (destination) id.
@@ -42,6 +43,7 @@ pub const TO_NAMES: &[&str] = &[
     "candidate_id",
     "site",
     "candidate",
+    "destinationid",
 ];
 
 /// Column names looked for, in order, for the cost.
@@ -53,6 +55,10 @@ pub const COST_NAMES: &[&str] = &[
     "minutes",
     "distance",
     "total_time",
+    // ArcGIS Network Analyst's OD cost matrix.
+    "total_traveltime",
+    "traveltime",
+    "total_minutes",
 ];
 
 /// Column overrides and CSV settings for a cost matrix.
@@ -787,6 +793,21 @@ mod tests {
                 "{name} read as {read:?}"
             );
         }
+    }
+
+    #[test]
+    fn arcgis_od_cost_matrices_are_found_by_name() {
+        let t = load(
+            "ObjectID,Name,OriginID,DestinationID,DestinationRank,Total_TravelTime\n\
+             1,a - x,a,x,1,12.5\n2,a - y,a,y,2,30\n",
+        )
+        .unwrap();
+        assert_eq!(t.cost_column, "Total_TravelTime");
+        assert_eq!(t.origins, ["a"]);
+        assert_eq!(t.destinations, ["x", "y"]);
+        assert_eq!(t.lookup(0, 1), Some(30.0));
+        // Read as km (the default), the name says minutes' kind: warned about.
+        assert!(unit_mismatch(&t.cost_column, crate::sphere::CostUnit::Km).is_some());
     }
 
     #[test]
