@@ -392,13 +392,6 @@ impl PlanConfig {
                     key("aggregate")
                 );
             }
-            if self.capacity.is_some() {
-                bail!(
-                    "{} with {}: capacitated coverage is not searched exactly yet: drop one",
-                    key("exact"),
-                    key("capacity")
-                );
-            }
         }
         if let Some(w) = self.backup_weight {
             if o != Objective::Backup {

@@ -661,6 +661,127 @@ fn exact_matches_exhaustive_search_on_tiny_instances() {
     }
 }
 
+/// The weight `fixed` + `set` serve within capacity `cap` each: a maximum
+/// flow (source, demand point, site within `km`, sink) by shortest augmenting
+/// paths on whole units, written here apart from outpost's.
+fn served_within(t: &Tiny, set: &[usize], km: f64, cap: i64) -> f64 {
+    let sites: Vec<&Row> = t
+        .fixed
+        .iter()
+        .chain(set.iter().map(|&j| &t.cands[j]))
+        .collect();
+    let (nd, ns) = (t.demand.len(), sites.len());
+    // Nodes: 0 source, 1..=nd demand, then sites, then the sink.
+    let n = nd + ns + 2;
+    let sink = n - 1;
+    let mut c = vec![vec![0i64; n]; n];
+    for (i, d) in t.demand.iter().enumerate() {
+        c[0][1 + i] = d.weight as i64;
+        for (k, s) in sites.iter().enumerate() {
+            if haversine(d.lon, d.lat, s.lon, s.lat) <= km {
+                c[1 + i][1 + nd + k] = i64::MAX / 4;
+            }
+        }
+    }
+    (0..ns).for_each(|k| c[1 + nd + k][sink] = cap);
+    let mut flow = 0;
+    loop {
+        let mut prev = vec![usize::MAX; n];
+        prev[0] = 0;
+        let mut queue = std::collections::VecDeque::from([0]);
+        while let Some(v) = queue.pop_front() {
+            for w in 0..n {
+                if c[v][w] > 0 && prev[w] == usize::MAX {
+                    prev[w] = v;
+                    queue.push_back(w);
+                }
+            }
+        }
+        if prev[sink] == usize::MAX {
+            return flow as f64;
+        }
+        let mut f = i64::MAX;
+        let mut w = sink;
+        while w != 0 {
+            f = f.min(c[prev[w]][w]);
+            w = prev[w];
+        }
+        let mut w = sink;
+        while w != 0 {
+            c[prev[w]][w] -= f;
+            c[w][prev[w]] += f;
+            w = prev[w];
+        }
+        flow += f;
+    }
+}
+
+/// `--exact` with `--capacity` on tiny instances (existing sites in some, a
+/// budget in some) proves the weight served that exhaustive search over every
+/// plan, with the maximum flow written here, finds.
+#[test]
+fn exact_capacitated_matches_exhaustive_search_on_tiny_instances() {
+    for seed in 0..8u64 {
+        let t = tiny(seed, 14, (seed % 3) as usize);
+        let total: f64 = t.demand.iter().map(|d| d.weight).sum();
+        // Capacities from a tenth to a third of the demand: they bind.
+        let cap = (total / (3.0 + (seed % 8) as f64)).floor() as i64;
+        let budget = seed % 2 == 1;
+        let dir = tempfile::tempdir().unwrap();
+        write_rows(&dir.path().join("d.csv"), &t.demand);
+        write_rows(&dir.path().join("c.csv"), &t.cands);
+        write_rows(&dir.path().join("f.csv"), &t.fixed);
+        let mut cmd = outpost();
+        cmd.current_dir(dir.path())
+            .args(["plan", "--demand", "d.csv", "--candidates", "c.csv"])
+            .args(["--radius", "120km", "--exact", "--format", "json", "-q"])
+            .args(["--capacity", &cap.to_string()]);
+        if !t.fixed.is_empty() {
+            cmd.args(["--existing", "f.csv"]);
+        }
+        if budget {
+            cmd.args(["--budget", "6"]);
+        } else {
+            cmd.args(["--add", "3"]);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let r = json_of(&out.stdout);
+        let want = subsets(t.cands.len())
+            .filter(|s| {
+                if budget {
+                    s.iter().map(|&j| t.cands[j].cost).sum::<f64>() <= 6.0
+                } else {
+                    s.len() <= 3
+                }
+            })
+            .map(|s| served_within(&t, &s, 120.0, cap))
+            .fold(0.0, f64::max);
+        assert_eq!(r["objective_value"]["measure"], "served_weight");
+        let got = r["objective_value"]["value"].as_f64().unwrap();
+        assert!(rel_close(got, want, 1e-9), "seed {seed}: {got} vs {want}");
+        assert_eq!(
+            r["bound"]["proven"].as_bool(),
+            Some(true),
+            "seed {seed}: {}",
+            r["bound"]
+        );
+        assert_eq!(r["bound"]["gap"].as_f64(), Some(0.0), "seed {seed}");
+        assert!(
+            r["bound"]["method"]
+                .as_str()
+                .unwrap()
+                .starts_with("capacitated branch and bound: proven optimal"),
+            "{}",
+            r["bound"]
+        );
+    }
+}
+
 /// `--exact` with hostile or tiny time limits: a clear error (exit 2) or an
 /// answer whose bound is never below it, and never a panic.
 #[test]
@@ -702,7 +823,7 @@ fn exact_with_hostile_time_limits() {
         &["--no-bound"][..],
         &["--relocate", "1"][..],
         &["--aggregate", "5km"][..],
-        &["--capacity", "100"][..],
+        &["--capacity", "100", "--objective", "distance"][..],
     ] {
         let out = outpost()
             .args(["plan", "--demand"])

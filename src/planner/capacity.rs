@@ -11,6 +11,7 @@ use crate::input::PlaceSet;
 use crate::metric::Metric;
 use crate::report::{CapacityReport, Measure, ObjectiveValue, Report, fmt_weight};
 use crate::solve::capacity;
+use crate::solve::capexact;
 use crate::solve::capsearch;
 use crate::solve::mclp::Limits;
 use crate::sphere::Radius;
@@ -37,11 +38,25 @@ const PERTURB_ROUNDS: usize = 8;
 /// Relaxed choices of the bound polished by the swap search.
 const BOUND_STARTS: usize = 2;
 
+/// How the weight served is bounded.
+const METHOD: &str = "Lagrangian relaxation of the assignment within capacities (upper bound)";
+
+/// A bound on the weight served within capacities.
+pub(super) struct ServedBound {
+    /// Upper bound (infinite without one).
+    value: f64,
+    /// How it was computed.
+    method: String,
+    /// With `--exact`: whether the answer was proven optimal.
+    proven: Option<bool>,
+}
+
 /// With capacities, the coverage objective is the weight served within
 /// capacity: starts from the better of the coverage-first choice and (with a
 /// site count) a capacity-aware greedy, improves it by swaps evaluated on the
 /// served weight, and (unless `--no-bound`) bounds it by the Lagrangian
 /// relaxation of the assignment, whose relaxed choices are searched from too.
+/// With `--exact`, a branch and bound then searches for a proof.
 /// Returns the bound on the weight served (infinite without one).
 pub(super) fn choose_capacitated<M: Metric>(
     net: &Network<'_, M>,
@@ -50,7 +65,7 @@ pub(super) fn choose_capacitated<M: Metric>(
     r0: Radius,
     pc: &PlanConfig,
     deadline: Instant,
-) -> f64 {
+) -> ServedBound {
     let nf = net.fixed.len();
     let all_units: Vec<M::Point> = net.fixed.iter().chain(net.cands).copied().collect();
     let m_all = coverage::build(net.metric, net.demand, net.weights, &[], &all_units, r0);
@@ -122,8 +137,13 @@ pub(super) fn choose_capacitated<M: Metric>(
     if wins > 0 && v > value {
         (set, value) = (kicked, v);
     }
-    let mut bound = f64::INFINITY;
+    let mut out = ServedBound {
+        value: f64::INFINITY,
+        method: METHOD.into(),
+        proven: None,
+    };
     if pc.bound {
+        let mut bound;
         // The share of each row the answer serves: starting multipliers for the bound.
         let open: Vec<u32> = (0..nf as u32)
             .chain(set.iter().map(|&j| j + nf as u32))
@@ -177,9 +197,56 @@ pub(super) fn choose_capacitated<M: Metric>(
         if let (Some(p), None) = (limits.max_sites, &limits.budget) {
             bound = bound.min(capacity::served_bound(&m_all, &caps, nf, p));
         }
+        if pc.exact {
+            let t = capexact::solve(
+                &m_all,
+                &caps,
+                nf,
+                limits,
+                &set,
+                value,
+                &b.multipliers,
+                u64::MAX,
+                deadline,
+            );
+            chosen.notes.push(format!(
+                "capacitated branch and bound: {} node{}, {} candidates fixed open and {} closed at the root by reduced costs{}",
+                t.nodes,
+                if t.nodes == 1 { "" } else { "s" },
+                t.root_fixed.0,
+                t.root_fixed.1,
+                if t.proven {
+                    ""
+                } else {
+                    "; stopped at --time-limit"
+                }
+            ));
+            if t.value > value * (1.0 + 1e-12) {
+                (set, value) = (t.set, t.value);
+            }
+            let tolerance = if t.integral {
+                String::new()
+            } else {
+                format!(
+                    ", within a relative {:e} (weights or capacities are not all integers, or total 9e9 or more)",
+                    crate::solve::exact::REL_TOL
+                )
+            };
+            if t.proven {
+                out.value = value;
+                out.method = format!("capacitated branch and bound: proven optimal{tolerance}");
+            } else {
+                out.value = bound.min(t.bound).max(value);
+                out.method = "capacitated branch and bound: not proven, stopped at --time-limit (the smaller of the largest bound of the open nodes and the Lagrangian bound)".into();
+            }
+            out.proven = Some(t.proven);
+            chosen.set = set;
+            return out;
+        }
+        out.value = bound;
     }
     chosen.set = set;
-    bound
+    out
 }
 
 /// Assigns demand to the open sites within their capacities and puts the
@@ -235,9 +302,9 @@ pub(super) fn apply_capacities<M: Metric>(
 }
 
 /// With capacities, the coverage objective is the weight served: reports it,
-/// and keeps the smaller of the coverage bound and `cap_bound` (each site
-/// serves at most min(capacity, weight within reach)), both valid for it.
-pub(super) fn served_objective(report: &mut Report, cap_bound: f64) {
+/// and keeps the smaller of the coverage bound and `cap` (both valid for it),
+/// with the proof `--exact` found or not.
+pub(super) fn served_objective(report: &mut Report, cap: &ServedBound) {
     let Some(c) = report.capacity.clone() else {
         return;
     };
@@ -248,10 +315,13 @@ pub(super) fn served_objective(report: &mut Report, cap_bound: f64) {
         value: served,
     });
     if let Some(b) = &mut report.bound {
-        if cap_bound < b.value {
-            b.value = cap_bound;
-            b.method =
-                "Lagrangian relaxation of the assignment within capacities (upper bound)".into();
+        if cap.value < b.value || cap.proven.is_some() {
+            b.value = cap.value.min(b.value);
+            b.method.clone_from(&cap.method);
+        }
+        b.proven = cap.proven;
+        if cap.proven == Some(true) {
+            b.value = served;
         }
         b.value = b.value.max(served);
         b.achieved = served;

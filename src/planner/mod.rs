@@ -247,14 +247,32 @@ pub(crate) fn plan_network<M: Metric>(
         cands: &cand_units,
         allowed: &allowed,
     };
-    let mut chosen = choose(task, pc, model.as_ref(), &limits, &sites, deadline);
+    let served_objective = capacitated
+        && pc.objective == Objective::Coverage
+        && (pc.add.is_some() || pc.budget.is_some());
+    if pc.exact && capacitated && !served_objective {
+        bail!(
+            "--exact with capacities proves the weight served of --objective coverage with --add or --budget only, not {}: drop --exact or the capacities",
+            pc.objective.name()
+        );
+    }
+    // With capacities the proof is of the weight served, searched below: the
+    // coverage-first choice is only a start.
+    let uncapacitated;
+    let pc_choose = if served_objective && pc.exact {
+        uncapacitated = PlanConfig {
+            exact: false,
+            ..pc.clone()
+        };
+        &uncapacitated
+    } else {
+        pc
+    };
+    let mut chosen = choose(task, pc_choose, model.as_ref(), &limits, &sites, deadline);
 
     // With capacities, the coverage objective is the weight served within capacity.
     let mut served_bound = None;
-    if capacitated
-        && pc.objective == Objective::Coverage
-        && (pc.add.is_some() || pc.budget.is_some())
-    {
+    if served_objective {
         progress.stage("capacity-aware selection");
         let net = capacity::Network {
             metric,
@@ -354,7 +372,7 @@ pub(crate) fn plan_network<M: Metric>(
             pc,
         )?);
         if let Some(cap_bound) = served_bound {
-            capacity::served_objective(&mut report, cap_bound);
+            capacity::served_objective(&mut report, &cap_bound);
         }
     } else if let Some(per) = pc.per_engineer {
         for s in &mut report.sites {

@@ -59,11 +59,13 @@ pub struct ServedBound {
     /// Whole-site choices of the relaxed problem (candidate indices, not
     /// columns): starting points for the search.
     pub hints: Vec<Vec<u32>>,
+    /// The multipliers (one per row) of the best bound.
+    pub multipliers: Vec<f64>,
 }
 
 /// The continuous knapsack of site `j` at multipliers `u`: its value, and
 /// (if `take` is given) the share of each row it takes, as `(row, share)`.
-fn knapsack(
+pub(crate) fn knapsack(
     m: &CoverageModel,
     j: usize,
     u: &[f64],
@@ -182,6 +184,7 @@ pub fn lagrangian(
     let mut hints: Vec<Vec<u32>> = Vec::new();
     let mut it = 0;
     let mut checkpoint = f64::INFINITY;
+    let mut best_u = u.clone();
     while it < max_iters {
         it += 1;
         let v: Vec<f64> = (0..m.n_candidates)
@@ -200,6 +203,7 @@ pub fn lagrangian(
         let l = own + fixed + sites;
         if l < best - 1e-12 * best.abs() || !best.is_finite() {
             best = l;
+            best_u.copy_from_slice(&u);
             since = 0;
             let hint: Vec<u32> = (0..chosen.len() as u32)
                 .filter(|&j| chosen[j as usize] >= 1.0)
@@ -279,6 +283,7 @@ pub fn lagrangian(
         value: best.min(total).max(0.0),
         iterations: it,
         hints,
+        multipliers: best_u,
     }
 }
 
@@ -686,7 +691,7 @@ pub fn iterated_search(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::coverage::build;
     use crate::solve::capacity::assign;
@@ -694,7 +699,7 @@ mod tests {
     use proptest::prelude::*;
 
     /// Served weight of `fixed` + `set` columns, by one flow on the whole network.
-    fn served(m: &CoverageModel, caps: &[f64], nf: usize, set: &[u32]) -> f64 {
+    pub(crate) fn served(m: &CoverageModel, caps: &[f64], nf: usize, set: &[u32]) -> f64 {
         let open: Vec<u32> = (0..nf as u32)
             .chain(set.iter().map(|&i| i + nf as u32))
             .collect();
@@ -703,7 +708,7 @@ mod tests {
     }
 
     /// The best served weight over every subset within the limits, by enumeration.
-    fn exhaustive(m: &CoverageModel, caps: &[f64], nf: usize, limits: &Limits) -> f64 {
+    pub(crate) fn exhaustive(m: &CoverageModel, caps: &[f64], nf: usize, limits: &Limits) -> f64 {
         let n = m.n_candidates - nf;
         let mut best = served(m, caps, nf, &[]);
         for mask in 0u32..(1 << n) {
@@ -725,14 +730,14 @@ mod tests {
         best
     }
 
-    struct Instance {
-        m: CoverageModel,
-        caps: Vec<f64>,
-        nf: usize,
-        limits: Limits,
+    pub(crate) struct Instance {
+        pub(crate) m: CoverageModel,
+        pub(crate) caps: Vec<f64>,
+        pub(crate) nf: usize,
+        pub(crate) limits: Limits,
     }
 
-    fn instance(seed: u64, budget: bool) -> Instance {
+    pub(crate) fn instance(seed: u64, budget: bool) -> Instance {
         // A small deterministic generator: points and sites on a 4° square.
         let mut s = seed
             .wrapping_mul(6364136223846793005)

@@ -5,6 +5,7 @@
 
 pub mod bound;
 pub mod capacity;
+pub mod capexact;
 pub mod capsearch;
 pub mod exact;
 pub mod exhaustive;

@@ -51,8 +51,8 @@ const MAX_CELLS: usize = 20_000_000;
 
 /// One part: candidates and the rows they cover, ascending (model indices).
 pub(crate) struct Part {
-    cands: Vec<u32>,
-    rows: Vec<u32>,
+    pub(crate) cands: Vec<u32>,
+    pub(crate) rows: Vec<u32>,
 }
 
 /// The independent parts of the usable candidates (allowed, covering
@@ -177,7 +177,7 @@ fn sub_model(m: &CoverageModel, part: &Part, local: &mut [u32]) -> CoverageModel
 struct Table {
     model: CoverageModel,
     /// Global candidate of each local one.
-    cands: Vec<u32>,
+    pub(crate) cands: Vec<u32>,
     /// Best plan seen using at most `q` sites (local candidates) and its weight.
     found: Vec<Option<(f64, Vec<u32>)>>,
     /// Upper bounds on `f(q)` as computed (before monotone tightening).
