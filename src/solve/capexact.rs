@@ -36,7 +36,7 @@
 //! node limit (not time) bounds the default run.
 
 use super::capacity::assign;
-use super::capsearch::{Moves, knapsack, swap_search};
+use super::capsearch::{Moves, knapsack, marginal_gains, swap_search};
 use super::exact::{Bounded, FREE, IN, OUT, Outcome, REL_TOL, branch_and_bound, integral_weights};
 use super::mclp::Limits;
 use crate::coverage::CoverageModel;
@@ -59,6 +59,66 @@ const ROOT_THETA: f64 = 0.25;
 const POLISH_EVERY: u64 = 25;
 /// Most improving moves of a polishing swap search.
 const POLISH_MOVES: usize = 200;
+
+/// Gains evaluated exactly per node under a budget (with a site count, as
+/// many as the sites left need).
+const GAIN_EVALS: usize = 32;
+
+/// Reduced-cost fixing for a relaxation worth `bound` that takes the `k`
+/// free candidates of largest `values`: a candidate outside them forced open
+/// gives at most `bound - (k-th value) + its value`, one of them forced closed
+/// `bound - its value + (k+1-th value)`; below `cut`, it is fixed the other
+/// way in `state`. Lowers `bound_in`/`bound_out`; false when a candidate would
+/// be fixed both ways (no better plan in the node).
+#[allow(clippy::too_many_arguments)]
+fn fix_by_count(
+    values: &[f64],
+    bound: f64,
+    k: usize,
+    free: &[bool],
+    cut: f64,
+    state: &mut [i8],
+    bound_in: &mut [f64],
+    bound_out: &mut [f64],
+) -> bool {
+    let n = values.len();
+    let mut order: Vec<u32> = (0..n as u32).filter(|&i| free[i as usize]).collect();
+    order.sort_by(|&a, &b| {
+        values[b as usize]
+            .total_cmp(&values[a as usize])
+            .then(a.cmp(&b))
+    });
+    let last = if k > 0 && order.len() >= k {
+        values[order[k - 1] as usize].max(0.0)
+    } else {
+        0.0
+    };
+    let next = order.get(k).map_or(0.0, |&i| values[i as usize].max(0.0));
+    for (rank, &i) in order.iter().enumerate() {
+        let i = i as usize;
+        let v = values[i].max(0.0);
+        if rank < k && v > 0.0 {
+            let b = bound - v + next;
+            bound_out[i] = bound_out[i].min(b);
+            if b < cut {
+                if state[i] == OUT {
+                    return false;
+                }
+                state[i] = IN;
+            }
+        } else {
+            let b = bound - last + v;
+            bound_in[i] = bound_in[i].min(b);
+            if b < cut {
+                if state[i] == IN {
+                    return false;
+                }
+                state[i] = OUT;
+            }
+        }
+    }
+    true
+}
 
 /// What the search found.
 #[derive(Debug, Clone, PartialEq)]
@@ -197,6 +257,27 @@ impl Search<'_> {
             self.offer(&open_in, v);
             return Outcome::Leaf;
         }
+        // The submodular bound: served weight is submodular in the open set,
+        // so a plan holding the fixed-open sites serves at most what they
+        // serve plus the gains of its free sites, each alone on top of them.
+        let open_cols: Vec<bool> = (0..m.n_candidates)
+            .map(|j| j < nf || state[j - nf] == IN)
+            .collect();
+        let cols: Vec<u32> = (0..n as u32)
+            .filter(|&i| free[i as usize])
+            .map(|i| i + nf as u32)
+            .collect();
+        let (base, g) = marginal_gains(m, self.caps, open_cols, &cols, sites.unwrap_or(GAIN_EVALS));
+        let mut gains = vec![0.0f64; n];
+        for (&c, g) in cols.iter().zip(g) {
+            gains[c as usize - nf] = g;
+        }
+        let mut scratch = vec![0.0f64; n];
+        let submod = base + super::bound::relaxed_max(&gains, &node_limits, &free, &mut scratch);
+        self.offer(&open_in, base);
+        if submod < self.cutoff() {
+            return Outcome::Pruned;
+        }
         let mut u: Vec<f64> = mu.iter().map(|&x| f64::from(x)).collect();
         let mut theta = theta0;
         let (mut best_l, mut best_u) = (f64::INFINITY, u.clone());
@@ -288,10 +369,10 @@ impl Search<'_> {
         if !best_l.is_finite() {
             // Stopped before any iteration (deadline): the parent's bound stands.
             return Outcome::Branch {
-                bound: f64::INFINITY,
+                bound: submod,
                 var: (0..n as u32).find(|&i| free[i as usize]).unwrap_or(0),
-                bound_in: f64::INFINITY,
-                bound_out: f64::INFINITY,
+                bound_in: submod,
+                bound_out: submod,
                 mu: Arc::new(mu.to_vec()),
                 theta: theta0,
             };
@@ -314,46 +395,26 @@ impl Search<'_> {
             let (s, v, _) = swap_search(m, self.caps, &mv, &plan, POLISH_MOVES, deadline);
             self.offer(&s, v);
         }
-        if best_l < self.cutoff() {
+        let bound = best_l.min(submod);
+        if bound < self.cutoff() {
             return Outcome::Pruned;
         }
-        // Reduced-cost fixing with a site count (the p best free knapsacks).
-        let (mut bound_of_in, mut bound_of_out) = (vec![best_l; n], vec![best_l; n]);
+        // Reduced-cost fixing with a site count, by either relaxation.
+        let (mut bound_of_in, mut bound_of_out) = (vec![bound; n], vec![bound; n]);
         if let (Some(k), None) = (sites, &node_limits.budget) {
-            let mut order: Vec<u32> = (0..n as u32)
-                .filter(|&i| free[i as usize] && best_v[i as usize] > 0.0)
-                .collect();
-            order.sort_by(|&a, &b| {
-                best_v[b as usize]
-                    .total_cmp(&best_v[a as usize])
-                    .then(a.cmp(&b))
-            });
-            let full = order.len() >= k;
-            let last = if full && k > 0 {
-                best_v[order[k - 1] as usize]
-            } else {
-                0.0
-            };
-            let next = order.get(k).map_or(0.0, |&i| best_v[i as usize]);
             let cut = self.cutoff();
-            for (rank, &i) in order.iter().enumerate() {
-                let i = i as usize;
-                if rank < k {
-                    bound_of_out[i] = best_l - best_v[i] + next;
-                    if bound_of_out[i] < cut {
-                        state[i] = IN;
-                    }
-                } else {
-                    bound_of_in[i] = best_l - last + best_v[i];
-                    if bound_of_in[i] < cut {
-                        state[i] = OUT;
-                    }
-                }
-            }
-            // Free candidates with no value: opening one adds nothing.
-            for i in 0..n {
-                if free[i] && best_v[i] <= 0.0 && best_l - last < cut {
-                    state[i] = OUT;
+            for (values, b) in [(&best_v, best_l), (&gains, submod)] {
+                if !fix_by_count(
+                    values,
+                    b,
+                    k,
+                    &free,
+                    cut,
+                    state,
+                    &mut bound_of_in,
+                    &mut bound_of_out,
+                ) {
+                    return Outcome::Pruned;
                 }
             }
         }
@@ -376,7 +437,7 @@ impl Search<'_> {
             return Outcome::Leaf;
         };
         Outcome::Branch {
-            bound: best_l,
+            bound,
             var,
             bound_in: bound_of_in[var as usize],
             bound_out: bound_of_out[var as usize],
