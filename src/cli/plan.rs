@@ -87,8 +87,9 @@ pub struct PlanArgs {
     /// coverage, min-sites and distance: keep searching (branch and bound on the Lagrangian
     /// bound) until the answer is proven optimal, gap 0, or --time-limit stops it; the report
     /// says which ("proven": true in JSON), with the best bound left. Existing sites, --add,
-    /// --budget and --target are all honoured. Not for max-distance or backup; distance up to
-    /// 40 million (point, site) pairs.
+    /// --budget and --target are all honoured, and capacities for coverage (the weight served
+    /// is proven). Not for max-distance or backup; distance up to 40 million (point, site)
+    /// pairs.
     #[arg(long, help_heading = "Solver")]
     exact: bool,
     /// coverage: up to K existing outlets may close and as many new sites open (on top of
