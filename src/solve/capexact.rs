@@ -188,9 +188,7 @@ impl Search<'_> {
 
     /// Makes `set` the incumbent if it serves more.
     fn offer(&mut self, set: &[u32], value: f64) {
-        if value > self.best + REL_TOL * self.best.abs()
-            || self.best_set.is_empty() && value >= self.best
-        {
+        if !self.best.is_finite() || value > self.best + REL_TOL * self.best.abs() {
             self.best = value;
             let mut s = set.to_vec();
             s.sort_unstable();
