@@ -588,7 +588,10 @@ pub fn write<W: std::io::Write>(
 
 /// Formats a weight for people: thousands separators and no decimals from
 /// 1,000 up and for whole values (a hair off whole counts as whole), two
-/// decimals below; from 1e15 up, e-notation (`1e308`). Never `-0`.
+/// decimals below, at least two significant digits below one (weights
+/// given as shares: `0.00031`, not `0.00`); from 1e15 up, e-notation
+/// (`1e308`).
+/// Never `-0`.
 pub fn fmt_weight(x: f64) -> String {
     // A sum of whole weights that rounding left a hair off a whole number
     // (838.0000000001) prints as the whole number it is.
@@ -610,9 +613,10 @@ pub fn fmt_weight(x: f64) -> String {
         } else {
             out
         }
-    } else if x.abs() < 0.005 {
-        // No "-0.00" for a hair below zero.
-        "0.00".into()
+    } else if x.abs() < 0.995 {
+        // Two significant digits: shares of a total stay readable.
+        let decimals = (1 - x.abs().log10().floor() as i32).clamp(2, 12) as usize;
+        format!("{x:.decimals$}")
     } else {
         format!("{x:.2}")
     }
@@ -634,11 +638,14 @@ mod tests {
         assert_eq!(fmt_weight(838.000_000_000_1), "838");
         assert_eq!(fmt_weight(837.999_999_999_9), "838");
         assert_eq!(fmt_weight(12.5), "12.50");
-        assert_eq!(fmt_weight(0.001), "0.00");
+        assert_eq!(fmt_weight(0.001), "0.0010");
+        assert_eq!(fmt_weight(0.000_312_4), "0.00031");
+        assert_eq!(fmt_weight(0.25), "0.25");
+        assert_eq!(fmt_weight(0.994), "0.99");
         assert_eq!(fmt_weight(1_234_567.4), "1,234,567");
         assert_eq!(fmt_weight(-2500.0), "-2,500");
         assert_eq!(fmt_weight(-1e-12), "0");
-        assert_eq!(fmt_weight(-0.001), "0.00");
+        assert_eq!(fmt_weight(-0.001), "-0.0010");
         assert_eq!(fmt_weight(-0.25), "-0.25");
         assert_eq!(fmt_weight(1e308), "1e308");
         assert_eq!(fmt_weight(2.5e15), "2.5e15");
