@@ -273,6 +273,19 @@ impl Search<'_> {
         let mut scratch = vec![0.0f64; n];
         let submod = base + super::bound::relaxed_max(&gains, &node_limits, &free, &mut scratch);
         self.offer(&open_in, base);
+        if sites == Some(1) && node_limits.budget.is_none() {
+            // One site left: the largest gain is exact, and no plan of the
+            // subtree serves more than the fixed-open sites plus it.
+            if let Some(i) = (0..n)
+                .filter(|&i| free[i] && gains[i] > 0.0)
+                .min_by(|&a, &b| gains[b].total_cmp(&gains[a]).then(a.cmp(&b)))
+            {
+                let mut plan = open_in.clone();
+                plan.push(i as u32);
+                self.offer(&plan, base + gains[i]);
+            }
+            return Outcome::Leaf;
+        }
         if submod < self.cutoff() {
             return Outcome::Pruned;
         }
