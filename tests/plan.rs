@@ -782,6 +782,46 @@ fn exact_capacitated_matches_exhaustive_search_on_tiny_instances() {
     }
 }
 
+/// The tester's case (tests/fixtures/capacity): mixed capacities, some 0,
+/// where two relaxations once fixed 11 sites open for `--add 10` and the
+/// plan of 11 was reported as proven. `--exact` keeps to 10 and proves the
+/// optimum HiGHS finds for the same model (80,004,504).
+#[test]
+fn exact_capacitated_keeps_to_the_site_count() {
+    let f = |n: &str| {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/capacity")
+            .join(n)
+    };
+    let out = outpost()
+        .args(["plan", "--demand"])
+        .arg(f("demand.csv"))
+        .arg("--candidates")
+        .arg(f("candidates.csv"))
+        .arg("--existing")
+        .arg(f("existing.csv"))
+        .args(["--radius", "150km", "--capacity", "30000000", "--add", "10"])
+        .args(["--exact", "--format", "json", "-q"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = json_of(&out.stdout);
+    let new = r["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] == "new")
+        .count();
+    assert!(new <= 10, "{new} new sites");
+    assert_eq!(r["objective_value"]["value"].as_f64(), Some(80_004_504.0));
+    assert_eq!(r["bound"]["proven"].as_bool(), Some(true));
+    assert_eq!(r["bound"]["value"].as_f64(), Some(80_004_504.0));
+}
+
 /// `--exact` with hostile or tiny time limits: a clear error (exit 2) or an
 /// answer whose bound is never below it, and never a panic.
 #[test]

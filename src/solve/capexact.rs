@@ -186,8 +186,19 @@ impl Search<'_> {
         assign(self.m, &open, &c).assigned
     }
 
-    /// Makes `set` the incumbent if it serves more.
+    /// Whether a plan keeps to the site count and the budget.
+    fn fits(&self, set: &[u32]) -> bool {
+        self.limits.max_sites.is_none_or(|p| set.len() <= p)
+            && self.limits.budget.as_ref().is_none_or(|(b, _)| {
+                set.iter().map(|&i| self.cost(i as usize)).sum::<f64>() <= b + 1e-9 * b.abs()
+            })
+    }
+
+    /// Makes `set` the incumbent if it serves more and keeps to the limits.
     fn offer(&mut self, set: &[u32], value: f64) {
+        if !self.fits(set) {
+            return;
+        }
         if !self.best.is_finite() || value > self.best + REL_TOL * self.best.abs() {
             self.best = value;
             let mut s = set.to_vec();
@@ -429,6 +440,12 @@ impl Search<'_> {
                 }
             }
         }
+        // The two relaxations may fix more candidates open together than the
+        // limits allow: then no better plan is left in the node.
+        let fixed_open: Vec<u32> = (0..n as u32).filter(|&i| state[i as usize] == IN).collect();
+        if !self.fits(&fixed_open) {
+            return Outcome::Pruned;
+        }
         // Branch on the free candidate the relaxed choices disagree on most,
         // ties to the larger knapsack value, then the index.
         let Some(var) = (0..n as u32)
@@ -442,9 +459,8 @@ impl Search<'_> {
             })
         else {
             // Every candidate fixed: the plan of the fixed-open ones.
-            let open: Vec<u32> = (0..n as u32).filter(|&i| state[i as usize] == IN).collect();
-            let v = self.served(&open);
-            self.offer(&open, v);
+            let v = self.served(&fixed_open);
+            self.offer(&fixed_open, v);
             return Outcome::Leaf;
         };
         Outcome::Branch {
