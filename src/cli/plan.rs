@@ -28,16 +28,36 @@ pub struct PlanArgs {
     )]
     add: Option<usize>,
     /// Coverage fraction to reach with the fewest sites (min-sites): 0.95 or 95%.
-    #[arg(long, value_name = "F", help_heading = "Objective")]
+    #[arg(
+        long,
+        value_name = "F",
+        allow_hyphen_values = true,
+        help_heading = "Objective"
+    )]
     target: Option<String>,
     /// Most the new sites may cost in total (candidates need a `cost` column).
-    #[arg(long, value_name = "B", help_heading = "Constraints")]
+    #[arg(
+        long,
+        value_name = "B",
+        allow_hyphen_values = true,
+        help_heading = "Constraints"
+    )]
     budget: Option<f64>,
     /// Capacity of every site, in weight units (overrides a `capacity` column where it is missing).
-    #[arg(long, value_name = "W", help_heading = "Constraints")]
+    #[arg(
+        long,
+        value_name = "W",
+        allow_hyphen_values = true,
+        help_heading = "Constraints"
+    )]
     capacity: Option<f64>,
     /// Weight one engineer can serve: reports engineers needed per site.
-    #[arg(long, value_name = "W", help_heading = "Constraints")]
+    #[arg(
+        long,
+        value_name = "W",
+        allow_hyphen_values = true,
+        help_heading = "Constraints"
+    )]
     per_engineer: Option<f64>,
     /// max-distance: weight the distances (minimise the largest weight x distance).
     #[arg(long, help_heading = "Objective")]
