@@ -35,6 +35,13 @@ pub struct BatchRow {
     pub opened: usize,
     /// Gap to the bound (plans).
     pub gap: Option<f64>,
+    /// Weight served within capacities (plans with capacities, whose
+    /// objective and gap it is).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub served_weight: Option<f64>,
+    /// With `--exact`: whether the plan was proven optimal (the total: every file's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proven: Option<bool>,
     /// Gate result, with `--min-coverage` or `--target`.
     pub gate: Option<bool>,
     /// The error, when the file could not be used.
@@ -152,6 +159,12 @@ pub fn run_batch(cfg: &Config, files: &[PathBuf]) -> Result<Outcome> {
                     .filter(|s| s.status == crate::report::SiteStatus::New)
                     .count(),
                 gap: report.bound.as_ref().map(|b| b.gap),
+                served_weight: report
+                    .objective_value
+                    .as_ref()
+                    .filter(|o| o.measure == crate::report::Measure::ServedWeight)
+                    .map(|o| crate::report::round_sig(o.value)),
+                proven: report.bound.as_ref().and_then(|b| b.proven),
                 gate: gated.then_some(passed),
                 error: None,
             })
@@ -183,6 +196,8 @@ pub fn run_batch(cfg: &Config, files: &[PathBuf]) -> Result<Outcome> {
                     sites: 0,
                     opened: 0,
                     gap: None,
+                    served_weight: None,
+                    proven: None,
                     gate: None,
                     error: Some(msg),
                 });
@@ -210,6 +225,15 @@ pub fn run_batch(cfg: &Config, files: &[PathBuf]) -> Result<Outcome> {
         },
         opened: ok.iter().map(|r| r.opened).sum(),
         gap: None,
+        served_weight: ok.iter().any(|r| r.served_weight.is_some()).then(|| {
+            crate::report::round_sig(ok.iter().filter_map(|r| r.served_weight).sum::<f64>())
+        }),
+        proven: ok
+            .iter()
+            .map(|r| r.proven)
+            .collect::<Option<Vec<bool>>>()
+            .filter(|v| !v.is_empty())
+            .map(|v| v.iter().all(|&p| p)),
         // A file that could not be used cannot pass a gate.
         gate: cfg
             .min_coverage
@@ -255,7 +279,12 @@ impl Tabular for BatchReport {
     /// no figures (`-`, empty in CSV) and its error in the gate column of the
     /// text and Markdown tables and in `error` in CSV.
     fn tables(&self) -> Vec<Table> {
-        let columns = vec![
+        // With capacities the gap is the served weight's, and with --exact
+        // each file says whether it was proven: those columns then show.
+        let all = || self.rows.iter().chain(std::iter::once(&self.total));
+        let served = all().any(|r| r.served_weight.is_some());
+        let proven = all().any(|r| r.proven.is_some());
+        let mut columns = vec![
             Column::left("file", "file"),
             Column::right("points", "points"),
             Column::right("weight", "total_weight"),
@@ -263,18 +292,28 @@ impl Tabular for BatchReport {
             Column::right("covered", "covered_fraction"),
             Column::right("sites", "sites"),
             Column::right("new", "opened"),
-            Column::right("gap", "gap"),
-            // Left-aligned in the text table but right in Markdown, as before.
-            Column::left("gate", "gate").markdown(Align::Right),
-            Column::machines("error"),
         ];
+        if served {
+            columns.push(Column::right("served weight", "served_weight"));
+        }
+        columns.push(Column::right("gap", "gap"));
+        if proven {
+            columns.push(Column::right("proven", "proven"));
+        }
+        // Left-aligned in the text table but right in Markdown, as before.
+        columns.push(Column::left("gate", "gate").markdown(Align::Right));
+        columns.push(Column::machines("error"));
         let cells = |x: &BatchRow| -> Vec<Cell> {
             let gate = Cell::opt(x.gate, |g| if g { "pass".into() } else { "FAIL".into() });
+            let yes_no = |p: bool| if p { "yes".into() } else { "no".into() };
             match &x.error {
                 Some(e) => {
                     let mut row = vec![Cell::plain(x.file.clone())];
-                    row.extend((0..6).map(|_| Cell::text_only("-")));
+                    row.extend((0..6 + usize::from(served)).map(|_| Cell::text_only("-")));
                     row.push(Cell::opt(x.gap, fmt_pct));
+                    if proven {
+                        row.push(Cell::text_only("-"));
+                    }
                     row.push(Cell {
                         text: format!("ERROR: {e}"),
                         value: gate.value,
@@ -282,18 +321,27 @@ impl Tabular for BatchReport {
                     row.push(Cell::value(e));
                     row
                 }
-                None => vec![
-                    Cell::plain(x.file.clone()),
-                    Cell::plain(x.points.to_string()),
-                    Cell::new(fmt_weight(x.total_weight), x.total_weight),
-                    Cell::new(fmt_weight(x.covered_weight), x.covered_weight),
-                    Cell::new(fmt_pct(x.covered_fraction), x.covered_fraction),
-                    Cell::plain(x.sites.to_string()),
-                    Cell::plain(x.opened.to_string()),
-                    Cell::opt(x.gap, fmt_pct),
-                    gate,
-                    Cell::value(""),
-                ],
+                None => {
+                    let mut row = vec![
+                        Cell::plain(x.file.clone()),
+                        Cell::plain(x.points.to_string()),
+                        Cell::new(fmt_weight(x.total_weight), x.total_weight),
+                        Cell::new(fmt_weight(x.covered_weight), x.covered_weight),
+                        Cell::new(fmt_pct(x.covered_fraction), x.covered_fraction),
+                        Cell::plain(x.sites.to_string()),
+                        Cell::plain(x.opened.to_string()),
+                    ];
+                    if served {
+                        row.push(Cell::opt(x.served_weight, fmt_weight));
+                    }
+                    row.push(Cell::opt(x.gap, fmt_pct));
+                    if proven {
+                        row.push(Cell::opt(x.proven, yes_no));
+                    }
+                    row.push(gate);
+                    row.push(Cell::value(""));
+                    row
+                }
             }
         };
         vec![Table {
