@@ -36,7 +36,7 @@
 //! node limit (not time) bounds the default run.
 
 use super::capacity::assign;
-use super::capsearch::{Moves, knapsack, marginal_gains, swap_search};
+use super::capsearch::{Moves, knapsack, marginal_gains, subgradient, swap_search};
 use super::exact::{Bounded, FREE, IN, OUT, Outcome, REL_TOL, branch_and_bound, integral_weights};
 use super::mclp::Limits;
 use crate::coverage::CoverageModel;
@@ -350,36 +350,7 @@ impl Search<'_> {
                         .map(|(i, &c)| (i + nf, c)),
                 )
                 .collect();
-            let shares: Vec<Vec<(u32, f64)>> = open
-                .par_iter()
-                .map_init(Vec::new, |buf, &(j, _)| {
-                    let mut t = Vec::new();
-                    knapsack(m, j, &u, self.caps[j], buf, Some(&mut t));
-                    t
-                })
-                .collect();
-            let mut served = vec![0.0f64; m.n_rows()];
-            for (&(_, z), t) in open.iter().zip(&shares) {
-                for &(r, x) in t {
-                    served[r as usize] += z * x;
-                }
-            }
-            let mut norm = 0.0;
-            let g: Vec<f64> = served
-                .iter()
-                .zip(&u)
-                .zip(&m.row_weight)
-                .map(|((&s, &u), &w)| {
-                    let g = 1.0 - s;
-                    let g = if (u <= 0.0 && g > 0.0) || (u >= 1.0 && g < 0.0) {
-                        0.0
-                    } else {
-                        g
-                    };
-                    norm += w * g * g;
-                    g
-                })
-                .collect();
+            let (g, norm) = subgradient(m, self.caps, &u, &open);
             if norm <= 0.0 {
                 break;
             }

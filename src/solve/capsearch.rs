@@ -244,33 +244,7 @@ pub fn lagrangian(
                     .map(|(j, &c)| (j + n_fixed, c)),
             )
             .collect();
-        let shares: Vec<Vec<(u32, f64)>> = open
-            .par_iter()
-            .map_init(Vec::new, |buf, &(j, _)| {
-                let mut t = Vec::new();
-                knapsack(m, j, &u, caps[j], buf, Some(&mut t));
-                t
-            })
-            .collect();
-        let mut served = vec![0.0f64; nr];
-        for (&(_, z), t) in open.iter().zip(&shares) {
-            for &(r, x) in t {
-                served[r as usize] += z * x;
-            }
-        }
-        let g: Vec<f64> = served
-            .iter()
-            .zip(&u)
-            .map(|(&s, &u)| {
-                let g = 1.0 - s;
-                if (u <= 0.0 && g > 0.0) || (u >= 1.0 && g < 0.0) {
-                    0.0
-                } else {
-                    g
-                }
-            })
-            .collect();
-        let norm: f64 = g.iter().zip(&m.row_weight).map(|(g, w)| w * g * g).sum();
+        let (g, norm) = subgradient(m, caps, &u, &open);
         if norm <= 0.0 {
             break;
         }
@@ -285,6 +259,49 @@ pub fn lagrangian(
         hints,
         multipliers: best_u,
     }
+}
+
+/// The projected subgradient of the served-weight bound at multipliers `u`
+/// for a relaxed choice (`open`: column and the fraction of it chosen): one
+/// minus the share of each row the chosen knapsacks serve, 0 where a step
+/// would leave [0, 1]; and its norm weighted by the rows' weights.
+pub(crate) fn subgradient(
+    m: &CoverageModel,
+    caps: &[f64],
+    u: &[f64],
+    open: &[(usize, f64)],
+) -> (Vec<f64>, f64) {
+    let shares: Vec<Vec<(u32, f64)>> = open
+        .par_iter()
+        .map_init(Vec::new, |buf, &(j, _)| {
+            let mut t = Vec::new();
+            knapsack(m, j, u, caps[j], buf, Some(&mut t));
+            t
+        })
+        .collect();
+    let mut served = vec![0.0f64; m.n_rows()];
+    for (&(_, z), t) in open.iter().zip(&shares) {
+        for &(r, x) in t {
+            served[r as usize] += z * x;
+        }
+    }
+    let mut norm = 0.0;
+    let g = served
+        .iter()
+        .zip(u)
+        .zip(&m.row_weight)
+        .map(|((&s, &u), &w)| {
+            let g = 1.0 - s;
+            let g = if (u <= 0.0 && g > 0.0) || (u >= 1.0 && g < 0.0) {
+                0.0
+            } else {
+                g
+            };
+            norm += w * g * g;
+            g
+        })
+        .collect();
+    (g, norm)
 }
 
 /// A connected piece of the network: open sites linked by rows they share.
