@@ -204,3 +204,46 @@ fn negative_counts_are_named_as_values() {
         assert!(!err.contains("invalid digit"), "{value}: {err}");
     }
 }
+
+/// Money and capacities given as `-1` after a space reach outpost's range
+/// message, and `-0` (flag or column) is zero: never `-0` in a report.
+#[test]
+fn negative_amounts_are_out_of_range_and_minus_zero_is_zero() {
+    for flag in ["--budget", "--capacity", "--per-engineer"] {
+        let out = outpost()
+            .args(["plan", "--demand"])
+            .arg(data("china_cities.csv"))
+            .args(["--radius", "200km", "--add", "3", flag, "-1", "-q"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {err}");
+        assert!(
+            err.contains(&format!("{flag} -1 is out of range")),
+            "{flag}: {err}"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sites = dir.path().join("sites.csv");
+    std::fs::write(&sites, "id,lon,lat,capacity\na,104,30,-0\n").unwrap();
+    let out = outpost()
+        .args(["plan", "--demand"])
+        .arg(data("china_cities.csv"))
+        .arg("--existing")
+        .arg(&sites)
+        .args(["--radius", "150km", "--add", "1", "--capacity", "-0"])
+        .args(["--format", "json", "-q"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("-0.0"), "{text}");
+    let r = common::json_of(&out.stdout);
+    for s in r["sites"].as_array().unwrap() {
+        assert_eq!(s["capacity"].as_f64(), Some(0.0), "{s}");
+    }
+}

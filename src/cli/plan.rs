@@ -222,8 +222,9 @@ pub fn config(a: PlanArgs) -> Result<Config> {
         objective,
         add: a.add,
         target,
-        budget: a.budget,
-        capacity: a.capacity,
+        budget: a.budget.map(|b| b + 0.0),
+        // `-0` is zero, and reads as 0 in every report.
+        capacity: a.capacity.map(|c| c + 0.0),
         per_engineer: a.per_engineer,
         weighted: a.weighted,
         k_nearest: a.k_nearest,

@@ -1211,7 +1211,8 @@ impl<'o> Builder<'o> {
                                 &format!("a {what} must be zero or more"),
                             ));
                         }
-                        Ok(Some(v))
+                        // `-0` is zero, and reads as 0 in every report.
+                        Ok(Some(v + 0.0))
                     }
                 }
             };
