@@ -820,6 +820,27 @@ fn exact_capacitated_keeps_to_the_site_count() {
     assert_eq!(r["objective_value"]["value"].as_f64(), Some(80_004_504.0));
     assert_eq!(r["bound"]["proven"].as_bool(), Some(true));
     assert_eq!(r["bound"]["value"].as_f64(), Some(80_004_504.0));
+    // The long CSV report says the same.
+    let out = outpost()
+        .args(["plan", "--demand"])
+        .arg(f("demand.csv"))
+        .arg("--candidates")
+        .arg(f("candidates.csv"))
+        .arg("--existing")
+        .arg(f("existing.csv"))
+        .args(["--radius", "150km", "--capacity", "30000000", "--add", "10"])
+        .args(["--exact", "--format", "csv", "-q"])
+        .output()
+        .unwrap();
+    let csv = String::from_utf8_lossy(&out.stdout);
+    for row in [
+        "bound,,value,80004504",
+        "bound,,achieved,80004504",
+        "bound,,proven,true",
+        "objective,,served_weight,80004504",
+    ] {
+        assert!(csv.lines().any(|l| l == row), "{row} not in\n{csv}");
+    }
 }
 
 /// Several demand files with capacities and `--exact`: each row gives the

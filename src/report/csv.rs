@@ -91,6 +91,10 @@ pub fn write_csv<W: Write>(r: &Report, out: W) -> std::io::Result<()> {
         rec(&mut w, "bound", "", "value", b.value.to_string())?;
         rec(&mut w, "bound", "", "gap", b.gap.to_string())?;
         rec(&mut w, "bound", "", "method", b.method.clone())?;
+        rec(&mut w, "bound", "", "achieved", b.achieved.to_string())?;
+        if let Some(p) = b.proven {
+            rec(&mut w, "bound", "", "proven", p.to_string())?;
+        }
     }
     if let Some(v) = &r.objective_value {
         rec(
