@@ -428,6 +428,60 @@ impl Network {
     }
 }
 
+/// The most opening column `col` can add: its capacity, or the weight no
+/// open site reaches plus the weight left unserved in the pieces it touches
+/// (`piece_of` a row, `piece` by number), whichever is less. `mark` (one entry
+/// per piece number) is stamped with `col` so a piece counts once.
+fn gain_bound<'p>(
+    m: &CoverageModel,
+    caps: &[f64],
+    col: u32,
+    piece_of: impl Fn(u32) -> u32,
+    piece: impl Fn(u32) -> &'p Piece,
+    mark: &mut [u32],
+) -> f64 {
+    let (mut free, mut left) = (0.0, 0.0);
+    for &r in m.rows_of(col as usize) {
+        let c = piece_of(r);
+        if c == NONE {
+            free += m.row_weight[r as usize];
+        } else if mark[c as usize] != col {
+            mark[c as usize] = col;
+            left += piece(c).unserved;
+        }
+    }
+    caps[col as usize].min(free + left)
+}
+
+/// What opening column `col` adds, exactly: the maximum flow on the pieces it
+/// touches (and the rows only it reaches) with it open, less what those pieces
+/// served. `mark` as for [`gain_bound`]; `slot` is [`served_on`]'s scratch.
+fn gain_exact<'p>(
+    m: &CoverageModel,
+    caps: &[f64],
+    col: u32,
+    piece_of: impl Fn(u32) -> u32,
+    piece: impl Fn(u32) -> &'p Piece,
+    mark: &mut [u32],
+    slot: &mut [usize],
+) -> f64 {
+    let (mut rows, mut sites) = (Vec::new(), vec![col]);
+    let mut lost = 0.0;
+    for &r in m.rows_of(col as usize) {
+        let c = piece_of(r);
+        if c == NONE {
+            rows.push(r);
+        } else if mark[c as usize] != col {
+            mark[c as usize] = col;
+            let p = piece(c);
+            lost += p.served;
+            rows.extend_from_slice(&p.rows);
+            sites.extend_from_slice(&p.sites);
+        }
+    }
+    served_on(m, &rows, &sites, caps, slot) - lost
+}
+
 /// What the search may open: the limits on new sites and which candidates.
 pub struct Moves<'a> {
     /// Most new sites and/or budget (costs indexed by candidate).
@@ -524,17 +578,7 @@ fn best_move(
         {
             continue;
         }
-        let (mut free, mut left) = (0.0, 0.0);
-        for &r in m.rows_of(col as usize) {
-            let c = piece_of(r);
-            if c == NONE {
-                free += m.row_weight[r as usize];
-            } else if mark[c as usize] != col {
-                mark[c as usize] = col;
-                left += piece(c).unserved;
-            }
-        }
-        let ub = base + caps[col as usize].min(free + left);
+        let ub = base + gain_bound(m, caps, col, piece_of, piece, &mut mark);
         if improves(ub, net.served) {
             list.push((ub, col));
         }
@@ -550,21 +594,7 @@ fn best_move(
             break;
         }
         evaluated += 1;
-        let (mut rows, mut sites) = (Vec::new(), vec![col]);
-        let mut lost = 0.0;
-        for &r in m.rows_of(col as usize) {
-            let c = piece_of(r);
-            if c == NONE {
-                rows.push(r);
-            } else if mark[c as usize] != col {
-                mark[c as usize] = col;
-                let p = piece(c);
-                lost += p.served;
-                rows.extend_from_slice(&p.rows);
-                sites.extend_from_slice(&p.sites);
-            }
-        }
-        let value = base - lost + served_on(m, &rows, &sites, caps, &mut slot);
+        let value = base + gain_exact(m, caps, col, piece_of, piece, &mut mark, &mut slot);
         if improves(value, bar) {
             best = Some((value, col));
         }
@@ -591,21 +621,11 @@ pub(crate) fn marginal_gains(
 ) -> (f64, Vec<f64>) {
     let net = Network::new(m, caps, open);
     let mut mark = vec![NONE; net.pieces.len()];
+    let piece_of = |r: u32| net.piece_of_row[r as usize];
+    let piece = |c: u32| &net.pieces[c as usize];
     let mut gains: Vec<f64> = cols
         .iter()
-        .map(|&col| {
-            let (mut free, mut left) = (0.0, 0.0);
-            for &r in m.rows_of(col as usize) {
-                let c = net.piece_of_row[r as usize];
-                if c == NONE {
-                    free += m.row_weight[r as usize];
-                } else if mark[c as usize] != col {
-                    mark[c as usize] = col;
-                    left += net.pieces[c as usize].unserved;
-                }
-            }
-            caps[col as usize].min(free + left)
-        })
+        .map(|&col| gain_bound(m, caps, col, piece_of, piece, &mut mark))
         .collect();
     let mut order: Vec<usize> = (0..cols.len()).collect();
     order.sort_by(|&a, &b| gains[b].total_cmp(&gains[a]).then(a.cmp(&b)));
@@ -625,25 +645,8 @@ pub(crate) fn marginal_gains(
                     )
                 },
                 |(slot, mark), &i| {
-                    let col = cols[i];
-                    let (mut rows, mut sites) = (Vec::new(), vec![col]);
-                    let mut had = 0.0;
-                    for &r in m.rows_of(col as usize) {
-                        let c = net.piece_of_row[r as usize];
-                        if c == NONE {
-                            rows.push(r);
-                        } else if mark[c as usize] != col {
-                            mark[c as usize] = col;
-                            let p = &net.pieces[c as usize];
-                            had += p.served;
-                            rows.extend_from_slice(&p.rows);
-                            sites.extend_from_slice(&p.sites);
-                        }
-                    }
-                    rows.sort_unstable();
-                    rows.dedup();
                     // Rounding can make a gain a hair negative, never below nothing.
-                    (served_on(m, &rows, &sites, caps, slot) - had).max(0.0)
+                    gain_exact(m, caps, cols[i], piece_of, piece, mark, slot).max(0.0)
                 },
             )
             .collect();
