@@ -215,8 +215,18 @@ pub(crate) fn plan_coverage(
                 r.root_fixed.0, r.root_fixed.1
             )
         };
+        let dominated = if r.dominated > 0 {
+            format!(
+                "; {} candidate{} left out as dominated (another covers all {} demand at no more cost)",
+                r.dominated,
+                if r.dominated == 1 { "" } else { "s" },
+                if r.dominated == 1 { "its" } else { "their" },
+            )
+        } else {
+            String::new()
+        };
         notes.push(format!(
-            "branch and bound: {} node{}; {how}{tolerance}",
+            "branch and bound: {} node{}; {how}{dominated}{tolerance}",
             r.nodes,
             if r.nodes == 1 { "" } else { "s" },
         ));

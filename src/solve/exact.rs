@@ -90,6 +90,9 @@ pub struct ExactResult {
     pub nodes: u64,
     /// Candidates fixed at the root (open, closed) by reduced costs.
     pub root_fixed: (usize, usize),
+    /// Candidates left out before the search because another covers all
+    /// their demand at no more cost (see [`super::reduce`]).
+    pub dominated: usize,
     /// Independent parts solved apart (see [`super::split`]); 1 when not split.
     pub parts: usize,
 }
@@ -921,7 +924,6 @@ pub(crate) fn solve_within(
     max_nodes: u64,
     deadline: Instant,
 ) -> ExactResult {
-    let n = m.n_candidates;
     let integral = integral_weights(m);
     let coverable = m.coverable_weight();
     let mut s = Search {
@@ -948,15 +950,14 @@ pub(crate) fn solve_within(
         }
     }
     let mu0: Vec<f32> = covered.iter().map(|&c| if c { 0.0 } else { 1.0 }).collect();
-    let root: Vec<i8> = (0..n)
-        .map(|j| {
-            if allowed[j] && !m.rows_of(j).is_empty() {
-                FREE
-            } else {
-                OUT
-            }
-        })
-        .collect();
+    // Dominated candidates start closed: a plan using one does as well with
+    // its dominating candidate instead (see [`super::reduce`]).
+    let costs = limits.budget.as_ref().map(|(_, c)| &c[..]);
+    let keep = super::reduce::undominated(m, allowed, costs);
+    let root: Vec<i8> = keep.iter().map(|&k| if k { FREE } else { OUT }).collect();
+    let dominated = (0..m.n_candidates)
+        .filter(|&j| allowed[j] && !m.rows_of(j).is_empty() && !keep[j])
+        .count();
     if limits.budget.is_none()
         && let Some(p) = limits.max_sites
     {
@@ -985,6 +986,7 @@ pub(crate) fn solve_within(
                     r.value = s.best;
                     r.bound = r.bound.max(s.best);
                 }
+                r.dominated = dominated;
                 return r;
             }
             let tree = Tree {
@@ -993,15 +995,15 @@ pub(crate) fn solve_within(
                 open_bound: f64::NEG_INFINITY,
                 root: state,
             };
-            return finish(&s, tree, coverable);
+            return finish(&s, tree, coverable, dominated);
         }
     }
     let tree = branch_and_bound(&mut s, root, &mu0, ROOT_THETA, deadline);
-    finish(&s, tree, coverable)
+    finish(&s, tree, coverable, dominated)
 }
 
 /// The result of a search that ended as `tree` says.
-fn finish(s: &Search<'_>, tree: Tree, coverable: f64) -> ExactResult {
+fn finish(s: &Search<'_>, tree: Tree, coverable: f64, dominated: usize) -> ExactResult {
     let (m, allowed, integral) = (s.m, s.allowed, s.integral);
     let root_fixed = (
         tree.root.iter().filter(|&&x| x == IN).count(),
@@ -1009,7 +1011,8 @@ fn finish(s: &Search<'_>, tree: Tree, coverable: f64) -> ExactResult {
             .iter()
             .enumerate()
             .filter(|&(j, &x)| x == OUT && allowed[j] && !m.rows_of(j).is_empty())
-            .count(),
+            .count()
+            - dominated,
     );
     let bound = if tree.proven {
         // Integer weights: no plan covers a whole unit more. Otherwise every node
@@ -1026,6 +1029,7 @@ fn finish(s: &Search<'_>, tree: Tree, coverable: f64) -> ExactResult {
         integral,
         nodes: tree.nodes,
         root_fixed,
+        dominated,
         parts: 1,
     }
 }

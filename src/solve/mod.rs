@@ -14,6 +14,7 @@ pub mod minsites;
 pub mod pcenter;
 pub mod pmedian;
 pub mod pmexact;
+pub(crate) mod reduce;
 pub mod setcover;
 mod split;
 mod volume;

@@ -138,34 +138,7 @@ impl Inst {
 /// Builds the instance: allowed sites covering something, minus dominated
 /// ones; rows only those sites reach. `None` when they cannot reach `need`.
 fn shrink(m: &CoverageModel, allowed: &[bool], need: f64) -> Option<Inst> {
-    let usable = |j: usize| allowed[j] && !m.rows_of(j).is_empty();
-    let mut keep = vec![false; m.n_candidates];
-    let mut mark = vec![false; m.n_rows()];
-    #[allow(clippy::needless_range_loop)] // j indexes the model's rows too
-    for j in 0..m.n_candidates {
-        if !usable(j) {
-            continue;
-        }
-        let mine = m.rows_of(j);
-        // The row of j with the fewest sites: any dominating site covers it.
-        let pivot = *mine
-            .iter()
-            .min_by_key(|&&r| (m.cands_of(r as usize).len(), r))
-            .expect("usable sites cover a row");
-        mine.iter().for_each(|&r| mark[r as usize] = true);
-        let dominated = m.cands_of(pivot as usize).iter().any(|&k| {
-            let k = k as usize;
-            if k == j || !usable(k) {
-                return false;
-            }
-            let theirs = m.rows_of(k);
-            // Strict superset, or the same rows and a lower index.
-            (theirs.len() > mine.len() || (theirs.len() == mine.len() && k < j))
-                && theirs.iter().filter(|&&r| mark[r as usize]).count() == mine.len()
-        });
-        mine.iter().for_each(|&r| mark[r as usize] = false);
-        keep[j] = !dominated;
-    }
+    let keep = super::reduce::undominated(m, allowed, None);
     let col_cand: Vec<u32> = (0..m.n_candidates as u32)
         .filter(|&j| keep[j as usize])
         .collect();

@@ -445,6 +445,7 @@ pub(crate) fn solve(
         integral,
         nodes,
         root_fixed: (0, 0),
+        dominated: 0,
         parts: parts.len(),
     }
 }
