@@ -26,7 +26,15 @@ pub struct Assignment {
 struct Edge {
     to: usize,
     cap: f64,
+    /// Residual capacity at or below which the edge counts as saturated:
+    /// a relative [`REL_EPS`] of the amounts the edge carries, so that float
+    /// residues never look like room, while a site whose capacity is tiny
+    /// beside the total demand still takes its share.
+    tol: f64,
 }
+
+/// Relative slack of an edge's residual capacity (see [`Edge::tol`]).
+const REL_EPS: f64 = 1e-12;
 
 struct Graph {
     edges: Vec<Edge>,
@@ -40,13 +48,20 @@ impl Graph {
             adj: vec![Vec::new(); n],
         }
     }
-    fn add(&mut self, a: usize, b: usize, cap: f64) {
+    /// Adds an edge of capacity `cap` (and its reverse), carrying amounts of
+    /// the order of `scale` (a finite, non-negative weight).
+    fn add(&mut self, a: usize, b: usize, cap: f64, scale: f64) {
+        let tol = REL_EPS * scale;
         self.adj[a].push(self.edges.len());
-        self.edges.push(Edge { to: b, cap });
+        self.edges.push(Edge { to: b, cap, tol });
         self.adj[b].push(self.edges.len());
-        self.edges.push(Edge { to: a, cap: 0.0 });
+        self.edges.push(Edge {
+            to: a,
+            cap: 0.0,
+            tol,
+        });
     }
-    fn max_flow(&mut self, s: usize, t: usize, eps: f64) -> f64 {
+    fn max_flow(&mut self, s: usize, t: usize) -> f64 {
         let n = self.adj.len();
         let mut flow = 0.0;
         loop {
@@ -56,7 +71,7 @@ impl Graph {
             while let Some(v) = queue.pop_front() {
                 for &e in &self.adj[v] {
                     let to = self.edges[e].to;
-                    if self.edges[e].cap > eps && level[to] == usize::MAX {
+                    if self.edges[e].cap > self.edges[e].tol && level[to] == usize::MAX {
                         level[to] = level[v] + 1;
                         queue.push_back(to);
                     }
@@ -67,23 +82,15 @@ impl Graph {
             }
             let mut it = vec![0usize; n];
             loop {
-                let f = self.push(s, t, f64::INFINITY, &level, &mut it, eps);
-                if f <= eps {
+                let f = self.push(s, t, f64::INFINITY, &level, &mut it);
+                if f <= 0.0 {
                     break;
                 }
                 flow += f;
             }
         }
     }
-    fn push(
-        &mut self,
-        s: usize,
-        t: usize,
-        limit: f64,
-        level: &[usize],
-        it: &mut [usize],
-        eps: f64,
-    ) -> f64 {
+    fn push(&mut self, s: usize, t: usize, limit: f64, level: &[usize], it: &mut [usize]) -> f64 {
         // Iterative DFS along the level graph, one augmenting path at a time.
         let mut path: Vec<usize> = Vec::new();
         let mut v = s;
@@ -103,7 +110,7 @@ impl Graph {
             while it[v] < self.adj[v].len() {
                 let e = self.adj[v][it[v]];
                 let to = self.edges[e].to;
-                if self.edges[e].cap > eps && level[to] == level[v] + 1 {
+                if self.edges[e].cap > self.edges[e].tol && level[to] == level[v] + 1 {
                     path.push(e);
                     v = to;
                     advanced = true;
@@ -124,6 +131,12 @@ impl Graph {
     }
 }
 
+/// The amounts a site's edge to the sink carries: its capacity, or the
+/// demand in all when it has none.
+fn sink_scale(cap: f64, total: f64) -> f64 {
+    if cap.is_finite() { cap } else { total }
+}
+
 /// Assigns the rows of `model` to the `open` candidates (with `capacity` each).
 ///
 /// `model` must have been built with every open site as a candidate (no fixed
@@ -139,7 +152,6 @@ pub fn assign(model: &CoverageModel, open: &[u32], capacity: &[f64]) -> Assignme
     let mut within = 0.0;
     let mut row_edges: Vec<(usize, Vec<(u32, usize)>)> = Vec::new();
     let total: f64 = model.row_weight.iter().sum();
-    let eps = 1e-12 * total.max(1.0);
     for r in 0..nr {
         let reach: Vec<usize> = model
             .cands_of(r)
@@ -154,20 +166,20 @@ pub fn assign(model: &CoverageModel, open: &[u32], capacity: &[f64]) -> Assignme
         within += w;
         let node = g.adj.len();
         g.adj.push(Vec::new());
-        g.add(0, node, w);
+        g.add(0, node, w, w);
         let mut edges = Vec::with_capacity(reach.len());
         for k in reach {
             edges.push((k as u32, g.edges.len()));
-            g.add(node, 2 + k, f64::INFINITY);
+            g.add(node, 2 + k, f64::INFINITY, w);
         }
         row_edges.push((r, edges));
     }
     let mut sink_edges = Vec::with_capacity(open.len());
     for (k, &cap) in capacity.iter().enumerate() {
         sink_edges.push(g.edges.len());
-        g.add(2 + k, 1, cap);
+        g.add(2 + k, 1, cap, sink_scale(cap, total));
     }
-    let assigned = g.max_flow(0, 1, eps);
+    let assigned = g.max_flow(0, 1);
     // The flow on an edge is its reverse edge's residual capacity; reading it
     // there (not as capacity minus residual) keeps uncapacitated sites finite.
     let load = sink_edges.iter().map(|&e| g.edges[e ^ 1].cap).collect();
@@ -211,22 +223,23 @@ pub(crate) fn served_on(
         }
         let node = g.adj.len();
         g.adj.push(Vec::new());
-        g.add(0, node, w);
+        g.add(0, node, w, w);
         total += w;
         for &j in model.cands_of(r as usize) {
             let k = slot[j as usize];
             if k != usize::MAX {
-                g.add(node, 2 + k, f64::INFINITY);
+                g.add(node, 2 + k, f64::INFINITY, w);
             }
         }
     }
     for (k, &j) in sites.iter().enumerate() {
-        g.add(2 + k, 1, caps[j as usize]);
+        let cap = caps[j as usize];
+        g.add(2 + k, 1, cap, sink_scale(cap, total));
     }
     for &j in sites {
         slot[j as usize] = usize::MAX;
     }
-    g.max_flow(0, 1, 1e-12 * f64::max(total, 1.0))
+    g.max_flow(0, 1)
 }
 
 /// Capacity-aware greedy: opens up to `p` candidates (indices `n_fixed..` of
@@ -344,5 +357,33 @@ mod tests {
         let a = assign(&m, &[0, 1], &[5.0, 5.0]);
         assert!((a.assigned - 10.0).abs() < 1e-9);
         assert!((a.within_reach - 30.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_tiny_capacity_beside_huge_weights_is_still_used() {
+        // Capacity 10 beside rows of 1e12: a tolerance relative to the total
+        // demand (1e-12 * 3e12 = 3) would still pass, but 1e13 rows would not.
+        let pts = [(0.0, 0.0), (0.5, 0.0), (1.0, 0.0)];
+        let units: Vec<_> = pts.iter().map(|p| to_unit(p.0, p.1)).collect();
+        let w = [1e13, 1e13, 1e13];
+        let sites = [to_unit(0.0, 0.0), to_unit(1.0, 0.0)];
+        let m = build(
+            &crate::metric::GreatCircle::default(),
+            &units,
+            &w,
+            &[],
+            &sites,
+            Radius::from_km(60.0),
+        );
+        let a = assign(&m, &[0, 1], &[10.0, f64::INFINITY]);
+        assert_eq!(a.load[0], 10.0);
+        assert_eq!(a.load[1], 2e13);
+        assert_eq!(a.assigned, 2e13 + 10.0);
+        let served: f64 = a.row_flows.iter().flatten().map(|f| f.1).sum();
+        assert_eq!(served, a.assigned);
+        let mut slot = vec![usize::MAX; 2];
+        let rows: Vec<u32> = (0..m.n_rows() as u32).collect();
+        let v = served_on(&m, &rows, &[0, 1], &[10.0, f64::INFINITY], &mut slot);
+        assert_eq!(v, 2e13 + 10.0);
     }
 }
