@@ -538,3 +538,84 @@ fn easting_and_northing_without_crs_point_to_crs() {
                 .and(predicate::str::contains("--crs EPSG:32650")),
         );
 }
+
+/// Web Mercator (spherical formula, written here) metres of a lon/lat.
+fn web_mercator(lon: f64, lat: f64) -> (f64, f64) {
+    let r = 6_378_137.0;
+    (
+        r * lon.to_radians(),
+        r * (std::f64::consts::FRAC_PI_4 + lat.to_radians() / 2.0)
+            .tan()
+            .ln(),
+    )
+}
+
+#[test]
+fn a_projection_not_true_to_scale_over_the_places_is_warned_about() {
+    let t = tempfile::tempdir().unwrap();
+    // All of China in Web Mercator: the plane is 1/cos(lat) too long.
+    let demand = cities(|_, _| true, web_mercator);
+    let d = t.path().join("merc.csv");
+    write_metres(&d, &demand, "x", "y");
+    let (lo, hi) = demand.iter().fold((90.0f64, -90.0f64), |(lo, hi), p| {
+        (lo.min(p.lat), hi.max(p.lat))
+    });
+    let out = outpost()
+        .args([
+            "plan",
+            "--crs",
+            "EPSG:3857",
+            "--demand",
+            d.to_str().unwrap(),
+        ])
+        .args(["--radius", "150km", "--add", "3", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    // Expected scale range from the latitudes: 1/cos(lo) to 1/cos(hi).
+    let want = format!(
+        "1 km on the ground measures {:.3}-{:.3} km on its plane",
+        1.0 / lo.to_radians().cos(),
+        1.0 / hi.to_radians().cos()
+    );
+    assert!(
+        err.contains("merc.csv: EPSG:3857 is not true to scale"),
+        "{err}"
+    );
+    // The ellipsoid differs from the sphere by a few parts in a thousand:
+    // compare the figures to two decimals.
+    let got: Vec<f64> = err
+        .split("measures ")
+        .nth(1)
+        .and_then(|s| s.split(" km").next())
+        .unwrap()
+        .split('-')
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let exp = [1.0 / lo.to_radians().cos(), 1.0 / hi.to_radians().cos()];
+    for (g, e) in got.iter().zip(exp) {
+        assert!((g - e).abs() < 0.01, "{want}: {err}");
+    }
+    assert!(err.contains("longitude/latitude (the default"), "{err}");
+
+    // UTM 50N within its zone is true to scale within 0.1%: no warning.
+    let east = cities(
+        |_, r| (114.0..=120.0).contains(&r.lon),
+        |lon, lat| utm(lon, lat, 117.0),
+    );
+    let u = t.path().join("utm.csv");
+    write_metres(&u, &east, "x", "y");
+    outpost()
+        .args([
+            "plan",
+            "--crs",
+            "EPSG:32650",
+            "--demand",
+            u.to_str().unwrap(),
+        ])
+        .args(["--radius", "50km", "--add", "3"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("true to scale").not());
+}

@@ -153,6 +153,24 @@ impl Projected {
         self.code
     }
 
+    /// Metres on this system's plane per metre on the ground at the point
+    /// `(x, y)`: 1 where the projection is true to scale, 1 / cos(latitude)
+    /// for Web Mercator (EPSG:3857). Measured over a step of 100 m east and
+    /// north, against great-circle distances; `None` where the projection
+    /// cannot invert the points.
+    pub fn scale_at(&self, x: f64, y: f64) -> Option<f64> {
+        const STEP_M: f64 = 100.0;
+        let (lon, lat) = self.to_lon_lat(x, y)?;
+        let ground = |dx: f64, dy: f64| -> Option<f64> {
+            let (lo, la) = self.to_lon_lat(x + dx, y + dy)?;
+            let km = crate::sphere::haversine_km(lon, lat, lo, la);
+            (km > 0.0).then_some(km * 1000.0)
+        };
+        let east = ground(STEP_M, 0.0)?;
+        let north = ground(0.0, STEP_M)?;
+        Some(2.0 * STEP_M / (east + north))
+    }
+
     fn to_lon_lat(&self, x: f64, y: f64) -> Option<(f64, f64)> {
         let mut p = (x, y, 0.0);
         proj4rs::transform::transform(&self.proj, &self.wgs84, &mut p).ok()?;
@@ -204,6 +222,29 @@ mod tests {
         assert!(e.contains("us-ft"), "{e}");
         let e = Crs::parse("nonsense").unwrap_err();
         assert!(e.contains("planar") && e.contains("EPSG:CODE"), "{e}");
+    }
+
+    #[test]
+    fn scale_is_one_over_cos_latitude_on_web_mercator() {
+        let Crs::Projected(p) = Crs::parse("EPSG:3857").unwrap() else {
+            panic!("projected")
+        };
+        // Web Mercator y of latitude 60°: R ln tan(45° + 30°).
+        let r = 6_378_137.0;
+        let y = r
+            * (std::f64::consts::FRAC_PI_4 + 30f64.to_radians())
+                .tan()
+                .ln();
+        let k = p.scale_at(1_000_000.0, y).unwrap();
+        // 1 / cos 60° = 2, within the sphere-vs-ellipsoid difference.
+        assert!((k - 2.0).abs() < 0.01, "{k}");
+        assert!((p.scale_at(0.0, 0.0).unwrap() - 1.0).abs() < 0.002);
+        // UTM 50N on its central meridian is 0.9996 to scale.
+        let Crs::Projected(u) = Crs::parse("EPSG:32650").unwrap() else {
+            panic!("projected")
+        };
+        let k = u.scale_at(500_000.0, 3_500_000.0).unwrap();
+        assert!((k - 0.9996).abs() < 0.003, "{k}");
     }
 
     #[test]

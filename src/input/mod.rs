@@ -1317,6 +1317,20 @@ impl<'o> Builder<'o> {
                 y: self.cols.lat,
             });
         }
+        if self.located
+            && let Crs::Projected(p) = &self.opts.crs
+            && let Some((lo, hi)) = scale_range(&self.set, p)
+            && (hi > 1.0 + SCALE_WARN || lo < 1.0 - SCALE_WARN)
+        {
+            self.set.warnings.push(format!(
+                "{role} file {path}: {crs} is not true to scale over these places: 1 km on the ground measures {lo:.3}-{hi:.3} km on its plane, and outpost measures the plane given, so a 100 km radius reaches {near:.0}-{far:.0} km on the ground; for ground distances give the file in longitude/latitude (the default: great circles) or in a projection local to the data (a UTM zone)",
+                role = self.role,
+                path = self.path.display(),
+                crs = self.opts.crs.label(),
+                near = 100.0 / hi,
+                far = 100.0 / lo,
+            ));
+        }
         // Swapped longitude and latitude can only be told from WGS84 degrees.
         if !self.located || !self.opts.crs.is_wgs84() {
             return Ok(self.set);
@@ -1807,6 +1821,43 @@ fn load_bytes_with(
     };
     debug_assert!(result.as_ref().err().is_none_or(|e| e.path() == display));
     result
+}
+
+/// Distortion of scale (metres on the plane per metre on the ground, away
+/// from 1) beyond which a projected file is warned about: 1%.
+const SCALE_WARN: f64 = 0.01;
+
+/// Places sampled for [`scale_range`]: a projection's scale varies smoothly,
+/// so the extremes of the coordinates and a spread of places find its range.
+const SCALE_SAMPLES: usize = 256;
+
+/// The smallest and largest scale of the projection `p` (see
+/// [`Projected::scale_at`]) over the places of `set`: at the places with the
+/// smallest and largest x and y, and at up to [`SCALE_SAMPLES`] places spread
+/// over the file. `None` when no place can be measured.
+fn scale_range(set: &PlaceSet, p: &Projected) -> Option<(f64, f64)> {
+    let n = set.len();
+    let mut picks: Vec<usize> = (0..SCALE_SAMPLES.min(n))
+        .map(|k| k * n / SCALE_SAMPLES.min(n))
+        .collect();
+    for axis in 0..2 {
+        let key = |i: &usize| set.xy(*i).map_or(f64::NAN, |v| v[axis]);
+        let located = (0..n).filter(|i| !key(i).is_nan());
+        if let Some(i) = located.clone().min_by(|a, b| key(a).total_cmp(&key(b))) {
+            picks.push(i);
+        }
+        if let Some(i) = located.max_by(|a, b| key(a).total_cmp(&key(b))) {
+            picks.push(i);
+        }
+    }
+    picks
+        .into_iter()
+        .filter_map(|i| set.xy(i))
+        .filter_map(|[x, y]| p.scale_at(x, y))
+        .fold(None, |acc, k| match acc {
+            None => Some((k, k)),
+            Some((lo, hi)) => Some((f64::min(lo, k), f64::max(hi, k))),
+        })
 }
 
 #[cfg(test)]
