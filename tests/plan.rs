@@ -885,6 +885,50 @@ fn batch_rows_give_the_served_weight_and_the_proof() {
     assert_eq!(j["total"]["proven"].as_bool(), Some(true));
 }
 
+/// A batch plan's total counts the shared existing outlets once: four
+/// outlets kept, two new per file, two files: 4 + 2 + 2 sites.
+#[test]
+fn batch_total_counts_existing_outlets_once() {
+    let t = tempfile::tempdir().unwrap();
+    let rows = read_rows(&data("china_cities.csv"), Some("population"), None);
+    let (a, b) = (t.path().join("a.csv"), t.path().join("b.csv"));
+    for (path, east) in [(&a, false), (&b, true)] {
+        let mut w = csv::Writer::from_path(path).unwrap();
+        w.write_record(["id", "lon", "lat", "population"]).unwrap();
+        for r in rows.iter().filter(|r| (r.lon >= 112.0) == east) {
+            w.write_record([
+                r.id.clone(),
+                r.lon.to_string(),
+                r.lat.to_string(),
+                r.weight.to_string(),
+            ])
+            .unwrap();
+        }
+        w.flush().unwrap();
+    }
+    let out = outpost()
+        .args(["plan", "--demand"])
+        .args([&a, &b])
+        .arg("--existing")
+        .arg(data("china_outlets.csv"))
+        .args(["--radius", "150km", "--add", "2", "--format", "json", "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j = json_of(&out.stdout);
+    for row in j["rows"].as_array().unwrap() {
+        assert_eq!(row["sites"], 6, "{row}");
+        assert_eq!(row["opened"], 2, "{row}");
+    }
+    assert_eq!(j["total"]["sites"], 8, "{}", j["total"]);
+    assert_eq!(j["total"]["opened"], 4, "{}", j["total"]);
+}
+
 /// `--exact` with hostile or tiny time limits: a clear error (exit 2) or an
 /// answer whose bound is never below it, and never a panic.
 #[test]

@@ -217,12 +217,10 @@ pub fn run_batch(cfg: &Config, files: &[PathBuf]) -> Result<Outcome> {
         } else {
             0.0
         },
-        // Evaluations share one network; plans open their own sites per file.
-        sites: if command == CommandName::Plan {
-            ok.iter().map(|r| r.sites).sum()
-        } else {
-            ok.first().map_or(0, |r| r.sites)
-        },
+        // Every file shares the existing network (counted once); plans
+        // open their own new sites per file.
+        sites: ok.first().map_or(0, |r| r.sites - r.opened)
+            + ok.iter().map(|r| r.opened).sum::<usize>(),
         opened: ok.iter().map(|r| r.opened).sum(),
         gap: None,
         served_weight: ok.iter().any(|r| r.served_weight.is_some()).then(|| {
