@@ -385,6 +385,27 @@ pub(crate) fn plan_network<M: Metric>(
         }
         report.capacity = None;
     }
+    // With whole-number weights (and capacities) every plan covers or serves
+    // a whole number, so the fraction of a bound is slack: rounded down.
+    let whole = |x: f64| x.is_finite() && x.fract() == 0.0;
+    let whole_numbers = loaded.weights().iter().all(|&w| whole(w))
+        && loaded.weights().iter().sum::<f64>() < crate::solve::exact::MAX_EXACT_TOTAL
+        && pc.capacity.is_none_or(whole)
+        && cands
+            .iter()
+            .chain(existing.iter())
+            .filter_map(|p| p.capacity)
+            .all(whole);
+    if matches!(pc.objective, Objective::Coverage | Objective::Backup)
+        && whole_numbers
+        && let Some(b) = &mut report.bound
+    {
+        let down = (b.value + exact_slack(b.value)).floor();
+        if down < b.value && down >= b.achieved {
+            b.value = down;
+            b.gap = gap(pc.objective, b.value, b.achieved);
+        }
+    }
     Ok(PlanOutput {
         report,
         open,
@@ -567,6 +588,11 @@ pub fn measured<M: Metric>(
 
 /// The relative gap between a bound and the value reached: a maximised
 /// objective's bound is above it, a minimised one's below.
+/// Rounding slack of a bound computed in floating point: a relative 1e-9.
+fn exact_slack(x: f64) -> f64 {
+    crate::solve::exact::REL_TOL * x.abs()
+}
+
 fn gap(objective: Objective, bound: f64, achieved: f64) -> f64 {
     match objective {
         Objective::Coverage | Objective::Backup => {

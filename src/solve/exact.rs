@@ -891,9 +891,13 @@ fn knap_choice(k: &Knap, v: &[f64], s: &Search<'_>, chosen: &mut [f64]) {
 /// (populations times 1,000, say) are proven within [`REL_TOL`] instead; a
 /// whole-unit cut-off below the incumbent would never prune a node holding it.
 pub fn integral_weights(m: &CoverageModel) -> bool {
-    const MAX_TOTAL: f64 = 9e9;
-    m.row_weight.iter().all(|w| w.fract() == 0.0 && *w >= 0.0) && m.coverable_weight() < MAX_TOTAL
+    m.row_weight.iter().all(|w| w.fract() == 0.0 && *w >= 0.0)
+        && m.coverable_weight() < MAX_EXACT_TOTAL
 }
+
+/// Totals of whole-number weights below which sums in `f64` stay exact
+/// enough for proofs by whole units.
+pub const MAX_EXACT_TOTAL: f64 = 9e9;
 
 /// The slack of a proof within [`REL_TOL`] of `x`: relative, however small
 /// the weights (an absolute floor would make shares of a total below 1
