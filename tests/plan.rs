@@ -929,6 +929,67 @@ fn batch_total_counts_existing_outlets_once() {
     assert_eq!(j["total"]["opened"], 4, "{}", j["total"]);
 }
 
+/// A budget below every candidate's cost opens nothing, and the answer is
+/// proven by the bound at once: no candidate counts in the bound (it used to
+/// report a 100% gap and run 300 perturbation rounds on nothing), and the
+/// spend is 0, never "-0".
+#[test]
+fn a_budget_below_every_cost_opens_nothing_with_a_zero_gap() {
+    let t = tempfile::tempdir().unwrap();
+    let body = std::fs::read_to_string(data("china_cities.csv")).unwrap();
+    let mut lines = body.lines();
+    let mut costed = format!("{},cost\n", lines.next().unwrap());
+    for (k, l) in lines.enumerate() {
+        // Costs 10 to 19, and one city at 30 on a budget of 9.5.
+        costed.push_str(&format!("{l},{}\n", if k == 7 { 30 } else { 10 + k % 10 }));
+    }
+    let cands = t.path().join("cands.csv");
+    std::fs::write(&cands, costed).unwrap();
+    for extra in [&[][..], &["--exact"][..]] {
+        let out = outpost()
+            .args(["plan", "--demand"])
+            .arg(data("china_cities.csv"))
+            .arg("--candidates")
+            .arg(&cands)
+            .args([
+                "--radius", "100km", "--budget", "9.5", "--format", "json", "-q",
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let j = json_of(&out.stdout);
+        assert_eq!(
+            j["coverage"]["covered_weight"].as_f64(),
+            Some(0.0),
+            "{extra:?}"
+        );
+        assert_eq!(
+            j["bound"]["value"].as_f64(),
+            Some(0.0),
+            "{extra:?}: {}",
+            j["bound"]
+        );
+        assert_eq!(j["bound"]["gap"].as_f64(), Some(0.0), "{extra:?}");
+        let spent = j["budget"]["spent"].as_f64().unwrap();
+        assert!(
+            spent == 0.0 && spent.is_sign_positive(),
+            "{extra:?}: {}",
+            j["budget"]
+        );
+        assert!(
+            !j["notes"].to_string().contains("perturbation"),
+            "{}",
+            j["notes"]
+        );
+    }
+}
+
 /// `--exact` with hostile or tiny time limits: a clear error (exit 2) or an
 /// answer whose bound is never below it, and never a panic.
 #[test]

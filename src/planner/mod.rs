@@ -218,7 +218,14 @@ pub(crate) fn plan_network<M: Metric>(
         || existing.iter().any(|p| p.capacity.is_some());
     let fixed_units = metric.points(existing);
     let cand_units = metric.points(cands);
-    let allowed = distinct_from_existing(metric.name() == "cost_matrix", pc, cands, existing);
+    let mut allowed = distinct_from_existing(metric.name() == "cost_matrix", pc, cands, existing);
+    // A candidate costing more than the whole budget can never open: left
+    // out of the searches and of the bound (which would otherwise count it).
+    if let Some(b) = pc.budget {
+        for (a, &c) in allowed.iter_mut().zip(&costs) {
+            *a &= c <= b + 1e-9 * b.abs().max(1.0);
+        }
+    }
     let deadline = Instant::now() + pc.time_limit;
     let r0 = radii[0];
 
@@ -353,7 +360,11 @@ pub(crate) fn plan_network<M: Metric>(
         b
     });
     if let Some(b) = pc.budget {
-        let spent: f64 = ranked.chosen.iter().map(|&j| costs[j as usize]).sum();
+        // From +0: an empty sum of floats is -0, which would print as "-0".
+        let spent = ranked
+            .chosen
+            .iter()
+            .fold(0.0, |s: f64, &j| s + costs[j as usize]);
         report.budget = Some(BudgetReport {
             budget: b,
             spent,
