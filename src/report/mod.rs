@@ -475,11 +475,21 @@ pub fn round_sig(x: f64) -> f64 {
         return x;
     }
     let digits = 11 - x.abs().log10().floor() as i32;
-    if !(-290..=290).contains(&digits) {
-        return x;
-    }
-    let f = 10f64.powi(digits);
-    let r = (x * f).round() / f;
+    // Powers of ten up to 1e22 are exact in f64, so one rounding of the
+    // scaled value and one exact scale back give the nearest f64 to the
+    // decimal. Beyond, scaling would move the value (1e-289 turned 1e300
+    // into 1.0000000000000006e300): round through the decimal text instead.
+    let r = match digits {
+        0..=22 => {
+            let f = 10f64.powi(digits);
+            (x * f).round() / f
+        }
+        -22..0 => {
+            let f = 10f64.powi(-digits);
+            (x / f).round() * f
+        }
+        _ => format!("{x:.11e}").parse().unwrap_or(x),
+    };
     if r.is_finite() { r } else { x }
 }
 
@@ -629,7 +639,20 @@ pub fn fmt_pct(x: f64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::fmt_weight;
+    use super::{fmt_weight, round_sig};
+
+    #[test]
+    fn rounding_to_twelve_digits_never_moves_a_clean_value() {
+        assert_eq!(round_sig(110_875_917.000_000_03), 110_875_917.0);
+        assert_eq!(round_sig(30.000_000_000_000_004), 30.0);
+        // Huge and tiny values: scaling by 1e-289 moved 1e300.
+        for x in [1e300, -1e300, 1.7e308, 2.5e-300, 1e23, 123_456_789_012.0e20] {
+            assert_eq!(round_sig(x), x, "{x:e}");
+        }
+        assert_eq!(round_sig(1.000_000_000_000_000_6e300), 1e300);
+        assert_eq!(round_sig(0.0), 0.0);
+        assert!(round_sig(f64::NAN).is_nan());
+    }
 
     #[test]
     fn weights_print_whole_when_they_are_whole() {
