@@ -1323,7 +1323,7 @@ impl<'o> Builder<'o> {
             && (hi > 1.0 + SCALE_WARN || lo < 1.0 - SCALE_WARN)
         {
             self.set.warnings.push(format!(
-                "{role} file {path}: {crs} is not true to scale over these places: 1 km on the ground measures {lo:.3}-{hi:.3} km on its plane, and outpost measures the plane given, so a 100 km radius reaches {near:.0}-{far:.0} km on the ground; for ground distances give the file in longitude/latitude (the default: great circles) or in a projection local to the data (a UTM zone)",
+                "{role} file {path}: {crs} is not true to scale over these places: 1 km on the ground measures {lo:.3}-{hi:.3} km on its plane, and outpost measures the plane given, so a 100 km radius reaches {near:.0}-{far:.0} km on the ground; for ground distances give the file in longitude/latitude (the default: great circles; a GIS file that declares its system is reprojected when --crs is left out) or in a projection local to the data (a UTM zone)",
                 role = self.role,
                 path = self.path.display(),
                 crs = self.opts.crs.label(),
