@@ -914,13 +914,7 @@ fn batch_total_counts_existing_outlets_once() {
         .args(["--radius", "150km", "--add", "2", "--format", "json", "-q"])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let j = json_of(&out.stdout);
+    let j = ok_json(&out);
     for row in j["rows"].as_array().unwrap() {
         assert_eq!(row["sites"], 6, "{row}");
         assert_eq!(row["opened"], 2, "{row}");
@@ -957,13 +951,7 @@ fn a_budget_below_every_cost_opens_nothing_with_a_zero_gap() {
             .args(extra)
             .output()
             .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let j = json_of(&out.stdout);
+        let j = ok_json(&out);
         assert_eq!(
             j["coverage"]["covered_weight"].as_f64(),
             Some(0.0),

@@ -335,21 +335,25 @@ mod tests {
     use crate::coverage::build;
     use crate::sphere::{Radius, to_unit};
 
-    #[test]
-    fn respects_capacities_and_maximises_served_weight() {
-        // Two sites 1° apart; three points: one only near A, one shared, one only near B.
+    /// Two sites 1° apart and three points of weight `w`: one only near
+    /// the first site, one within reach of both, one only near the second.
+    fn two_sites_three_points(w: f64) -> CoverageModel {
         let pts = [(0.0, 0.0), (0.5, 0.0), (1.0, 0.0)];
         let units: Vec<_> = pts.iter().map(|p| to_unit(p.0, p.1)).collect();
-        let w = [10.0, 10.0, 10.0];
         let sites = [to_unit(0.0, 0.0), to_unit(1.0, 0.0)];
-        let m = build(
+        build(
             &crate::metric::GreatCircle::default(),
             &units,
-            &w,
+            &[w; 3],
             &[],
             &sites,
             Radius::from_km(60.0),
-        );
+        )
+    }
+
+    #[test]
+    fn respects_capacities_and_maximises_served_weight() {
+        let m = two_sites_three_points(10.0);
         // A first-come assignment that gives the shared point to A would leave A's own point out.
         let a = assign(&m, &[0, 1], &[10.0, 20.0]);
         assert!((a.assigned - 30.0).abs() < 1e-9);
@@ -363,18 +367,7 @@ mod tests {
     fn a_tiny_capacity_beside_huge_weights_is_still_used() {
         // Capacity 10 beside rows of 1e12: a tolerance relative to the total
         // demand (1e-12 * 3e12 = 3) would still pass, but 1e13 rows would not.
-        let pts = [(0.0, 0.0), (0.5, 0.0), (1.0, 0.0)];
-        let units: Vec<_> = pts.iter().map(|p| to_unit(p.0, p.1)).collect();
-        let w = [1e13, 1e13, 1e13];
-        let sites = [to_unit(0.0, 0.0), to_unit(1.0, 0.0)];
-        let m = build(
-            &crate::metric::GreatCircle::default(),
-            &units,
-            &w,
-            &[],
-            &sites,
-            Radius::from_km(60.0),
-        );
+        let m = two_sites_three_points(1e13);
         let a = assign(&m, &[0, 1], &[10.0, f64::INFINITY]);
         assert_eq!(a.load[0], 10.0);
         assert_eq!(a.load[1], 2e13);

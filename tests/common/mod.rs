@@ -91,6 +91,17 @@ pub fn write_rows(path: &Path, rows: &[Row]) {
     w.flush().expect("flush");
 }
 
+/// The JSON report of a run that must succeed (exit 0; else its stderr).
+pub fn ok_json(out: &std::process::Output) -> serde_json::Value {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json_of(&out.stdout)
+}
+
 pub fn json_of(out: &[u8]) -> serde_json::Value {
     serde_json::from_slice(out)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(out)))
