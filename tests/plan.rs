@@ -978,6 +978,37 @@ fn a_budget_below_every_cost_opens_nothing_with_a_zero_gap() {
     }
 }
 
+/// Costs of 0.1 and 0.2 on a budget of 0.3 both fit (their float sum is a
+/// hair over), and nothing is left: `remaining` is 0, not -5.6e-17.
+#[test]
+fn costs_summing_a_hair_over_the_budget_leave_zero() {
+    let t = tempfile::tempdir().unwrap();
+    let cands = t.path().join("two.csv");
+    std::fs::write(
+        &cands,
+        "id,lon,lat,cost\nShanghai,121.45806,31.22222,0.1\nBeijing,116.39723,39.9075,0.2\n",
+    )
+    .unwrap();
+    let out = outpost()
+        .args(["plan", "--demand"])
+        .arg(data("china_cities.csv"))
+        .arg("--candidates")
+        .arg(&cands)
+        .args([
+            "--radius", "100km", "--budget", "0.3", "--format", "json", "-q",
+        ])
+        .output()
+        .unwrap();
+    let j = ok_json(&out);
+    assert_eq!(j["sites"].as_array().unwrap().len(), 2, "{}", j["sites"]);
+    assert_eq!(
+        j["budget"]["remaining"].as_f64(),
+        Some(0.0),
+        "{}",
+        j["budget"]
+    );
+}
+
 /// `--exact` with hostile or tiny time limits: a clear error (exit 2) or an
 /// answer whose bound is never below it, and never a panic.
 #[test]

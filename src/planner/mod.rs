@@ -368,7 +368,13 @@ pub(crate) fn plan_network<M: Metric>(
         report.budget = Some(BudgetReport {
             budget: b,
             spent,
-            remaining: b - spent,
+            // Costs summing a hair over the budget (0.1 + 0.2 on 0.3) fit
+            // within the plan's rounding slack: nothing is left, not -5.6e-17.
+            remaining: if b - spent < 0.0 && spent - b <= 1e-9 * b.abs().max(1.0) {
+                0.0
+            } else {
+                b - spent
+            },
         });
     }
     if capacitated {
