@@ -603,13 +603,13 @@ pub fn measured<M: Metric>(
     (achieved, measure)
 }
 
-/// The relative gap between a bound and the value reached: a maximised
-/// objective's bound is above it, a minimised one's below.
 /// Rounding slack of a bound computed in floating point: a relative 1e-9.
 fn exact_slack(x: f64) -> f64 {
     crate::solve::exact::REL_TOL * x.abs()
 }
 
+/// The relative gap between a bound and the value reached: a maximised
+/// objective's bound is above it, a minimised one's below.
 fn gap(objective: Objective, bound: f64, achieved: f64) -> f64 {
     match objective {
         Objective::Coverage | Objective::Backup => {
