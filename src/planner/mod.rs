@@ -20,7 +20,7 @@ use crate::input::PlaceSet;
 use crate::metric::Metric;
 use crate::progress::{Bar, Progress};
 use crate::report::{BoundReport, BudgetReport, Measure, ObjectiveValue, Report};
-use crate::solve::mclp::Limits;
+use crate::solve::mclp::{Limits, budget_slack};
 use crate::solve::{exhaustive, pcenter, rank_by_marginal};
 use crate::sphere::{Radius, RadiusUnit};
 use crate::workspace::Loaded;
@@ -223,7 +223,7 @@ pub(crate) fn plan_network<M: Metric>(
     // out of the searches and of the bound (which would otherwise count it).
     if let Some(b) = pc.budget {
         for (a, &c) in allowed.iter_mut().zip(&costs) {
-            *a &= c <= b + 1e-9 * b.abs().max(1.0);
+            *a &= c <= b + budget_slack(b);
         }
     }
     let deadline = Instant::now() + pc.time_limit;
@@ -370,7 +370,7 @@ pub(crate) fn plan_network<M: Metric>(
             spent,
             // Costs summing a hair over the budget (0.1 + 0.2 on 0.3) fit
             // within the plan's rounding slack: nothing is left, not -5.6e-17.
-            remaining: if b - spent < 0.0 && spent - b <= 1e-9 * b.abs().max(1.0) {
+            remaining: if b - spent < 0.0 && spent - b <= budget_slack(b) {
                 0.0
             } else {
                 b - spent
@@ -404,15 +404,19 @@ pub(crate) fn plan_network<M: Metric>(
     }
     // With whole-number weights (and capacities) every plan covers or serves
     // a whole number, so the fraction of a bound is slack: rounded down.
-    let whole = |x: f64| x.is_finite() && x.fract() == 0.0;
-    let whole_numbers = loaded.weights().iter().all(|&w| whole(w))
+    // (Capacities of any size: a flow through whole capacities is whole.)
+    let whole_cap = |c: f64| c.fract() == 0.0;
+    let whole_numbers = loaded
+        .weights()
+        .iter()
+        .all(|&w| crate::solve::exact::whole(w))
         && loaded.weights().iter().sum::<f64>() < crate::solve::exact::MAX_EXACT_TOTAL
-        && pc.capacity.is_none_or(whole)
+        && pc.capacity.is_none_or(whole_cap)
         && cands
             .iter()
             .chain(existing.iter())
             .filter_map(|p| p.capacity)
-            .all(whole);
+            .all(whole_cap);
     if matches!(pc.objective, Objective::Coverage | Objective::Backup)
         && whole_numbers
         && let Some(b) = &mut report.bound

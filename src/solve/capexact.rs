@@ -37,8 +37,10 @@
 
 use super::capacity::assign;
 use super::capsearch::{Moves, knapsack, marginal_gains, subgradient, swap_search};
-use super::exact::{Bounded, FREE, IN, OUT, Outcome, REL_TOL, branch_and_bound, integral_weights};
-use super::mclp::Limits;
+use super::exact::{
+    Bounded, FREE, IN, OUT, Outcome, REL_TOL, branch_and_bound, integral_weights, whole,
+};
+use super::mclp::{Limits, budget_slack};
 use crate::coverage::CoverageModel;
 use rayon::prelude::*;
 use std::sync::Arc;
@@ -188,10 +190,8 @@ impl Search<'_> {
 
     /// Whether a plan keeps to the site count and the budget.
     fn fits(&self, set: &[u32]) -> bool {
-        self.limits.max_sites.is_none_or(|p| set.len() <= p)
-            && self.limits.budget.as_ref().is_none_or(|(b, _)| {
-                set.iter().map(|&i| self.cost(i as usize)).sum::<f64>() <= b + 1e-9 * b.abs()
-            })
+        let spend = set.iter().map(|&i| self.cost(i as usize)).sum();
+        self.limits.within(set.len(), spend)
     }
 
     /// Makes `set` the incumbent if it serves more and keeps to the limits.
@@ -249,7 +249,7 @@ impl Search<'_> {
         let budget = match &self.limits.budget {
             Some((b, c)) => {
                 let left = b - open_in.iter().map(|&i| self.cost(i as usize)).sum::<f64>();
-                if left < -1e-9 * b.abs().max(1.0) {
+                if left < -budget_slack(*b) {
                     return Outcome::Pruned;
                 }
                 Some((left.max(0.0), c.clone()))
@@ -512,10 +512,7 @@ fn search(
     deadline: Instant,
 ) -> CapExact {
     let n = m.n_candidates - n_fixed;
-    let integral = integral_weights(m)
-        && caps
-            .iter()
-            .all(|c| !c.is_finite() || (c.fract() == 0.0 && *c < 9e9));
+    let integral = integral_weights(m) && caps.iter().all(|&c| !c.is_finite() || whole(c));
     let mut s = Search {
         m,
         caps,

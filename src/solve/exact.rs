@@ -42,7 +42,7 @@
 //! deadline (a safety stop) can end it early.
 
 use super::bound::gather_sum;
-use super::mclp::Limits;
+use super::mclp::{Limits, budget_slack};
 use super::volume::Volume;
 use crate::coverage::CoverageModel;
 use rayon::prelude::*;
@@ -288,7 +288,7 @@ impl<'a> Search<'a> {
         let budget = match &self.limits.budget {
             Some((b, _)) => {
                 let left = b - open.iter().map(|&j| self.cost(j as usize)).sum::<f64>();
-                if left < -1e-9 * b.abs().max(1.0) {
+                if left < -budget_slack(*b) {
                     return None;
                 }
                 Some(left.max(0.0))
@@ -391,7 +391,7 @@ impl<'a> Search<'a> {
                         && (res.sites == Some(0)
                             || res
                                 .budget
-                                .is_some_and(|b| self.cost(j) > b + 1e-9 * b.abs().max(1.0)))
+                                .is_some_and(|b| self.cost(j) > b + budget_slack(b)))
                     {
                         *st = OUT;
                         changed = true;
@@ -418,7 +418,7 @@ impl<'a> Search<'a> {
                 let fits_all = res.sites.is_none_or(|p| free.len() <= p)
                     && res.budget.is_none_or(|b| {
                         free.iter().map(|&j| self.cost(j as usize)).sum::<f64>()
-                            <= b + 1e-9 * b.abs().max(1.0)
+                            <= b + budget_slack(b)
                     });
                 if fits_all {
                     let mut set = res.open.clone();
@@ -588,7 +588,7 @@ impl<'a> Search<'a> {
                 }
                 let cost = self.cost(j as usize);
                 if let Some(b) = left {
-                    if cost > b + 1e-9 * b.abs().max(1.0) {
+                    if cost > b + budget_slack(b) {
                         continue;
                     }
                     left = Some(b - cost);
@@ -858,7 +858,7 @@ impl Relaxation {
             }
             let c = s.cost(j as usize);
             if let Some(b) = left {
-                if c > b + 1e-9 * b.abs().max(1.0) {
+                if c > b + budget_slack(b) {
                     continue;
                 }
                 left = Some(b - c);
@@ -891,8 +891,14 @@ fn knap_choice(k: &Knap, v: &[f64], s: &Search<'_>, chosen: &mut [f64]) {
 /// (populations times 1,000, say) are proven within [`REL_TOL`] instead; a
 /// whole-unit cut-off below the incumbent would never prune a node holding it.
 pub fn integral_weights(m: &CoverageModel) -> bool {
-    m.row_weight.iter().all(|w| w.fract() == 0.0 && *w >= 0.0)
-        && m.coverable_weight() < MAX_EXACT_TOTAL
+    m.row_weight.iter().all(|&w| whole(w) && w >= 0.0) && m.coverable_weight() < MAX_EXACT_TOTAL
+}
+
+/// Whether `x` is a whole number below [`MAX_EXACT_TOTAL`] in size: sums
+/// of such numbers (weights, capacities) stay exact enough for proofs by
+/// whole units, as long as their total stays below it too.
+pub fn whole(x: f64) -> bool {
+    x.fract() == 0.0 && x.abs() < MAX_EXACT_TOTAL
 }
 
 /// Totals of whole-number weights below which sums in `f64` stay exact

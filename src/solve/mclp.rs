@@ -30,11 +30,17 @@ pub struct Limits {
     pub budget: Option<(f64, Vec<f64>)>,
 }
 
+/// Rounding slack of a budget `b`: costs may sum this far over it and fit.
+pub(crate) fn budget_slack(b: f64) -> f64 {
+    1e-9 * b.abs().max(1.0)
+}
+
 impl Limits {
     fn cost(&self, j: usize) -> f64 {
         self.budget.as_ref().map_or(0.0, |(_, c)| c[j])
     }
-    fn within(&self, n: usize, spend: f64) -> bool {
+    /// Whether `n` new sites costing `spend` in all keep to the limits.
+    pub(crate) fn within(&self, n: usize, spend: f64) -> bool {
         self.max_sites.is_none_or(|p| n <= p)
             && self
                 .budget
