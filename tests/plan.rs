@@ -975,6 +975,13 @@ fn a_budget_below_every_cost_opens_nothing_with_a_zero_gap() {
             "{}",
             j["notes"]
         );
+        assert!(
+            j["notes"]
+                .to_string()
+                .contains("no candidate fits --budget 9.50: the cheapest costs 10"),
+            "{}",
+            j["notes"]
+        );
     }
 }
 

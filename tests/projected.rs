@@ -598,6 +598,12 @@ fn a_projection_not_true_to_scale_over_the_places_is_warned_about() {
         assert!((g - e).abs() < 0.01, "{want}: {err}");
     }
     assert!(err.contains("longitude/latitude (the default"), "{err}");
+    // A report written to a file carries the warning too.
+    let notes = json_of(&out.stdout)["notes"].to_string();
+    assert!(
+        notes.contains("warning: demand file") && notes.contains("not true to scale"),
+        "{notes}"
+    );
 
     // UTM 50N within its zone is true to scale within 0.1%: no warning.
     let east = cities(

@@ -1723,18 +1723,22 @@ pub fn load_with_progress(
         reason,
     })?;
     if let Some(set) = streamed {
-        for w in &set.warnings {
-            eprintln!("outpost: warning: {w}");
-        }
-        return Ok(set);
+        return Ok(warned(set));
     }
     let bar = crate::progress::Bar::bytes(show, bytes.len() as u64, &format!("parsing {name}"));
     let set = load_bytes_with(path, &bytes, role, opts, &bar)?;
     bar.finish();
+    Ok(warned(set))
+}
+
+/// Prints the set's warnings to stderr and keeps them among its notes, so
+/// that a report written to a file (JSON, CSV, Markdown) carries them too.
+fn warned(mut set: PlaceSet) -> PlaceSet {
     for w in &set.warnings {
         eprintln!("outpost: warning: {w}");
+        set.notes.push(format!("warning: {w}"));
     }
-    Ok(set)
+    set
 }
 
 /// Demand files larger than this are loaded while they are read, when they

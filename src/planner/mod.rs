@@ -221,9 +221,19 @@ pub(crate) fn plan_network<M: Metric>(
     let mut allowed = distinct_from_existing(metric.name() == "cost_matrix", pc, cands, existing);
     // A candidate costing more than the whole budget can never open: left
     // out of the searches and of the bound (which would otherwise count it).
+    let mut budget_note = None;
     if let Some(b) = pc.budget {
         for (a, &c) in allowed.iter_mut().zip(&costs) {
             *a &= c <= b + budget_slack(b);
+        }
+        if !allowed.iter().any(|&a| a)
+            && let Some(cheapest) = costs.iter().copied().min_by(f64::total_cmp)
+        {
+            budget_note = Some(format!(
+                "no candidate fits --budget {}: the cheapest costs {}; nothing new can open",
+                crate::report::fmt_weight(b),
+                crate::report::fmt_weight(cheapest)
+            ));
         }
     }
     let deadline = Instant::now() + pc.time_limit;
@@ -338,6 +348,7 @@ pub(crate) fn plan_network<M: Metric>(
     );
     let failure_note = chosen.notes.first().cloned();
     report.notes.extend(cands.notes.iter().cloned());
+    report.notes.extend(budget_note);
     report.notes.extend(chosen.notes);
 
     // The objective as measured by the evaluator, and the bound against it.
