@@ -35,6 +35,7 @@ pub(super) fn plan_center<M: Metric>(
         allowed,
         p,
         pc.weighted,
+        pc.seed,
         deadline,
     );
     Chosen {
@@ -43,13 +44,19 @@ pub(super) fn plan_center<M: Metric>(
             proven: None,
             value: res.lower_bound,
             gap: 0.0,
-            method: "radius proven infeasible (lower bound)".into(),
+            method: "largest radius proven infeasible (set-covering branch and bound at each radius tested)".into(),
             achieved: 0.0,
         }),
         passed: true,
         notes: vec![format!(
-            "p-center: farthest-first start, then {} radius tests",
-            res.tests
+            "p-center: farthest-first start, then {} radius tests{}",
+            res.tests,
+            match res.undecided {
+                0 => String::new(),
+                n => format!(
+                    ", {n} of them stopped at their time share undecided (a longer --time-limit can close the gap)"
+                ),
+            }
         )],
     }
 }

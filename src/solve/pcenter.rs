@@ -6,17 +6,24 @@
 //! The lower end is the largest distance from a point to its nearest site of
 //! all (no plan can do better). Bisection over the radius then asks, at each
 //! radius, whether `p` sites can cover every point: a covering model at that
-//! radius, solved by the fewest-sites heuristic. A radius at which some point
-//! is out of reach of every site, or at which the fewest-sites lower bound
-//! exceeds `p`, is proven infeasible and raises the reported lower bound.
+//! radius, decided by the set-covering search ([`setcover::decide`]: its
+//! heuristic, then branch and bound with every node that needs more than `p`
+//! sites pruned). A radius at which some point is out of reach of every site,
+//! or at which no `p` sites cover, is proven infeasible and raises the
+//! reported lower bound; the bisection closes to a relative 1e-7. A test
+//! stopped at its time share (a quarter of the time left) is counted as
+//! undecided: the answer is searched above it, and the bound between the
+//! last radius proven infeasible and the smallest undecided one (smaller
+//! radii are easier to rule out), the wider of the two intervals first.
 
-use super::bound::lagrangian;
-use super::mclp::Limits;
-use super::minsites;
+use super::setcover::{self, Decision, Settings};
 use crate::coverage::build_with;
 use crate::metric::{Metric, SiteIndex};
 use rayon::prelude::*;
 use std::time::Instant;
+
+/// Radius tests at most.
+const MAX_TESTS: u32 = 80;
 
 /// A p-center answer.
 #[derive(Debug, Clone)]
@@ -27,6 +34,8 @@ pub struct PCenter {
     pub lower_bound: f64,
     /// Radius tests run.
     pub tests: u32,
+    /// Tests stopped at their time share without an answer either way.
+    pub undecided: u32,
 }
 
 fn score(d_km: f64, w: f64, weighted: bool) -> f64 {
@@ -68,6 +77,7 @@ pub fn solve<M: Metric>(
     allowed: &[bool],
     p: usize,
     weighted: bool,
+    seed: u64,
     deadline: Instant,
 ) -> PCenter {
     let allowed_units: Vec<(u32, M::Point)> = cands
@@ -98,7 +108,9 @@ pub fn solve<M: Metric>(
             .filter(|(_, r)| **r)
             .map(|((d, w), _)| (*d, *w))
             .unzip();
-        return solve(metric, &d, &w, fixed, cands, allowed, p, weighted, deadline);
+        return solve(
+            metric, &d, &w, fixed, cands, allowed, p, weighted, seed, deadline,
+        );
     }
     // Lower end: nobody can be served closer than their nearest site of all.
     let lb0 = objective(metric, demand, weights, &all, weighted);
@@ -154,8 +166,29 @@ pub fn solve<M: Metric>(
     let mut proven = lb0;
     let ones = vec![1.0; demand.len()];
     let mut tests = 0;
-    while hi - lo > 1e-7 * hi.max(1e-9) && Instant::now() < deadline && tests < 60 {
-        let r = 0.5 * (lo + hi);
+    let mut undecided = 0;
+    // The smallest radius whose test was undecided.
+    let mut unknown_at = f64::INFINITY;
+    let close = |a: f64, b: f64| b - a <= 1e-7 * b.max(1e-9);
+    while Instant::now() < deadline && tests < MAX_TESTS {
+        // Bisect for the answer between the last infeasible (or undecided)
+        // radius and the best answer and, once a test is undecided, for the
+        // bound between the last radius proven infeasible and the smallest
+        // undecided one: the wider of the two intervals first.
+        let answer = if close(lo, hi) { 0.0 } else { hi - lo };
+        let top = unknown_at.min(hi);
+        let bound = if unknown_at.is_infinite() || close(proven, top) {
+            0.0
+        } else {
+            top - proven
+        };
+        let r = if bound > answer {
+            0.5 * (proven + top)
+        } else if answer > 0.0 {
+            0.5 * (lo + hi)
+        } else {
+            break;
+        };
         tests += 1;
         let model = build_with(metric, demand, &ones, fixed, cands, |i| {
             if weighted {
@@ -169,48 +202,47 @@ pub fn solve<M: Metric>(
             }
         });
         if model.unreachable_weight > 0.0 {
-            lo = r;
+            lo = lo.max(r);
             proven = proven.max(r);
             continue;
         }
         let need = model.coverable_weight();
-        let remaining = deadline.saturating_duration_since(Instant::now()) / 4;
-        match minsites::solve(&model, allowed, need, Instant::now() + remaining, false) {
-            Some(ms) if ms.chosen.len() <= p => {
-                let value = objective(metric, demand, weights, &units_of(&ms.chosen), weighted);
+        // Each test may take a quarter of the time left, so later ones still run.
+        let share = deadline.saturating_duration_since(Instant::now()) / 4;
+        let settings = Settings {
+            seed,
+            deadline: Instant::now() + share,
+            with_bound: false,
+        };
+        match setcover::decide(&model, allowed, need, p, &settings) {
+            Decision::Yes(set) => {
+                let value = objective(metric, demand, weights, &units_of(&set), weighted);
                 if value <= hi {
                     hi = value;
-                    best_sites = ms.chosen;
+                    best_sites = set;
                 } else {
                     hi = r.max(lo);
                 }
             }
-            Some(ms) => {
-                // Prove it: can any p candidates cover everything at this radius?
-                let limits = Limits {
-                    max_sites: Some(p),
-                    budget: None,
-                };
-                let seed: Vec<u32> = ms.chosen.iter().take(p).copied().collect();
-                let mut open = vec![false; model.n_candidates];
-                seed.iter().for_each(|&j| open[j as usize] = true);
-                let lower = model.covered_by(&open);
-                let ub = lagrangian(&model, &limits, allowed, &seed, lower, 300, 0.0, deadline);
-                if ms.lower_bound > p || ub.value < need * (1.0 - 1e-9) {
-                    proven = proven.max(r);
-                }
-                lo = r;
-            }
-            None => {
+            Decision::No => {
                 proven = proven.max(r);
-                lo = r;
+                lo = lo.max(r);
+            }
+            Decision::Unknown => {
+                // Not shown either way in time: the answer is searched above,
+                // the bound below.
+                undecided += 1;
+                lo = lo.max(r);
+                unknown_at = unknown_at.min(r);
             }
         }
     }
+
     best_sites.sort_unstable();
     PCenter {
         chosen: best_sites,
         lower_bound: proven,
         tests,
+        undecided,
     }
 }

@@ -550,6 +550,7 @@ fn subgradient(
     p: &Inst,
     mut best_cover: Vec<u32>,
     iters: usize,
+    cap: Option<usize>,
     deadline: Instant,
 ) -> (f64, Vec<f64>, Vec<u32>) {
     let nr = p.n_rows();
@@ -593,6 +594,11 @@ fn subgradient(
         let ub = best_cover.len() as f64;
         if (best.0 - 1e-6).ceil() >= ub {
             break; // proven optimal
+        }
+        if let Some(cap) = cap
+            && (best_cover.len() <= cap || (best.0 - 1e-6).ceil() > cap as f64)
+        {
+            break; // decided
         }
         if it % GREEDY_EVERY == GREEDY_EVERY - 1 {
             let g = greedy(p, &u, &root);
@@ -853,13 +859,28 @@ impl<'a> Search<'a> {
 /// The heuristic on a shrunk instance: the best cover, the Lagrangian bound
 /// and its multipliers.
 fn heuristic(p: &Inst, s: &Settings) -> (Vec<u32>, f64, Vec<f64>) {
+    let (cover, dual, u) = relax(p, s, None);
+    let cover = improve(p, s, cover, dual, &u);
+    (cover, dual, u)
+}
+
+/// The greedy cover and the subgradient's bound: the cover found on the way,
+/// the bound and its multipliers. With `cap`, stops as soon as a cover within
+/// it is found or the bound rules it out.
+fn relax(p: &Inst, s: &Settings, cap: Option<usize>) -> (Vec<u32>, f64, Vec<f64>) {
     let zero = vec![0.0; p.n_rows()];
     let start = greedy(p, &zero, &Residual::root(p));
     let iters = if s.with_bound { MAX_ITERS } else { 300 };
-    let (dual, u, mut cover) = subgradient(p, start, iters, s.deadline);
+    let (dual, u, cover) = subgradient(p, start, iters, cap, s.deadline);
+    (cover, dual, u)
+}
+
+/// A smaller cover than `cover` when the bound `dual` leaves room: the greedy
+/// on the multipliers `u`, then the row-weighting local search's restarts.
+fn improve(p: &Inst, s: &Settings, mut cover: Vec<u32>, dual: f64, u: &[f64]) -> Vec<u32> {
     let lb = (dual - 1e-6).ceil().max(1.0) as usize;
     if cover.len() > lb {
-        let g = greedy(p, &u, &Residual::root(p));
+        let g = greedy(p, u, &Residual::root(p));
         if !g.is_empty() && g.len() < cover.len() {
             cover = g;
         }
@@ -879,7 +900,7 @@ fn heuristic(p: &Inst, s: &Settings) -> (Vec<u32>, f64, Vec<f64>) {
         }
     }
     debug_assert!(p.feasible(&cover));
-    (cover, dual, u)
+    cover
 }
 
 /// The answer in candidate indices, ascending.
@@ -969,6 +990,7 @@ fn exact_from(p: &Inst, start: Vec<u32>, dual: f64, u: &[f64], deadline: Instant
     let mut tree = CoverTree {
         p,
         best: start,
+        cap: None,
         sc: Scratch::new(p),
         s: vec![0.0; p.n_rows()],
         xbar: vec![0.0; p.n_cols()],
@@ -1003,6 +1025,71 @@ fn exact_from(p: &Inst, start: Vec<u32>, dual: f64, u: &[f64], deadline: Instant
     }
 }
 
+/// Whether some `cap` allowed sites reach `need` (the answer of [`decide`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// These candidates (at most `cap`, ascending) reach it.
+    Yes(Vec<u32>),
+    /// Proven: no `cap` candidates reach it.
+    No,
+    /// Stopped at the deadline before either was shown.
+    Unknown,
+}
+
+/// Decides whether at most `cap` sites can cover `need` weight: the
+/// heuristic of [`solve`], then, when its cover is larger and its bound does
+/// not rule `cap` out, the branch and bound of [`solve_exact`] with every
+/// node whose bound exceeds `cap` pruned, ending at the first cover within
+/// `cap` or at `s.deadline`.
+pub fn decide(
+    m: &CoverageModel,
+    allowed: &[bool],
+    need: f64,
+    cap: usize,
+    s: &Settings,
+) -> Decision {
+    if need <= 0.0 {
+        return Decision::Yes(Vec::new());
+    }
+    let Some(p) = shrink(m, allowed, need) else {
+        return Decision::No;
+    };
+    let (cover, dual, u) = relax(&p, s, Some(cap));
+    if (dual - 1e-6).ceil() > cap as f64 {
+        return Decision::No;
+    }
+    if cover.len() <= cap {
+        return Decision::Yes(candidates_of(&p, &cover));
+    }
+    let cover = improve(&p, s, cover, dual, &u);
+    decide_from(&p, cover, &u, cap, s.deadline)
+}
+
+/// The decision of [`decide`] by branch and bound from the cover `start` and
+/// the multipliers `u`.
+fn decide_from(p: &Inst, start: Vec<u32>, u: &[f64], cap: usize, deadline: Instant) -> Decision {
+    if start.len() <= cap {
+        return Decision::Yes(candidates_of(p, &start));
+    }
+    let mut tree = CoverTree {
+        p,
+        best: start,
+        cap: Some(cap),
+        sc: Scratch::new(p),
+        s: vec![0.0; p.n_rows()],
+        xbar: vec![0.0; p.n_cols()],
+    };
+    let mu0: Vec<f32> = u.iter().map(|&v| v as f32).collect();
+    let t = branch_and_bound(&mut tree, vec![FREE; p.n_cols()], &mu0, 1.0, deadline);
+    if tree.best.len() <= cap {
+        Decision::Yes(candidates_of(p, &tree.best))
+    } else if t.proven {
+        Decision::No
+    } else {
+        Decision::Unknown
+    }
+}
+
 /// Slack on the bound for rounding in its sums: a node can hold a cover of
 /// `k - 1` sites only if its bound is at most `k - 1 + FIX_EPS`.
 const FIX_EPS: f64 = 1e-6;
@@ -1021,6 +1108,9 @@ struct CoverTree<'a> {
     p: &'a Inst,
     /// The incumbent: the smallest cover found so far.
     best: Vec<u32>,
+    /// Decision mode ([`decide`]): only covers of at most this many sites
+    /// are sought, and the search ends at the first.
+    cap: Option<usize>,
     sc: Scratch,
     /// Subgradient.
     s: Vec<f64>,
@@ -1031,7 +1121,11 @@ struct CoverTree<'a> {
 impl CoverTree<'_> {
     /// The largest bound a node holding a smaller cover than the incumbent can have.
     fn limit(&self) -> f64 {
-        self.best.len() as f64 - 1.0 + FIX_EPS
+        let best = match self.cap {
+            Some(cap) => self.best.len().min(cap.saturating_add(1)),
+            None => self.best.len(),
+        };
+        best as f64 - 1.0 + FIX_EPS
     }
 
     /// Makes `set` the incumbent if it is a smaller cover.
@@ -1126,7 +1220,12 @@ impl CoverTree<'_> {
 
 impl Bounded for CoverTree<'_> {
     fn cutoff(&self) -> f64 {
-        -self.limit()
+        if self.cap.is_some_and(|cap| self.best.len() <= cap) {
+            // Decided: a cover within the cap is found; no node is worth bounding.
+            f64::INFINITY
+        } else {
+            -self.limit()
+        }
     }
 
     fn node(
@@ -1509,6 +1608,81 @@ mod tests {
         assert!(bad.is_empty(), "(case, tree, its bound, public): {bad:?}");
     }
 
+    /// The decision mode against exhaustive search, through the public entry
+    /// and through the tree alone from the plain greedy (so the tree must
+    /// find or rule out a cover within the cap itself).
+    #[test]
+    fn decisions_agree_with_exhaustive_search() {
+        use crate::solve::mclp::SplitMix;
+        let mut bad = Vec::new();
+        let mut tree_no = 0;
+        for case in 0..500u64 {
+            let mut g = SplitMix(case.wrapping_mul(0x51ED) ^ 0x1234_5678);
+            let mut f = |lo: f64, hi: f64| {
+                lo + (hi - lo) * (g.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+            };
+            let np = 1 + (f(0.0, 59.0) as usize);
+            let pts: Vec<(f64, f64, f64)> = (0..np)
+                .map(|_| (f(-8.0, 8.0), f(-8.0, 8.0), (1.0 + f(0.0, 99.0)).floor()))
+                .collect();
+            let nc = 10 + (f(0.0, 3.99) as usize);
+            let cands: Vec<(f64, f64)> = (0..nc).map(|_| (f(-8.0, 8.0), f(-8.0, 8.0))).collect();
+            let km = f(150.0, 700.0);
+            let target = [1.0, 0.9][f(0.0, 1.99) as usize];
+            let units: Vec<_> = pts.iter().map(|p| to_unit(p.0, p.1)).collect();
+            let weights: Vec<f64> = pts.iter().map(|p| p.2).collect();
+            let cu: Vec<_> = cands.iter().map(|c| to_unit(c.0, c.1)).collect();
+            let m = crate::coverage::build(
+                &GreatCircle::default(),
+                &units,
+                &weights,
+                &[],
+                &cu,
+                Radius::from_km(km),
+            );
+            let need = target * m.total_weight;
+            let allowed = vec![true; nc];
+            let want = brute_force(&pts, &[], &cands, km, target);
+            let far = Instant::now() + Duration::from_secs(60);
+            for cap in 0..=want.unwrap_or(3) + 1 {
+                let expect_yes = want.is_some_and(|w| w <= cap);
+                let mut answers = vec![decide(&m, &allowed, need, cap, &settings(case))];
+                if let Some(p) = shrink(&m, &allowed, need) {
+                    let zero = vec![0.0; p.n_rows()];
+                    let start = greedy(&p, &zero, &Residual::root(&p));
+                    answers.push(decide_from(&p, start, &zero, cap, far));
+                }
+                for (k, d) in answers.into_iter().enumerate() {
+                    let ok = match &d {
+                        Decision::Yes(set) => {
+                            let mut open = vec![false; nc];
+                            set.iter().for_each(|&j| open[j as usize] = true);
+                            expect_yes
+                                && set.len() <= cap
+                                && m.covered_by(&open) >= need * (1.0 - 1e-12)
+                        }
+                        Decision::No => {
+                            tree_no += k;
+                            !expect_yes
+                        }
+                        Decision::Unknown => false,
+                    };
+                    if !ok {
+                        bad.push((case, cap, k, want, d));
+                    }
+                }
+            }
+        }
+        assert!(
+            bad.is_empty(),
+            "(case, cap, entry, optimum, decision): {bad:?}"
+        );
+        assert!(
+            tree_no > 30,
+            "the tree itself ruled out only {tree_no} caps"
+        );
+    }
+
     /// Rows with one column left force it open, and only those: opening it
     /// does not make the next row it covers look forced too.
     #[test]
@@ -1550,6 +1724,7 @@ mod tests {
         let tree = CoverTree {
             p: &p,
             best: (0..10).collect(),
+            cap: None,
             sc: Scratch::new(&p),
             s: vec![0.0; 7],
             xbar: vec![0.0; 10],
