@@ -4,8 +4,9 @@
 # one row per file plus a total, exit 1 if any region is below 50% within 200 km.
 #   bash examples/batch.sh [OUT_DIR]
 set -euo pipefail
+# OUT_DIR is taken relative to where the script is run from, not the repository.
+OUT=$(realpath -m -- "${1:-$(mktemp -d)}")
 cd "$(dirname "$0")/.."
-OUT=${1:-$(mktemp -d)}
 mkdir -p "$OUT/regions"
 python3 - "$OUT/regions" <<'PY'
 import csv, sys

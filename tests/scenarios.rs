@@ -497,3 +497,34 @@ fn batch_bad_file_does_not_stop_the_others_unless_fail_fast() {
                 .and(predicate::str::contains("Guangdong.csv")),
         );
 }
+
+/// `capacity = -0.0` in a scenario is zero, as `--capacity -0` is on the
+/// command line: no `-0` in the scenario's report or site table (both had it).
+#[test]
+fn negative_zero_capacity_key_reads_as_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("s.toml");
+    std::fs::write(
+        &f,
+        format!(
+            "[inputs]\ndemand = {:?}\nexisting = {:?}\nradius = \"150km\"\n\n[[scenario]]\nname = \"zero cap\"\nadd = 3\ncapacity = -0.0\n",
+            data("china_cities.csv"),
+            data("china_outlets.csv")
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    outpost()
+        .arg("scenarios")
+        .arg(&f)
+        .arg("--output-dir")
+        .arg(&out)
+        .arg("-q")
+        .assert()
+        .success();
+    let report = std::fs::read_to_string(out.join("zero_cap/report.json")).unwrap();
+    let sites = std::fs::read_to_string(out.join("zero_cap/sites.csv")).unwrap();
+    assert!(report.contains("\"capacity\": 0.0"), "{report}");
+    assert!(!report.contains("-0.0"), "{report}");
+    assert!(!sites.contains(",-0,"), "{sites}");
+}

@@ -969,8 +969,9 @@ fn job(file: &Path, inp: &Inputs, name: &str, s: &Spec, sh: &Shared) -> Result<J
         objective: o,
         add: s.add,
         target,
-        budget: s.budget,
-        capacity: s.capacity,
+        // `-0` is zero, and reads as 0 in every report (as on the command line).
+        budget: s.budget.map(|b| b + 0.0),
+        capacity: s.capacity.map(|c| c + 0.0),
         per_engineer: s.per_engineer,
         weighted: s.weighted.unwrap_or(false),
         k_nearest: None,

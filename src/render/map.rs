@@ -595,7 +595,8 @@ fn credit_pieces(report: &Report, spec: &MapSpec<'_>, boundary_credit: &str) -> 
     credit
 }
 
-/// Canvas width: `--size`, else 1600 px, narrowed for a tall `--extent` box. `aspect` is
+/// Canvas width: `--size`, else 1600 px, narrowed for an `--extent` box whose map would
+/// be taller than [`MAX_HEIGHT`] allows at that width. `aspect` is
 /// the view's height over its width on the map.
 fn canvas_width(opts: &MapOptions, aspect: f64) -> u32 {
     let mut width = opts.size.map_or(WIDTH, |s| s.width);
