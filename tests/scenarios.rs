@@ -205,19 +205,30 @@ fn example_rows_equal_the_same_cases_run_one_by_one() {
     );
 }
 
-#[test]
-fn gates_fail_by_name_and_the_rest_still_report() {
-    let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("s.toml");
+/// A scenario file in `dir`: the quick-start inputs (China's cities and
+/// outlets, 150 km) followed by `body`.
+fn china_scenarios(dir: &Path, name: &str, body: &str) -> std::path::PathBuf {
+    let f = dir.join(name);
     std::fs::write(
         &f,
         format!(
-            "[inputs]\ndemand = {:?}\nexisting = {:?}\nradius = \"150km\"\n\n[[scenario]]\nname = \"too ambitious\"\nadd = 2\nmin_coverage = 0.9\n\n[[scenario]]\nname = \"fine\"\nadd = 10\nmin_coverage = \"50%\"\n",
+            "[inputs]\ndemand = {:?}\nexisting = {:?}\nradius = \"150km\"\n{body}",
             data("china_cities.csv"),
             data("china_outlets.csv")
         ),
     )
     .unwrap();
+    f
+}
+
+#[test]
+fn gates_fail_by_name_and_the_rest_still_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = china_scenarios(
+        dir.path(),
+        "s.toml",
+        "\n[[scenario]]\nname = \"too ambitious\"\nadd = 2\nmin_coverage = 0.9\n\n[[scenario]]\nname = \"fine\"\nadd = 10\nmin_coverage = \"50%\"\n",
+    );
     outpost()
         .arg("scenarios")
         .arg(&f)
@@ -235,13 +246,7 @@ fn gates_fail_by_name_and_the_rest_still_report() {
 
 fn bad_file(body: &str, needles: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("bad.toml");
-    let head = format!(
-        "[inputs]\ndemand = {:?}\nexisting = {:?}\nradius = \"150km\"\n",
-        data("china_cities.csv"),
-        data("china_outlets.csv")
-    );
-    std::fs::write(&f, format!("{head}{body}")).unwrap();
+    let f = china_scenarios(dir.path(), "bad.toml", body);
     let out = outpost()
         .arg("scenarios")
         .arg(&f)
@@ -302,16 +307,11 @@ fn scenario_file_errors_name_the_file_scenario_and_key() {
 #[test]
 fn output_dir_holds_each_scenario_and_the_comparison() {
     let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("s.toml");
-    std::fs::write(
-        &f,
-        format!(
-            "[inputs]\ndemand = {:?}\nexisting = {:?}\nradius = \"150km\"\n\n[[scenario]]\nname = \"Add 3\"\nadd = 3\n",
-            data("china_cities.csv"),
-            data("china_outlets.csv")
-        ),
-    )
-    .unwrap();
+    let f = china_scenarios(
+        dir.path(),
+        "s.toml",
+        "\n[[scenario]]\nname = \"Add 3\"\nadd = 3\n",
+    );
     let out = dir.path().join("out");
     outpost()
         .arg("scenarios")
@@ -503,16 +503,11 @@ fn batch_bad_file_does_not_stop_the_others_unless_fail_fast() {
 #[test]
 fn negative_zero_capacity_key_reads_as_zero() {
     let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("s.toml");
-    std::fs::write(
-        &f,
-        format!(
-            "[inputs]\ndemand = {:?}\nexisting = {:?}\nradius = \"150km\"\n\n[[scenario]]\nname = \"zero cap\"\nadd = 3\ncapacity = -0.0\n",
-            data("china_cities.csv"),
-            data("china_outlets.csv")
-        ),
-    )
-    .unwrap();
+    let f = china_scenarios(
+        dir.path(),
+        "s.toml",
+        "\n[[scenario]]\nname = \"zero cap\"\nadd = 3\ncapacity = -0.0\n",
+    );
     let out = dir.path().join("out");
     outpost()
         .arg("scenarios")

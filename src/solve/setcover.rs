@@ -1414,6 +1414,31 @@ mod tests {
             .min()
     }
 
+    /// A uniform draw in `[lo, hi)`.
+    fn uniform(g: &mut SplitMix, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * (g.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// 1-60 weighted points and `min_cands` to `min_cands + 3` candidates in a
+    /// 16° square.
+    fn random_instance(
+        g: &mut SplitMix,
+        min_cands: usize,
+    ) -> (Vec<(f64, f64, f64)>, Vec<(f64, f64)>) {
+        let np = 1 + (uniform(g, 0.0, 59.0) as usize);
+        let pts = (0..np)
+            .map(|_| {
+                let (x, y) = (uniform(g, -8.0, 8.0), uniform(g, -8.0, 8.0));
+                (x, y, (1.0 + uniform(g, 0.0, 99.0)).floor())
+            })
+            .collect();
+        let nc = min_cands + (uniform(g, 0.0, 3.99) as usize);
+        let cands = (0..nc)
+            .map(|_| (uniform(g, -8.0, 8.0), uniform(g, -8.0, 8.0)))
+            .collect();
+        (pts, cands)
+    }
+
     fn settings(seed: u64) -> Settings {
         Settings {
             seed,
@@ -1561,15 +1586,8 @@ mod tests {
         let mut bad = Vec::new();
         for case in 0..3000u64 {
             let mut g = SplitMix(case.wrapping_mul(0x9E37) ^ 0xABCDEF);
-            let mut f = |lo: f64, hi: f64| {
-                lo + (hi - lo) * (g.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-            };
-            let np = 1 + (f(0.0, 59.0) as usize);
-            let pts: Vec<(f64, f64, f64)> = (0..np)
-                .map(|_| (f(-8.0, 8.0), f(-8.0, 8.0), (1.0 + f(0.0, 99.0)).floor()))
-                .collect();
-            let nc = 12 + (f(0.0, 3.99) as usize);
-            let cands: Vec<(f64, f64)> = (0..nc).map(|_| (f(-8.0, 8.0), f(-8.0, 8.0))).collect();
+            let (pts, cands) = random_instance(&mut g, 12);
+            let mut f = |lo: f64, hi: f64| uniform(&mut g, lo, hi);
             let nfixed = f(0.0, 1.99) as usize;
             let km = f(150.0, 700.0);
             let target = [1.0, 0.95, 0.8, 0.5][f(0.0, 3.99) as usize];
@@ -1618,15 +1636,9 @@ mod tests {
         let mut tree_no = 0;
         for case in 0..500u64 {
             let mut g = SplitMix(case.wrapping_mul(0x51ED) ^ 0x1234_5678);
-            let mut f = |lo: f64, hi: f64| {
-                lo + (hi - lo) * (g.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-            };
-            let np = 1 + (f(0.0, 59.0) as usize);
-            let pts: Vec<(f64, f64, f64)> = (0..np)
-                .map(|_| (f(-8.0, 8.0), f(-8.0, 8.0), (1.0 + f(0.0, 99.0)).floor()))
-                .collect();
-            let nc = 10 + (f(0.0, 3.99) as usize);
-            let cands: Vec<(f64, f64)> = (0..nc).map(|_| (f(-8.0, 8.0), f(-8.0, 8.0))).collect();
+            let (pts, cands) = random_instance(&mut g, 10);
+            let nc = cands.len();
+            let mut f = |lo: f64, hi: f64| uniform(&mut g, lo, hi);
             let km = f(150.0, 700.0);
             let target = [1.0, 0.9][f(0.0, 1.99) as usize];
             let units: Vec<_> = pts.iter().map(|p| to_unit(p.0, p.1)).collect();
