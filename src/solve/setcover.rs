@@ -1419,12 +1419,12 @@ mod tests {
         lo + (hi - lo) * (g.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
+    /// Points as (lon, lat, weight) and candidates as (lon, lat), in degrees.
+    type Instance = (Vec<(f64, f64, f64)>, Vec<(f64, f64)>);
+
     /// 1-60 weighted points and `min_cands` to `min_cands + 3` candidates in a
     /// 16° square.
-    fn random_instance(
-        g: &mut SplitMix,
-        min_cands: usize,
-    ) -> (Vec<(f64, f64, f64)>, Vec<(f64, f64)>) {
+    fn random_instance(g: &mut SplitMix, min_cands: usize) -> Instance {
         let np = 1 + (uniform(g, 0.0, 59.0) as usize);
         let pts = (0..np)
             .map(|_| {
