@@ -363,6 +363,13 @@ impl PlanConfig {
                 key("relocate")
             );
         }
+        if self.capacity.is_some() && o == Objective::MaxDistance {
+            bail!(
+                "{} is not planned for {} max-distance (the largest distance ignores how much a site serves): drop it, or use coverage or distance",
+                key("capacity"),
+                key("objective")
+            );
+        }
         if self.exact {
             if !matches!(
                 o,

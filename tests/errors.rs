@@ -340,3 +340,25 @@ proptest! {
         }
     }
 }
+
+/// Capacities are not planned for p-center: `--capacity` with
+/// `--objective max-distance` is refused by name (it was silently ignored).
+#[test]
+fn capacity_with_max_distance_is_refused() {
+    outpost()
+        .args(["plan", "--demand"])
+        .arg(data("china_cities.csv"))
+        .args([
+            "--objective",
+            "max-distance",
+            "--add",
+            "3",
+            "--capacity",
+            "100",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "--capacity is not planned for --objective max-distance",
+        ));
+}

@@ -1853,3 +1853,52 @@ fn a_coverage_run_cut_short_says_so() {
         j["bound"]["value"].as_f64().unwrap() >= j["coverage"]["covered_weight"].as_f64().unwrap()
     );
 }
+
+/// A sparse cost matrix (tests/fixtures/pcenter_sparse): with `--add 4`
+/// the four hubs reach everyone within 50, the optimum (the start, four
+/// one-point decoys, once ended the search); with `--add 3` no plan reaches
+/// everyone, which a note says, and no bound is claimed.
+#[test]
+fn sparse_matrix_p_center_reaches_everyone_when_it_can() {
+    let f = |n: &str| {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/pcenter_sparse")
+            .join(n)
+    };
+    let run = |add: &str| {
+        let out = outpost()
+            .args(["plan", "--demand"])
+            .arg(f("demand.csv"))
+            .arg("--candidates")
+            .arg(f("candidates.csv"))
+            .arg("--costs")
+            .arg(f("costs.csv"))
+            .args(["--objective", "max-distance", "--add", add])
+            .args(["--format", "json", "-q"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        json_of(&out.stdout)
+    };
+    let j = run("4");
+    let ids: Vec<&str> = j["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["h0", "h1", "h2", "h3"]);
+    assert_eq!(j["objective_value"]["value"].as_f64(), Some(50.0));
+    assert!((j["bound"]["value"].as_f64().unwrap() - 50.0).abs() < 1e-5);
+    let j = run("3");
+    assert!(j["bound"].is_null(), "{}", j["bound"]);
+    let notes = j["notes"].to_string();
+    assert!(
+        notes.contains("no 3 new sites reach every demand point that some site reaches"),
+        "{notes}"
+    );
+}

@@ -38,25 +38,43 @@ pub(super) fn plan_center<M: Metric>(
         pc.seed,
         deadline,
     );
-    Chosen {
-        set: res.chosen,
-        bound: Some(BoundReport {
+    let mut notes = vec![format!(
+        "p-center: farthest-first start, then {} radius test{}{}",
+        res.tests,
+        if res.tests == 1 { "" } else { "s" },
+        match res.undecided {
+            0 => String::new(),
+            n => format!(
+                ", {n} of them stopped at their time share undecided (a longer --time-limit can close the gap)"
+            ),
+        }
+    )];
+    let bound = match res.reaches_all {
+        Some(true) => Some(BoundReport {
             proven: None,
             value: res.lower_bound,
             gap: 0.0,
             method: "largest radius proven infeasible (set-covering branch and bound at each radius tested)".into(),
             achieved: 0.0,
         }),
+        // The largest distance is then over the points reached: no bound holds for it.
+        Some(false) => {
+            notes.push(format!(
+                "no {p} new sites reach every demand point that some site reaches in the cost matrix (proven): the largest distance is over the points the plan reaches, and no bound is given"
+            ));
+            None
+        }
+        None => {
+            notes.push(format!(
+                "no {p} new sites reaching every demand point that some site reaches in the cost matrix were found within the time share (a longer --time-limit may find them): the largest distance is over the points the plan reaches, and no bound is given"
+            ));
+            None
+        }
+    };
+    Chosen {
+        set: res.chosen,
+        bound,
         passed: true,
-        notes: vec![format!(
-            "p-center: farthest-first start, then {} radius tests{}",
-            res.tests,
-            match res.undecided {
-                0 => String::new(),
-                n => format!(
-                    ", {n} of them stopped at their time share undecided (a longer --time-limit can close the gap)"
-                ),
-            }
-        )],
+        notes,
     }
 }

@@ -588,7 +588,8 @@ pub fn measured<M: Metric>(
             .sum(),
         Objective::MaxDistance => {
             if pc.weighted {
-                pcenter::objective(metric, demand, loaded.weights(), open_units, true)
+                // Points no open site reaches are left out, as in the distance statistics.
+                pcenter::objective(metric, demand, loaded.weights(), open_units, true, 0.0)
             } else {
                 eval.distance.map_or(0.0, |d| d.max)
             }

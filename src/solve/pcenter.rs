@@ -36,19 +36,27 @@ pub struct PCenter {
     pub tests: u32,
     /// Tests stopped at their time share without an answer either way.
     pub undecided: u32,
+    /// Whether the plan reaches every point some site reaches (`false`: no
+    /// plan does, `None`: not found in time; only a sparse cost matrix can
+    /// leave points unreached). Without it the bound means nothing.
+    pub reaches_all: Option<bool>,
 }
 
 fn score(d_km: f64, w: f64, weighted: bool) -> f64 {
     if weighted { w * d_km } else { d_km }
 }
 
-/// Largest (weighted) distance to the nearest of `sites` (infinite when there are none).
+/// Largest (weighted) distance to the nearest of `sites` (infinite when there
+/// are none); a point none of `sites` reaches (a sparse cost matrix) counts
+/// as `unreached` (infinite in the search; the report leaves such points
+/// out with 0, as its distance statistics do).
 pub fn objective<M: Metric>(
     metric: &M,
     demand: &[M::Point],
     weights: &[f64],
     sites: &[M::Point],
     weighted: bool,
+    unreached: f64,
 ) -> f64 {
     if sites.is_empty() {
         return f64::INFINITY;
@@ -58,10 +66,9 @@ pub fn objective<M: Metric>(
         .par_iter()
         .enumerate()
         .map(|(i, u)| {
-            let d = index
-                .nearest(u)
-                .map_or(f64::INFINITY, |(_, key)| metric.distance(key));
-            score(d, weights[i], weighted)
+            index.nearest(u).map_or(unreached, |(_, key)| {
+                score(metric.distance(key), weights[i], weighted)
+            })
         })
         .reduce(|| 0.0, f64::max)
 }
@@ -113,7 +120,7 @@ pub fn solve<M: Metric>(
         );
     }
     // Lower end: nobody can be served closer than their nearest site of all.
-    let lb0 = objective(metric, demand, weights, &all, weighted);
+    let lb0 = objective(metric, demand, weights, &all, weighted, f64::INFINITY);
     let lb0 = if lb0.is_finite() { lb0 } else { 0.0 };
 
     // Farthest-first start.
@@ -161,7 +168,14 @@ pub fn solve<M: Metric>(
             .chain(set.iter().map(|&j| cands[j as usize]))
             .collect()
     };
-    let mut hi = objective(metric, demand, weights, &units_of(&best_sites), weighted);
+    let mut hi = objective(
+        metric,
+        demand,
+        weights,
+        &units_of(&best_sites),
+        weighted,
+        f64::INFINITY,
+    );
     let mut lo = lb0;
     let mut proven = lb0;
     let ones = vec![1.0; demand.len()];
@@ -170,7 +184,40 @@ pub fn solve<M: Metric>(
     // The smallest radius whose test was undecided.
     let mut unknown_at = f64::INFINITY;
     let close = |a: f64, b: f64| b - a <= 1e-7 * b.max(1e-9);
-    while Instant::now() < deadline && tests < MAX_TESTS {
+    // A start that leaves a point unreached (a sparse cost matrix): can any
+    // `p` sites reach every point at all? The bisection starts from that plan.
+    let mut reaches_all = Some(true);
+    if hi.is_infinite() && !all.is_empty() {
+        tests += 1;
+        let model = build_with(metric, demand, &ones, fixed, cands, |_| {
+            metric.key(f64::INFINITY)
+        });
+        let share = deadline.saturating_duration_since(Instant::now()) / 4;
+        let settings = Settings {
+            seed,
+            deadline: Instant::now() + share,
+            with_bound: false,
+        };
+        match setcover::decide(&model, allowed, model.coverable_weight(), p, &settings) {
+            Decision::Yes(set) => {
+                hi = objective(
+                    metric,
+                    demand,
+                    weights,
+                    &units_of(&set),
+                    weighted,
+                    f64::INFINITY,
+                );
+                best_sites = set;
+            }
+            Decision::No => reaches_all = Some(false),
+            Decision::Unknown => {
+                undecided += 1;
+                reaches_all = None;
+            }
+        }
+    }
+    while hi.is_finite() && Instant::now() < deadline && tests < MAX_TESTS {
         // Bisect for the answer between the last infeasible (or undecided)
         // radius and the best answer and, once a test is undecided, for the
         // bound between the last radius proven infeasible and the smallest
@@ -216,7 +263,14 @@ pub fn solve<M: Metric>(
         };
         match setcover::decide(&model, allowed, need, p, &settings) {
             Decision::Yes(set) => {
-                let value = objective(metric, demand, weights, &units_of(&set), weighted);
+                let value = objective(
+                    metric,
+                    demand,
+                    weights,
+                    &units_of(&set),
+                    weighted,
+                    f64::INFINITY,
+                );
                 if value <= hi {
                     hi = value;
                     best_sites = set;
@@ -244,5 +298,6 @@ pub fn solve<M: Metric>(
         lower_bound: proven,
         tests,
         undecided,
+        reaches_all,
     }
 }
