@@ -1902,3 +1902,24 @@ fn sparse_matrix_p_center_reaches_everyone_when_it_can() {
         "{notes}"
     );
 }
+
+/// A p-center search cut short by `--time-limit` says so (the answer was
+/// 1,191 km against an optimum of 754 with nothing telling why).
+#[test]
+fn p_center_cut_short_says_so() {
+    let j = china_plan(&[
+        "--objective",
+        "max-distance",
+        "--add",
+        "8",
+        "--time-limit",
+        "0.001",
+    ]);
+    let notes = j["notes"].to_string();
+    assert!(
+        notes.contains("p-center stopped at --time-limit"),
+        "{notes}"
+    );
+    let got = j["objective_value"]["value"].as_f64().unwrap();
+    assert!(j["bound"]["value"].as_f64().unwrap() <= got);
+}

@@ -49,6 +49,12 @@ pub(super) fn plan_center<M: Metric>(
             ),
         }
     )];
+    if res.timed_out {
+        notes.push(format!(
+            "p-center stopped at --time-limit ({} s) before the answer and the bound met: both are valid, a longer limit may improve them",
+            pc.time_limit.as_secs_f64()
+        ));
+    }
     let bound = match res.reaches_all {
         Some(true) => Some(BoundReport {
             proven: None,

@@ -40,6 +40,9 @@ pub struct PCenter {
     /// plan does, `None`: not found in time; only a sparse cost matrix can
     /// leave points unreached). Without it the bound means nothing.
     pub reaches_all: Option<bool>,
+    /// Whether the search stopped at the deadline with the answer and the
+    /// bound still apart.
+    pub timed_out: bool,
 }
 
 fn score(d_km: f64, w: f64, weighted: bool) -> f64 {
@@ -299,5 +302,6 @@ pub fn solve<M: Metric>(
         tests,
         undecided,
         reaches_all,
+        timed_out: Instant::now() >= deadline && !close(proven, hi),
     }
 }
