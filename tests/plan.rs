@@ -1923,3 +1923,50 @@ fn p_center_cut_short_says_so() {
     let got = j["objective_value"]["value"].as_f64().unwrap();
     assert!(j["bound"]["value"].as_f64().unwrap() <= got);
 }
+
+/// On the exhaustive path (tiny instances) p-center opens only the sites
+/// its largest distance needs, as the radius search does: three demand
+/// points on one spot and `--add 2` open one site, with the note saying why
+/// (a second site on the same spot, serving nothing, was opened).
+#[test]
+fn tiny_p_center_opens_only_needed_sites() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("same.csv");
+    std::fs::write(
+        &d,
+        "id,lon,lat,weight\nx1,30,10,1\nx2,30,10,2\nx3,30,10,3\n",
+    )
+    .unwrap();
+    let out = outpost()
+        .args(["plan", "--demand"])
+        .arg(&d)
+        .args([
+            "--objective",
+            "max-distance",
+            "--add",
+            "2",
+            "--format",
+            "json",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j = json_of(&out.stdout);
+    assert_eq!(
+        j["sites"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        j["sites"]
+    );
+    assert_eq!(j["objective_value"]["value"].as_f64(), Some(0.0));
+    assert!(
+        j["notes"]
+            .to_string()
+            .contains("--add 2: 1 new site opened")
+    );
+}

@@ -498,7 +498,34 @@ fn choose<M: Metric>(
                 sum,
                 pc.weighted,
             );
-            let set = set.into_iter().map(|k| index[k as usize]).collect();
+            let mut set: Vec<u32> = set.into_iter().map(|k| index[k as usize]).collect();
+            if !sum {
+                // A largest distance does not grow when a site it does not
+                // hinge on closes: open only the sites it needs (as the
+                // radius search does), last chosen first.
+                let largest = |set: &[u32]| {
+                    let units: Vec<M::Point> = fixed_units
+                        .iter()
+                        .copied()
+                        .chain(set.iter().map(|&j| cand_units[j as usize]))
+                        .collect();
+                    pcenter::objective(
+                        metric,
+                        demand,
+                        loaded.weights(),
+                        &units,
+                        pc.weighted,
+                        f64::INFINITY,
+                    )
+                };
+                for k in (0..set.len()).rev() {
+                    let mut fewer = set.clone();
+                    fewer.remove(k);
+                    if largest(&fewer) <= value {
+                        set = fewer;
+                    }
+                }
+            }
             Chosen {
                 set,
                 bound: Some(BoundReport {
