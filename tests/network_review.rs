@@ -494,6 +494,17 @@ fn flags_that_do_nothing_are_named_on_stderr() {
             &[
                 "plan",
                 "--objective",
+                "max-distance",
+                "--add",
+                "2",
+                "--no-bound",
+            ],
+            "--no-bound is not used",
+        ),
+        (
+            &[
+                "plan",
+                "--objective",
                 "distance",
                 "--add",
                 "2",

@@ -201,6 +201,12 @@ pub fn config(a: PlanArgs) -> Result<Config> {
             "it adds search rounds to --objective coverage (with or without capacities) only",
         );
     }
+    if a.no_bound && matches!(objective, Objective::MaxDistance) {
+        warn_unused(
+            "--no-bound",
+            "max-distance's bound comes with its radius search at no extra cost",
+        );
+    }
     if a.weighted && !matches!(objective, Objective::MaxDistance) {
         warn_unused(
             "--weighted",
