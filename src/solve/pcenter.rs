@@ -17,7 +17,7 @@
 //! radii are easier to rule out), the wider of the two intervals first.
 
 use super::setcover::{self, Decision, Settings};
-use crate::coverage::build_with;
+use crate::coverage::{CoverageModel, build_with};
 use crate::metric::{Metric, SiteIndex};
 use rayon::prelude::*;
 use std::time::Instant;
@@ -171,14 +171,28 @@ pub fn solve<M: Metric>(
             .chain(set.iter().map(|&j| cands[j as usize]))
             .collect()
     };
-    let mut hi = objective(
-        metric,
-        demand,
-        weights,
-        &units_of(&best_sites),
-        weighted,
-        f64::INFINITY,
-    );
+    let largest = |set: &[u32]| {
+        objective(
+            metric,
+            demand,
+            weights,
+            &units_of(set),
+            weighted,
+            f64::INFINITY,
+        )
+    };
+    // Can `p` sites cover `need` of the model? Each test may take a quarter
+    // of the time left, so later ones still run.
+    let decide = |model: &CoverageModel, need: f64| {
+        let share = deadline.saturating_duration_since(Instant::now()) / 4;
+        let settings = Settings {
+            seed,
+            deadline: Instant::now() + share,
+            with_bound: false,
+        };
+        setcover::decide(model, allowed, need, p, &settings)
+    };
+    let mut hi = largest(&best_sites);
     let mut lo = lb0;
     let mut proven = lb0;
     let ones = vec![1.0; demand.len()];
@@ -195,22 +209,9 @@ pub fn solve<M: Metric>(
         let model = build_with(metric, demand, &ones, fixed, cands, |_| {
             metric.key(f64::INFINITY)
         });
-        let share = deadline.saturating_duration_since(Instant::now()) / 4;
-        let settings = Settings {
-            seed,
-            deadline: Instant::now() + share,
-            with_bound: false,
-        };
-        match setcover::decide(&model, allowed, model.coverable_weight(), p, &settings) {
+        match decide(&model, model.coverable_weight()) {
             Decision::Yes(set) => {
-                hi = objective(
-                    metric,
-                    demand,
-                    weights,
-                    &units_of(&set),
-                    weighted,
-                    f64::INFINITY,
-                );
+                hi = largest(&set);
                 best_sites = set;
             }
             Decision::No => reaches_all = Some(false),
@@ -257,23 +258,9 @@ pub fn solve<M: Metric>(
             continue;
         }
         let need = model.coverable_weight();
-        // Each test may take a quarter of the time left, so later ones still run.
-        let share = deadline.saturating_duration_since(Instant::now()) / 4;
-        let settings = Settings {
-            seed,
-            deadline: Instant::now() + share,
-            with_bound: false,
-        };
-        match setcover::decide(&model, allowed, need, p, &settings) {
+        match decide(&model, need) {
             Decision::Yes(set) => {
-                let value = objective(
-                    metric,
-                    demand,
-                    weights,
-                    &units_of(&set),
-                    weighted,
-                    f64::INFINITY,
-                );
+                let value = largest(&set);
                 if value <= hi {
                     hi = value;
                     best_sites = set;
