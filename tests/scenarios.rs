@@ -221,6 +221,22 @@ fn china_scenarios(dir: &Path, name: &str, body: &str) -> std::path::PathBuf {
     f
 }
 
+/// Runs the scenario file `f` quietly with `--output-dir` beside it (and
+/// `extra` flags), which must succeed; returns the folder.
+fn run_to_dir(f: &Path, extra: &[&str]) -> std::path::PathBuf {
+    let out = f.with_file_name("out");
+    outpost()
+        .arg("scenarios")
+        .arg(f)
+        .arg("--output-dir")
+        .arg(&out)
+        .args(extra)
+        .arg("--quiet")
+        .assert()
+        .success();
+    out
+}
+
 #[test]
 fn gates_fail_by_name_and_the_rest_still_report() {
     let dir = tempfile::tempdir().unwrap();
@@ -312,16 +328,7 @@ fn output_dir_holds_each_scenario_and_the_comparison() {
         "s.toml",
         "\n[[scenario]]\nname = \"Add 3\"\nadd = 3\n",
     );
-    let out = dir.path().join("out");
-    outpost()
-        .arg("scenarios")
-        .arg(&f)
-        .arg("--output-dir")
-        .arg(&out)
-        .arg("--map")
-        .arg("--quiet")
-        .assert()
-        .success();
+    let out = run_to_dir(&f, &["--map"]);
     for p in [
         "comparison.md",
         "comparison.json",
@@ -508,15 +515,7 @@ fn negative_zero_capacity_key_reads_as_zero() {
         "s.toml",
         "\n[[scenario]]\nname = \"zero cap\"\nadd = 3\ncapacity = -0.0\n",
     );
-    let out = dir.path().join("out");
-    outpost()
-        .arg("scenarios")
-        .arg(&f)
-        .arg("--output-dir")
-        .arg(&out)
-        .arg("-q")
-        .assert()
-        .success();
+    let out = run_to_dir(&f, &[]);
     let report = std::fs::read_to_string(out.join("zero_cap/report.json")).unwrap();
     let sites = std::fs::read_to_string(out.join("zero_cap/sites.csv")).unwrap();
     assert!(report.contains("\"capacity\": 0.0"), "{report}");

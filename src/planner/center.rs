@@ -64,15 +64,14 @@ pub(super) fn plan_center<M: Metric>(
             achieved: 0.0,
         }),
         // The largest distance is then over the points reached: no bound holds for it.
-        Some(false) => {
+        Some(false) | None => {
+            let why = if res.reaches_all.is_some() {
+                "reach every demand point that some site reaches in the cost matrix (proven)"
+            } else {
+                "reaching every demand point that some site reaches in the cost matrix were found within the time share (a longer --time-limit may find them)"
+            };
             notes.push(format!(
-                "no {p} new sites reach every demand point that some site reaches in the cost matrix (proven): the largest distance is over the points the plan reaches, and no bound is given"
-            ));
-            None
-        }
-        None => {
-            notes.push(format!(
-                "no {p} new sites reaching every demand point that some site reaches in the cost matrix were found within the time share (a longer --time-limit may find them): the largest distance is over the points the plan reaches, and no bound is given"
+                "no {p} new sites {why}: the largest distance is over the points the plan reaches, and no bound is given"
             ));
             None
         }

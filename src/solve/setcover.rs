@@ -987,17 +987,7 @@ fn exact_from(p: &Inst, start: Vec<u32>, dual: f64, u: &[f64], deadline: Instant
             }),
         };
     }
-    let mut tree = CoverTree {
-        p,
-        best: start,
-        cap: None,
-        sc: Scratch::new(p),
-        s: vec![0.0; p.n_rows()],
-        xbar: vec![0.0; p.n_cols()],
-    };
-    let mu0: Vec<f32> = u.iter().map(|&v| v as f32).collect();
-    let t = branch_and_bound(&mut tree, vec![FREE; p.n_cols()], &mu0, 1.0, deadline);
-    let best = tree.best;
+    let (best, t) = search(p, start, u, None, deadline);
     let lower_bound = if t.proven {
         best.len()
     } else {
@@ -1071,23 +1061,37 @@ fn decide_from(p: &Inst, start: Vec<u32>, u: &[f64], cap: usize, deadline: Insta
     if start.len() <= cap {
         return Decision::Yes(candidates_of(p, &start));
     }
+    let (best, t) = search(p, start, u, Some(cap), deadline);
+    if best.len() <= cap {
+        Decision::Yes(candidates_of(p, &best))
+    } else if t.proven {
+        Decision::No
+    } else {
+        Decision::Unknown
+    }
+}
+
+/// The set-cover tree from the cover `start` and the multipliers `u`
+/// (within `cap` sites in decision mode): the smallest cover it found and
+/// how the search ended.
+fn search(
+    p: &Inst,
+    start: Vec<u32>,
+    u: &[f64],
+    cap: Option<usize>,
+    deadline: Instant,
+) -> (Vec<u32>, super::exact::Tree) {
     let mut tree = CoverTree {
         p,
         best: start,
-        cap: Some(cap),
+        cap,
         sc: Scratch::new(p),
         s: vec![0.0; p.n_rows()],
         xbar: vec![0.0; p.n_cols()],
     };
     let mu0: Vec<f32> = u.iter().map(|&v| v as f32).collect();
     let t = branch_and_bound(&mut tree, vec![FREE; p.n_cols()], &mu0, 1.0, deadline);
-    if tree.best.len() <= cap {
-        Decision::Yes(candidates_of(p, &tree.best))
-    } else if t.proven {
-        Decision::No
-    } else {
-        Decision::Unknown
-    }
+    (tree.best, t)
 }
 
 /// Slack on the bound for rounding in its sums: a node can hold a cover of
