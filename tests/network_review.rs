@@ -375,13 +375,17 @@ fn backup_plan_equals_enumeration() {
             .collect()
     };
     let base: Vec<Vec<bool>> = e.outlets.iter().map(near).collect();
+    // A candidate on an outlet's spot is that outlet, not a second one: it
+    // may not open (three of the outlets stand on candidates here).
+    let twin = |c: &Row| e.outlets.iter().any(|o| o.lon == c.lon && o.lat == c.lat);
+    assert_eq!(e.cands.iter().filter(|c| twin(c)).count(), 3);
     let cand: Vec<Vec<bool>> = e.cands.iter().map(near).collect();
-    let n = e.cands.len();
+    let open: Vec<usize> = (0..e.cands.len()).filter(|&j| !twin(&e.cands[j])).collect();
     // Best (backup, primary) over every 3 new sites, lexicographically.
     let mut best = (f64::NEG_INFINITY, f64::NEG_INFINITY);
-    for a in 0..n {
-        for b in a + 1..n {
-            for c in b + 1..n {
+    for (x, &a) in open.iter().enumerate() {
+        for (y, &b) in open.iter().enumerate().skip(x + 1) {
+            for &c in &open[y + 1..] {
                 let (mut backup, mut primary) = (0.0, 0.0);
                 for (i, d) in e.demand.iter().enumerate() {
                     let count = base.iter().filter(|s| s[i]).count()
@@ -442,6 +446,52 @@ fn backup_plan_equals_enumeration() {
         1e-5
     ));
     assert_eq!(r["bound"]["gap"], 0.0);
+}
+
+/// The README's backup example: the candidates are every city, the four
+/// outlets among them. No new outlet may stand on an outlet's spot (a twin
+/// would count as a second outlet there and back up nothing).
+#[test]
+fn backup_opens_no_twin_of_an_existing_outlet() {
+    let outlets = read_rows(&data("china_outlets.csv"), None, None);
+    let r = ok_json(
+        &outpost()
+            .args(["plan", "--demand"])
+            .arg(data("china_cities.csv"))
+            .arg("--existing")
+            .arg(data("china_outlets.csv"))
+            .args([
+                "--radius",
+                "300km",
+                "--objective",
+                "backup",
+                "--add",
+                "3",
+                "--format",
+                "json",
+                "-q",
+            ])
+            .output()
+            .unwrap(),
+    );
+    let new: Vec<&serde_json::Value> = r["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] == "new")
+        .collect();
+    assert_eq!(new.len(), 3);
+    for s in new {
+        let (lon, lat) = (s["lon"].as_f64().unwrap(), s["lat"].as_f64().unwrap());
+        assert!(
+            outlets
+                .iter()
+                .all(|o| haversine(o.lon, o.lat, lon, lat) > 1.0),
+            "new site {} stands on an existing outlet",
+            s["id"]
+        );
+        assert!(s["marginal_weight"].as_f64().unwrap() > 0.0, "{s}");
+    }
 }
 
 #[test]

@@ -36,6 +36,8 @@ pub(super) struct Backup<'a, M: Metric> {
     pub(super) weights: &'a [f64],
     pub(super) fixed: &'a [M::Point],
     pub(super) cands: &'a [M::Point],
+    /// Which candidates may open (not those on an existing outlet's spot).
+    pub(super) allowed: &'a [bool],
     pub(super) radius: Radius,
     /// Weight of backup cover in the objective (1: backup only).
     pub(super) mix: f64,
@@ -54,7 +56,7 @@ pub(super) fn plan_backup<M: Metric>(
     let m = coverage::build(b.metric, b.demand, b.weights, &[], &all, b.radius);
     let search = Search::new(&m, nf, b.mix);
     let useful: Vec<u32> = (nf..m.n_candidates)
-        .filter(|&j| !m.rows_of(j).is_empty())
+        .filter(|&j| b.allowed[j - nf] && !m.rows_of(j).is_empty())
         .map(|j| j as u32)
         .collect();
     let p = b.add.min(useful.len());

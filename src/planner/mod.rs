@@ -159,17 +159,24 @@ impl<M: Metric> Clone for Task<'_, M> {
 
 impl<M: Metric> Copy for Task<'_, M> {}
 
-/// For the distance objective, candidates standing where an existing site
-/// stands (the same coordinates; with a cost matrix, the same id) are left
-/// out: opening one again changes no distance, and the search would
-/// otherwise take it on a tie. Every candidate is allowed otherwise.
+/// For the distance and backup objectives, candidates standing where an
+/// existing site stands (the same coordinates; with a cost matrix, the same
+/// id) are left out: opening one again changes no distance, and it would
+/// "back up" the existing outlet with a twin on the same spot, which no
+/// planner means by a second outlet. The searches would otherwise take such
+/// a twin on a tie (distance) or for the counted second cover (backup).
+/// Every candidate is allowed otherwise.
 fn distinct_from_existing(
     matrix: bool,
     pc: &PlanConfig,
     cands: &PlaceSet,
     existing: &PlaceSet,
 ) -> Vec<bool> {
-    if pc.objective != Objective::Distance || existing.is_empty() {
+    let twins_matter = matches!(
+        pc.objective,
+        Objective::Distance | Objective::MaxDistance | Objective::Backup
+    );
+    if !twins_matter || existing.is_empty() {
         return vec![true; cands.len()];
     }
     let spot = |p: &crate::input::Place| -> Option<(u64, u64)> {
@@ -547,6 +554,7 @@ fn choose<M: Metric>(
                 weights: loaded.weights(),
                 fixed: fixed_units,
                 cands: cand_units,
+                allowed,
                 radius: r0,
                 mix: pc.backup_weight.unwrap_or(1.0),
                 add: pc.add.expect("checked by the CLI"),
