@@ -104,13 +104,13 @@ pub(super) fn plan_min_sites(
             let method = match &ms.proof {
                 Some(proof) => {
                     notes.push(format!(
-                        "branch and bound: {} nodes; {} sites fixed open and {} closed at the root by reduced costs",
+                        "branch and bound: {} nodes; {} sites fixed open and {} closed at the root (needed by a row, dominated by another site, or by reduced costs)",
                         proof.nodes, proof.root_fixed.0, proof.root_fixed.1
                     ));
                     if proof.proven {
-                        "Lagrangian branch and bound on the set cover: proven optimal".into()
+                        "Lagrangian branch and bound on the set cover (LP duals as multipliers): proven optimal".into()
                     } else {
-                        "Lagrangian branch and bound on the set cover: not proven, stopped at --time-limit (smallest bound of the open nodes, rounded up)".into()
+                        "Lagrangian branch and bound on the set cover (LP duals as multipliers): not proven, stopped at --time-limit (smallest bound of the open nodes, rounded up)".into()
                     }
                 }
                 None if proven => {

@@ -16,6 +16,7 @@ pub mod pmedian;
 pub mod pmexact;
 pub(crate) mod reduce;
 pub mod setcover;
+mod simplex;
 mod split;
 mod volume;
 

@@ -37,6 +37,7 @@
 
 use super::exact::{Bounded, FREE, IN, OUT, Outcome, branch_and_bound};
 use super::mclp::SplitMix;
+use super::simplex::{CoverLp, LpEnd};
 use super::volume::Volume;
 use crate::coverage::CoverageModel;
 use rayon::prelude::*;
@@ -1088,6 +1089,7 @@ fn search(
         sc: Scratch::new(p),
         s: vec![0.0; p.n_rows()],
         xbar: vec![0.0; p.n_cols()],
+        lp: None,
     };
     let mu0: Vec<f32> = u.iter().map(|&v| v as f32).collect();
     let t = branch_and_bound(&mut tree, vec![FREE; p.n_cols()], &mu0, 1.0, deadline);
@@ -1105,6 +1107,16 @@ const NODE_ITERS: usize = 150;
 const NODE_PATIENCE: usize = 10;
 /// Smallest step scale before a node stops iterating.
 const MIN_THETA: f64 = 1e-4;
+/// Dual simplex pivots per node at most (the bound is valid when cut short).
+const LP_PIVOTS: u64 = 20_000;
+/// Columns tried both ways by strong branching at each node.
+const STRONG_CANDIDATES: usize = 6;
+/// Dual simplex pivots per strong-branching probe.
+const STRONG_PIVOTS: u64 = 40;
+/// Largest dense tableau (rows x (rows + columns)) the LP bound is built
+/// for: 8 M entries, 64 MB, about 5 ms a pivot on one core. Larger residuals
+/// keep the subgradient bound alone.
+const LP_MAX_ENTRIES: usize = 8_000_000;
 
 /// The set-covering Lagrangian as [`Bounded`] for [`branch_and_bound`];
 /// variables are the shrunk instance's columns, bounds are negated counts.
@@ -1120,6 +1132,146 @@ struct CoverTree<'a> {
     s: Vec<f64>,
     /// Running average of the relaxed site choices at a node.
     xbar: Vec<f64>,
+    /// The LP of the root's residual (full covers only), built at the root
+    /// and re-optimised at every later node.
+    lp: Option<NodeLp>,
+}
+
+/// The set-covering LP of the root's residual: its free columns and active
+/// rows, in the shrunk instance's numbering, and buffers for its duals.
+struct NodeLp {
+    lp: CoverLp,
+    /// Instance column of each LP column.
+    cols: Vec<u32>,
+    /// Instance row of each LP row.
+    rows: Vec<u32>,
+    /// Duals by LP row.
+    y: Vec<f64>,
+    /// A copy of `lp` for strong branching's probes (kept for its buffers).
+    probe: Option<CoverLp>,
+}
+
+/// Closes (in `state`) every free column whose active rows another free
+/// column also covers (of equal columns, all but the first): a cover using
+/// it covers as much with the other in its place, at the same count, so
+/// some smallest cover avoids it. Valid where `res` is the whole problem
+/// left (the root). Whether any was closed.
+fn close_dominated_columns(p: &Inst, res: &Residual, state: &mut [i8]) -> bool {
+    let active_rows = |c: usize| p.rows(c).iter().filter(|&&r| res.active[r as usize]);
+    let len: Vec<usize> = (0..p.n_cols()).map(|c| active_rows(c).count()).collect();
+    let mut mark = vec![false; p.n_rows()];
+    let mut closed = false;
+    for c in (0..p.n_cols()).filter(|&c| res.free[c]) {
+        let Some(&r0) = active_rows(c).next() else {
+            state[c] = OUT;
+            closed = true;
+            continue;
+        };
+        active_rows(c).for_each(|&r| mark[r as usize] = true);
+        let dominated = p.cols(r0 as usize).iter().any(|&o| {
+            let o = o as usize;
+            o != c
+                && res.free[o]
+                && state[o] != OUT
+                && (len[o] > len[c] || (len[o] == len[c] && o < c))
+                && active_rows(o).filter(|&&r| mark[r as usize]).count() == len[c]
+        });
+        active_rows(c).for_each(|&r| mark[r as usize] = false);
+        if dominated {
+            state[c] = OUT;
+            closed = true;
+        }
+    }
+    closed
+}
+
+/// The active rows of `res` that no other active row implies: a row whose
+/// free columns include all the free columns of another is covered whenever
+/// that one is, so it adds nothing to the LP (for any fixing of the free
+/// columns); of rows with equal column sets the first is kept.
+fn undominated_rows(p: &Inst, res: &Residual) -> Vec<u32> {
+    let free_cols = |r: usize| p.cols(r).iter().filter(|&&c| res.free[c as usize]);
+    let len: Vec<usize> = (0..p.n_rows()).map(|r| free_cols(r).count()).collect();
+    let mut mark = vec![false; p.n_cols()];
+    let mut seen = vec![u32::MAX; p.n_rows()];
+    let mut keep = Vec::new();
+    for r in (0..p.n_rows()).filter(|&r| res.active[r]) {
+        free_cols(r).for_each(|&c| mark[c as usize] = true);
+        let implied = free_cols(r).any(|&c| {
+            p.rows(c as usize).iter().any(|&o| {
+                let o = o as usize;
+                if o == r || !res.active[o] || seen[o] == r as u32 || len[o] > len[r] {
+                    return false;
+                }
+                seen[o] = r as u32;
+                (len[o] < len[r] || o < r) && free_cols(o).all(|&c| mark[c as usize])
+            })
+        });
+        free_cols(r).for_each(|&c| mark[c as usize] = false);
+        if !implied {
+            keep.push(r as u32);
+        }
+    }
+    keep
+}
+
+impl NodeLp {
+    /// The LP of what `res` leaves to decide.
+    fn new(p: &Inst, res: &Residual) -> NodeLp {
+        let rows = undominated_rows(p, res);
+        let mut lp_row = vec![u32::MAX; p.n_rows()];
+        for (k, &r) in rows.iter().enumerate() {
+            lp_row[r as usize] = k as u32;
+        }
+        let cols: Vec<u32> = (0..p.n_cols() as u32)
+            .filter(|&c| res.free[c as usize])
+            .collect();
+        let col_rows: Vec<Vec<u32>> = cols
+            .iter()
+            .map(|&c| {
+                p.rows(c as usize)
+                    .iter()
+                    .map(|&r| lp_row[r as usize])
+                    .filter(|&k| k != u32::MAX)
+                    .collect()
+            })
+            .collect();
+        NodeLp {
+            lp: CoverLp::new(rows.len(), &col_rows),
+            y: vec![0.0; rows.len()],
+            probe: None,
+            cols,
+            rows,
+        }
+    }
+
+    /// Re-optimises for the fixings in `state`; the duals as multipliers of
+    /// the instance's rows (zero elsewhere) into `u`, and the columns' LP
+    /// values into `x`. `false` when the LP found no solution (the residual
+    /// check, not the LP, decides infeasibility).
+    fn bound(&mut self, state: &[i8], deadline: Instant, u: &mut [f64], x: &mut [f64]) -> bool {
+        for (k, &c) in self.cols.iter().enumerate() {
+            let (lo, up) = match state[c as usize] {
+                IN => (1.0, 1.0),
+                OUT => (0.0, 0.0),
+                _ => (0.0, 1.0),
+            };
+            self.lp.set_bounds(k, lo, up);
+        }
+        if self.lp.solve(deadline, LP_PIVOTS) == LpEnd::Infeasible {
+            return false;
+        }
+        self.lp.duals(&mut self.y);
+        u.iter_mut().for_each(|v| *v = 0.0);
+        for (&r, &y) in self.rows.iter().zip(&self.y) {
+            u[r as usize] = y;
+        }
+        x.iter_mut().for_each(|v| *v = 0.0);
+        for (k, &c) in self.cols.iter().enumerate() {
+            x[c as usize] = self.lp.value(k);
+        }
+        true
+    }
 }
 
 impl CoverTree<'_> {
@@ -1222,6 +1374,137 @@ impl CoverTree<'_> {
     }
 }
 
+impl CoverTree<'_> {
+    /// The residual of `state` as [`CoverTree::residual`], or how the node
+    /// ends: pruned (infeasible, or its open columns alone reach the
+    /// incumbent's size), or a leaf (the open columns cover it; offered).
+    fn settle(&mut self, state: &mut [i8]) -> Result<Residual, Outcome> {
+        let Some(r) = self.residual(state) else {
+            return Err(Outcome::Pruned);
+        };
+        if r.complete(self.p) {
+            self.offer(r.open);
+            return Err(Outcome::Leaf);
+        }
+        if r.open.len() as f64 + 1.0 > self.limit() {
+            return Err(Outcome::Pruned);
+        }
+        Ok(r)
+    }
+
+    /// Reduced-cost fixing against the incumbent: with bound `l` and the
+    /// free columns' reduced costs in `self.sc.rc`, a column whose opening
+    /// (closing) alone lifts the bound past the limit is closed (opened).
+    /// Whether any was fixed.
+    fn fix_by_reduced_cost(&self, state: &mut [i8], res: &Residual, l: f64) -> bool {
+        let lim = self.limit();
+        let mut fixed = false;
+        for ((st, &free), &rc) in state.iter_mut().zip(&res.free).zip(&self.sc.rc) {
+            if !free {
+                continue;
+            }
+            if rc > 0.0 && l + rc > lim {
+                *st = OUT;
+                fixed = true;
+            } else if rc < 0.0 && l - rc > lim {
+                *st = IN;
+                fixed = true;
+            }
+        }
+        fixed
+    }
+}
+
+/// What strong branching at a node found.
+enum Strong {
+    /// Both children of some column are bounded past the incumbent.
+    Prune,
+    /// Some column's child was bounded past the incumbent: the column is
+    /// fixed the other way in the state (bound the node again).
+    Fixed,
+    /// The column to branch on with its children's bounds (open, closed),
+    /// if any column was fractional.
+    Pick(Option<(usize, f64, f64)>),
+}
+
+impl CoverTree<'_> {
+    /// Strong branching: the [`STRONG_CANDIDATES`] free columns whose LP
+    /// values `x` are closest to one half are each tried open and closed
+    /// from the node's basis, with a few dual simplex pivots. A child's
+    /// bound is the Lagrangian of the probe's duals on the node's residual
+    /// with the column fixed (valid however far the probe got). The column
+    /// whose children both rise most (product of the rises over `lb`) wins.
+    fn strong_branch(
+        &mut self,
+        nl: &mut NodeLp,
+        state: &mut [i8],
+        res: &Residual,
+        x: &[f64],
+        lb: f64,
+        deadline: Instant,
+    ) -> Strong {
+        let p = self.p;
+        let mut cands: Vec<(usize, usize)> = nl
+            .cols
+            .iter()
+            .enumerate()
+            .map(|(k, &c)| (k, c as usize))
+            .filter(|&(_, c)| res.free[c] && x[c] > 1e-6 && x[c] < 1.0 - 1e-6)
+            .collect();
+        cands.sort_by(|a, b| {
+            (x[a.1] - 0.5)
+                .abs()
+                .total_cmp(&(x[b.1] - 0.5).abs())
+                .then(a.1.cmp(&b.1))
+        });
+        cands.truncate(STRONG_CANDIDATES);
+        let lim = self.limit();
+        let mut u = vec![0.0; p.n_rows()];
+        let mut best: Option<(f64, usize, f64, f64)> = None;
+        for (k, c) in cands {
+            let mut child = [0.0; 2];
+            for (side, val) in [1.0, 0.0].into_iter().enumerate() {
+                let probe = nl.probe.get_or_insert_with(|| nl.lp.clone());
+                probe.copy_from(&nl.lp);
+                probe.set_bounds(k, val, val);
+                probe.solve(deadline, STRONG_PIVOTS);
+                probe.duals(&mut nl.y);
+                u.iter_mut().for_each(|v| *v = 0.0);
+                for (&r, &y) in nl.rows.iter().zip(&nl.y) {
+                    u[r as usize] = y;
+                }
+                let l = res.open.len() as f64 + relaxed(p, res, &u, &mut self.sc);
+                let rc = self.sc.rc[c];
+                child[side] = l + if val == 1.0 {
+                    rc.max(0.0)
+                } else {
+                    (-rc).max(0.0)
+                };
+            }
+            match (child[0] > lim, child[1] > lim) {
+                (true, true) => return Strong::Prune,
+                (true, false) => {
+                    state[c] = OUT;
+                    return Strong::Fixed;
+                }
+                (false, true) => {
+                    state[c] = IN;
+                    return Strong::Fixed;
+                }
+                (false, false) => {}
+            }
+            let score = (child[0] - lb).max(1e-6) * (child[1] - lb).max(1e-6);
+            if best.is_none_or(|b| score > b.0) {
+                best = Some((score, c, child[0], child[1]));
+            }
+            if Instant::now() >= deadline {
+                break;
+            }
+        }
+        Strong::Pick(best.map(|(_, c, bin, bout)| (c, bin, bout)))
+    }
+}
+
 impl Bounded for CoverTree<'_> {
     fn cutoff(&self) -> f64 {
         if self.cap.is_some_and(|cap| self.best.len() <= cap) {
@@ -1241,8 +1524,12 @@ impl Bounded for CoverTree<'_> {
         deadline: Instant,
     ) -> Outcome {
         let p = self.p;
+        // Below the root, the LP (when there is one) gives the best
+        // Lagrangian bound directly: no subgradient steps.
         let (max_iters, patience) = if count == 1 {
             (ROOT_ITERS, PATIENCE)
+        } else if self.lp.is_some() {
+            (0, NODE_PATIENCE)
         } else {
             (NODE_ITERS, NODE_PATIENCE)
         };
@@ -1260,17 +1547,10 @@ impl Bounded for CoverTree<'_> {
             if refresh {
                 refresh = false;
                 volume.reset();
-                let Some(r) = self.residual(state) else {
-                    return Outcome::Pruned;
+                res = match self.settle(state) {
+                    Ok(r) => r,
+                    Err(end) => return end,
                 };
-                if r.complete(p) {
-                    self.offer(r.open);
-                    return Outcome::Leaf;
-                }
-                if r.open.len() as f64 + 1.0 > self.limit() {
-                    return Outcome::Pruned;
-                }
-                res = r;
             }
             if it >= max_iters || Instant::now() >= deadline {
                 break;
@@ -1288,22 +1568,7 @@ impl Bounded for CoverTree<'_> {
             if best_l > self.limit() {
                 return Outcome::Pruned;
             }
-            // Reduced-cost fixing against the incumbent.
-            let lim = self.limit();
-            let mut fixed = false;
-            for ((st, &free), &rc) in state.iter_mut().zip(&res.free).zip(&self.sc.rc) {
-                if !free {
-                    continue;
-                }
-                if rc > 0.0 && l + rc > lim {
-                    *st = OUT;
-                    fixed = true;
-                } else if rc < 0.0 && l - rc > lim {
-                    *st = IN;
-                    fixed = true;
-                }
-            }
-            if fixed {
+            if self.fix_by_reduced_cost(state, &res, l) {
                 refresh = true;
                 continue;
             }
@@ -1347,6 +1612,65 @@ impl Bounded for CoverTree<'_> {
                 *ur = (b + step * d).max(0.0);
             }
         }
+        // The LP bound (full covers): built on the root's residual, then
+        // re-optimised from the last basis; its duals are multipliers like
+        // any others, so the bound is the Lagrangian's, valid as ever.
+        let lp_entries = res.active.iter().filter(|&&a| a).count()
+            * (res.active.iter().filter(|&&a| a).count() + res.free.iter().filter(|&&f| f).count());
+        while count == 1 && p.full && close_dominated_columns(p, &res, state) {
+            res = match self.settle(state) {
+                Ok(r) => r,
+                Err(end) => return end,
+            };
+        }
+        if count == 1
+            && p.full
+            && self.lp.is_none()
+            && lp_entries <= LP_MAX_ENTRIES
+            && Instant::now() < deadline
+        {
+            self.lp = Some(NodeLp::new(p, &res));
+        }
+        let mut lp_x = None;
+        let mut strong = None;
+        if let Some(mut nl) = self.lp.take() {
+            let mut x = vec![0.0; p.n_cols()];
+            let end = loop {
+                if !nl.bound(state, deadline, &mut u, &mut x) {
+                    break None;
+                }
+                let l = res.open.len() as f64 + relaxed(p, &res, &u, &mut self.sc);
+                if l > best_l {
+                    best_l = l;
+                    best_u.copy_from_slice(&u);
+                }
+                if best_l > self.limit() {
+                    break Some(Outcome::Pruned);
+                }
+                let fixed = self.fix_by_reduced_cost(state, &res, l)
+                    || match self.strong_branch(&mut nl, state, &res, &x, best_l, deadline) {
+                        Strong::Prune => break Some(Outcome::Pruned),
+                        Strong::Fixed => true,
+                        Strong::Pick(pick) => {
+                            strong = pick;
+                            false
+                        }
+                    };
+                if fixed {
+                    match self.settle(state) {
+                        Ok(r) => res = r,
+                        Err(end) => break Some(end),
+                    }
+                    continue;
+                }
+                lp_x = Some(x);
+                break None;
+            };
+            self.lp = Some(nl);
+            if let Some(end) = end {
+                return end;
+            }
+        }
         // Lagrangian heuristic from the node's best multipliers.
         let g = greedy(p, &best_u, &res);
         self.offer(g);
@@ -1356,8 +1680,9 @@ impl Bounded for CoverTree<'_> {
             return Outcome::Pruned;
         }
         // Branch on the free column the relaxed choices disagree on most
-        // (closest to one half), ties to the smaller reduced cost, then the index.
-        let xbar = &self.xbar;
+        // (the LP value, or the running average of the Lagrangian choices,
+        // closest to one half), ties to the smaller reduced cost, then the index.
+        let xbar = lp_x.as_deref().unwrap_or(&self.xbar);
         let rc = &self.sc.rc;
         let Some(var) = (0..p.n_cols()).filter(|&c| res.free[c]).min_by(|&a, &b| {
             (xbar[a] - 0.5)
@@ -1369,11 +1694,12 @@ impl Bounded for CoverTree<'_> {
             return Outcome::Pruned;
         };
         let r = rc[var];
+        let (var, bound_in, bound_out) = strong.unwrap_or((var, l + r.max(0.0), l + (-r).max(0.0)));
         Outcome::Branch {
             bound: -lb,
             var: var as u32,
-            bound_in: -(l + r.max(0.0)),
-            bound_out: -(l + (-r).max(0.0)),
+            bound_in: -bound_in,
+            bound_out: -bound_out,
             mu: Arc::new(best_u.iter().map(|&v| v as f32).collect()),
             theta: (theta * 4.0).clamp(0.05, 2.0),
         }
@@ -1744,6 +2070,7 @@ mod tests {
             sc: Scratch::new(&p),
             s: vec![0.0; 7],
             xbar: vec![0.0; 10],
+            lp: None,
         };
         let mut state = [FREE, OUT, FREE, FREE, OUT, FREE, FREE, FREE, OUT, FREE];
         let res = tree.residual(&mut state).expect("feasible");
