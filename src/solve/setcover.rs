@@ -1159,24 +1159,27 @@ struct NodeLp {
 fn close_dominated_columns(p: &Inst, res: &Residual, state: &mut [i8]) -> bool {
     let active_rows = |c: usize| p.rows(c).iter().filter(|&&r| res.active[r as usize]);
     let len: Vec<usize> = (0..p.n_cols()).map(|c| active_rows(c).count()).collect();
-    let mut mark = vec![false; p.n_rows()];
+    // For each column, how many of its rows each other column covers.
+    let mut shared = vec![0u32; p.n_cols()];
+    let mut touched = Vec::new();
     let mut closed = false;
     for c in (0..p.n_cols()).filter(|&c| res.free[c]) {
-        let Some(&r0) = active_rows(c).next() else {
-            state[c] = OUT;
-            closed = true;
-            continue;
-        };
-        active_rows(c).for_each(|&r| mark[r as usize] = true);
-        let dominated = p.cols(r0 as usize).iter().any(|&o| {
-            let o = o as usize;
-            o != c
-                && res.free[o]
-                && state[o] != OUT
-                && (len[o] > len[c] || (len[o] == len[c] && o < c))
-                && active_rows(o).filter(|&&r| mark[r as usize]).count() == len[c]
-        });
-        active_rows(c).for_each(|&r| mark[r as usize] = false);
+        for &r in active_rows(c) {
+            for &o in p.cols(r as usize) {
+                let o = o as usize;
+                if o != c && res.free[o] && state[o] != OUT {
+                    if shared[o] == 0 {
+                        touched.push(o);
+                    }
+                    shared[o] += 1;
+                }
+            }
+        }
+        let dominated = len[c] == 0
+            || touched.iter().any(|&o| {
+                shared[o] as usize == len[c] && (len[o] > len[c] || (len[o] == len[c] && o < c))
+            });
+        touched.drain(..).for_each(|o| shared[o] = 0);
         if dominated {
             state[c] = OUT;
             closed = true;
@@ -1247,9 +1250,9 @@ impl NodeLp {
 
     /// Re-optimises for the fixings in `state`; the duals as multipliers of
     /// the instance's rows (zero elsewhere) into `u`, and the columns' LP
-    /// values into `x`. `false` when the LP found no solution (the residual
-    /// check, not the LP, decides infeasibility).
-    fn bound(&mut self, state: &[i8], deadline: Instant, u: &mut [f64], x: &mut [f64]) -> bool {
+    /// values into `x`. How the LP ended; on [`LpEnd::Infeasible`] nothing
+    /// is written (the residual check, not the LP, decides infeasibility).
+    fn bound(&mut self, state: &[i8], deadline: Instant, u: &mut [f64], x: &mut [f64]) -> LpEnd {
         for (k, &c) in self.cols.iter().enumerate() {
             let (lo, up) = match state[c as usize] {
                 IN => (1.0, 1.0),
@@ -1258,8 +1261,9 @@ impl NodeLp {
             };
             self.lp.set_bounds(k, lo, up);
         }
-        if self.lp.solve(deadline, LP_PIVOTS) == LpEnd::Infeasible {
-            return false;
+        let end = self.lp.solve(deadline, LP_PIVOTS);
+        if end == LpEnd::Infeasible {
+            return end;
         }
         self.lp.duals(&mut self.y);
         u.iter_mut().for_each(|v| *v = 0.0);
@@ -1270,7 +1274,7 @@ impl NodeLp {
         for (k, &c) in self.cols.iter().enumerate() {
             x[c as usize] = self.lp.value(k);
         }
-        true
+        end
     }
 }
 
@@ -1617,7 +1621,11 @@ impl Bounded for CoverTree<'_> {
         // any others, so the bound is the Lagrangian's, valid as ever.
         let lp_entries = res.active.iter().filter(|&&a| a).count()
             * (res.active.iter().filter(|&&a| a).count() + res.free.iter().filter(|&&f| f).count());
-        while count == 1 && p.full && close_dominated_columns(p, &res, state) {
+        while count == 1
+            && p.full
+            && Instant::now() < deadline
+            && close_dominated_columns(p, &res, state)
+        {
             res = match self.settle(state) {
                 Ok(r) => r,
                 Err(end) => return end,
@@ -1635,9 +1643,15 @@ impl Bounded for CoverTree<'_> {
         let mut strong = None;
         if let Some(mut nl) = self.lp.take() {
             let mut x = vec![0.0; p.n_cols()];
+            let mut keep = true;
             let end = loop {
-                if !nl.bound(state, deadline, &mut u, &mut x) {
-                    break None;
+                match nl.bound(state, deadline, &mut u, &mut x) {
+                    LpEnd::Infeasible => break None,
+                    // A root LP cut short by the deadline or the pivot limit
+                    // is too large for the nodes: its duals still count here,
+                    // below the root the subgradient bounds alone.
+                    LpEnd::Stopped if count == 1 => keep = false,
+                    _ => {}
                 }
                 let l = res.open.len() as f64 + relaxed(p, &res, &u, &mut self.sc);
                 if l > best_l {
@@ -1648,14 +1662,15 @@ impl Bounded for CoverTree<'_> {
                     break Some(Outcome::Pruned);
                 }
                 let fixed = self.fix_by_reduced_cost(state, &res, l)
-                    || match self.strong_branch(&mut nl, state, &res, &x, best_l, deadline) {
-                        Strong::Prune => break Some(Outcome::Pruned),
-                        Strong::Fixed => true,
-                        Strong::Pick(pick) => {
-                            strong = pick;
-                            false
-                        }
-                    };
+                    || keep
+                        && match self.strong_branch(&mut nl, state, &res, &x, best_l, deadline) {
+                            Strong::Prune => break Some(Outcome::Pruned),
+                            Strong::Fixed => true,
+                            Strong::Pick(pick) => {
+                                strong = pick;
+                                false
+                            }
+                        };
                 if fixed {
                     match self.settle(state) {
                         Ok(r) => res = r,
@@ -1666,7 +1681,9 @@ impl Bounded for CoverTree<'_> {
                 lp_x = Some(x);
                 break None;
             };
-            self.lp = Some(nl);
+            if keep {
+                self.lp = Some(nl);
+            }
             if let Some(end) = end {
                 return end;
             }
