@@ -2042,23 +2042,8 @@ mod tests {
         );
     }
 
-    /// Rows with one column left force it open, and only those: opening it
-    /// does not make the next row it covers look forced too.
-    #[test]
-    fn residual_opens_only_the_columns_a_row_cannot_do_without() {
-        // Rows 0..7 by column (the instance of case 2430 above, shrunk).
-        let cols: [&[u32]; 10] = [
-            &[0],
-            &[1],
-            &[2],
-            &[3],
-            &[1, 4],
-            &[5],
-            &[0, 4],
-            &[6],
-            &[4],
-            &[1, 3],
-        ];
+    /// A full-cover instance of `n_rows` unit rows from each column's rows.
+    fn inst_of(cols: &[&[u32]], n_rows: u32) -> Inst {
         let mut col_off = vec![0];
         let mut col_rows = Vec::new();
         for c in cols {
@@ -2066,20 +2051,58 @@ mod tests {
             col_off.push(col_rows.len());
         }
         let (mut row_off, mut row_cols) = (vec![0], Vec::new());
-        for r in 0..7u32 {
-            row_cols.extend((0..10u32).filter(|&c| cols[c as usize].contains(&r)));
+        for r in 0..n_rows {
+            row_cols.extend((0..cols.len() as u32).filter(|&c| cols[c as usize].contains(&r)));
             row_off.push(row_cols.len());
         }
-        let p = Inst {
-            col_cand: (0..10).collect(),
+        Inst {
+            col_cand: (0..cols.len() as u32).collect(),
             col_off,
             col_rows,
             row_off,
             row_cols,
-            w: vec![1.0; 7],
-            need: 7.0,
+            w: vec![1.0; n_rows as usize],
+            need: f64::from(n_rows),
             full: true,
-        };
+        }
+    }
+
+    #[test]
+    fn dominated_columns_close_and_their_dominators_stay() {
+        // 0 ⊂ 1; 2 = 3 (the first stays); 5 reaches no active row.
+        let p = inst_of(&[&[0, 1], &[0, 1, 2], &[2, 3], &[2, 3], &[4], &[5]], 6);
+        let mut res = Residual::root(&p);
+        res.active[5] = false;
+        let mut state = [FREE; 6];
+        assert!(close_dominated_columns(&p, &res, &mut state));
+        assert_eq!(state, [OUT, FREE, FREE, OUT, FREE, OUT]);
+        // A closed column dominates nothing: with 1 closed, 0 stays.
+        let mut state = [FREE, OUT, FREE, FREE, FREE, FREE];
+        res.free[1] = false;
+        close_dominated_columns(&p, &res, &mut state);
+        assert_eq!(state, [FREE, OUT, FREE, OUT, FREE, OUT]);
+    }
+
+    /// Rows with one column left force it open, and only those: opening it
+    /// does not make the next row it covers look forced too.
+    #[test]
+    fn residual_opens_only_the_columns_a_row_cannot_do_without() {
+        // Rows 0..7 by column (the instance of case 2430 above, shrunk).
+        let p = inst_of(
+            &[
+                &[0],
+                &[1],
+                &[2],
+                &[3],
+                &[1, 4],
+                &[5],
+                &[0, 4],
+                &[6],
+                &[4],
+                &[1, 3],
+            ],
+            7,
+        );
         let tree = CoverTree {
             p: &p,
             best: (0..10).collect(),
