@@ -2007,3 +2007,70 @@ fn tiny_p_center_opens_only_needed_sites() {
             .contains("--add 2: 1 new site opened")
     );
 }
+
+/// `--target 100%` is all the weight: demand points that weigh nothing need
+/// no site. With every third city of eastern China set to weight 0, the
+/// proven fewest sites equal those for the same file without those cities
+/// (the candidates are every city in both), and every weighted city is
+/// within reach of an opened site.
+#[test]
+fn full_cover_leaves_out_points_of_no_weight() {
+    let cities: Vec<Row> = read_rows(&data("china_cities.csv"), Some("population"), None)
+        .into_iter()
+        .filter(|r| (112.0..=120.0).contains(&r.lon) && (28.0..=36.0).contains(&r.lat))
+        .collect();
+    let mut zeroed = cities.clone();
+    for (i, r) in zeroed.iter_mut().enumerate() {
+        if i % 3 == 0 {
+            r.weight = 0.0;
+        }
+    }
+    let weighted: Vec<Row> = zeroed.iter().filter(|r| r.weight > 0.0).cloned().collect();
+    let dir = tempfile::tempdir().unwrap();
+    write_rows(&dir.path().join("zeroed.csv"), &zeroed);
+    write_rows(&dir.path().join("weighted.csv"), &weighted);
+    write_rows(&dir.path().join("cands.csv"), &cities);
+    let plan = |demand: &str| {
+        ok_json(
+            &outpost()
+                .current_dir(dir.path())
+                .args(["plan", "--demand", demand, "--candidates", "cands.csv"])
+                .args([
+                    "--radius",
+                    "60km",
+                    "--objective",
+                    "min-sites",
+                    "--target",
+                    "100%",
+                ])
+                .args(["--exact", "--time-limit", "60", "--format", "json", "-q"])
+                .timeout(std::time::Duration::from_secs(120))
+                .output()
+                .unwrap(),
+        )
+    };
+    let (a, b) = (plan("zeroed.csv"), plan("weighted.csv"));
+    for r in [&a, &b] {
+        assert_eq!(r["bound"]["proven"].as_bool(), Some(true), "{}", r["bound"]);
+    }
+    assert_eq!(a["objective_value"]["value"], b["objective_value"]["value"]);
+    assert_eq!(a["coverage"]["covered_fraction"].as_f64(), Some(1.0));
+    let open: Vec<(f64, f64)> = a["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["lon"].as_f64().unwrap(), s["lat"].as_f64().unwrap()))
+        .collect();
+    for c in &weighted {
+        assert!(
+            open.iter()
+                .any(|&(lon, lat)| haversine(c.lon, c.lat, lon, lat) <= 60.0),
+            "{} is not covered",
+            c.id
+        );
+    }
+    assert!(
+        a["coverage"]["covered_points"].as_u64().unwrap() < zeroed.len() as u64,
+        "some city of no weight is left out, or the test shows nothing"
+    );
+}

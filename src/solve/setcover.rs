@@ -140,23 +140,30 @@ impl Inst {
 /// ones; rows only those sites reach. `None` when they cannot reach `need`.
 fn shrink(m: &CoverageModel, allowed: &[bool], need: f64) -> Option<Inst> {
     let keep = super::reduce::undominated(m, allowed, None);
-    let col_cand: Vec<u32> = (0..m.n_candidates as u32)
-        .filter(|&j| keep[j as usize])
-        .collect();
-    // Rows some kept site covers (the same as rows some allowed site covers).
+    // Rows some kept site covers (the same as rows some allowed site
+    // covers), of positive weight only: the target is a share of the
+    // weight, so points that weigh nothing need no site (a full cover would
+    // otherwise open sites for them); sites left with no row are dropped.
     let mut row_id = vec![u32::MAX; m.n_rows()];
     let mut w = Vec::new();
+    let mut col_cand = Vec::new();
     let mut col_off = vec![0];
     let mut col_rows = Vec::new();
-    for &j in &col_cand {
-        for &r in m.rows_of(j as usize) {
+    for j in (0..m.n_candidates).filter(|&j| keep[j]) {
+        for &r in m.rows_of(j) {
+            if m.row_weight[r as usize] <= 0.0 {
+                continue;
+            }
             if row_id[r as usize] == u32::MAX {
                 row_id[r as usize] = w.len() as u32;
                 w.push(m.row_weight[r as usize]);
             }
             col_rows.push(row_id[r as usize]);
         }
-        col_off.push(col_rows.len());
+        if col_rows.len() > *col_off.last().expect("starts with 0") {
+            col_cand.push(j as u32);
+            col_off.push(col_rows.len());
+        }
     }
     let reachable: f64 = w.iter().sum();
     if reachable < need * (1.0 - 1e-12) {
