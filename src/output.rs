@@ -231,6 +231,19 @@ impl OutputPlan {
                 );
             }
         }
+        // Standard output sent by the shell onto an input (`1<> d.csv`; with
+        // `> d.csv` the shell has emptied it already): the report would
+        // overwrite it.
+        let stdout = Path::new("/dev/stdout");
+        if cfg!(unix) && std::fs::metadata(stdout).is_ok_and(|m| m.is_file()) {
+            let oid = file_id(stdout);
+            if let Some((what, inp, _)) = inputs.iter().find(|(_, _, iid)| iid.same(&oid)) {
+                bail!(
+                    "standard output is the same file as {what} {} (a shell redirect onto it): outpost never overwrites an input; redirect to another file or give -o FILE",
+                    inp.display()
+                );
+            }
+        }
         for (flag, out, oid) in &files {
             if let Some((what, inp, _)) = inputs.iter().find(|(_, _, iid)| iid.same(oid)) {
                 bail!(

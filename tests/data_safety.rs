@@ -1036,3 +1036,40 @@ fn dev_stdout_appended_to_a_log_keeps_the_log() {
     );
     assert!(text.contains("\nid,name,lon,lat,status"), "{text}");
 }
+
+/// A shell's `1<> d.csv` sends standard output onto an input without
+/// emptying it: the report would overwrite the demand. Refused before any
+/// work, the input unchanged; standard output onto another file still works.
+#[test]
+fn standard_output_onto_an_input_is_refused() {
+    let (_t, dir) = scratch();
+    let before = read(&dir.join("d.csv"));
+    let onto = |name: &str| {
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(dir.join(name))
+            .unwrap();
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_outpost"));
+        cmd.current_dir(&dir)
+            .args([
+                "evaluate", "--demand", "d.csv", "--sites", "s.csv", "--radius", "100km", "-q",
+            ])
+            .stdout(std::process::Stdio::from(f))
+            .output()
+            .unwrap()
+    };
+    let out = onto("d.csv");
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("standard output") && err.contains("--demand"),
+        "{err}"
+    );
+    assert_eq!(read(&dir.join("d.csv")), before);
+    let out = onto("report.txt");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(String::from_utf8_lossy(&read(&dir.join("report.txt"))).contains("coverage"));
+}
