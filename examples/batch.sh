@@ -17,5 +17,9 @@ for province in ["Sichuan", "Shandong", "Guangdong", "Jiangsu", "Shaanxi", "Zhej
         w.writeheader()
         w.writerows(r for r in rows if r["province"] == province)
 PY
-cargo run --release --quiet -- evaluate --demand "$OUT/regions/*.csv" --sites data/china_outlets.csv \
+# Run from OUT_DIR so the table names the files as regions/NAME.csv.
+REPO=$(pwd)
+cd "$OUT"
+cargo run --manifest-path "$REPO/Cargo.toml" --release --quiet -- evaluate \
+    --demand "regions/*.csv" --sites "$REPO/data/china_outlets.csv" \
     --radius 200km --min-coverage 50% --format markdown
