@@ -460,17 +460,8 @@ fn backup_opens_no_twin_of_an_existing_outlet() {
             .arg(data("china_cities.csv"))
             .arg("--existing")
             .arg(data("china_outlets.csv"))
-            .args([
-                "--radius",
-                "300km",
-                "--objective",
-                "backup",
-                "--add",
-                "3",
-                "--format",
-                "json",
-                "-q",
-            ])
+            .args(["--radius=300km", "--objective=backup", "--add=3"])
+            .args(["--format=json", "-q"])
             .output()
             .unwrap(),
     );

@@ -4,6 +4,7 @@
 
 mod common;
 use common::*;
+use std::path::Path;
 
 struct Tiny {
     demand: Vec<Row>,
@@ -1214,40 +1215,48 @@ fn exact_min_sites_on_china_r200() {
 #[test]
 fn exact_full_cover_of_china_at_300km_is_proven_at_the_highs_optimum() {
     let cities = read_rows(&data("china_cities.csv"), Some("population"), None);
+    let china = data("china_cities.csv");
+    let r = exact_full_cover(Path::new("."), &china, &china, 300.0);
+    assert_eq!(r["objective_value"]["value"].as_f64(), Some(42.0));
+    assert_eq!(r["bound"]["value"].as_f64(), Some(42.0));
+    assert_eq!(r["sites"].as_array().unwrap().len(), 42);
+    assert_all_within(&r, &cities, 300.0);
+}
+
+/// `plan --objective min-sites --target 100% --exact` (60 s limit) run in
+/// `dir` at `km`: the JSON report, which must say proven.
+fn exact_full_cover(dir: &Path, demand: &Path, cands: &Path, km: f64) -> serde_json::Value {
     let r = ok_json(
         &outpost()
+            .current_dir(dir)
             .args(["plan", "--demand"])
-            .arg(data("china_cities.csv"))
+            .arg(demand)
             .arg("--candidates")
-            .arg(data("china_cities.csv"))
-            .args([
-                "--radius",
-                "300km",
-                "--objective",
-                "min-sites",
-                "--target",
-                "100%",
-            ])
-            .args(["--exact", "--time-limit", "60", "--format", "json", "-q"])
+            .arg(cands)
+            .arg(format!("--radius={km}km"))
+            .args(["--objective=min-sites", "--target=100%", "--exact"])
+            .args(["--time-limit=60", "--format=json", "-q"])
             .timeout(std::time::Duration::from_secs(120))
             .output()
             .unwrap(),
     );
-    assert_eq!(r["objective_value"]["value"].as_f64(), Some(42.0));
     assert_eq!(r["bound"]["proven"].as_bool(), Some(true), "{}", r["bound"]);
-    assert_eq!(r["bound"]["value"].as_f64(), Some(42.0));
-    let open: Vec<(f64, f64)> = r["sites"]
+    r
+}
+
+/// Asserts that every row is within `km` (haversine) of a site of `report`.
+fn assert_all_within(report: &serde_json::Value, rows: &[Row], km: f64) {
+    let open: Vec<(f64, f64)> = report["sites"]
         .as_array()
         .unwrap()
         .iter()
         .map(|s| (s["lon"].as_f64().unwrap(), s["lat"].as_f64().unwrap()))
         .collect();
-    assert_eq!(open.len(), 42);
-    for c in &cities {
+    for c in rows {
         assert!(
             open.iter()
-                .any(|&(lon, lat)| haversine(c.lon, c.lat, lon, lat) <= 300.0),
-            "{} is not covered",
+                .any(|&(lon, lat)| haversine(c.lon, c.lat, lon, lat) <= km),
+            "{} is not within {km} km of a site",
             c.id
         );
     }
@@ -2031,44 +2040,12 @@ fn full_cover_leaves_out_points_of_no_weight() {
     write_rows(&dir.path().join("weighted.csv"), &weighted);
     write_rows(&dir.path().join("cands.csv"), &cities);
     let plan = |demand: &str| {
-        ok_json(
-            &outpost()
-                .current_dir(dir.path())
-                .args(["plan", "--demand", demand, "--candidates", "cands.csv"])
-                .args([
-                    "--radius",
-                    "60km",
-                    "--objective",
-                    "min-sites",
-                    "--target",
-                    "100%",
-                ])
-                .args(["--exact", "--time-limit", "60", "--format", "json", "-q"])
-                .timeout(std::time::Duration::from_secs(120))
-                .output()
-                .unwrap(),
-        )
+        exact_full_cover(dir.path(), Path::new(demand), Path::new("cands.csv"), 60.0)
     };
     let (a, b) = (plan("zeroed.csv"), plan("weighted.csv"));
-    for r in [&a, &b] {
-        assert_eq!(r["bound"]["proven"].as_bool(), Some(true), "{}", r["bound"]);
-    }
     assert_eq!(a["objective_value"]["value"], b["objective_value"]["value"]);
     assert_eq!(a["coverage"]["covered_fraction"].as_f64(), Some(1.0));
-    let open: Vec<(f64, f64)> = a["sites"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| (s["lon"].as_f64().unwrap(), s["lat"].as_f64().unwrap()))
-        .collect();
-    for c in &weighted {
-        assert!(
-            open.iter()
-                .any(|&(lon, lat)| haversine(c.lon, c.lat, lon, lat) <= 60.0),
-            "{} is not covered",
-            c.id
-        );
-    }
+    assert_all_within(&a, &weighted, 60.0);
     assert!(
         a["coverage"]["covered_points"].as_u64().unwrap() < zeroed.len() as u64,
         "some city of no weight is left out, or the test shows nothing"
