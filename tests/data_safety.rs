@@ -453,6 +453,7 @@ fn r8_hostile_numbers_are_errors() {
         ("per_engineer", "nan", false),
         ("close", "[\"Chengdu\", \"Chengdu\"]", false),
         ("open", "[\"Shanghai\"]\nexclude = [\"Shanghai\"]", false),
+        ("relocate", "-2", false),
     ] {
         let line = format!("{key} = {value}");
         if in_inputs {

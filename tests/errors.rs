@@ -284,6 +284,12 @@ fn bad_flags() {
             "cannot read \"fifty\" as a distance",
         ),
         (&["--radius=-5km"][..], "must be a positive"),
+        // A negative value after a space is the value, not a flag.
+        (&["--radius", "-5km"][..], "must be a positive"),
+        (
+            &["--radius", "50km", "--min-coverage", "-0.5"][..],
+            "--min-coverage",
+        ),
         (
             &["--radius", "50km", "--min-coverage", "95"][..],
             "percentage (95%)",

@@ -311,10 +311,15 @@ pub struct RadiusArgs {
     /// Service radius, or several comma-separated tiers (the first is the main one):
     /// 50km, 30mi, 800m, or a travel time such as 4h or 90min with --speed. Required, except
     /// for plan --objective distance and max-distance, where it only sets the coverage reported.
-    #[arg(long, value_delimiter = ',', value_name = "R[,R...]")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "R[,R...]",
+        allow_hyphen_values = true
+    )]
     pub radius: Vec<String>,
     /// Travel speed that turns a time radius into a distance (60km/h, 40mph).
-    #[arg(long, value_name = "SPEED")]
+    #[arg(long, value_name = "SPEED", allow_hyphen_values = true)]
     pub speed: Option<String>,
 }
 
@@ -390,7 +395,7 @@ pub struct OutputArgs {
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub areas_out: Option<PathBuf>,
     /// Exit 1 when coverage within the first radius is below F (0.95 or 95%).
-    #[arg(long, value_name = "F")]
+    #[arg(long, value_name = "F", allow_hyphen_values = true)]
     pub min_coverage: Option<String>,
     /// No progress on stderr (stage line and bars; they are drawn only when stderr is a terminal).
     #[arg(long, short = 'q', help_heading = "Output")]

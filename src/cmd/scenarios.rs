@@ -322,7 +322,23 @@ fn parse_file(path: &Path) -> Result<FileSpec> {
         let scen = scenario_at_line(&text, line)
             .map(|s| format!(" (in {s})"))
             .unwrap_or_default();
-        anyhow!("{}:{line}:{col}{scen}: {}", path.display(), e.message())
+        // The key on that line, when the value is what is wrong.
+        let key = text
+            .lines()
+            .nth(line.saturating_sub(1))
+            .and_then(|l| l.split_once('='))
+            .map(|(k, _)| format!(" key `{}`:", k.trim()))
+            .unwrap_or_default();
+        let hint = if e.message().contains("expected usize") {
+            ": give a whole number, 0 or more"
+        } else {
+            ""
+        };
+        anyhow!(
+            "{}:{line}:{col}{scen}:{key} {}{hint}",
+            path.display(),
+            e.message()
+        )
     })
 }
 

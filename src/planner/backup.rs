@@ -86,9 +86,12 @@ pub(super) fn plan_backup<M: Metric>(
             proven: None,
             value: search.counting_bound(&useful, p).max(score.0),
             gap: 0.0,
-            method:
+            method: if b.mix > 0.0 {
                 "counting bound: a backup-covered point is reached at least twice (upper bound)"
-                    .into(),
+            } else {
+                "counting bound: a covered point is reached at least once (upper bound)"
+            }
+            .into(),
             achieved: 0.0,
         }
     };

@@ -104,8 +104,11 @@ pub(super) fn plan_min_sites(
             let method = match &ms.proof {
                 Some(proof) => {
                     notes.push(format!(
-                        "branch and bound: {} nodes; {} sites fixed open and {} closed at the root (needed by a row, dominated by another site, or by reduced costs)",
-                        proof.nodes, proof.root_fixed.0, proof.root_fixed.1
+                        "branch and bound: {} node{}; {} sites fixed open and {} closed at the root (needed by a row, dominated by another site, or by reduced costs)",
+                        proof.nodes,
+                        if proof.nodes == 1 { "" } else { "s" },
+                        proof.root_fixed.0,
+                        proof.root_fixed.1
                     ));
                     if proof.proven {
                         "Lagrangian branch and bound on the set cover (LP duals as multipliers): proven optimal".into()
