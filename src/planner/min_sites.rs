@@ -74,7 +74,12 @@ pub(super) fn plan_min_sites(
         progress.stage("branch and bound");
         setcover::solve_exact(model, allowed, need, &settings)
     } else {
-        setcover::solve(model, allowed, need, &settings).map(|mut ms| {
+        setcover::solve(model, allowed, need, &settings)
+    };
+    // Unless proven, one site fewer by the coverage search (a tree cut short
+    // by --time-limit keeps its bound; a smaller answer may meet it).
+    let found = found.map(|mut ms| {
+        if ms.chosen.len() > ms.lower_bound {
             progress.stage("fewer sites by coverage search");
             let fewer = fewer_by_coverage(
                 model,
@@ -88,9 +93,12 @@ pub(super) fn plan_min_sites(
             );
             shrunk = ms.chosen.len() - fewer.len();
             ms.chosen = fewer;
-            ms
-        })
-    };
+            if let Some(proof) = &mut ms.proof {
+                proof.proven |= ms.chosen.len() <= ms.lower_bound;
+            }
+        }
+        ms
+    });
     match found {
         Some(ms) => {
             let proven = ms.lower_bound == ms.chosen.len();
