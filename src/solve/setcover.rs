@@ -32,6 +32,17 @@
 //!    drawn from the seed, run in parallel; the smallest cover wins, ties to
 //!    the first restart, so the answer does not depend on the thread count.
 //!
+//! 5. Exact search ([`solve_exact`], [`decide`]): branch and bound on the
+//!    columns, best bound first, with the Lagrangian at each node
+//!    (re-optimised from the parent's multipliers), reduced-cost fixing
+//!    against the incumbent and a greedy cover per node. For a full cover
+//!    the root also closes dominated columns, and every node is bounded by
+//!    the LP of the root's residual ([`super::simplex`], re-optimised from
+//!    the last basis after each bound change), whose duals serve as the
+//!    Lagrangian multipliers, so the bound is valid whatever the simplex's
+//!    rounding; branching is strong (columns nearest one half in the LP,
+//!    each tried open and closed for a few pivots).
+//!
 //! Every loop is bounded by counts, never by time; the deadline only stops
 //! work early.
 
@@ -1626,8 +1637,8 @@ impl Bounded for CoverTree<'_> {
         // The LP bound (full covers): built on the root's residual, then
         // re-optimised from the last basis; its duals are multipliers like
         // any others, so the bound is the Lagrangian's, valid as ever.
-        let lp_entries = res.active.iter().filter(|&&a| a).count()
-            * (res.active.iter().filter(|&&a| a).count() + res.free.iter().filter(|&&f| f).count());
+        let rows = res.active.iter().filter(|&&a| a).count();
+        let lp_entries = rows * (rows + res.free.iter().filter(|&&f| f).count());
         while count == 1
             && p.full
             && Instant::now() < deadline
