@@ -37,7 +37,7 @@
 //!    (re-optimised from the parent's multipliers), reduced-cost fixing
 //!    against the incumbent and a greedy cover per node. For a full cover
 //!    the root also closes dominated columns, and every node is bounded by
-//!    the LP of the root's residual ([`super::simplex`], re-optimised from
+//!    the LP of the root's residual (`simplex.rs`, re-optimised from
 //!    the last basis after each bound change), whose duals serve as the
 //!    Lagrangian multipliers, so the bound is valid whatever the simplex's
 //!    rounding; branching is strong (columns nearest one half in the LP,
