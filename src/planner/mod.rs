@@ -159,8 +159,8 @@ impl<M: Metric> Clone for Task<'_, M> {
 
 impl<M: Metric> Copy for Task<'_, M> {}
 
-/// For the distance and backup objectives, candidates standing where an
-/// existing site stands (the same coordinates; with a cost matrix, the same
+/// For the distance, max-distance and backup objectives, candidates
+/// standing where an existing site stands (the same coordinates; with a cost matrix, the same
 /// id) are left out: opening one again changes no distance, and it would
 /// "back up" the existing outlet with a twin on the same spot, which no
 /// planner means by a second outlet. The searches would otherwise take such

@@ -1236,6 +1236,16 @@ fn undominated_rows(p: &Inst, res: &Residual) -> Vec<u32> {
     keep
 }
 
+/// The row duals of `lp` (through the buffer `y`, by LP row) as
+/// multipliers of the instance's rows `rows` in `u`, zero elsewhere.
+fn duals_on_rows(lp: &CoverLp, rows: &[u32], y: &mut [f64], u: &mut [f64]) {
+    lp.duals(y);
+    u.iter_mut().for_each(|v| *v = 0.0);
+    for (&r, &v) in rows.iter().zip(y.iter()) {
+        u[r as usize] = v;
+    }
+}
+
 impl NodeLp {
     /// The LP of what `res` leaves to decide.
     fn new(p: &Inst, res: &Residual) -> NodeLp {
@@ -1283,11 +1293,7 @@ impl NodeLp {
         if end == LpEnd::Infeasible {
             return end;
         }
-        self.lp.duals(&mut self.y);
-        u.iter_mut().for_each(|v| *v = 0.0);
-        for (&r, &y) in self.rows.iter().zip(&self.y) {
-            u[r as usize] = y;
-        }
+        duals_on_rows(&self.lp, &self.rows, &mut self.y, u);
         x.iter_mut().for_each(|v| *v = 0.0);
         for (k, &c) in self.cols.iter().enumerate() {
             x[c as usize] = self.lp.value(k);
@@ -1490,11 +1496,7 @@ impl CoverTree<'_> {
                 probe.copy_from(&nl.lp);
                 probe.set_bounds(k, val, val);
                 probe.solve(deadline, STRONG_PIVOTS);
-                probe.duals(&mut nl.y);
-                u.iter_mut().for_each(|v| *v = 0.0);
-                for (&r, &y) in nl.rows.iter().zip(&nl.y) {
-                    u[r as usize] = y;
-                }
+                duals_on_rows(probe, &nl.rows, &mut nl.y, &mut u);
                 let l = res.open.len() as f64 + relaxed(p, res, &u, &mut self.sc);
                 let rc = self.sc.rc[c];
                 child[side] = l + if val == 1.0 {

@@ -74,8 +74,6 @@ pub(super) struct CoverLp {
     norms: Vec<f64>,
     /// Pivots since the last refresh.
     since_refresh: u64,
-    /// Pivots in all.
-    pub(super) pivots: u64,
 }
 
 impl CoverLp {
@@ -105,10 +103,9 @@ impl CoverLp {
             .collect();
         c.resize(w, 0.0);
         let d = c.clone();
-        let mut lo = vec![0.0; w];
+        let lo = vec![0.0; w];
         let mut up = vec![1.0; n];
         up.resize(w, f64::INFINITY);
-        lo.truncate(w);
         let mut row_of = vec![NONBASIC; n];
         row_of.extend(0..m as u32);
         CoverLp {
@@ -125,7 +122,6 @@ impl CoverLp {
             c,
             norms: vec![1.0; m],
             since_refresh: 0,
-            pivots: 0,
         }
     }
 
@@ -143,7 +139,6 @@ impl CoverLp {
         self.norms.clone_from(&other.norms);
         (self.m, self.n) = (other.m, other.n);
         self.since_refresh = other.since_refresh;
-        self.pivots = other.pivots;
     }
 
     /// Sets column `j`'s bounds; a nonbasic column moves to the bound its
@@ -380,7 +375,6 @@ impl CoverLp {
         self.row_of[k] = NONBASIC;
         self.row_of[q] = r as u32;
         self.basic[r] = q as u32;
-        self.pivots += 1;
         self.since_refresh += 1;
     }
 }
